@@ -1,0 +1,26 @@
+/** A user asked to reset their password; `resetId` is the request event's id. */
+export interface ResetRequest {
+  resetId: string;
+  userId: string;
+  email: string;
+  locale?: string;
+  displayName?: string;
+  clientIp?: string;
+  userAgent?: string;
+}
+
+/** A code the user typed, from `reset.code.submitted` (with its event id) or `reset.verify` (without). */
+export interface CodeSubmission {
+  resetId: string;
+  code: string;
+  clientIp?: string;
+  /** The submitting event's id: a redelivery of the same submission spends no second try. */
+  submissionId?: string;
+}
+
+/** How often the message carrying a command has been delivered, as far as the transport knows. */
+export interface Delivery {
+  readonly attempt: number;
+  /** True when the transport will not deliver this message again. */
+  readonly final: boolean;
+}

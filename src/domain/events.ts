@@ -1,0 +1,47 @@
+/**
+ * The facts resetd reports. `sequence` tells apart two events of one name for one reset; with the
+ * reset id and the name it determines the published event's id, so a re-publish is a duplicate.
+ */
+export type ResetEvent =
+  | Fact<'reset.code.sent', { resetId: string; userId: string; expiresAt: string }>
+  | Fact<'reset.rejected', RejectedData>
+  | Fact<'reset.delivery.failed', DeliveryFailedData>
+  | Fact<'reset.verification.failed', VerificationFailedData>
+  | Fact<'reset.completed', { resetId: string; userId: string; completedAt: string }>;
+
+export interface Fact<Name extends string, Data> {
+  readonly name: Name;
+  readonly sequence: string;
+  readonly data: Data;
+}
+
+export type RejectionReason = 'rate_limited' | 'cooldown' | 'invalid_request';
+
+export interface RejectedData {
+  resetId: string;
+  eventId: string;
+  userId?: string;
+  reason: RejectionReason;
+  retryAfterSeconds?: number;
+  detail: string;
+}
+
+export type DeliveryFailureReason = 'smtp_permanent' | 'smtp_retries_exhausted';
+
+export interface DeliveryFailedData {
+  resetId: string;
+  userId: string;
+  reason: DeliveryFailureReason;
+  attempts: number;
+}
+
+export type VerificationFailureReason = 'invalid_code' | 'expired' | 'locked' | 'unknown_reset' | 'superseded';
+
+export interface VerificationFailedData {
+  resetId: string;
+  userId?: string;
+  reason: VerificationFailureReason;
+  attemptsRemaining: number;
+}
+
+export type ResetEventName = ResetEvent['name'];

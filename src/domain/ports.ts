@@ -1,0 +1,131 @@
+import type { ResetEvent } from './events.js';
+import type { MailResult, OutboundMail } from './mail.js';
+import type { RateRule } from './policy.js';
+import type { ResetRecord } from './reset-record.js';
+
+/** Milliseconds since the epoch. */
+export interface Clock {
+  now(): number;
+}
+
+/** Cryptographically strong randomness. */
+export interface Random {
+  /** `length` decimal digits, each uniform. */
+  digits(length: number): string;
+  /** An unguessable token, unique per call. */
+  token(): string;
+}
+
+/**
+ * Keyed one-way digests of codes (HMAC under a server secret), bound to the reset they belong to.
+ * Several keys may be known at once while they rotate; new digests use the newest.
+ */
+export interface CodeHasher {
+  readonly currentKeyId: string;
+  digest(resetId: string, code: string): string;
+  /** Compares in constant time. `unknown_key` when the digest's key has been removed. */
+  matches(resetId: string, code: string, keyId: string, digest: string): 'match' | 'mismatch' | 'unknown_key';
+}
+
+export interface IssueCode {
+  readonly resetId: string;
+  readonly userId: string;
+  readonly digest: string;
+  readonly keyId: string;
+  readonly expiresAt: number;
+  readonly maxTries: number;
+  readonly now: number;
+  /** Who is mailing this code; the lease keeps another instance from mailing the same reset. */
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly ttlMs: number;
+}
+
+export type IssueResult =
+  /** This caller holds the reset and must mail the code. */
+  | { readonly kind: 'issued'; readonly issuedAt: number; readonly mailAttempts: number }
+  /** Another caller holds the lease. */
+  | { readonly kind: 'busy'; readonly retryAfterMs: number }
+  /** The reset already has its outcome. */
+  | { readonly kind: 'finished'; readonly record: ResetRecord };
+
+/** What the code is, judged against the record as it was read: the store applies it atomically. */
+export type Verdict = 'match' | 'mismatch' | 'expired';
+
+export interface Attempt {
+  readonly resetId: string;
+  readonly submissionId?: string;
+  readonly verdict: Verdict;
+  /** The digest the code was judged against; if it has changed since, the code cannot match. */
+  readonly digest: string;
+}
+
+export type AttemptResult =
+  | { readonly kind: 'completed'; readonly sequence: number; readonly userId: string }
+  | { readonly kind: 'wrong'; readonly sequence: number; readonly userId: string; readonly triesLeft: number }
+  | {
+      readonly kind: 'refused';
+      readonly sequence: number;
+      readonly userId?: string;
+      readonly reason: 'expired' | 'locked' | 'superseded' | 'unknown_reset';
+      readonly triesLeft: number;
+    };
+
+/**
+ * Where resets live. Every method is one atomic step across all instances, and throws only on a
+ * fault (the store unreachable), never for an expected outcome.
+ */
+export interface CodeStore {
+  find(resetId: string): Promise<ResetRecord | undefined>;
+  /**
+   * Creates the reset's code, or replaces it while the reset is still being mailed by this caller
+   * or by a caller whose lease has run out; makes it the user's only pending reset, superseding
+   * the one before.
+   */
+  issue(code: IssueCode): Promise<IssueResult>;
+  /** Records the request's outcome if `owner` still holds the reset; returns the outcome that holds. */
+  finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent>;
+  /** Records a refusal unless the reset already has an outcome; returns the outcome that holds. */
+  reject(resetId: string, userId: string, outcome: ResetEvent, ttlMs: number): Promise<ResetEvent>;
+  /**
+   * Judges a submission in one step: a reset that is no longer pending refuses it; otherwise a
+   * match completes the reset and a mismatch spends a try, locking it at the last. A submission id
+   * seen before answers as it did the first time and spends nothing. `sequence` counts the
+   * reset's submissions.
+   */
+  attempt(attempt: Attempt): Promise<AttemptResult>;
+}
+
+export interface RateRequest {
+  readonly resetId: string;
+  readonly userId: string;
+  readonly clientIp?: string;
+}
+
+export type Admission =
+  | { readonly kind: 'admitted' }
+  | { readonly kind: 'refused'; readonly reason: 'cooldown' | 'rate_limited'; readonly rule: string; readonly retryAfterMs: number };
+
+/**
+ * Cooldown and sliding-window limits shared by all instances. Checking and counting are one atomic
+ * step; a refused request counts against nothing, and admitting the same reset again is free.
+ */
+export interface RateLimiter {
+  admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number): Promise<Admission>;
+}
+
+/**
+ * Mails a message. Returns `accepted` or a permanent refusal; throws `MailUnavailableError` when the
+ * server cannot take it now.
+ */
+export interface Mailer {
+  send(mail: OutboundMail): Promise<MailResult>;
+}
+
+/**
+ * Publishes facts durably. Publishing the same event (same reset, name and sequence) twice is
+ * harmless: the broker drops the repeat. Throws when the broker cannot take it.
+ */
+export interface EventPublisher {
+  publish(event: ResetEvent): Promise<void>;
+}

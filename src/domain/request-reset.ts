@@ -1,0 +1,152 @@
+import type { Delivery, ResetRequest } from './commands.js';
+import { MailUnavailableError } from './errors.js';
+import type { DeliveryFailureReason, ResetEvent } from './events.js';
+import type { ResetPolicy } from './policy.js';
+import type { Admission, Clock, CodeHasher, CodeStore, EventPublisher, Mailer, Random, RateLimiter } from './ports.js';
+import type { ResetRecord } from './reset-record.js';
+import { unreachable } from './unreachable.js';
+
+export type RequestOutcome =
+  | { readonly kind: 'reported'; readonly event: ResetEvent }
+  /** Another instance is mailing this reset right now; look again later. */
+  | { readonly kind: 'busy'; readonly retryAfterMs: number };
+
+export interface ResetRequestDeps {
+  readonly store: CodeStore;
+  readonly limiter: RateLimiter;
+  readonly mailer: Mailer;
+  readonly publisher: EventPublisher;
+  readonly hasher: CodeHasher;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly policy: ResetPolicy;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * Handles `reset.requested`: admit, make a code, mail it, report exactly one outcome. Safe to run
+ * again for the same reset at any point: a reset with an outcome only repeats it, and the store's
+ * lease lets one caller at a time mail a code.
+ */
+export class RequestReset {
+  constructor(private readonly deps: ResetRequestDeps) {}
+
+  async handle(request: ResetRequest, delivery: Delivery): Promise<RequestOutcome> {
+    const { store, limiter, policy, clock } = this.deps;
+    const existing = await store.find(request.resetId);
+    if (existing) {
+      if (existing.outcome) return this.report(existing.outcome);
+    } else {
+      const admission = await limiter.admit(request, policy.rateRules, policy.cooldownMs, clock.now());
+      if (admission.kind === 'refused') return this.refuse(request, admission);
+    }
+    return this.mailCode(request, delivery);
+  }
+
+  private async mailCode(request: ResetRequest, delivery: Delivery): Promise<RequestOutcome> {
+    const { store, mailer, hasher, clock, random, policy } = this.deps;
+    const now = clock.now();
+    const code = random.digits(policy.codeLength);
+    const owner = random.token();
+    const expiresAt = now + policy.codeLifetimeMs;
+    const issued = await store.issue({
+      resetId: request.resetId,
+      userId: request.userId,
+      digest: hasher.digest(request.resetId, code),
+      keyId: hasher.currentKeyId,
+      expiresAt,
+      maxTries: policy.maxWrongTries,
+      now,
+      owner,
+      leaseMs: policy.leaseMs,
+      ttlMs: policy.recordTtlMs,
+    });
+    switch (issued.kind) {
+      case 'busy':
+        return issued;
+      case 'finished':
+        return this.report(issued.record.outcome ?? sentEvent(issued.record));
+      case 'issued':
+        break;
+      default:
+        return unreachable(issued);
+    }
+
+    const fail = (reason: DeliveryFailureReason) =>
+      this.finish(request.resetId, owner, 'failed', {
+        name: 'reset.delivery.failed',
+        sequence: '0',
+        data: { resetId: request.resetId, userId: request.userId, reason, attempts: issued.mailAttempts },
+      });
+
+    let accepted: boolean;
+    try {
+      const result = await mailer.send({
+        kind: 'code',
+        resetId: request.resetId,
+        to: request.email,
+        locale: request.locale,
+        displayName: request.displayName,
+        code,
+        expiresAt,
+        lifetimeMinutes: Math.round(policy.codeLifetimeMs / MINUTE),
+      });
+      accepted = result.kind === 'accepted';
+    } catch (error) {
+      const budgetSpent = clock.now() - issued.issuedAt >= policy.deliveryBudgetMs;
+      if (error instanceof MailUnavailableError && (budgetSpent || delivery.final)) {
+        return fail('smtp_retries_exhausted');
+      }
+      throw error;
+    }
+    if (!accepted) return fail('smtp_permanent');
+    return this.finish(request.resetId, owner, 'sent', {
+      name: 'reset.code.sent',
+      sequence: '0',
+      data: { resetId: request.resetId, userId: request.userId, expiresAt: new Date(expiresAt).toISOString() },
+    });
+  }
+
+  private async refuse(request: ResetRequest, admission: Extract<Admission, { kind: 'refused' }>): Promise<RequestOutcome> {
+    const retryAfterSeconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+    const detail =
+      admission.reason === 'cooldown'
+        ? `A code was sent to this user moments ago; retry after ${retryAfterSeconds} s.`
+        : `The limit ${admission.rule} is reached; retry after ${retryAfterSeconds} s.`;
+    const outcome = await this.deps.store.reject(
+      request.resetId,
+      request.userId,
+      {
+        name: 'reset.rejected',
+        sequence: '0',
+        data: {
+          resetId: request.resetId,
+          eventId: request.resetId,
+          userId: request.userId,
+          reason: admission.reason,
+          retryAfterSeconds,
+          detail,
+        },
+      },
+      this.deps.policy.recordTtlMs,
+    );
+    return this.report(outcome);
+  }
+
+  private async finish(resetId: string, owner: string, state: 'sent' | 'failed', event: ResetEvent): Promise<RequestOutcome> {
+    return this.report(await this.deps.store.finish(resetId, owner, state, event));
+  }
+
+  private async report(event: ResetEvent): Promise<RequestOutcome> {
+    await this.deps.publisher.publish(event);
+    return { kind: 'reported', event };
+  }
+}
+
+/** A reset superseded before its outcome was recorded had its code made, and most likely mailed. */
+const sentEvent = (record: ResetRecord): ResetEvent => ({
+  name: 'reset.code.sent',
+  sequence: '0',
+  data: { resetId: record.resetId, userId: record.userId, expiresAt: new Date(record.expiresAt ?? 0).toISOString() },
+});

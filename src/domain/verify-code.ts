@@ -1,0 +1,92 @@
+import type { CodeSubmission } from './commands.js';
+import type { ResetEvent, VerificationFailureReason } from './events.js';
+import type { Clock, CodeHasher, CodeStore, EventPublisher, Random, Verdict } from './ports.js';
+import type { ResetRecord } from './reset-record.js';
+import { unreachable } from './unreachable.js';
+
+export type VerifyOutcome =
+  | { readonly kind: 'completed'; readonly event: ResetEvent }
+  | {
+      readonly kind: 'verificationFailed';
+      readonly reason: VerificationFailureReason;
+      readonly attemptsRemaining: number;
+      readonly event: ResetEvent;
+    };
+
+export interface VerifyCodeDeps {
+  readonly store: CodeStore;
+  readonly publisher: EventPublisher;
+  readonly hasher: CodeHasher;
+  readonly clock: Clock;
+  readonly random: Random;
+}
+
+/**
+ * Handles a submitted code: judge it against the stored digest in constant time, then let the
+ * store apply the verdict atomically, so that parallel submissions on many instances never get
+ * more tries than the limit and one right code completes the reset once.
+ */
+export class VerifyCode {
+  constructor(private readonly deps: VerifyCodeDeps) {}
+
+  async handle(submission: CodeSubmission): Promise<VerifyOutcome> {
+    const { store, clock } = this.deps;
+    const record = await store.find(submission.resetId);
+    if (!record) return this.fail(submission, this.sequenceOutsideStore(submission), 'unknown_reset', 0, undefined);
+    const result = await store.attempt({
+      resetId: submission.resetId,
+      submissionId: submission.submissionId,
+      verdict: this.judge(record, submission.code, clock.now()),
+      digest: record.digest ?? '',
+    });
+    const sequence = String(result.sequence);
+    switch (result.kind) {
+      case 'completed':
+        return this.complete(submission.resetId, result.userId, sequence);
+      case 'wrong':
+        return this.fail(submission, sequence, 'invalid_code', result.triesLeft, result.userId);
+      case 'refused':
+        return this.fail(submission, sequence, result.reason, result.triesLeft, result.userId);
+      default:
+        return unreachable(result);
+    }
+  }
+
+  private judge(record: ResetRecord, code: string, now: number): Verdict {
+    if (record.expiresAt === undefined || now >= record.expiresAt || !record.keyId || !record.digest) return 'expired';
+    const match = this.deps.hasher.matches(record.resetId, code, record.keyId, record.digest);
+    // A code whose key was rotated out can never be checked again.
+    return match === 'unknown_key' ? 'expired' : match;
+  }
+
+  /** With no record to count in, a submission's own id keeps a redelivered answer the same. */
+  private sequenceOutsideStore(submission: CodeSubmission): string {
+    return submission.submissionId ? `s:${submission.submissionId}` : `r:${this.deps.random.token()}`;
+  }
+
+  private async complete(resetId: string, userId: string, sequence: string): Promise<VerifyOutcome> {
+    const event: ResetEvent = {
+      name: 'reset.completed',
+      sequence,
+      data: { resetId, userId, completedAt: new Date(this.deps.clock.now()).toISOString() },
+    };
+    await this.deps.publisher.publish(event);
+    return { kind: 'completed', event };
+  }
+
+  private async fail(
+    submission: CodeSubmission,
+    sequence: string,
+    reason: VerificationFailureReason,
+    attemptsRemaining: number,
+    userId: string | undefined,
+  ): Promise<VerifyOutcome> {
+    const event: ResetEvent = {
+      name: 'reset.verification.failed',
+      sequence,
+      data: { resetId: submission.resetId, ...(userId ? { userId } : {}), reason, attemptsRemaining },
+    };
+    await this.deps.publisher.publish(event);
+    return { kind: 'verificationFailed', reason, attemptsRemaining, event };
+  }
+}

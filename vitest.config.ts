@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+const project = (name: string, timeout: number, extra: Record<string, unknown> = {}) => ({
+  extends: true as const,
+  test: { name, include: [`test/${name}/**/*.test.ts`], testTimeout: timeout, hookTimeout: timeout, ...extra },
+});
+
+export default defineConfig({
+  test: {
+    setupFiles: ['test/support/setup.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    projects: [
+      project('unit', 5_000),
+      project('integration', 30_000),
+      // Tests that start the service share the two cores; running their files one at a time keeps timings honest.
+      project('e2e', 60_000, { fileParallelism: false }),
+      project('faults', 240_000, { fileParallelism: false }),
+    ],
+  },
+});
