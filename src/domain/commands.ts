@@ -20,6 +20,8 @@ export interface CodeSubmission {
 
 /** How often the message carrying a command has been delivered, as far as the transport knows. */
 export interface Delivery {
+  /** Names the message across its redeliveries: a redelivery may take over its own earlier lease. */
+  readonly messageId: string;
   readonly attempt: number;
   /** True when the transport will not deliver this message again. */
   readonly final: boolean;

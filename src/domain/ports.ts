@@ -58,10 +58,12 @@ export interface Attempt {
   readonly verdict: Verdict;
   /** The digest the code was judged against; if it has changed since, the code cannot match. */
   readonly digest: string;
+  /** When the submission is judged; a completion keeps it as its time. */
+  readonly now: number;
 }
 
 export type AttemptResult =
-  | { readonly kind: 'completed'; readonly sequence: number; readonly userId: string }
+  | { readonly kind: 'completed'; readonly sequence: number; readonly userId: string; readonly completedAt: number }
   | { readonly kind: 'wrong'; readonly sequence: number; readonly userId: string; readonly triesLeft: number }
   | {
       readonly kind: 'refused';

@@ -48,7 +48,7 @@ export class RequestReset {
     const { store, mailer, hasher, clock, random, policy } = this.deps;
     const now = clock.now();
     const code = random.digits(policy.codeLength);
-    const owner = random.token();
+    const owner = delivery.messageId;
     const expiresAt = now + policy.codeLifetimeMs;
     const issued = await store.issue({
       resetId: request.resetId,

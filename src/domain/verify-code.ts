@@ -38,11 +38,12 @@ export class VerifyCode {
       submissionId: submission.submissionId,
       verdict: this.judge(record, submission.code, clock.now()),
       digest: record.digest ?? '',
+      now: clock.now(),
     });
     const sequence = String(result.sequence);
     switch (result.kind) {
       case 'completed':
-        return this.complete(submission.resetId, result.userId, sequence);
+        return this.complete(submission.resetId, result.userId, result.completedAt, sequence);
       case 'wrong':
         return this.fail(submission, sequence, 'invalid_code', result.triesLeft, result.userId);
       case 'refused':
@@ -64,11 +65,11 @@ export class VerifyCode {
     return submission.submissionId ? `s:${submission.submissionId}` : `r:${this.deps.random.token()}`;
   }
 
-  private async complete(resetId: string, userId: string, sequence: string): Promise<VerifyOutcome> {
+  private async complete(resetId: string, userId: string, completedAt: number, sequence: string): Promise<VerifyOutcome> {
     const event: ResetEvent = {
       name: 'reset.completed',
       sequence,
-      data: { resetId, userId, completedAt: new Date(this.deps.clock.now()).toISOString() },
+      data: { resetId, userId, completedAt: new Date(completedAt).toISOString() },
     };
     await this.deps.publisher.publish(event);
     return { kind: 'completed', event };

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+// One schema per event: the validation at the boundary and the source of the client's types.
+
+const noControl = /^[^\p{Cc}]*$/u;
+const controlChars = /\p{Cc}/gu;
+
+export const id = z.string().min(1).max(128).regex(noControl, 'must not contain control characters');
+const userId = z.string().min(1).max(128).regex(noControl, 'must not contain control characters');
+const email = z.email().max(254);
+// BCP 47 in its common shape: a language, then subtags of 1–8 letters or digits.
+const locale = z.string().max(35).regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag');
+const displayName = z
+  .string()
+  .max(100)
+  .transform((value) => value.replace(controlChars, ''));
+const clientIp = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+const userAgent = z.string().max(512);
+
+export const resetRequestedData = z.object({
+  userId,
+  email,
+  locale: locale.optional(),
+  displayName: displayName.optional(),
+  clientIp: clientIp.optional(),
+  userAgent: userAgent.optional(),
+});
+
+export const codeSubmittedData = z.object({
+  resetId: id,
+  code: z.string().min(1).max(16),
+  clientIp: clientIp.optional(),
+});
+
+export const passwordChangedData = z.object({
+  userId,
+  email,
+  locale: locale.optional(),
+  displayName: displayName.optional(),
+  resetId: id.optional(),
+  changedAt: z.iso.datetime({ offset: true }).optional(),
+  clientIp: clientIp.optional(),
+});
+
+/** The CloudEvents 1.0 structured-mode envelope, with `data` checked separately per type. */
+export const cloudEventEnvelope = z.object({
+  specversion: z.literal('1.0'),
+  id,
+  source: z.string().min(1).max(512),
+  type: z.string().min(1).max(128),
+  time: z.iso.datetime({ offset: true }).optional(),
+  datacontenttype: z.literal('application/json').optional(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export const inboundData = {
+  'reset.requested': resetRequestedData,
+  'reset.code.submitted': codeSubmittedData,
+  'reset.password.changed': passwordChangedData,
+} as const;
+
+export type InboundType = keyof typeof inboundData;
+export type ResetRequestedData = z.infer<typeof resetRequestedData>;
+export type CodeSubmittedData = z.infer<typeof codeSubmittedData>;
+export type PasswordChangedData = z.infer<typeof passwordChangedData>;
+
+export const verifyStatus = z.enum([
+  'completed',
+  'invalid_code',
+  'expired',
+  'locked',
+  'unknown_reset',
+  'superseded',
+  'invalid_request',
+  'unavailable',
+]);
+
+export const verifyReply = z.object({ status: verifyStatus, attemptsRemaining: z.number().int().min(0) });
+export type VerifyReply = z.infer<typeof verifyReply>;
+
+const iso = z.iso.datetime({ offset: true });
+
+/** Outbound events, as published to `<PREFIX>_EVENTS`. */
+export const outboundData = {
+  'reset.code.sent': z.object({ resetId: z.string(), userId: z.string(), expiresAt: iso }),
+  'reset.rejected': z.object({
+    resetId: z.string(),
+    eventId: z.string(),
+    userId: z.string().optional(),
+    reason: z.enum(['rate_limited', 'cooldown', 'invalid_request']),
+    retryAfterSeconds: z.number().int().positive().optional(),
+    detail: z.string(),
+  }),
+  'reset.delivery.failed': z.object({
+    resetId: z.string(),
+    userId: z.string(),
+    reason: z.enum(['smtp_permanent', 'smtp_retries_exhausted']),
+    attempts: z.number().int().min(0),
+  }),
+  'reset.verification.failed': z.object({
+    resetId: z.string(),
+    userId: z.string().optional(),
+    reason: z.enum(['invalid_code', 'expired', 'locked', 'unknown_reset', 'superseded']),
+    attemptsRemaining: z.number().int().min(0),
+  }),
+  'reset.completed': z.object({ resetId: z.string(), userId: z.string(), completedAt: iso }),
+  'reset.notice.sent': z.object({ resetId: z.string(), userId: z.string() }),
+} as const;

@@ -1,0 +1,36 @@
+import type { Result } from 'ioredis';
+import type { LuaScript } from './lua-script.js';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    resetdFinish(record: string, owner: string, state: string, outcome: string): Result<string, Context>;
+  }
+}
+
+/**
+ * KEYS: the reset's hash. ARGV: owner, final state, outcome JSON. The first outcome stored wins and
+ * is returned. A record that expired is not recreated, since it would have no TTL.
+ */
+export const finishScript: LuaScript = {
+  name: 'resetdFinish',
+  numberOfKeys: 1,
+  lua: `
+local record, owner, state, outcome = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local f = redis.call('HMGET', record, 'outcome', 'owner', 'state')
+if f[1] then
+  return f[1]
+end
+if not f[3] then
+  return outcome
+end
+if f[2] == owner then
+  -- Only a reset still being mailed changes state: a superseded, completed or locked one stays so.
+  if f[3] == 'issued' then
+    redis.call('HSET', record, 'state', state)
+  end
+  redis.call('HDEL', record, 'owner', 'leaseUntil')
+end
+redis.call('HSET', record, 'outcome', outcome)
+return outcome
+`,
+};

@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { defaultPolicy, type ResetPolicy } from '../domain/policy.js';
+
+/** A start-up error whose message is the one line an operator needs. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const DEV_SECRET = 'development-only-secret-do-not-use-in-production!';
+const HOUR = 3_600_000;
+
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+/** Every variable resetd reads, with its default. `.env.example` mirrors this list. */
+export const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _.:-').default('resetd'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_POOL_SIZE: int(1, 5),
+  MAIL_FROM: z.string().min(3).default('resetd <no-reply@localhost>'),
+  MAIL_PRODUCT_NAME: z.string().min(1).max(60).default('resetd'),
+  MAIL_OUTBOX_DIR: z.string().min(1).default('./outbox'),
+  OTP_SECRET: z.string().optional(),
+  OTP_SECRET_FILE: z.string().optional(),
+  OTP_SECRETS: z.string().optional(),
+  OTP_SECRETS_FILE: z.string().optional(),
+  OTP_LENGTH: int(4, defaultPolicy.codeLength).pipe(z.number().max(10)),
+  OTP_TTL_SECONDS: int(30, defaultPolicy.codeLifetimeMs / 1000),
+  OTP_MAX_TRIES: int(1, defaultPolicy.maxWrongTries),
+  RESET_COOLDOWN_SECONDS: int(0, defaultPolicy.cooldownMs / 1000),
+  RATE_USER_PER_HOUR: int(1, 5),
+  RATE_USER_PER_DAY: int(1, 10),
+  RATE_IP_PER_HOUR: int(1, 20),
+  RATE_GLOBAL_PER_HOUR: int(1, 50_000),
+  SMTP_RETRY_BUDGET_SECONDS: int(1, defaultPolicy.deliveryBudgetMs / 1000),
+  RESET_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens without wildcards').default('reset'),
+  RESET_INBOX_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  RESET_EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  RESET_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/).default('resetd'),
+  RESET_STREAM_REPLICAS: int(1, 1).pipe(z.number().max(5)),
+  RESET_MAX_IN_FLIGHT: int(1, 64),
+  RESET_ACK_WAIT_SECONDS: int(5, 60),
+  RESET_MAX_DELIVER: z.coerce.number().int().min(-1).default(-1),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  OPS_HTTP_PORT: int(0, 9464).pipe(z.number().max(65535)),
+  OPS_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  OTEL_SERVICE_NAME: z.string().min(1).default('resetd'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  readonly production: boolean;
+  readonly natsServers: string[];
+  readonly redisUrl: string;
+  readonly redisKeyPrefix: string;
+  readonly smtp: { readonly url: string; readonly poolSize: number } | undefined;
+  readonly mail: { readonly from: string; readonly productName: string; readonly outboxDir: string };
+  /** Newest first. */
+  readonly otpSecrets: string[];
+  readonly policy: ResetPolicy;
+  readonly nats: {
+    readonly subjectPrefix: string;
+    readonly inboxStream?: string;
+    readonly eventsStream?: string;
+    readonly consumer: string;
+    readonly replicas: number;
+    readonly maxInFlight: number;
+    readonly ackWaitMs: number;
+    readonly maxDeliver: number;
+  };
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly ops: { readonly port: number; readonly host: string };
+  readonly serviceName: string;
+  /** What was defaulted for development only; main logs one warning line for these. */
+  readonly developmentDefaults: string[];
+}
+
+/** Parses the environment once; throws ConfigError naming the first bad variable. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(withoutEmpty(environment));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    throw new ConfigError(`${name} ${issue.message.replace(/^Invalid input: /, '')} (got ${JSON.stringify(environment[name] ?? '')})`.replace(/\(got "(.{40}).*"\)$/, '(got "$1…")'));
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  const developmentDefaults: string[] = [];
+
+  let otpSecrets = readSecrets(env);
+  if (otpSecrets.length === 0) {
+    if (production) throw new ConfigError('OTP_SECRET is required when NODE_ENV=production');
+    developmentDefaults.push('OTP_SECRET');
+    otpSecrets = [DEV_SECRET];
+  }
+  if (!env.SMTP_URL) {
+    if (production) throw new ConfigError('SMTP_URL is required when NODE_ENV=production');
+    developmentDefaults.push('SMTP_URL (mail goes to MAIL_OUTBOX_DIR)');
+  }
+
+  return {
+    production,
+    natsServers: env.NATS_URL.split(',').map((server) => server.trim()).filter(Boolean),
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    smtp: env.SMTP_URL ? { url: env.SMTP_URL, poolSize: env.SMTP_POOL_SIZE } : undefined,
+    mail: { from: env.MAIL_FROM, productName: env.MAIL_PRODUCT_NAME, outboxDir: env.MAIL_OUTBOX_DIR },
+    otpSecrets,
+    policy: {
+      ...defaultPolicy,
+      codeLength: env.OTP_LENGTH,
+      codeLifetimeMs: env.OTP_TTL_SECONDS * 1000,
+      maxWrongTries: env.OTP_MAX_TRIES,
+      cooldownMs: env.RESET_COOLDOWN_SECONDS * 1000,
+      deliveryBudgetMs: env.SMTP_RETRY_BUDGET_SECONDS * 1000,
+      rateRules: [
+        { name: 'user-hour', scope: 'user', limit: env.RATE_USER_PER_HOUR, windowMs: HOUR },
+        { name: 'user-day', scope: 'user', limit: env.RATE_USER_PER_DAY, windowMs: 24 * HOUR },
+        { name: 'ip-hour', scope: 'ip', limit: env.RATE_IP_PER_HOUR, windowMs: HOUR },
+        { name: 'global-hour', scope: 'global', limit: env.RATE_GLOBAL_PER_HOUR, windowMs: HOUR },
+      ],
+    },
+    nats: {
+      subjectPrefix: env.RESET_SUBJECT_PREFIX,
+      inboxStream: env.RESET_INBOX_STREAM,
+      eventsStream: env.RESET_EVENTS_STREAM,
+      consumer: env.RESET_CONSUMER,
+      replicas: env.RESET_STREAM_REPLICAS,
+      maxInFlight: env.RESET_MAX_IN_FLIGHT,
+      ackWaitMs: env.RESET_ACK_WAIT_SECONDS * 1000,
+      maxDeliver: env.RESET_MAX_DELIVER,
+    },
+    logLevel: env.LOG_LEVEL,
+    ops: { port: env.OPS_HTTP_PORT, host: env.OPS_HTTP_HOST },
+    serviceName: env.OTEL_SERVICE_NAME,
+    developmentDefaults,
+  };
+}
+
+/** An empty variable means unset, as in most shells' `VAR=` habit. */
+function withoutEmpty(environment: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => !!entry[1]));
+}
+
+function readSecrets(env: Env): string[] {
+  const single = secretValue(env, 'OTP_SECRET');
+  const list = secretValue(env, 'OTP_SECRETS');
+  if (single !== undefined && list !== undefined) throw new ConfigError('OTP_SECRET and OTP_SECRETS are both set; set one');
+  const secrets = list !== undefined ? list.split(',').map((s) => s.trim()).filter(Boolean) : single !== undefined ? [single] : [];
+  const name = list !== undefined ? 'OTP_SECRETS' : 'OTP_SECRET';
+  if (secrets.some((secret) => secret.length < 32)) throw new ConfigError(`${name} must hold keys of at least 32 characters each`);
+  return secrets;
+}
+
+/** A secret from `NAME` or from the file named by `NAME_FILE`; both set is an error. */
+function secretValue(env: Env, name: 'OTP_SECRET' | 'OTP_SECRETS'): string | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (direct !== undefined && file !== undefined) throw new ConfigError(`${name} and ${name}_FILE are both set; set one`);
+  if (file === undefined) return direct;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(`${name}_FILE names a file that cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}

@@ -1,0 +1,55 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import type { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
+import { ensureStreams, type StreamOptions } from '../adapters/nats/jetstream-streams.js';
+import type { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
+import type { Subjects } from '../adapters/nats/subjects.js';
+import type { Connections } from './connections.js';
+
+export interface ResetServiceParts {
+  readonly log: Logger;
+  readonly connections: Connections;
+  readonly subjects: Subjects;
+  readonly streams: StreamOptions;
+  readonly inbox: JetStreamInbox;
+  readonly verifyResponder: NatsVerifyResponder;
+  readonly smtpTransport: Transporter | undefined;
+  readonly jetstreamManager: () => Promise<JetStreamManager>;
+}
+
+/** The running service: starts its parts in order and stops them in the reverse, losing nothing. */
+export class ResetService {
+  private draining = false;
+
+  constructor(private readonly parts: ResetServiceParts) {}
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  get messagesInFlight(): number {
+    return this.parts.inbox.messagesInFlight;
+  }
+
+  async start(): Promise<void> {
+    const { subjects, streams, inbox, verifyResponder, log } = this.parts;
+    await ensureStreams(await this.parts.jetstreamManager(), subjects, streams);
+    inbox.start();
+    verifyResponder.start();
+    log.info({ inbox: subjects.inboxStream, events: subjects.eventsStream, consumer: streams.consumer }, 'resetd started');
+  }
+
+  /** Stops fetching, finishes what is in flight, drains NATS, closes the SMTP pool and Redis. */
+  async stop(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const { inbox, verifyResponder, connections, smtpTransport, log } = this.parts;
+    log.info({ inFlight: inbox.messagesInFlight }, 'draining');
+    await Promise.all([inbox.stop(), verifyResponder.stop()]);
+    await connections.nc.drain();
+    smtpTransport?.close();
+    await connections.redis.quit();
+    log.info('stopped');
+  }
+}

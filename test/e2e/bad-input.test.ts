@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { TestClient, uniquePrefix } from '../support/nats.js';
+import { ServiceProcess } from '../support/service-process.js';
+
+const valid = { userId: 'u-bad', email: 'bad@example.com' };
+const envelope = (id: string, type: string, data: unknown) => ({ specversion: '1.0', id, source: 'urn:test', type, data });
+
+interface Case {
+  name: string;
+  type: 'reset.requested' | 'reset.code.submitted';
+  body: (id: string) => unknown;
+  /** Whether the id can be read back from the rejection. */
+  idReadable: boolean;
+  field: RegExp;
+}
+
+const cases: Case[] = [
+  { name: 'not JSON', type: 'reset.requested', body: () => '{"specversion": "1.0",', idReadable: false, field: /not JSON/ },
+  { name: 'a JSON array', type: 'reset.requested', body: () => [1, 2], idReadable: false, field: /field body/ },
+  { name: 'no specversion', type: 'reset.requested', body: (id) => ({ id, source: 's', type: 'reset.requested', data: valid }), idReadable: true, field: /specversion/ },
+  { name: 'the wrong type', type: 'reset.requested', body: (id) => envelope(id, 'reset.completed', valid), idReadable: true, field: /field type/ },
+  { name: 'no data', type: 'reset.requested', body: (id) => ({ specversion: '1.0', id, source: 's', type: 'reset.requested' }), idReadable: true, field: /field data/ },
+  { name: 'no userId', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { email: 'a@b.co' }), idReadable: true, field: /data\.userId/ },
+  { name: 'a userId of 129 chars', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, userId: 'u'.repeat(129) }), idReadable: true, field: /data\.userId/ },
+  { name: 'a control character in userId', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, userId: 'u\u0007x' }), idReadable: true, field: /data\.userId/ },
+  { name: 'a bad email', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, email: 'not-an-address' }), idReadable: true, field: /data\.email/ },
+  { name: 'an email of 255 chars', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, email: `${'a'.repeat(64)}@${'b'.repeat(186)}.com` }), idReadable: true, field: /data\.email/ },
+  { name: 'a bad clientIp', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, clientIp: '300.1.1.1' }), idReadable: true, field: /data\.clientIp/ },
+  { name: 'a bad locale', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, locale: 'en_US!' }), idReadable: true, field: /data\.locale/ },
+  { name: 'a displayName of 101 chars', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, displayName: 'd'.repeat(101) }), idReadable: true, field: /data\.displayName/ },
+  { name: 'a userAgent of 513 chars', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, userAgent: 'a'.repeat(513) }), idReadable: true, field: /data\.userAgent/ },
+  { name: 'a 17 KiB body', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, pad: 'x'.repeat(17 * 1024) }), idReadable: false, field: /bytes/ },
+  { name: 'a code of 17 characters', type: 'reset.code.submitted', body: (id) => envelope(id, 'reset.code.submitted', { resetId: 'r-x', code: '1'.repeat(17) }), idReadable: true, field: /data\.code/ },
+  { name: 'a submission without resetId', type: 'reset.code.submitted', body: (id) => envelope(id, 'reset.code.submitted', { code: '123456' }), idReadable: true, field: /data\.resetId/ },
+];
+
+describe('bad input', () => {
+  const prefix = uniquePrefix('bad');
+  let sink: SmtpSink;
+  let client: TestClient;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    client = await TestClient.connect(prefix);
+    service = await ServiceProcess.start({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: sink.url });
+    await client.watchEvents();
+  });
+
+  afterAll(async () => {
+    expect(await service.stop()).toBe(0);
+    await client.close();
+    await sink.stop();
+  });
+
+  it(`rejects each of ${cases.length} malformed messages once, naming the field, and then serves a valid request`, async () => {
+    const ids = new Map<Case, string>();
+    for (const testCase of cases) {
+      const id = randomUUID();
+      ids.set(testCase, id);
+      const body = testCase.body(id);
+      await client.publishRaw(client.subjects.event(testCase.type), typeof body === 'string' ? body : JSON.stringify(body), { msgId: id });
+    }
+    const unknownReset = await client.submitCode('no-such-reset', '123456');
+    const goodId = await client.requestReset({ userId: 'u-after-bad', email: 'after@example.com' });
+
+    await client.waitForEvent(goodId, 'reset.code.sent');
+    await client.waitForEvents((events) => events.filter((e) => e.type === 'reset.rejected').length >= cases.length);
+    const rejections = client.events.filter((e) => e.type === 'reset.rejected');
+    expect(rejections).toHaveLength(cases.length);
+    for (const testCase of cases) {
+      const id = ids.get(testCase)!;
+      const matching = testCase.idReadable
+        ? rejections.filter((e) => e.data.eventId === id)
+        : rejections.filter((e) => e.data.eventId === '' && testCase.field.test(String(e.data.detail)));
+      expect(matching, testCase.name).toHaveLength(1);
+      expect(matching[0]!.data, testCase.name).toMatchObject({ reason: 'invalid_request' });
+      expect(String(matching[0]!.data.detail), testCase.name).toMatch(testCase.field);
+    }
+    expect(new Set(rejections.map((e) => e.id)).size).toBe(cases.length);
+
+    const unknown = await client.waitForEvent('no-such-reset', 'reset.verification.failed');
+    expect(unknown.data).toMatchObject({ reason: 'unknown_reset', attemptsRemaining: 0 });
+    expect(unknownReset).toBeTruthy();
+
+    // Every message was acknowledged: nothing waits in the inbox for a retry.
+    await expect.poll(async () => (await client.jsm.consumers.info(client.subjects.inboxStream, 'resetd')).num_ack_pending, { timeout: 10_000 }).toBe(0);
+    expect((await client.jsm.consumers.info(client.subjects.inboxStream, 'resetd')).num_pending).toBe(0);
+  });
+});

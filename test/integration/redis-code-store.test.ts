@@ -1,0 +1,339 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisCodeStore } from '../../src/adapters/redis/redis-code-store.js';
+import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.js';
+import type { ResetEvent } from '../../src/domain/events.js';
+import { defaultPolicy } from '../../src/domain/policy.js';
+import type { Attempt, IssueCode } from '../../src/domain/ports.js';
+import { openTestRedis, type TestRedis } from '../support/redis.js';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const NOW = Date.UTC(2025, 0, 1, 12);
+const SECRET = 'integration-test-secret-0123456789abcdef';
+const CODE = '482913';
+
+/** What the service's CodeHasher does: HMAC-SHA-256 under a secret, bound to the reset. */
+const digestOf = (resetId: string, code: string): string =>
+  createHmac('sha256', SECRET).update(`${resetId}:${code}`).digest('base64url');
+
+const anIssue = (overrides: Partial<IssueCode> = {}): IssueCode => {
+  const resetId = overrides.resetId ?? 'r-1';
+  return {
+    resetId,
+    userId: 'u-1',
+    digest: digestOf(resetId, CODE),
+    keyId: 'k-1',
+    expiresAt: NOW + 10 * MINUTE,
+    maxTries: 5,
+    now: NOW,
+    owner: 'owner-a',
+    leaseMs: 45_000,
+    ttlMs: DAY,
+    ...overrides,
+  };
+};
+
+const sent = (resetId = 'r-1'): ResetEvent => ({
+  name: 'reset.code.sent',
+  sequence: '0',
+  data: { resetId, userId: 'u-1', expiresAt: new Date(NOW + 10 * MINUTE).toISOString() },
+});
+
+const failed = (resetId = 'r-1'): ResetEvent => ({
+  name: 'reset.delivery.failed',
+  sequence: '0',
+  data: { resetId, userId: 'u-1', reason: 'smtp_permanent', attempts: 1 },
+});
+
+const rejected = (resetId = 'r-1', reason: 'cooldown' | 'rate_limited' = 'cooldown'): ResetEvent => ({
+  name: 'reset.rejected',
+  sequence: '0',
+  data: { resetId, eventId: resetId, userId: 'u-1', reason, retryAfterSeconds: 60, detail: 'A code was sent moments ago.' },
+});
+
+const anAttempt = (overrides: Partial<Attempt> = {}): Attempt => {
+  const resetId = overrides.resetId ?? 'r-1';
+  return { resetId, verdict: 'mismatch', digest: digestOf(resetId, CODE), now: NOW, ...overrides };
+};
+
+describe('RedisCodeStore', () => {
+  let redis: TestRedis;
+  let store: RedisCodeStore;
+
+  beforeEach(async () => {
+    redis = await openTestRedis();
+    store = new RedisCodeStore(redis.client, redis.prefix);
+  });
+
+  afterEach(async () => {
+    await redis.close();
+  });
+
+  describe('find and issue', () => {
+    it('finds nothing for an unknown reset', async () => {
+      expect(await store.find('r-unknown')).toBeUndefined();
+    });
+
+    it('issues a code and reads the record back', async () => {
+      expect(await store.issue(anIssue())).toEqual({ kind: 'issued', issuedAt: NOW, mailAttempts: 1 });
+      expect(await store.find('r-1')).toEqual({
+        resetId: 'r-1',
+        userId: 'u-1',
+        state: 'issued',
+        digest: digestOf('r-1', CODE),
+        keyId: 'k-1',
+        expiresAt: NOW + 10 * MINUTE,
+        triesLeft: 5,
+        issuedAt: NOW,
+        mailAttempts: 1,
+      });
+    });
+
+    it('lets the same owner issue again: a new code and full tries, the first issuedAt kept', async () => {
+      await store.issue(anIssue());
+      await store.attempt(anAttempt());
+      const again = await store.issue(anIssue({ now: NOW + 5_000, digest: digestOf('r-1', '771204'), expiresAt: NOW + 11 * MINUTE }));
+      expect(again).toEqual({ kind: 'issued', issuedAt: NOW, mailAttempts: 2 });
+      expect(await store.find('r-1')).toMatchObject({ digest: digestOf('r-1', '771204'), triesLeft: 5, expiresAt: NOW + 11 * MINUTE });
+    });
+
+    it('answers busy while another owner holds the lease, and hands over once it has run out', async () => {
+      await store.issue(anIssue());
+      expect(await store.issue(anIssue({ owner: 'owner-b', now: NOW + 10_000 }))).toEqual({ kind: 'busy', retryAfterMs: 35_000 });
+      expect(await store.issue(anIssue({ owner: 'owner-b', now: NOW + 45_000 }))).toEqual({
+        kind: 'issued',
+        issuedAt: NOW,
+        mailAttempts: 2,
+      });
+      expect(await store.issue(anIssue({ now: NOW + 46_000 }))).toMatchObject({ kind: 'busy', retryAfterMs: 44_000 });
+    });
+
+    it('answers finished, with the record, once the reset has its outcome', async () => {
+      await store.issue(anIssue());
+      await store.finish('r-1', 'owner-a', 'sent', sent());
+      const again = await store.issue(anIssue({ owner: 'owner-b', now: NOW + DAY / 2 }));
+      expect(again).toMatchObject({ kind: 'finished', record: { resetId: 'r-1', state: 'sent', outcome: sent(), mailAttempts: 1 } });
+    });
+
+    it("supersedes the user's pending reset: its code stops working", async () => {
+      await store.issue(anIssue());
+      await store.finish('r-1', 'owner-a', 'sent', sent());
+      await store.issue(anIssue({ resetId: 'r-2', now: NOW + MINUTE }));
+
+      const previous = await store.find('r-1');
+      expect(previous).toMatchObject({ state: 'superseded', outcome: sent() });
+      expect(previous?.digest).toBeUndefined();
+      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toMatchObject({ kind: 'refused', reason: 'superseded' });
+      expect(await store.find('r-2')).toMatchObject({ state: 'issued' });
+    });
+
+    it('answers finished for a superseded reset whose outcome was never recorded', async () => {
+      await store.issue(anIssue());
+      await store.issue(anIssue({ resetId: 'r-2', owner: 'owner-b' }));
+      const again = await store.issue(anIssue({ now: NOW + MINUTE }));
+      expect(again).toMatchObject({ kind: 'finished', record: { state: 'superseded' } });
+    });
+
+    it('leaves exactly one pending reset after 10 parallel issues for one user on two instances', async () => {
+      const other = new RedisCodeStore(redis.connect(), redis.prefix);
+      const ids = Array.from({ length: 10 }, (_, i) => `r-${i}`);
+      await Promise.all(ids.map((resetId, i) => (i % 2 === 0 ? store : other).issue(anIssue({ resetId }))));
+      const states = await Promise.all(ids.map(async (resetId) => (await store.find(resetId))?.state));
+      expect(states.filter((state) => state === 'issued')).toHaveLength(1);
+      expect(states.filter((state) => state === 'superseded')).toHaveLength(9);
+      const current = await redis.client.get(`${redis.prefix}:user:{u-1}:current`);
+      expect(states[ids.indexOf(current ?? '')]).toBe('issued');
+    });
+
+    it('leaves a finished previous reset as it is', async () => {
+      await store.issue(anIssue());
+      await store.attempt(anAttempt({ verdict: 'match' }));
+      await store.issue(anIssue({ resetId: 'r-2' }));
+      expect(await store.find('r-1')).toMatchObject({ state: 'completed' });
+    });
+  });
+
+  describe('finish and reject: the first outcome wins', () => {
+    it('records the outcome once and returns it ever after', async () => {
+      await store.issue(anIssue());
+      expect(await store.finish('r-1', 'owner-a', 'sent', sent())).toEqual(sent());
+      expect(await store.finish('r-1', 'owner-a', 'failed', failed())).toEqual(sent());
+      expect(await store.find('r-1')).toMatchObject({ state: 'sent', outcome: sent() });
+    });
+
+    it('stores the outcome of an owner who lost the lease when none is stored yet', async () => {
+      await store.issue(anIssue());
+      await store.issue(anIssue({ owner: 'owner-b', now: NOW + 45_000 }));
+      expect(await store.finish('r-1', 'owner-a', 'sent', sent())).toEqual(sent());
+      expect(await store.finish('r-1', 'owner-b', 'failed', failed())).toEqual(sent());
+      expect(await store.find('r-1')).toMatchObject({ outcome: sent() });
+    });
+
+    it('keeps a reset superseded while it was mailed superseded, but stores its outcome', async () => {
+      await store.issue(anIssue());
+      await store.issue(anIssue({ resetId: 'r-2', owner: 'owner-b' }));
+      expect(await store.finish('r-1', 'owner-a', 'sent', sent())).toEqual(sent());
+      expect(await store.find('r-1')).toMatchObject({ state: 'superseded', outcome: sent() });
+    });
+
+    it('records a refusal as a small record of its own, once', async () => {
+      expect(await store.reject('r-1', 'u-1', rejected(), DAY)).toEqual(rejected());
+      expect(await store.reject('r-1', 'u-1', rejected('r-1', 'rate_limited'), DAY)).toEqual(rejected());
+      expect(await store.find('r-1')).toEqual({ resetId: 'r-1', userId: 'u-1', state: 'rejected', outcome: rejected() });
+      expect(await redis.keys()).toEqual([`${redis.prefix}:reset:{r-1}`]);
+      expect(await store.issue(anIssue())).toMatchObject({ kind: 'finished', record: { state: 'rejected' } });
+    });
+
+    it('does not reject a reset that already has its outcome', async () => {
+      await store.issue(anIssue());
+      await store.finish('r-1', 'owner-a', 'sent', sent());
+      expect(await store.reject('r-1', 'u-1', rejected(), DAY)).toEqual(sent());
+      expect(await store.find('r-1')).toMatchObject({ state: 'sent' });
+    });
+  });
+
+  describe('attempt', () => {
+    it('refuses a submission for an unknown reset', async () => {
+      expect(await store.attempt(anAttempt())).toEqual({ kind: 'refused', reason: 'unknown_reset', sequence: 0, triesLeft: 0 });
+    });
+
+    it('completes the reset on a match, once; later submissions answer unknown_reset', async () => {
+      await store.issue(anIssue());
+      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toEqual({ kind: 'completed', sequence: 1, userId: 'u-1', completedAt: NOW });
+      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toEqual({
+        kind: 'refused',
+        reason: 'unknown_reset',
+        sequence: 2,
+        userId: 'u-1',
+        triesLeft: 0,
+      });
+      const record = await store.find('r-1');
+      expect(record?.state).toBe('completed');
+      expect(record?.digest).toBeUndefined();
+    });
+
+    it('spends a try per wrong code; the fifth answers wrong with 0 tries and locks', async () => {
+      await store.issue(anIssue());
+      const answers = [];
+      for (let i = 0; i < 6; i += 1) answers.push(await store.attempt(anAttempt()));
+      expect(answers).toEqual([
+        { kind: 'wrong', sequence: 1, userId: 'u-1', triesLeft: 4 },
+        { kind: 'wrong', sequence: 2, userId: 'u-1', triesLeft: 3 },
+        { kind: 'wrong', sequence: 3, userId: 'u-1', triesLeft: 2 },
+        { kind: 'wrong', sequence: 4, userId: 'u-1', triesLeft: 1 },
+        { kind: 'wrong', sequence: 5, userId: 'u-1', triesLeft: 0 },
+        { kind: 'refused', reason: 'locked', sequence: 6, userId: 'u-1', triesLeft: 0 },
+      ]);
+      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toMatchObject({ kind: 'refused', reason: 'locked' });
+      expect((await store.find('r-1'))?.digest).toBeUndefined();
+    });
+
+    it('cannot match a code judged against a digest that has since been replaced', async () => {
+      await store.issue(anIssue());
+      await store.issue(anIssue({ digest: digestOf('r-1', '771204') }));
+      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toEqual({ kind: 'wrong', sequence: 1, userId: 'u-1', triesLeft: 4 });
+    });
+
+    it('spends no try on an expired code', async () => {
+      await store.issue(anIssue());
+      expect(await store.attempt(anAttempt({ verdict: 'expired' }))).toEqual({
+        kind: 'refused',
+        reason: 'expired',
+        sequence: 1,
+        userId: 'u-1',
+        triesLeft: 5,
+      });
+      expect(await store.find('r-1')).toMatchObject({ triesLeft: 5, state: 'issued' });
+    });
+
+    it('answers a submission seen before as it did the first time, spending nothing', async () => {
+      await store.issue(anIssue());
+      const first = await store.attempt(anAttempt({ submissionId: 'e-1' }));
+      expect(await store.attempt(anAttempt({ submissionId: 'e-1' }))).toEqual(first);
+      expect(first).toEqual({ kind: 'wrong', sequence: 1, userId: 'u-1', triesLeft: 4 });
+      expect(await store.attempt(anAttempt({ submissionId: 'e-2', verdict: 'match' }))).toEqual({
+        kind: 'completed',
+        sequence: 2,
+        userId: 'u-1',
+        completedAt: NOW,
+      });
+      expect(await store.attempt(anAttempt({ submissionId: 'e-2', verdict: 'match' }))).toEqual({
+        kind: 'completed',
+        sequence: 2,
+        userId: 'u-1',
+        completedAt: NOW,
+      });
+    });
+
+    it('gives 20 parallel wrong codes on two instances exactly the 5 tries, then locked', async () => {
+      await store.issue(anIssue());
+      const other = new RedisCodeStore(redis.connect(), redis.prefix);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).attempt(anAttempt({ submissionId: `e-${i}` }))),
+      );
+      const wrong = answers.flatMap((answer) => (answer.kind === 'wrong' ? [answer.triesLeft] : []));
+      expect(wrong.sort()).toEqual([0, 1, 2, 3, 4]);
+      expect(answers.filter((answer) => answer.kind === 'refused' && answer.reason === 'locked')).toHaveLength(15);
+      expect(new Set(answers.map((answer) => answer.sequence)).size).toBe(20);
+    });
+
+    it('completes the reset once for 10 parallel right codes on two instances', async () => {
+      await store.issue(anIssue());
+      const other = new RedisCodeStore(redis.connect(), redis.prefix);
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 === 0 ? store : other).attempt(anAttempt({ submissionId: `e-${i}`, verdict: 'match' })),
+        ),
+      );
+      expect(answers.filter((answer) => answer.kind === 'completed')).toHaveLength(1);
+      expect(answers.filter((answer) => answer.kind === 'refused' && answer.reason === 'unknown_reset')).toHaveLength(9);
+    });
+  });
+
+  describe('what Redis holds', () => {
+    const codes = ['482913', '771204', '093358', '610027'];
+
+    /** A bit of everything the service does, for two users. */
+    async function runAFewResets(): Promise<void> {
+      const limiter = new RedisRateLimiter(redis.client, redis.prefix);
+      const admit = (resetId: string, userId: string) =>
+        limiter.admit({ resetId, userId, clientIp: '203.0.113.7' }, defaultPolicy.rateRules, defaultPolicy.cooldownMs, NOW);
+      for (const [i, code] of codes.entries()) {
+        const resetId = `r-${i}`;
+        const userId = `u-${i % 2}`;
+        await admit(resetId, userId);
+        await store.issue(anIssue({ resetId, userId, digest: digestOf(resetId, code) }));
+        await store.attempt(anAttempt({ resetId, submissionId: `e-${i}`, verdict: 'mismatch', digest: digestOf(resetId, code) }));
+      }
+      await store.finish('r-2', 'owner-a', 'sent', sent('r-2'));
+      await store.finish('r-3', 'owner-a', 'failed', failed('r-3'));
+      await store.attempt(anAttempt({ resetId: 'r-2', verdict: 'match', digest: digestOf('r-2', codes[2] as string) }));
+      expect(await admit('r-9', 'u-0')).toMatchObject({ kind: 'refused', reason: 'cooldown' });
+      await store.reject('r-9', 'u-0', rejected('r-9'), DAY);
+    }
+
+    it('gives every key a TTL', async () => {
+      await runAFewResets();
+      const keys = await redis.keys();
+      expect(keys.length).toBeGreaterThan(8);
+      for (const key of keys) {
+        expect(await redis.client.pttl(key), key).toBeGreaterThan(0);
+      }
+    });
+
+    it('holds no plain code anywhere', async () => {
+      await runAFewResets();
+      const values: string[] = [];
+      for (const key of await redis.keys()) {
+        const type = await redis.client.type(key);
+        if (type === 'hash') values.push(...Object.entries(await redis.client.hgetall(key)).flat());
+        else if (type === 'zset') values.push(...(await redis.client.zrange(key, 0, -1, 'WITHSCORES')));
+        else if (type === 'string') values.push((await redis.client.get(key)) ?? '');
+        else throw new Error(`unexpected ${type} at ${key}`);
+      }
+      expect(values.length).toBeGreaterThan(20);
+      for (const code of codes) expect(values.filter((value) => value.includes(code))).toEqual([]);
+    });
+  });
+});

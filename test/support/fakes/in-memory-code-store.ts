@@ -1,0 +1,180 @@
+import type { ResetEvent } from '../../../src/domain/events.js';
+import type { Attempt, AttemptResult, Clock, CodeStore, IssueCode, IssueResult } from '../../../src/domain/ports.js';
+import { isPending, type ResetRecord, type ResetState } from '../../../src/domain/reset-record.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+interface Entry {
+  record: Mutable<ResetRecord>;
+  /** Who may mail the code, and until when no one else may take the reset over. */
+  owner?: string;
+  leaseUntil: number;
+  /** When the record is gone, as a Redis key with a TTL would be. */
+  dropAt: number;
+  /** Submissions seen so far: the `sequence` of the next one is this plus one. */
+  submissions: number;
+  /** First answer per submission id, replayed to a redelivery. */
+  answers: Map<string, AttemptResult>;
+}
+
+type Refusal = Extract<AttemptResult, { kind: 'refused' }>['reason'];
+
+/** What a submission to a reset that is no longer pending is told. */
+const refusalFor: Record<Exclude<ResetState, 'issued' | 'sent'>, Refusal> = {
+  completed: 'unknown_reset', // single use: a used code is as good as no code
+  locked: 'locked',
+  superseded: 'superseded',
+  rejected: 'unknown_reset', // no code was ever made
+  failed: 'unknown_reset', // no code reached the user
+};
+
+/**
+ * The CodeStore state machine in memory, one synchronous step per call, so each call is atomic
+ * just as one Redis script is. Records vanish `ttlMs` after they were made, by the given clock.
+ */
+export class InMemoryCodeStore implements CodeStore {
+  private readonly entries = new Map<string, Entry>();
+  /** userId → the reset whose code is the user's only pending one. */
+  private readonly pendingOf = new Map<string, string>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** A snapshot for assertions, without the internals. */
+  peek(resetId: string): ResetRecord | undefined {
+    const entry = this.live(resetId);
+    return entry && { ...entry.record };
+  }
+
+  /** Simulates a lost Redis (no AOF): every record is gone. */
+  forgetEverything(): void {
+    this.entries.clear();
+    this.pendingOf.clear();
+  }
+
+  async find(resetId: string): Promise<ResetRecord | undefined> {
+    return this.peek(resetId);
+  }
+
+  async issue(code: IssueCode): Promise<IssueResult> {
+    const existing = this.live(code.resetId);
+    if (existing && (existing.record.outcome || !isPending(existing.record.state))) {
+      return { kind: 'finished', record: { ...existing.record } };
+    }
+    if (existing && existing.owner !== code.owner && existing.leaseUntil > code.now) {
+      return { kind: 'busy', retryAfterMs: existing.leaseUntil - code.now };
+    }
+    const issuedAt = existing?.record.issuedAt ?? code.now;
+    const mailAttempts = (existing?.record.mailAttempts ?? 0) + 1;
+    this.entries.set(code.resetId, {
+      record: {
+        resetId: code.resetId,
+        userId: code.userId,
+        state: 'issued',
+        digest: code.digest,
+        keyId: code.keyId,
+        expiresAt: code.expiresAt,
+        triesLeft: code.maxTries,
+        issuedAt,
+        mailAttempts,
+      },
+      owner: code.owner,
+      leaseUntil: code.now + code.leaseMs,
+      dropAt: existing?.dropAt ?? code.now + code.ttlMs,
+      submissions: existing?.submissions ?? 0,
+      answers: existing?.answers ?? new Map(),
+    });
+    this.supersedeOthers(code.userId, code.resetId);
+    return { kind: 'issued', issuedAt, mailAttempts };
+  }
+
+  async finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
+    const entry = this.live(resetId);
+    if (!entry) return outcome; // the record is gone: nothing holds but what the caller knows
+    if (entry.record.outcome) return entry.record.outcome;
+    if (entry.owner !== owner) return outcome; // someone took the reset over and will record its own
+    entry.record.outcome = outcome;
+    // A reset superseded while its mail went out stays superseded: its code must not work.
+    if (entry.record.state === 'issued') entry.record.state = state;
+    if (state === 'failed') this.releasePending(entry.record.userId, resetId);
+    entry.owner = undefined;
+    entry.leaseUntil = 0;
+    return outcome;
+  }
+
+  async reject(resetId: string, userId: string, outcome: ResetEvent, ttlMs: number): Promise<ResetEvent> {
+    const entry = this.live(resetId);
+    if (entry?.record.outcome) return entry.record.outcome;
+    if (entry) {
+      entry.record.state = 'rejected';
+      entry.record.outcome = outcome;
+      this.releasePending(userId, resetId);
+      return outcome;
+    }
+    this.entries.set(resetId, {
+      record: { resetId, userId, state: 'rejected', outcome },
+      leaseUntil: 0,
+      dropAt: this.clock.now() + ttlMs,
+      submissions: 0,
+      answers: new Map(),
+    });
+    return outcome;
+  }
+
+  async attempt(attempt: Attempt): Promise<AttemptResult> {
+    const entry = this.live(attempt.resetId);
+    if (!entry) return { kind: 'refused', sequence: 0, reason: 'unknown_reset', triesLeft: 0 };
+    const seen = attempt.submissionId === undefined ? undefined : entry.answers.get(attempt.submissionId);
+    if (seen) return seen;
+    entry.submissions += 1;
+    const result = this.apply(entry, attempt, entry.submissions);
+    if (attempt.submissionId !== undefined) entry.answers.set(attempt.submissionId, result);
+    return result;
+  }
+
+  private apply(entry: Entry, attempt: Attempt, sequence: number): AttemptResult {
+    const record = entry.record;
+    const userId = record.userId;
+    if (!isPending(record.state)) {
+      const reason = refusalFor[record.state as keyof typeof refusalFor];
+      return { kind: 'refused', sequence, userId, reason, triesLeft: 0 };
+    }
+    const triesLeft = record.triesLeft ?? 0;
+    // An expired code spends no try: the user can do nothing about it but ask again.
+    if (attempt.verdict === 'expired') return { kind: 'refused', sequence, userId, reason: 'expired', triesLeft };
+    // A verdict judged against a digest that has since been replaced cannot match the code now stored.
+    if (attempt.verdict === 'match' && attempt.digest === record.digest) {
+      record.state = 'completed';
+      this.releasePending(userId, record.resetId);
+      return { kind: 'completed', sequence, userId, completedAt: attempt.now };
+    }
+    record.triesLeft = Math.max(0, triesLeft - 1);
+    if (record.triesLeft === 0) {
+      record.state = 'locked';
+      this.releasePending(userId, record.resetId);
+    }
+    return { kind: 'wrong', sequence, userId, triesLeft: record.triesLeft };
+  }
+
+  private supersedeOthers(userId: string, resetId: string): void {
+    const previous = this.pendingOf.get(userId);
+    if (previous !== undefined && previous !== resetId) {
+      const entry = this.live(previous);
+      if (entry && isPending(entry.record.state)) entry.record.state = 'superseded';
+    }
+    this.pendingOf.set(userId, resetId);
+  }
+
+  private releasePending(userId: string, resetId: string): void {
+    if (this.pendingOf.get(userId) === resetId) this.pendingOf.delete(userId);
+  }
+
+  private live(resetId: string): Entry | undefined {
+    const entry = this.entries.get(resetId);
+    if (entry && this.clock.now() >= entry.dropAt) {
+      this.entries.delete(resetId);
+      this.releasePending(entry.record.userId, resetId);
+      return undefined;
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,64 @@
+import type { RateRule } from '../../../src/domain/policy.js';
+import type { Admission, RateLimiter, RateRequest } from '../../../src/domain/ports.js';
+
+/**
+ * Cooldown and sliding windows in memory, checked and counted in one synchronous step. A refused
+ * request counts against nothing; a reset admitted before is admitted again for free.
+ */
+export class InMemoryRateLimiter implements RateLimiter {
+  /** `${rule.name}:${subject}` → the instants of the admissions still in that rule's window, oldest first. */
+  private readonly windows = new Map<string, number[]>();
+  /** userId → when the user's last code was admitted. */
+  private readonly lastAdmitted = new Map<string, number>();
+  private readonly admittedResets = new Set<string>();
+
+  /** How many admissions a rule's window holds for a subject (user id, IP, or '*' for global) at `now`. */
+  countIn(rule: RateRule, subject: string, now: number): number {
+    return this.inWindow(`${rule.name}:${subject}`, rule.windowMs, now).length;
+  }
+
+  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number): Promise<Admission> {
+    if (this.admittedResets.has(request.resetId)) return { kind: 'admitted' };
+
+    const last = this.lastAdmitted.get(request.userId);
+    if (last !== undefined && now < last + cooldownMs) {
+      return { kind: 'refused', reason: 'cooldown', rule: 'cooldown', retryAfterMs: last + cooldownMs - now };
+    }
+
+    const keyed = rules.flatMap((rule) => {
+      const subject = subjectOf(rule, request);
+      return subject === undefined ? [] : [{ rule, key: `${rule.name}:${subject}` }];
+    });
+    for (const { rule, key } of keyed) {
+      const admitted = this.inWindow(key, rule.windowMs, now);
+      if (admitted.length >= rule.limit) {
+        // The window frees a place when the admission that puts it at its limit slides out.
+        const freeing = admitted[admitted.length - rule.limit] ?? now;
+        return { kind: 'refused', reason: 'rate_limited', rule: rule.name, retryAfterMs: freeing + rule.windowMs - now };
+      }
+    }
+
+    for (const { key } of keyed) this.windows.set(key, [...(this.windows.get(key) ?? []), now]);
+    this.lastAdmitted.set(request.userId, now);
+    this.admittedResets.add(request.resetId);
+    return { kind: 'admitted' };
+  }
+
+  /** Admissions at t with now − window < t ≤ now; older ones are dropped for good. */
+  private inWindow(key: string, windowMs: number, now: number): number[] {
+    const kept = (this.windows.get(key) ?? []).filter((at) => at > now - windowMs);
+    this.windows.set(key, kept);
+    return kept;
+  }
+}
+
+function subjectOf(rule: RateRule, request: RateRequest): string | undefined {
+  switch (rule.scope) {
+    case 'user':
+      return request.userId;
+    case 'ip':
+      return request.clientIp; // no IP, no per-IP limit
+    case 'global':
+      return '*';
+  }
+}

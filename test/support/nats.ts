@@ -1,0 +1,127 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import { subjectsFor, type Subjects } from '../../src/adapters/nats/subjects.js';
+
+export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export interface ReceivedEvent {
+  id: string;
+  type: string;
+  subject: string;
+  data: Record<string, unknown> & { resetId: string };
+  headers: Record<string, string>;
+}
+
+/** A client of resetd for tests: publishes commands and watches `<PREFIX>_EVENTS`, as the auth service would. */
+export class TestClient {
+  readonly events: ReceivedEvent[] = [];
+  private waiters: Array<() => void> = [];
+  private stopWatching: (() => void) | undefined;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly subjects: Subjects,
+  ) {}
+
+  static async connect(prefix: string, servers = NATS_URL): Promise<TestClient> {
+    const nc = await connect({ servers, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    return new TestClient(nc, jetstream(nc), await jetstreamManager(nc), subjectsFor(prefix));
+  }
+
+  /** Publishes a CloudEvent to JetStream with `Nats-Msg-Id` = its id, as the contract asks; returns the id. */
+  async publish(type: string, data: unknown, options: { id?: string; msgId?: string; headers?: Record<string, string> } = {}): Promise<string> {
+    const id = options.id ?? randomUUID();
+    const body = { specversion: '1.0', id, source: 'urn:test', type, time: new Date().toISOString(), datacontenttype: 'application/json', data };
+    return this.publishRaw(this.subjects.event(type), JSON.stringify(body), { msgId: options.msgId ?? id, headers: options.headers }).then(() => id);
+  }
+
+  async publishRaw(subject: string, body: string | Uint8Array, options: { msgId?: string; headers?: Record<string, string> } = {}): Promise<void> {
+    const h = natsHeaders();
+    for (const [key, value] of Object.entries(options.headers ?? {})) h.set(key, value);
+    await this.js.publish(subject, body, { ...(options.msgId ? { msgID: options.msgId } : {}), headers: h });
+  }
+
+  requestReset(data: Record<string, unknown>, options: { id?: string; msgId?: string } = {}): Promise<string> {
+    return this.publish('reset.requested', data, options);
+  }
+
+  submitCode(resetId: string, code: string, options: { id?: string } = {}): Promise<string> {
+    return this.publish('reset.code.submitted', { resetId, code }, options);
+  }
+
+  async verify(data: unknown): Promise<{ status: string; attemptsRemaining: number }> {
+    const reply = await this.nc.request(this.subjects.verify, JSON.stringify(data), { timeout: 10_000 });
+    return reply.json();
+  }
+
+  /** Starts reading every event of the events stream (once it exists). */
+  async watchEvents(): Promise<void> {
+    await waitFor(async () => {
+      try {
+        await this.jsm.streams.info(this.subjects.eventsStream);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 20_000);
+    const consumer = await this.js.consumers.get(this.subjects.eventsStream);
+    const messages = await consumer.consume();
+    this.stopWatching = () => void messages.stop();
+    void (async () => {
+      for await (const msg of messages) {
+        const body = msg.json<{ id: string; type: string; data: ReceivedEvent['data'] }>();
+        const headers: Record<string, string> = {};
+        for (const key of msg.headers?.keys() ?? []) headers[key] = msg.headers!.get(key);
+        this.events.push({ id: body.id, type: body.type, subject: msg.subject, data: body.data, headers });
+        for (const wake of this.waiters.splice(0)) wake();
+      }
+    })();
+  }
+
+  eventsFor(resetId: string): ReceivedEvent[] {
+    return this.events.filter((event) => event.data.resetId === resetId);
+  }
+
+  /** Waits until `predicate` holds over the events seen so far. */
+  async waitForEvents(predicate: (events: ReceivedEvent[]) => boolean, timeoutMs = 20_000): Promise<ReceivedEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this.events)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for events; saw ${this.events.length}: ${JSON.stringify(this.events.slice(-5).map((e) => [e.type, e.data]))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, Math.min(left, 250));
+      });
+    }
+    return this.events;
+  }
+
+  async waitForEvent(resetId: string, type: string, timeoutMs?: number): Promise<ReceivedEvent> {
+    await this.waitForEvents((events) => events.some((e) => e.data.resetId === resetId && e.type === type), timeoutMs);
+    return this.events.find((e) => e.data.resetId === resetId && e.type === type)!;
+  }
+
+  /** Deletes this prefix's streams and closes the connection. */
+  async close(): Promise<void> {
+    this.stopWatching?.();
+    for (const stream of [this.subjects.inboxStream, this.subjects.eventsStream]) {
+      await this.jsm.streams.delete(stream).catch(() => undefined);
+    }
+    await this.nc.close();
+  }
+}
+
+export function uniquePrefix(label: string): string {
+  return `t${label.replace(/[^a-z0-9]/gi, '').slice(0, 12)}${randomUUID().slice(0, 8)}`;
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
