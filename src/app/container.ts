@@ -86,9 +86,9 @@ export function buildContainer(config: Config, connections: Connections, log: Lo
   );
   container.bind(TOKENS.Inbox).to(JetStreamInbox);
   container.bind(TOKENS.VerifyResponder).to(NatsVerifyResponder);
-  container.bind(ResetService).toDynamicValue(
-    (context) =>
-      new ResetService({
+  container.bind(ResetService).toDynamicValue((context) => {
+    const mailer = context.get<Mailer & { close?: () => void }>(TOKENS.Mailer);
+    return new ResetService({
         log,
         connections,
         subjects,
@@ -101,9 +101,9 @@ export function buildContainer(config: Config, connections: Connections, log: Lo
         },
         inbox: context.get(TOKENS.Inbox),
         verifyResponder: context.get(TOKENS.VerifyResponder),
-        smtpTransport: config.smtp ? context.get<Transporter>(TOKENS.SmtpTransport) : undefined,
+        closeMailer: () => mailer.close?.(),
         jetstreamManager: () => jetstreamManager(connections.nc),
-      }),
-  );
+      });
+  });
   return container;
 }

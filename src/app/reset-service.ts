@@ -1,5 +1,4 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
 import { ensureStreams, type StreamOptions } from '../adapters/nats/jetstream-streams.js';
@@ -14,7 +13,8 @@ export interface ResetServiceParts {
   readonly streams: StreamOptions;
   readonly inbox: JetStreamInbox;
   readonly verifyResponder: NatsVerifyResponder;
-  readonly smtpTransport: Transporter | undefined;
+  /** Closes the mail transport; a send after it fails as unavailable rather than hanging. */
+  readonly closeMailer: () => void;
   readonly jetstreamManager: () => Promise<JetStreamManager>;
 }
 
@@ -44,11 +44,11 @@ export class ResetService {
   async stop(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    const { inbox, verifyResponder, connections, smtpTransport, log } = this.parts;
+    const { inbox, verifyResponder, connections, closeMailer, log } = this.parts;
     log.info({ inFlight: inbox.messagesInFlight }, 'draining');
     await Promise.all([inbox.stop(), verifyResponder.stop()]);
     await connections.nc.drain();
-    smtpTransport?.close();
+    closeMailer();
     await connections.redis.quit();
     log.info('stopped');
   }

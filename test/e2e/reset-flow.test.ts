@@ -56,13 +56,15 @@ describe('a reset driven through NATS only', () => {
     expect(await client.verify({ resetId, code })).toEqual({ status: 'completed', attemptsRemaining: 0 });
     expect(await client.verify({ resetId, code })).toEqual({ status: 'unknown_reset', attemptsRemaining: 0 });
     expect(await client.verify({ resetId, code: 'x'.repeat(17) })).toMatchObject({ status: 'invalid_request' });
-    await client.waitForEvent(resetId, 'reset.completed');
+    await client.waitForEvents(() => client.eventsFor(resetId).length === 5);
     expect(client.eventsFor(resetId).map((e) => e.type)).toEqual([
       'reset.code.sent',
       'reset.verification.failed',
       'reset.completed',
       'reset.verification.failed',
+      'reset.rejected',
     ]);
+    expect(client.eventsFor(resetId).at(-1)!.data).toMatchObject({ reason: 'invalid_request', eventId: '' });
   });
 
   it('sends one mail and one outcome for a request published again, with the same or a new Nats-Msg-Id', async () => {

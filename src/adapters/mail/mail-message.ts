@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { SendMailOptions } from 'nodemailer';
+import addressparser from 'nodemailer/lib/addressparser/index.js';
+import type { OutboundMail } from '../../domain/mail.js';
+import { renderCodeMail, type RenderedCodeMail } from './render-code-mail.js';
+
+/** What every mailer needs to write a mail: the sender (`MAIL_FROM`) and the product's name. */
+export interface MailOptions {
+  /** `no-reply@example.com` or `Example <no-reply@example.com>`. */
+  readonly from: string;
+  readonly productName: string;
+}
+
+export type MailMessageBuilder = (mail: OutboundMail) => SendMailOptions;
+
+/** The domain of the sender's address; throws when `from` holds no address with a domain. */
+export function senderDomain(from: string): string {
+  const [first] = addressparser(from, { flatten: true });
+  const domain = first?.address.split('@').slice(1).join('@') ?? '';
+  if (domain === '') throw new Error(`The mail sender "${from}" is not an address with a domain`);
+  return domain;
+}
+
+function renderMail(mail: OutboundMail, options: MailOptions): RenderedCodeMail {
+  switch (mail.kind) {
+    case 'code':
+      return renderCodeMail(mail, options);
+    default: {
+      // Not `unreachable(mail)`: that would print the mail, code and all, into the error.
+      const kind: never = mail.kind;
+      throw new Error(`No template for mail of kind ${String(kind)}`);
+    }
+  }
+}
+
+/**
+ * Checks the sender once and returns the function that turns a mail into nodemailer's message.
+ * The user's display name only ever goes into the body: the headers hold the configured sender,
+ * the bare recipient address and the product's name.
+ */
+export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
+  const domain = senderDomain(options.from);
+  return (mail) => {
+    const rendered = renderMail(mail, options);
+    return {
+      from: options.from,
+      // An address object is taken as one address: a comma in it cannot add a recipient.
+      to: { name: '', address: mail.to },
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      // Random, not derived from the reset: a receiver that drops repeated Message-IDs must not
+      // swallow a resent mail.
+      messageId: `<${randomUUID()}@${domain}>`,
+      headers: {
+        // RFC 3834: no vacation replies or other auto-answers to this mail.
+        'Auto-Submitted': 'auto-generated',
+        'X-Auto-Response-Suppress': 'All',
+        'Content-Language': rendered.locale,
+      },
+    };
+  };
+}

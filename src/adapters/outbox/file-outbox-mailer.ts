@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inject, injectable } from 'inversify';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type StreamTransport from 'nodemailer/lib/stream-transport/index.js';
+import { TOKENS } from '../../app/tokens.js';
+import { MailUnavailableError } from '../../domain/errors.js';
+import type { MailResult, OutboundMail } from '../../domain/mail.js';
+import type { Mailer } from '../../domain/ports.js';
+import { mailMessageBuilder, type MailMessageBuilder, type MailOptions } from '../mail/mail-message.js';
+
+/**
+ * Writes each mail as `<dir>/<timestamp>-<resetId>.eml`, the message exactly as SMTP would have
+ * carried it: for development, where no SMTP server is configured.
+ */
+@injectable()
+export class FileOutboxMailer implements Mailer {
+  private readonly build: MailMessageBuilder;
+  private readonly transport: Transporter<StreamTransport.SentMessageInfo>;
+
+  constructor(
+    @inject(TOKENS.OutboxDir) private readonly dir: string,
+    @inject(TOKENS.MailOptions) options: MailOptions,
+  ) {
+    this.build = mailMessageBuilder(options);
+    this.transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  }
+
+  async send(mail: OutboundMail): Promise<MailResult> {
+    const { message } = await this.transport.sendMail(this.build(mail));
+    if (!Buffer.isBuffer(message)) throw new Error('The stream transport was asked for a buffer');
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+    // The reset id comes from a client: it must not pick the directory or the file's kind.
+    const name = `${stamp}-${mail.resetId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}.eml`;
+    // Written under another name and renamed, so a reader of the outbox never sees half a mail.
+    const temporary = join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await writeFile(temporary, message);
+      await rename(temporary, join(this.dir, name));
+    } catch (error) {
+      await rm(temporary, { force: true }).catch(() => undefined);
+      throw new MailUnavailableError(`Could not write the mail to ${this.dir}`, { cause: error });
+    }
+    return { kind: 'accepted' };
+  }
+}

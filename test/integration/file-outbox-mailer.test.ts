@@ -1,0 +1,96 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Container } from 'inversify';
+import { simpleParser } from 'mailparser';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileOutboxMailer } from '../../src/adapters/outbox/file-outbox-mailer.js';
+import { TOKENS } from '../../src/app/tokens.js';
+import { MailUnavailableError } from '../../src/domain/errors.js';
+import type { CodeMail } from '../../src/domain/mail.js';
+
+const options = { from: 'resetd <no-reply@resetd.test>', productName: 'resetd' };
+
+const aCodeMail = (overrides: Partial<CodeMail> = {}): CodeMail => ({
+  kind: 'code',
+  resetId: 'r-1',
+  to: 'user@example.com',
+  locale: 'fr-CA',
+  displayName: 'Zoë',
+  code: '482913',
+  expiresAt: Date.UTC(2030, 0, 1, 12, 10),
+  lifetimeMinutes: 10,
+  ...overrides,
+});
+
+describe('FileOutboxMailer', () => {
+  let root: string;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'resetd-outbox-'));
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes an .eml file, creating the directory, that mailparser reads with the code in both parts', async () => {
+    const dir = join(root, 'outbox', 'nested');
+    const mailer = new FileOutboxMailer(dir, options);
+
+    await expect(mailer.send(aCodeMail())).resolves.toEqual({ kind: 'accepted' });
+
+    const files = await readdir(dir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^\d{8}T\d{9}Z-r-1\.eml$/);
+    const mail = await simpleParser(await readFile(join(dir, files[0]!)));
+    expect(mail.text).toContain('482913');
+    expect(mail.html).toContain('>482913<');
+    expect(mail.text).toContain('10 minutes');
+    expect(mail.subject).toBe('Votre code pour réinitialiser votre mot de passe resetd');
+    expect(mail.from?.value).toEqual([{ name: 'resetd', address: 'no-reply@resetd.test' }]);
+    expect(mail.headers.get('auto-submitted')).toBe('auto-generated');
+  });
+
+  it('keeps a hostile reset id from choosing the file name or the directory', async () => {
+    const mailer = new FileOutboxMailer(root, options);
+
+    await mailer.send(aCodeMail({ resetId: '../../etc/passwd' }));
+
+    const files = await readdir(root);
+    expect(files).toEqual([expect.stringMatching(/^\d{8}T\d{9}Z-______etc_passwd\.eml$/)]);
+  });
+
+  it('leaves only whole .eml files behind, one per mail', async () => {
+    const mailer = new FileOutboxMailer(root, options);
+
+    await Promise.all(Array.from({ length: 20 }, (_, i) => mailer.send(aCodeMail({ resetId: `r-${i}` }))));
+
+    const files = await readdir(root);
+    expect(files).toHaveLength(20);
+    expect(files.every((f) => f.endsWith('.eml'))).toBe(true);
+  });
+
+  it('throws MailUnavailableError when the directory cannot be written', async () => {
+    const blocked = join(root, 'not-a-dir');
+    await writeFile(blocked, '');
+    const mailer = new FileOutboxMailer(blocked, options);
+
+    await expect(mailer.send(aCodeMail())).rejects.toBeInstanceOf(MailUnavailableError);
+  });
+});
+
+describe('FileOutboxMailer in the container', () => {
+  it('is built from its tokens alone', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'resetd-outbox-'));
+    const container = new Container();
+    container.bind(TOKENS.OutboxDir).toConstantValue(root);
+    container.bind(TOKENS.MailOptions).toConstantValue(options);
+    container.bind(FileOutboxMailer).toSelf();
+
+    await container.get(FileOutboxMailer).send(aCodeMail());
+
+    expect(await readdir(root)).toHaveLength(1);
+    await rm(root, { recursive: true, force: true });
+  });
+});

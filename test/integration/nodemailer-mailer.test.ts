@@ -1,0 +1,195 @@
+import { Container } from 'inversify';
+import type { Transporter } from 'nodemailer';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSmtpTransport, NodemailerMailer, type SmtpTransportOptions } from '../../src/adapters/smtp/nodemailer-mailer.js';
+import { TOKENS } from '../../src/app/tokens.js';
+import { MailUnavailableError } from '../../src/domain/errors.js';
+import type { CodeMail } from '../../src/domain/mail.js';
+import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../support/smtp-sink.js';
+
+const MAIL_FROM = 'resetd <no-reply@resetd.test>';
+
+const aCodeMail = (overrides: Partial<CodeMail> = {}): CodeMail => ({
+  kind: 'code',
+  resetId: 'r-1',
+  to: 'user@example.com',
+  locale: 'en',
+  displayName: 'Ada Lovelace',
+  code: '482913',
+  expiresAt: Date.UTC(2030, 0, 1, 12, 10),
+  lifetimeMinutes: 10,
+  ...overrides,
+});
+
+describe('NodemailerMailer against a real SMTP server', () => {
+  let sink: SmtpSink;
+  let transport: Transporter;
+
+  async function setUp(sinkOptions: SmtpSinkOptions = {}, transportOptions: Partial<SmtpTransportOptions> = {}) {
+    sink = await startSmtpSink(sinkOptions);
+    transport = createSmtpTransport(sink.url, { maxConnections: 5, ...transportOptions });
+    return new NodemailerMailer(transport, { from: MAIL_FROM, productName: 'resetd' });
+  }
+
+  afterEach(async () => {
+    transport.close();
+    await sink.stop();
+  });
+
+  it('delivers a mail whose text and HTML parts hold the same code, from MAIL_FROM', async () => {
+    const mailer = await setUp();
+
+    await expect(mailer.send(aCodeMail())).resolves.toEqual({ kind: 'accepted' });
+
+    const [mail] = await sink.waitForMails(1);
+    expect(mail!.text).toContain('482913');
+    expect(mail!.html).toContain('>482913<');
+    expect(mail!.from?.value).toEqual([{ name: 'resetd', address: 'no-reply@resetd.test' }]);
+    expect(mail!.to).toMatchObject({ value: [{ address: 'user@example.com', name: '' }] });
+    expect(mail!.subject).toBe('Your resetd password reset code');
+    expect(mail!.messageId).toMatch(/^<[0-9a-f-]{36}@resetd\.test>$/);
+    expect(mail!.headers.get('auto-submitted')).toBe('auto-generated');
+    expect(sink.deliveries[0]).toMatchObject({ mailFrom: 'no-reply@resetd.test', rcptTo: ['user@example.com'] });
+  });
+
+  it('escapes a hostile display name in the HTML and keeps it out of every header and the envelope', async () => {
+    const mailer = await setUp();
+    const displayName = '<script>alert(1)</script>\r\nBcc: evil@x.y';
+
+    await mailer.send(aCodeMail({ displayName }));
+
+    const [mail] = await sink.waitForMails(1);
+    expect(mail!.html).not.toContain('<script');
+    expect(mail!.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(mail!.bcc).toBeUndefined();
+    expect(mail!.headers.has('bcc')).toBe(false);
+    expect(mail!.to).toMatchObject({ value: [{ address: 'user@example.com' }] });
+    expect(sink.deliveries[0]!.rcptTo).toEqual(['user@example.com']);
+    const raw = sink.deliveries[0]!.raw.toString('utf8');
+    const head = raw.slice(0, raw.indexOf('\r\n\r\n'));
+    expect(head).not.toMatch(/evil|script|alert|Bcc/i);
+  });
+
+  it('sends 200 mails at once over at most 5 pooled connections', async () => {
+    const mailer = await setUp();
+
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => mailer.send(aCodeMail({ resetId: `r-${i}`, to: `user${i}@example.com` }))),
+    );
+
+    expect(results.every((r) => r.kind === 'accepted')).toBe(true);
+    expect(sink.mails).toHaveLength(200);
+    expect(sink.connections).toBeGreaterThan(0);
+    expect(sink.connections).toBeLessThanOrEqual(5);
+  });
+
+  it('answers refused for a 550 to the recipient, and goes on sending to others', async () => {
+    const mailer = await setUp({ rejectRecipients: (address) => address.startsWith('gone@') });
+
+    const refused = await mailer.send(aCodeMail({ to: 'gone@example.com' }));
+    expect(refused).toMatchObject({ kind: 'refused', reply: expect.stringMatching(/^550 /) });
+
+    await expect(mailer.send(aCodeMail())).resolves.toEqual({ kind: 'accepted' });
+    expect(sink.mailsTo('gone@example.com')).toHaveLength(0);
+    expect(sink.mailsTo('user@example.com')).toHaveLength(1);
+  });
+
+  it('answers refused for a 5xx to the message itself', async () => {
+    const mailer = await setUp({ failAll: { code: 552, stage: 'data' } });
+
+    await expect(mailer.send(aCodeMail())).resolves.toMatchObject({ kind: 'refused', reply: expect.stringMatching(/^552 /) });
+  });
+
+  it('throws MailUnavailableError when the server refuses the connection', async () => {
+    const mailer = await setUp();
+    await sink.stop();
+
+    const sending = mailer.send(aCodeMail());
+
+    await expect(sending).rejects.toBeInstanceOf(MailUnavailableError);
+    await expect(sending).rejects.toHaveProperty('cause.message', expect.stringContaining('ECONNREFUSED'));
+  });
+
+  it.each([
+    ['a 451 to MAIL FROM', { code: 451, stage: 'mail' }],
+    ['a 450 to RCPT TO', { code: 450, stage: 'rcpt' }],
+    ['a 451 at the end of DATA', { code: 451, stage: 'data' }],
+    ['a 421 greeting', { code: 421, stage: 'connect' }],
+    ['a 554 greeting, which is about the server and not the mail', { code: 554, stage: 'connect' }],
+  ] as const)('throws MailUnavailableError for %s', async (_, failure) => {
+    const mailer = await setUp({ failAll: failure });
+
+    await expect(mailer.send(aCodeMail())).rejects.toBeInstanceOf(MailUnavailableError);
+    expect(sink.mails).toHaveLength(0);
+  });
+
+  it('throws MailUnavailableError when the server does not answer in time', async () => {
+    const mailer = await setUp({ replyDelayMs: 2_000 }, { socketTimeout: 300 });
+
+    await expect(mailer.send(aCodeMail())).rejects.toBeInstanceOf(MailUnavailableError);
+  });
+
+  it('sends again through the same transport once the server is back on its port', async () => {
+    const mailer = await setUp();
+    await mailer.send(aCodeMail({ to: 'before@example.com' }));
+
+    await sink.stop();
+    await expect(mailer.send(aCodeMail({ to: 'during@example.com' }))).rejects.toBeInstanceOf(MailUnavailableError);
+    expect(await mailer.verify()).toBe(false);
+
+    await sink.start();
+    await expect(mailer.send(aCodeMail({ to: 'after@example.com' }))).resolves.toEqual({ kind: 'accepted' });
+    expect(await mailer.verify()).toBe(true);
+    expect(sink.mails.map((m) => m.to)).toMatchObject([
+      { value: [{ address: 'before@example.com' }] },
+      { value: [{ address: 'after@example.com' }] },
+    ]);
+  });
+
+  it('refuses to send once closed instead of waiting for ever', async () => {
+    const mailer = await setUp();
+    mailer.close();
+
+    await expect(mailer.send(aCodeMail())).rejects.toBeInstanceOf(MailUnavailableError);
+    expect(await mailer.verify()).toBe(false);
+  });
+
+  it('logs in with the credentials in the URL and works without a pool too', async () => {
+    sink = await startSmtpSink();
+    transport = createSmtpTransport(sink.url.replace('smtp://', 'smtp://us%40er:p%3Ass@'), { maxConnections: 1, pool: false });
+    const mailer = new NodemailerMailer(transport, { from: 'no-reply@resetd.test', productName: 'resetd' });
+
+    await expect(mailer.send(aCodeMail())).resolves.toEqual({ kind: 'accepted' });
+    expect(sink.mails[0]!.messageId).toMatch(/@resetd\.test>$/);
+  });
+});
+
+describe('NodemailerMailer in the container', () => {
+  it('is built from its tokens alone', async () => {
+    const sink = await startSmtpSink();
+    const transport = createSmtpTransport(sink.url, { maxConnections: 1 });
+    const container = new Container();
+    container.bind(TOKENS.SmtpTransport).toConstantValue(transport);
+    container.bind(TOKENS.MailOptions).toConstantValue({ from: MAIL_FROM, productName: 'resetd' });
+    container.bind(NodemailerMailer).toSelf();
+
+    await expect(container.get(NodemailerMailer).send(aCodeMail())).resolves.toEqual({ kind: 'accepted' });
+
+    transport.close();
+    await sink.stop();
+  });
+});
+
+describe('createSmtpTransport', () => {
+  it('takes only smtp:// and smtps:// URLs', () => {
+    expect(() => createSmtpTransport('http://mail.example.com', { maxConnections: 1 })).toThrow(/smtp:\/\//);
+  });
+});
+
+describe('NodemailerMailer construction', () => {
+  it('rejects a sender without a domain at once', () => {
+    const transport = createSmtpTransport('smtp://127.0.0.1:1', { maxConnections: 1 });
+    expect(() => new NodemailerMailer(transport, { from: 'resetd', productName: 'resetd' })).toThrow(/domain/);
+    transport.close();
+  });
+});
