@@ -42,6 +42,7 @@ export function buildContainer(config: Config, connections: Connections, log: Lo
     maxInFlight: config.nats.maxInFlight,
     maxDeliver: config.nats.maxDeliver,
     fetchExpiresMs: 3_000,
+    workingIntervalMs: Math.max(1_000, Math.floor(config.nats.ackWaitMs / 3)),
     baseMs: 1_000,
     maxMs: 30_000,
   } satisfies InboxOptions);

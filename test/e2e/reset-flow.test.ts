@@ -79,3 +79,34 @@ describe('a reset driven through NATS only', () => {
     expect(client.eventsFor(resetId).map((e) => e.type)).toEqual(['reset.code.sent']);
   });
 });
+
+describe('a request whose mail takes longer than the consumer waits for an ack', () => {
+  const prefix = uniquePrefix('slow');
+  let sink: SmtpSink;
+  let client: TestClient;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    // Each reply at the end of DATA takes longer than the 5 s ack wait.
+    sink = await startSmtpSink({ replyDelayMs: 7_000 });
+    client = await TestClient.connect(prefix);
+    service = await ServiceProcess.start({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: sink.url, RESET_ACK_WAIT_SECONDS: '5' });
+    await client.watchEvents();
+  });
+
+  afterAll(async () => {
+    expect(await service.stop()).toBe(0);
+    await client.close();
+    await sink.stop();
+  });
+
+  it('is not redelivered mid-flight and sends one mail', async () => {
+    const resetId = await client.requestReset({ userId: 'u-slow', email: 'slow@example.com' });
+    await client.waitForEvent(resetId, 'reset.code.sent', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(sink.mailsTo('slow@example.com')).toHaveLength(1);
+    expect(client.eventsFor(resetId).map((e) => e.type)).toEqual(['reset.code.sent']);
+    const info = await client.jsm.consumers.info(client.subjects.inboxStream, 'resetd');
+    expect(info.num_redelivered).toBe(0);
+  });
+});

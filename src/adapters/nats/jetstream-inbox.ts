@@ -15,6 +15,8 @@ export interface InboxOptions extends BackoffOptions {
   readonly maxInFlight: number;
   /** -1 when the consumer redelivers without limit. */
   readonly maxDeliver: number;
+  /** How often a message in progress is reported as such; well inside the consumer's ack wait. */
+  readonly workingIntervalMs: number;
   /** How long one pull waits for messages before it is renewed. */
   readonly fetchExpiresMs: number;
 }
@@ -104,6 +106,9 @@ export class JetStreamInbox {
   }
 
   private async settle(msg: JsMsg): Promise<void> {
+    // While a message is being handled it is ours: tell the server, so it is not redelivered to
+    // another instance mid-flight (a slow SMTP server must not cause a second mail).
+    const heartbeat = setInterval(() => msg.working(), this.options.workingIntervalMs);
     let disposition: Disposition;
     try {
       disposition = await this.handle(msg);
@@ -111,6 +116,8 @@ export class JetStreamInbox {
       const delayMs = faultBackoff(msg.info.deliveryCount, this.options);
       this.log.warn({ err: error, subject: msg.subject, seq: msg.seq, delivery: msg.info.deliveryCount, delayMs }, 'message will be redelivered');
       disposition = { kind: 'nak', delayMs };
+    } finally {
+      clearInterval(heartbeat);
     }
     if (disposition.kind === 'ack') msg.ack();
     else msg.nak(disposition.delayMs);
