@@ -1,5 +1,7 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { MailResilienceOptions } from '../adapters/resilience/resilient-mailer.js';
 import { defaultPolicy, type ResetPolicy } from '../domain/policy.js';
 
 /** A start-up error whose message is the one line an operator needs. */
@@ -22,6 +24,10 @@ export const envSchema = z.object({
   MAIL_FROM: z.string().min(3).default('resetd <no-reply@localhost>'),
   MAIL_PRODUCT_NAME: z.string().min(1).max(60).default('resetd'),
   MAIL_OUTBOX_DIR: z.string().min(1).default('./outbox'),
+  DKIM_DOMAIN: z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$/, 'must be a domain name').optional(),
+  DKIM_SELECTOR: z.string().regex(/^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*$/, 'must be DNS labels').optional(),
+  DKIM_PRIVATE_KEY: z.string().optional(),
+  DKIM_PRIVATE_KEY_FILE: z.string().optional(),
   OTP_SECRET: z.string().optional(),
   OTP_SECRET_FILE: z.string().optional(),
   OTP_SECRETS: z.string().optional(),
@@ -35,6 +41,9 @@ export const envSchema = z.object({
   RATE_IP_PER_HOUR: int(1, 20),
   RATE_GLOBAL_PER_HOUR: int(1, 50_000),
   SMTP_RETRY_BUDGET_SECONDS: int(1, defaultPolicy.deliveryBudgetMs / 1000),
+  SMTP_RETRY_ATTEMPTS: int(1, 3).pipe(z.number().max(10)),
+  SMTP_BREAKER_THRESHOLD: int(1, 5),
+  SMTP_BREAKER_HALF_OPEN_SECONDS: int(1, 5),
   RESET_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens without wildcards').default('reset'),
   RESET_INBOX_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
   RESET_EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
@@ -43,10 +52,18 @@ export const envSchema = z.object({
   RESET_MAX_IN_FLIGHT: int(1, 64),
   RESET_ACK_WAIT_SECONDS: int(5, 60),
   RESET_MAX_DELIVER: z.coerce.number().int().min(-1).default(-1),
+  AUDIT_LOG_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   OPS_HTTP_PORT: int(0, 9464).pipe(z.number().max(65535)),
   OPS_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   OTEL_SERVICE_NAME: z.string().min(1).default('resetd'),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).default('otlp'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -57,7 +74,11 @@ export interface Config {
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
   readonly smtp: { readonly url: string; readonly poolSize: number } | undefined;
-  readonly mail: { readonly from: string; readonly productName: string; readonly outboxDir: string };
+  /** In-process retries and the circuit breaker around the mailer; longer waits are redeliveries. */
+  readonly mailResilience: MailResilienceOptions;
+  readonly mail: { readonly from: string; readonly productName: string; readonly outboxDir: string; readonly dkim: DkimConfig | undefined };
+  /** Audit records go to this file (appended), or to stdout with `"audit":true` when unset. */
+  readonly audit: { readonly file: string | undefined };
   /** Newest first. */
   readonly otpSecrets: string[];
   readonly policy: ResetPolicy;
@@ -74,8 +95,26 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL'];
   readonly ops: { readonly port: number; readonly host: string };
   readonly serviceName: string;
+  readonly tracing: TracingConfig;
   /** What was defaulted for development only; main logs one warning line for these. */
   readonly developmentDefaults: string[];
+}
+
+/** Tracing as the standard `OTEL_*` variables ask for it; `exporter: 'none'` records nothing. */
+export interface TracingConfig {
+  readonly exporter: Env['OTEL_TRACES_EXPORTER'];
+  /** Where OTLP/HTTP spans go (JSON over HTTP). */
+  readonly otlpUrl: string;
+  readonly sampler: Env['OTEL_TRACES_SAMPLER'];
+  /** The ratio for the `traceidratio` samplers. */
+  readonly samplerArg: number;
+}
+
+/** DKIM signing: the key published as TXT at `<selector>._domainkey.<domain>`. */
+export interface DkimConfig {
+  readonly domain: string;
+  readonly selector: string;
+  readonly privateKey: string;
 }
 
 /** Parses the environment once; throws ConfigError naming the first bad variable. */
@@ -107,7 +146,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, poolSize: env.SMTP_POOL_SIZE } : undefined,
-    mail: { from: env.MAIL_FROM, productName: env.MAIL_PRODUCT_NAME, outboxDir: env.MAIL_OUTBOX_DIR },
+    mail: { from: env.MAIL_FROM, productName: env.MAIL_PRODUCT_NAME, outboxDir: env.MAIL_OUTBOX_DIR, dkim: readDkim(env) },
+    audit: { file: env.AUDIT_LOG_FILE },
+    mailResilience: {
+      attempts: env.SMTP_RETRY_ATTEMPTS,
+      initialBackoffMs: 200,
+      maxBackoffMs: 2_000,
+      breakerThreshold: env.SMTP_BREAKER_THRESHOLD,
+      halfOpenAfterMs: env.SMTP_BREAKER_HALF_OPEN_SECONDS * 1000,
+    },
     otpSecrets,
     policy: {
       ...defaultPolicy,
@@ -136,6 +183,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     ops: { port: env.OPS_HTTP_PORT, host: env.OPS_HTTP_HOST },
     serviceName: env.OTEL_SERVICE_NAME,
+    tracing: {
+      exporter: env.OTEL_TRACES_EXPORTER,
+      // As the OTLP exporters do: the signal's own endpoint as given, else the base one plus /v1/traces.
+      otlpUrl: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces`,
+      sampler: env.OTEL_TRACES_SAMPLER,
+      samplerArg: env.OTEL_TRACES_SAMPLER_ARG ?? 1,
+    },
     developmentDefaults,
   };
 }
@@ -155,8 +209,36 @@ function readSecrets(env: Env): string[] {
   return secrets;
 }
 
+const DKIM_PARTS = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const;
+
+/** All three DKIM variables or none; the key must be a private key a receiver can check (RSA ≥ 1024 bits or Ed25519). */
+function readDkim(env: Env): DkimConfig | undefined {
+  const key = secretValue(env, 'DKIM_PRIVATE_KEY');
+  const values = { DKIM_DOMAIN: env.DKIM_DOMAIN, DKIM_SELECTOR: env.DKIM_SELECTOR, DKIM_PRIVATE_KEY: key };
+  const set = DKIM_PARTS.filter((name) => values[name] !== undefined);
+  if (set.length === 0) return undefined;
+  const missing = DKIM_PARTS.find((name) => values[name] === undefined);
+  if (missing !== undefined) {
+    const asked = missing === 'DKIM_PRIVATE_KEY' ? 'DKIM_PRIVATE_KEY (or DKIM_PRIVATE_KEY_FILE)' : missing;
+    throw new ConfigError(`${asked} is required when ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set; set all three DKIM variables or none`);
+  }
+  // A key pasted into one line of an env file keeps its line breaks as `\n`.
+  const privateKey = key!.includes('\n') ? key! : key!.replaceAll('\\n', '\n');
+  let details;
+  try {
+    const parsed = createPrivateKey(privateKey);
+    details = { type: parsed.asymmetricKeyType, bits: parsed.asymmetricKeyDetails?.modulusLength ?? 0 };
+  } catch {
+    throw new ConfigError('DKIM_PRIVATE_KEY is not a PEM private key');
+  }
+  if (!(details.type === 'ed25519' || (details.type === 'rsa' && details.bits >= 1024))) {
+    throw new ConfigError(`DKIM_PRIVATE_KEY must be an RSA key of at least 1024 bits (2048 advised) or an Ed25519 key, not ${details.type} ${details.bits || ''}`.trim());
+  }
+  return { domain: env.DKIM_DOMAIN!.toLowerCase(), selector: env.DKIM_SELECTOR!, privateKey };
+}
+
 /** A secret from `NAME` or from the file named by `NAME_FILE`; both set is an error. */
-function secretValue(env: Env, name: 'OTP_SECRET' | 'OTP_SECRETS'): string | undefined {
+function secretValue(env: Env, name: 'OTP_SECRET' | 'OTP_SECRETS' | 'DKIM_PRIVATE_KEY'): string | undefined {
   const direct = env[name];
   const file = env[`${name}_FILE`];
   if (direct !== undefined && file !== undefined) throw new ConfigError(`${name} and ${name}_FILE are both set; set one`);

@@ -3,6 +3,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { maskUrl } from './mask-url.js';
+
+export { maskUrl };
 
 export interface Connections {
   readonly nc: NatsConnection;
@@ -25,6 +28,9 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
     // While Redis is away, commands fail at once so messages are redelivered later, not held here.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A Redis that hangs without closing the connection (frozen, partitioned) fails the command
+    // instead of holding the message, or a `reset.verify`, for ever.
+    commandTimeout: 5_000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
   watchRedis(redis, log);
@@ -66,14 +72,4 @@ function watchNats(nc: NatsConnection, log: Logger): void {
       else if (status.type === 'reconnect') log.info({ server: status.server }, 'NATS connection regained');
     }
   })();
-}
-
-export function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '***';
-    return url.toString().replace(/\/$/, '');
-  } catch {
-    return raw.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
-  }
 }

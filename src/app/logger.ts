@@ -1,15 +1,30 @@
-import { pino, type Logger } from 'pino';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { maskEmailsIn } from '../adapters/otel/mask-email.js';
 
 /**
  * JSON logs to stdout. Nothing that could carry a code or an address is logged by design; the
- * redaction is a second line of defence for fields a future change might add.
+ * redaction and the masking of addresses in every written line (an SMTP reply quoted in an error
+ * may name the recipient) are a second line of defence. A line written inside a span names the
+ * span, so logs and traces join up.
  */
-export function createLogger(level: string, name = 'resetd'): Logger {
-  return pino({
+export function createLogger(level: string, name = 'resetd', destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     name,
     level,
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['code', '*.code', 'email', '*.email', 'to', '*.to'], censor: '[redacted]' },
-  });
+    mixin: traceFields,
+    hooks: { streamWrite: maskEmailsIn },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const context = span.spanContext();
+  if (!isSpanContextValid(context)) return {};
+  return { trace_id: context.traceId, span_id: context.spanId, trace_flags: `0${context.traceFlags.toString(16)}`.slice(-2) };
 }

@@ -1,9 +1,12 @@
 import 'reflect-metadata';
+import { isEntryPoint } from './entry-point.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openConnections, UnreachableError } from './connections.js';
 import { buildContainer } from './container.js';
 import { createLogger } from './logger.js';
+import { OpsServer } from './ops-server.js';
 import { ResetService } from './reset-service.js';
+import { setUpTelemetry } from './telemetry.js';
 
 /** Starts resetd and stops it cleanly on SIGTERM or SIGINT. */
 export async function main(): Promise<void> {
@@ -21,6 +24,7 @@ export async function main(): Promise<void> {
   if (config.developmentDefaults.length > 0) {
     log.warn({ defaults: config.developmentDefaults }, `development defaults in use for ${config.developmentDefaults.join(', ')}; never run like this in production`);
   }
+  const telemetry = setUpTelemetry({ serviceName: config.serviceName, tracing: config.tracing, log });
   let connections;
   try {
     connections = await openConnections(config, log);
@@ -31,12 +35,19 @@ export async function main(): Promise<void> {
     }
     throw error;
   }
-  const service = buildContainer(config, connections, log).get(ResetService);
+  const container = buildContainer(config, connections, log, telemetry);
+  const service = container.get(ResetService);
+  const ops = container.get(OpsServer);
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     log.info({ signal }, 'stop requested');
     stopping ??= service.stop().then(
-      () => process.exit(0),
+      async () => {
+        await ops.stop();
+        // The spans of the last resets, sent before the process ends.
+        await telemetry.shutdown();
+        process.exit(0);
+      },
       (error: unknown) => {
         log.error({ err: error }, 'stopping failed');
         process.exit(1);
@@ -45,7 +56,14 @@ export async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await ops.start();
+  } catch (error) {
+    process.stderr.write(`resetd: cannot listen on OPS_HTTP_HOST ${config.ops.host} OPS_HTTP_PORT ${config.ops.port}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
   await service.start();
 }
 
-await main();
+// `npm start` runs this file; `resetd start` imports it and calls main() itself.
+if (isEntryPoint(import.meta.url)) await main();

@@ -21,11 +21,17 @@ export interface ResetServiceParts {
 /** The running service: starts its parts in order and stops them in the reverse, losing nothing. */
 export class ResetService {
   private draining = false;
+  private started = false;
 
   constructor(private readonly parts: ResetServiceParts) {}
 
   get isDraining(): boolean {
     return this.draining;
+  }
+
+  /** Started and not draining: what readiness asks of the service itself. */
+  get isServing(): boolean {
+    return this.started && !this.draining;
   }
 
   get messagesInFlight(): number {
@@ -37,6 +43,7 @@ export class ResetService {
     await ensureStreams(await this.parts.jetstreamManager(), subjects, streams);
     inbox.start();
     verifyResponder.start();
+    this.started = true;
     log.info({ inbox: subjects.inboxStream, events: subjects.eventsStream, consumer: streams.consumer }, 'resetd started');
   }
 

@@ -26,3 +26,18 @@ export interface Delivery {
   /** True when the transport will not deliver this message again. */
   readonly final: boolean;
 }
+
+/** The auth service set a new password (`reset.password.changed`): the user is to be told. */
+export interface PasswordChange {
+  /** The change event's id: one notice per id, however often the event arrives. */
+  readonly noticeId: string;
+  /** The reset that led to the change, if any; the outcome names it, else `noticeId`. */
+  readonly resetId?: string;
+  readonly userId: string;
+  readonly email: string;
+  readonly locale?: string;
+  readonly displayName?: string;
+  /** When the password was changed (milliseconds since the epoch); unknown: when first handled. */
+  readonly changedAt?: number;
+  readonly clientIp?: string;
+}

@@ -7,7 +7,8 @@ export type ResetEvent =
   | Fact<'reset.rejected', RejectedData>
   | Fact<'reset.delivery.failed', DeliveryFailedData>
   | Fact<'reset.verification.failed', VerificationFailedData>
-  | Fact<'reset.completed', { resetId: string; userId: string; completedAt: string }>;
+  | Fact<'reset.completed', { resetId: string; userId: string; completedAt: string }>
+  | Fact<'reset.notice.sent', { resetId: string; userId: string }>;
 
 export interface Fact<Name extends string, Data> {
   readonly name: Name;

@@ -10,7 +10,23 @@ export interface CodeMail {
   readonly lifetimeMinutes: number;
 }
 
-export type OutboundMail = CodeMail;
+/**
+ * The notice that the user's password was changed (OWASP: tell the user). It holds no code and no
+ * link: what changed, when, from which IP if known, and what to do if it was not them.
+ */
+export interface NoticeMail {
+  readonly kind: 'notice';
+  /** The reset that led to the change, or the change event's own id; names the mail in the outbox. */
+  readonly resetId: string;
+  readonly to: string;
+  readonly locale?: string;
+  readonly displayName?: string;
+  /** When the password was changed, in milliseconds since the epoch. */
+  readonly changedAt: number;
+  readonly clientIp?: string;
+}
+
+export type OutboundMail = CodeMail | NoticeMail;
 
 export type MailResult =
   | { readonly kind: 'accepted' }

@@ -124,10 +124,52 @@ export interface Mailer {
   send(mail: OutboundMail): Promise<MailResult>;
 }
 
+/** What the broker said to a publish. */
+export interface PublishReceipt {
+  /** The id the event was published under, derived from its reset, name and sequence. */
+  readonly id: string;
+  /** True when the broker already had this event and dropped the repeat. */
+  readonly duplicate: boolean;
+}
+
 /**
  * Publishes facts durably. Publishing the same event (same reset, name and sequence) twice is
- * harmless: the broker drops the repeat. Throws when the broker cannot take it.
+ * harmless: the broker drops the repeat and says so. Throws when the broker cannot take it.
  */
 export interface EventPublisher {
-  publish(event: ResetEvent): Promise<void>;
+  publish(event: ResetEvent): Promise<PublishReceipt>;
+}
+
+export interface NoticeClaim {
+  readonly noticeId: string;
+  readonly userId: string;
+  /** Who is mailing the notice; the lease keeps another delivery from mailing it at the same time. */
+  readonly owner: string;
+  readonly now: number;
+  readonly leaseMs: number;
+  /** How long the notice's record, and so its idempotency, lasts after the last claim. */
+  readonly ttlMs: number;
+}
+
+export type NoticeClaimResult =
+  /** This caller holds the notice and must mail it; `claimedAt` is the first claim's time. */
+  | { readonly kind: 'claimed'; readonly claimedAt: number; readonly mailAttempts: number }
+  /** Another caller holds the lease. */
+  | { readonly kind: 'busy'; readonly retryAfterMs: number }
+  /** The notice already has its outcome. */
+  | { readonly kind: 'finished'; readonly outcome: ResetEvent };
+
+/**
+ * Remembers the password-changed notices, one record per change event id, so a repeat of the event
+ * mails nothing twice. Each method is one atomic step across all instances and throws only on a
+ * fault (the store unreachable).
+ */
+export interface NoticeLedger {
+  /**
+   * Takes the notice for `owner` unless it has an outcome or another owner's lease still runs.
+   * The same owner (a redelivery of the same message) may take it again at once.
+   */
+  claim(claim: NoticeClaim): Promise<NoticeClaimResult>;
+  /** Records the outcome (the first one recorded wins) and ends the lease; returns the outcome that holds. */
+  finish(noticeId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent>;
 }

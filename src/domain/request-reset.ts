@@ -1,5 +1,5 @@
 import type { Delivery, ResetRequest } from './commands.js';
-import { MailUnavailableError } from './errors.js';
+import { mailGivenUp } from './delivery-budget.js';
 import type { DeliveryFailureReason, ResetEvent } from './events.js';
 import type { ResetPolicy } from './policy.js';
 import type { Admission, Clock, CodeHasher, CodeStore, EventPublisher, Mailer, Random, RateLimiter } from './ports.js';
@@ -94,10 +94,7 @@ export class RequestReset {
       });
       accepted = result.kind === 'accepted';
     } catch (error) {
-      const budgetSpent = clock.now() - issued.issuedAt >= policy.deliveryBudgetMs;
-      if (error instanceof MailUnavailableError && (budgetSpent || delivery.final)) {
-        return fail('smtp_retries_exhausted');
-      }
+      if (mailGivenUp(error, issued.issuedAt, clock.now(), policy, delivery)) return fail('smtp_retries_exhausted');
       throw error;
     }
     if (!accepted) return fail('smtp_permanent');

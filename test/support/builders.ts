@@ -1,10 +1,12 @@
-import type { CodeSubmission, Delivery, ResetRequest } from '../../src/domain/commands.js';
+import type { CodeSubmission, Delivery, PasswordChange, ResetRequest } from '../../src/domain/commands.js';
 import { defaultPolicy, type RateRule, type ResetPolicy } from '../../src/domain/policy.js';
+import { NotifyPasswordChanged, type NoticeOutcome } from '../../src/domain/notify-password-changed.js';
 import { RequestReset, type RequestOutcome } from '../../src/domain/request-reset.js';
 import { VerifyCode, type VerifyOutcome } from '../../src/domain/verify-code.js';
 import { FakeCodeHasher } from './fakes/fake-code-hasher.js';
 import { FixedClock, START } from './fakes/fixed-clock.js';
 import { InMemoryCodeStore } from './fakes/in-memory-code-store.js';
+import { InMemoryNoticeLedger } from './fakes/in-memory-notice-ledger.js';
 import { InMemoryRateLimiter } from './fakes/in-memory-rate-limiter.js';
 import { RecordingMailer } from './fakes/recording-mailer.js';
 import { RecordingPublisher } from './fakes/recording-publisher.js';
@@ -81,3 +83,37 @@ export type ResetWorld = ReturnType<typeof makeResetWorld>;
 /** A code of the same length that is surely not `code`: every digit moved by one. */
 export const wrongCodeFor = (code: string): string =>
   [...code].map((digit) => String((Number(digit) + 1) % 10)).join('');
+
+/** `reset.password.changed` n-1 for the reset r-1, changed a minute before START, in English. */
+export const aPasswordChange = (overrides: Partial<PasswordChange> = {}): PasswordChange => ({
+  noticeId: 'n-1',
+  resetId: 'r-1',
+  userId: 'u-1',
+  email: 'user@example.com',
+  locale: 'en',
+  displayName: 'Ada Lovelace',
+  changedAt: START - 60_000,
+  clientIp: '192.0.2.10',
+  ...overrides,
+});
+
+/** NotifyPasswordChanged wired with stateful fakes, the default policy, and a clock at START. */
+export function makeNoticeWorld(options: { policy?: Partial<ResetPolicy>; start?: number } = {}) {
+  const policy: ResetPolicy = { ...defaultPolicy, ...options.policy };
+  const clock = new FixedClock(options.start ?? START);
+  const ledger = new InMemoryNoticeLedger(clock);
+  const mailer = new RecordingMailer();
+  const publisher = new RecordingPublisher();
+  const notify = new NotifyPasswordChanged({ ledger, mailer, publisher, clock, policy });
+  return {
+    policy,
+    clock,
+    ledger,
+    mailer,
+    publisher,
+    notify,
+    /** Handles `aPasswordChange(overrides)` as delivered by `aDelivery(delivery)`. */
+    changed: (overrides: Partial<PasswordChange> = {}, delivery: Partial<Delivery> = {}): Promise<NoticeOutcome> =>
+      notify.handle(aPasswordChange(overrides), aDelivery(delivery)),
+  };
+}

@@ -12,9 +12,17 @@ export class ServiceProcess {
 
   private constructor(readonly child: ChildProcess) {
     this.exited = once(child, 'exit').then(([code]) => code as number | null);
-    const collect = (chunk: Buffer) => this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    // A chunk may end mid-line: keep the tail of each stream until its line is complete.
+    const collector = () => {
+      let partial = '';
+      return (chunk: Buffer) => {
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop()!;
+        this.output.push(...lines.filter(Boolean));
+      };
+    };
+    child.stdout!.on('data', collector());
+    child.stderr!.on('data', collector());
   }
 
   static start(env: Record<string, string | undefined>, options: { waitForStart?: boolean } = {}): Promise<ServiceProcess> {
@@ -26,6 +34,8 @@ export class ServiceProcess {
         OTP_SECRET: TEST_OTP_SECRET,
         OPS_HTTP_PORT: '0',
         LOG_LEVEL: 'info',
+        // No collector listens in tests; the tests of tracing set their own.
+        OTEL_TRACES_EXPORTER: 'none',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

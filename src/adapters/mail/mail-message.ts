@@ -2,13 +2,24 @@ import { randomUUID } from 'node:crypto';
 import type { SendMailOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { OutboundMail } from '../../domain/mail.js';
-import { renderCodeMail, type RenderedCodeMail } from './render-code-mail.js';
+import { renderCodeMail, type RenderedMail } from './render-code-mail.js';
+import { renderNoticeMail } from './render-notice-mail.js';
 
 /** What every mailer needs to write a mail: the sender (`MAIL_FROM`) and the product's name. */
 export interface MailOptions {
   /** `no-reply@example.com` or `Example <no-reply@example.com>`. */
   readonly from: string;
   readonly productName: string;
+  /** Signs every mail with DKIM (RFC 6376) when set; without it, mail goes unsigned. */
+  readonly dkim?: DkimKey;
+}
+
+/** The key a receiver finds in DNS as a TXT record at `<selector>._domainkey.<domain>`. */
+export interface DkimKey {
+  readonly domain: string;
+  readonly selector: string;
+  /** PEM, PKCS#1 or PKCS#8; RSA (2048 bits or more) or Ed25519. */
+  readonly privateKey: string;
 }
 
 export type MailMessageBuilder = (mail: OutboundMail) => SendMailOptions;
@@ -21,14 +32,16 @@ export function senderDomain(from: string): string {
   return domain;
 }
 
-function renderMail(mail: OutboundMail, options: MailOptions): RenderedCodeMail {
+function renderMail(mail: OutboundMail, options: MailOptions): RenderedMail {
   switch (mail.kind) {
     case 'code':
       return renderCodeMail(mail, options);
+    case 'notice':
+      return renderNoticeMail(mail, options);
     default: {
       // Not `unreachable(mail)`: that would print the mail, code and all, into the error.
-      const kind: never = mail.kind;
-      throw new Error(`No template for mail of kind ${String(kind)}`);
+      const unknown: never = mail;
+      throw new Error(`No template for mail of kind ${String((unknown as { kind?: unknown }).kind)}`);
     }
   }
 }
@@ -40,6 +53,7 @@ function renderMail(mail: OutboundMail, options: MailOptions): RenderedCodeMail 
  */
 export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
   const domain = senderDomain(options.from);
+  const dkim = options.dkim && { domainName: options.dkim.domain, keySelector: options.dkim.selector, privateKey: options.dkim.privateKey };
   return (mail) => {
     const rendered = renderMail(mail, options);
     return {
@@ -58,6 +72,8 @@ export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
         'X-Auto-Response-Suppress': 'All',
         'Content-Language': rendered.locale,
       },
+      // nodemailer signs the finished message, so SMTP and the outbox carry the same signature.
+      ...(dkim ? { dkim } : {}),
     };
   };
 }

@@ -4,7 +4,8 @@ import { CODE_MAIL_TEMPLATES, type CodeMailTemplate } from './code-mail-template
 import { resolveMailLocale, type MailLocale } from './locale.js';
 import { escapeHtml, fill, parseTemplate, render, type Segment } from './template.js';
 
-export interface RenderedCodeMail {
+/** A mail as it is sent: subject, text and HTML parts, and the language it was written in. */
+export interface RenderedMail {
   readonly subject: string;
   readonly text: string;
   readonly html: string;
@@ -83,7 +84,7 @@ function lifetimeInWords(minutes: number, c: CompiledCodeMail): string {
 }
 
 /** Renders the code mail in the user's language (falling back to English). */
-export function renderCodeMail(mail: CodeMail, options: RenderCodeMailOptions): RenderedCodeMail {
+export function renderCodeMail(mail: CodeMail, options: RenderCodeMailOptions): RenderedMail {
   const locale = resolveMailLocale(mail.locale);
   const c = compiledFor(locale, options.productName);
   const name = cleanDisplayName(mail.displayName);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CodeSubmission, ResetRequest } from '../../domain/commands.js';
+import type { CodeSubmission, PasswordChange, ResetRequest } from '../../domain/commands.js';
 import type { ResetEvent } from '../../domain/events.js';
 import { cloudEventEnvelope, codeSubmittedData, inboundData, type InboundType, type PasswordChangedData } from './schemas.js';
 
@@ -8,7 +8,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
 export type Inbound =
   | { readonly kind: 'requested'; readonly request: ResetRequest }
   | { readonly kind: 'submitted'; readonly submission: CodeSubmission }
-  | { readonly kind: 'passwordChanged'; readonly eventId: string; readonly data: PasswordChangedData }
+  | { readonly kind: 'passwordChanged'; readonly change: PasswordChange }
   | { readonly kind: 'invalid'; readonly rejection: ResetEvent };
 
 /**
@@ -46,8 +46,14 @@ export function decodeInbound(expectedType: string, body: Uint8Array, fallbackSe
       return { kind: 'requested', request: { resetId: event.id, ...(data.data as z.infer<(typeof inboundData)['reset.requested']>) } };
     case 'reset.code.submitted':
       return { kind: 'submitted', submission: { ...(data.data as z.infer<(typeof inboundData)['reset.code.submitted']>), submissionId: event.id } };
-    case 'reset.password.changed':
-      return { kind: 'passwordChanged', eventId: event.id, data: data.data as PasswordChangedData };
+    case 'reset.password.changed': {
+      // Without its own `changedAt`, the change happened about when the auth service published it.
+      const { changedAt = event.time, ...change } = data.data as PasswordChangedData;
+      return {
+        kind: 'passwordChanged',
+        change: { noticeId: event.id, ...change, ...(changedAt === undefined ? {} : { changedAt: Date.parse(changedAt) }) },
+      };
+    }
   }
 }
 

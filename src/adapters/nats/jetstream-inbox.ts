@@ -1,10 +1,18 @@
 import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { SpanKind, type Span } from '@opentelemetry/api';
 import { inject, injectable } from 'inversify';
 import type { Logger } from 'pino';
+import type { ResetEvent } from '../../domain/events.js';
 import type { EventPublisher } from '../../domain/ports.js';
+import type { NotifyPasswordChanged } from '../../domain/notify-password-changed.js';
 import type { RequestReset } from '../../domain/request-reset.js';
 import type { VerifyCode } from '../../domain/verify-code.js';
 import { TOKENS } from '../../app/tokens.js';
+import { noteAudit, withAuditScope } from '../audit/audit-context.js';
+import { auditFieldsOf } from '../audit/inbound-audit.js';
+import { annotateMessage, annotateOutcome, inProcessSpan } from '../otel/messaging-spans.js';
+import type { ResetMetrics } from '../otel/reset-metrics.js';
+import { recordFault } from '../otel/spans.js';
 import { decodeInbound } from './decode-inbound.js';
 import { dispositionOf, faultBackoff, type BackoffOptions, type Disposition } from './disposition.js';
 import type { Subjects } from './subjects.js';
@@ -41,9 +49,11 @@ export class JetStreamInbox {
     @inject(TOKENS.InboxOptions) private readonly options: InboxOptions,
     @inject(TOKENS.RequestReset) private readonly requestReset: RequestReset,
     @inject(TOKENS.VerifyCode) private readonly verifyCode: VerifyCode,
+    @inject(TOKENS.NotifyPasswordChanged) private readonly notifyPasswordChanged: NotifyPasswordChanged,
     @inject(TOKENS.EventPublisher) private readonly publisher: EventPublisher,
     @inject(TOKENS.FetchGate) private readonly fetchGate: FetchGate,
     @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(TOKENS.Metrics) private readonly metrics: ResetMetrics,
   ) {}
 
   get messagesInFlight(): number {
@@ -73,10 +83,17 @@ export class JetStreamInbox {
           max_messages: this.options.maxInFlight - this.inFlight.size,
           expires: this.options.fetchExpiresMs,
         });
-        for await (const msg of batch) {
-          // A pull still open while stopping may bring more: hand those straight back to the stream.
-          if (this.stopping) msg.nak(STOPPING_REDELIVERY_MS);
-          else this.track(this.settle(msg));
+        // A pull open while the connection is lost may never end by itself (the client waits for
+        // the server to answer again); end it, so the loop pulls afresh once NATS is back.
+        const watchdog = setTimeout(() => batch.stop(new Error('the pull outlived its expiry')), this.options.fetchExpiresMs + FETCH_GRACE_MS);
+        try {
+          for await (const msg of batch) {
+            // A pull still open while stopping may bring more: hand those straight back to the stream.
+            if (this.stopping) msg.nak(STOPPING_REDELIVERY_MS);
+            else this.track(this.settle(msg));
+          }
+        } finally {
+          clearTimeout(watchdog);
         }
       } catch (error) {
         if (this.stopping) break;
@@ -105,20 +122,36 @@ export class JetStreamInbox {
     });
   }
 
-  private async settle(msg: JsMsg): Promise<void> {
+  /** Handles a message inside a CONSUMER span that continues the trace its producer sent along. */
+  private settle(msg: JsMsg): Promise<void> {
+    const message = {
+      subject: msg.subject,
+      headers: msg.headers,
+      bodySize: msg.data.byteLength,
+      group: this.options.consumer,
+      messageId: String(msg.seq),
+      deliveryAttempt: msg.info.deliveryCount,
+    };
+    return inProcessSpan(message, SpanKind.CONSUMER, (span) => this.settleIn(span, msg));
+  }
+
+  private async settleIn(span: Span, msg: JsMsg): Promise<void> {
     // While a message is being handled it is ours: tell the server, so it is not redelivered to
     // another instance mid-flight (a slow SMTP server must not cause a second mail).
     const heartbeat = setInterval(() => msg.working(), this.options.workingIntervalMs);
     let disposition: Disposition;
     try {
-      disposition = await this.handle(msg);
+      // Each message's outcomes are audited with what its own command said (IP, user agent, user).
+      disposition = await withAuditScope(() => this.handle(msg));
     } catch (error) {
+      recordFault(span, error);
       const delayMs = faultBackoff(msg.info.deliveryCount, this.options);
       this.log.warn({ err: error, subject: msg.subject, seq: msg.seq, delivery: msg.info.deliveryCount, delayMs }, 'message will be redelivered');
       disposition = { kind: 'nak', delayMs };
     } finally {
       clearInterval(heartbeat);
     }
+    this.log.debug({ subject: msg.subject, seq: msg.seq, delivery: msg.info.deliveryCount, disposition }, 'message handled');
     if (disposition.kind === 'ack') msg.ack();
     else msg.nak(disposition.delayMs);
   }
@@ -126,6 +159,7 @@ export class JetStreamInbox {
   private async handle(msg: JsMsg): Promise<Disposition> {
     const type = typeOfSubject(this.subjects, msg.subject) ?? msg.subject;
     const inbound = decodeInbound(type, msg.data, String(msg.seq));
+    noteAudit(auditFieldsOf(inbound));
     const delivery = {
       messageId: `${this.subjects.inboxStream}:${msg.seq}`,
       attempt: msg.info.deliveryCount,
@@ -133,21 +167,44 @@ export class JetStreamInbox {
     };
     switch (inbound.kind) {
       case 'invalid':
+        annotateMessage({ messageId: 'eventId' in inbound.rejection.data ? inbound.rejection.data.eventId : undefined, resetId: inbound.rejection.data.resetId });
         await this.publisher.publish(inbound.rejection);
+        annotateOutcome(inbound.rejection);
+        if (type === 'reset.requested') this.metrics.requestAnswered(inbound.rejection);
+        else if (type === 'reset.code.submitted') this.metrics.verified('invalid_request');
         this.log.info({ seq: msg.seq, detail: inbound.rejection.data }, 'rejected an invalid message');
         return { kind: 'ack' };
-      case 'requested':
-        return dispositionOf(await this.requestReset.handle(inbound.request, delivery));
-      case 'submitted':
-        await this.verifyCode.handle(inbound.submission);
+      case 'requested': {
+        annotateMessage({ messageId: inbound.request.resetId, resetId: inbound.request.resetId });
+        const outcome = await this.requestReset.handle(inbound.request, delivery);
+        if (outcome.kind === 'reported') this.requestAnswered(outcome.event, msg);
+        return dispositionOf(outcome);
+      }
+      case 'submitted': {
+        annotateMessage({ messageId: inbound.submission.submissionId, resetId: inbound.submission.resetId });
+        const outcome = await this.verifyCode.handle(inbound.submission);
+        annotateOutcome(outcome.event);
+        this.metrics.verified(outcome.kind === 'completed' ? 'completed' : outcome.reason);
         return { kind: 'ack' };
-      case 'passwordChanged':
-        // The notice is not served by this version; the command waits in the stream for one that does.
-        return { kind: 'nak', delayMs: 5 * 60_000 };
+      }
+      case 'passwordChanged': {
+        annotateMessage({ messageId: inbound.change.noticeId, resetId: inbound.change.resetId ?? inbound.change.noticeId });
+        const outcome = await this.notifyPasswordChanged.handle(inbound.change, delivery);
+        if (outcome.kind === 'reported') annotateOutcome(outcome.event);
+        return dispositionOf(outcome);
+      }
     }
+  }
+
+  private requestAnswered(outcome: ResetEvent, msg: JsMsg): void {
+    annotateOutcome(outcome);
+    this.metrics.requestAnswered(outcome);
+    // From the moment the stream took the request, so time spent waiting in it counts too.
+    if (outcome.name === 'reset.code.sent') this.metrics.mailedAfter((Date.now() - msg.time.getTime()) / 1000);
   }
 }
 
 const STOPPING_REDELIVERY_MS = 1_000;
+const FETCH_GRACE_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

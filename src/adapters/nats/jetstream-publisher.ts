@@ -2,12 +2,16 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { inject, injectable } from 'inversify';
 import type { ResetEvent } from '../../domain/events.js';
-import type { Clock, EventPublisher } from '../../domain/ports.js';
+import type { Clock, EventPublisher, PublishReceipt } from '../../domain/ports.js';
 import { TOKENS } from '../../app/tokens.js';
+import { inSendSpan } from '../otel/messaging-spans.js';
 import { cloudEvent, deriveEventId } from './cloud-event.js';
 import type { Subjects } from './subjects.js';
 
-/** Publishes facts to `<PREFIX>_EVENTS` as CloudEvents whose id (and `Nats-Msg-Id`) is derived, not random. */
+/**
+ * Publishes facts to `<PREFIX>_EVENTS` as CloudEvents whose id (and `Nats-Msg-Id`) is derived, not
+ * random, each inside a PRODUCER span whose trace context travels in the message's headers.
+ */
 @injectable()
 export class JetStreamPublisher implements EventPublisher {
   constructor(
@@ -17,10 +21,12 @@ export class JetStreamPublisher implements EventPublisher {
     @inject(TOKENS.EventSource) private readonly source: string,
   ) {}
 
-  async publish(event: ResetEvent): Promise<void> {
+  async publish(event: ResetEvent): Promise<PublishReceipt> {
     const id = deriveEventId(event.data.resetId, event.name, event.sequence);
     const body = cloudEvent({ id, source: this.source, type: event.name, time: new Date(this.clock.now()), data: event.data });
+    const subject = this.subjects.event(event.name);
     const headers = natsHeaders();
-    await this.js.publish(this.subjects.event(event.name), JSON.stringify(body), { msgID: id, headers });
+    const ack = await inSendSpan(subject, id, headers, () => this.js.publish(subject, JSON.stringify(body), { msgID: id, headers }));
+    return { id, duplicate: ack.duplicate };
   }
 }

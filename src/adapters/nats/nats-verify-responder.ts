@@ -1,9 +1,17 @@
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { SpanKind, type Span } from '@opentelemetry/api';
+import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { inject, injectable } from 'inversify';
 import type { Logger } from 'pino';
 import type { EventPublisher, Random } from '../../domain/ports.js';
 import type { VerifyCode } from '../../domain/verify-code.js';
 import { TOKENS } from '../../app/tokens.js';
+import { noteAudit, withAuditScope } from '../audit/audit-context.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import { auditFieldsOf } from '../audit/inbound-audit.js';
+import { annotateMessage, annotateOutcome, inProcessSpan } from '../otel/messaging-spans.js';
+import { injectIntoHeaders } from '../otel/nats-trace-context.js';
+import type { ResetMetrics } from '../otel/reset-metrics.js';
+import { recordFault } from '../otel/spans.js';
 import { decodeVerifyRequest } from './decode-inbound.js';
 import type { VerifyReply } from './schemas.js';
 import type { Subjects } from './subjects.js';
@@ -26,6 +34,8 @@ export class NatsVerifyResponder {
     @inject(TOKENS.EventPublisher) private readonly publisher: EventPublisher,
     @inject(TOKENS.Random) private readonly random: Random,
     @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(TOKENS.Metrics) private readonly metrics: ResetMetrics,
+    @inject(TOKENS.AuditTrail) private readonly audit: AuditTrail,
   ) {}
 
   start(): void {
@@ -49,24 +59,41 @@ export class NatsVerifyResponder {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async answer(msg: Msg): Promise<void> {
+  /** Answers inside a SERVER span that continues the requester's trace; the reply carries it back. */
+  private answer(msg: Msg): Promise<void> {
+    const message = { subject: msg.subject, headers: msg.headers, bodySize: msg.data.byteLength, group: VERIFY_QUEUE_GROUP };
+    return inProcessSpan(message, SpanKind.SERVER, (span) => withAuditScope(() => this.answerIn(span, msg)));
+  }
+
+  private async answerIn(span: Span, msg: Msg): Promise<void> {
     let reply: VerifyReply;
     try {
       reply = await this.verify(msg.data);
     } catch (error) {
+      recordFault(span, error);
       this.log.warn({ err: error }, 'verify answered unavailable');
       reply = { status: 'unavailable', attemptsRemaining: 0 };
     }
-    msg.respond(JSON.stringify(reply));
+    this.metrics.verified(reply.status);
+    this.audit.verifyAnswered(reply);
+    this.log.debug({ status: reply.status }, 'verify answered');
+    const headers = natsHeaders();
+    injectIntoHeaders(headers);
+    msg.respond(JSON.stringify(reply), { headers });
   }
 
   private async verify(body: Uint8Array): Promise<VerifyReply> {
     const inbound = decodeVerifyRequest(body, `v:${this.random.token()}`);
+    noteAudit(auditFieldsOf(inbound));
     if (inbound.kind === 'invalid') {
+      annotateMessage({ resetId: inbound.rejection.data.resetId });
       await this.publisher.publish(inbound.rejection);
+      annotateOutcome(inbound.rejection);
       return { status: 'invalid_request', attemptsRemaining: 0 };
     }
+    annotateMessage({ resetId: inbound.submission.resetId });
     const outcome = await this.verifyCode.handle(inbound.submission);
+    annotateOutcome(outcome.event);
     return outcome.kind === 'completed'
       ? { status: 'completed', attemptsRemaining: 0 }
       : { status: outcome.reason, attemptsRemaining: outcome.attemptsRemaining };

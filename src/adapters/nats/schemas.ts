@@ -106,3 +106,23 @@ export const outboundData = {
   'reset.completed': z.object({ resetId: z.string(), userId: z.string(), completedAt: iso }),
   'reset.notice.sent': z.object({ resetId: z.string(), userId: z.string() }),
 } as const;
+
+export type OutboundType = keyof typeof outboundData;
+
+/** The envelope of an outbound event: the service always sets `time` and `datacontenttype`. */
+const outboundEnvelope = cloudEventEnvelope.extend({ time: iso, datacontenttype: z.literal('application/json') });
+
+function outbound<T extends OutboundType>(type: T) {
+  return outboundEnvelope.extend({ type: z.literal(type), data: outboundData[type] });
+}
+
+/** Any event read from `<PREFIX>_EVENTS`, told apart by `type`. */
+export const outboundEvent = z.discriminatedUnion('type', [
+  outbound('reset.code.sent'),
+  outbound('reset.rejected'),
+  outbound('reset.delivery.failed'),
+  outbound('reset.verification.failed'),
+  outbound('reset.completed'),
+  outbound('reset.notice.sent'),
+]);
+export type OutboundEvent = z.infer<typeof outboundEvent>;

@@ -21,6 +21,11 @@ export class RedisKeys {
     return `${this.prefix}:reset:{${escape(resetId)}}`;
   }
 
+  /** The hash remembering one password-changed notice, by the change event's id. */
+  notice(noticeId: string): string {
+    return `${this.prefix}:notice:{${escape(noticeId)}}`;
+  }
+
   /** The resetId of the user's pending reset. */
   current(userId: string): string {
     return `${this.prefix}:user:{${escape(userId)}}:current`;

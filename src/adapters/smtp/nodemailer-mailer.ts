@@ -93,6 +93,13 @@ export interface SmtpTransportOptions {
   readonly socketTimeout?: number;
 }
 
+/** The host and port an `smtp://` or `smtps://` URL names, with the protocol's default port. */
+export function smtpServerOf(url: string): { address: string; port: number } {
+  const parsed = new URL(url);
+  const port = parsed.port === '' ? (parsed.protocol === 'smtps:' ? 465 : 587) : Number(parsed.port);
+  return { address: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
 /**
  * Makes the transport for `smtp://user:pass@host:587` (STARTTLS when offered) or
  * `smtps://user:pass@host:465` (TLS from the start). Close it with `close()` on shutdown.
@@ -103,9 +110,10 @@ export function createSmtpTransport(url: string, options: SmtpTransportOptions):
     throw new Error(`An SMTP URL starts with smtp:// or smtps://, not ${parsed.protocol}//`);
   }
   const secure = parsed.protocol === 'smtps:';
+  const server = smtpServerOf(url);
   const common = {
-    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: parsed.port === '' ? (secure ? 465 : 587) : Number(parsed.port),
+    host: server.address,
+    port: server.port,
     secure,
     auth: parsed.username === '' ? undefined : { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) },
     connectionTimeout: options.connectionTimeout ?? 10_000,

@@ -1,5 +1,5 @@
 import { MailUnavailableError } from '../../../src/domain/errors.js';
-import type { CodeMail, MailResult, OutboundMail } from '../../../src/domain/mail.js';
+import type { CodeMail, MailResult, NoticeMail, OutboundMail } from '../../../src/domain/mail.js';
 import type { Mailer } from '../../../src/domain/ports.js';
 
 /** A send the test holds back, to let something else happen while a mail is on its way. */
@@ -56,7 +56,12 @@ export class RecordingMailer implements Mailer {
 
   /** The accepted code mails for one reset, oldest first. */
   mailsFor(resetId: string): CodeMail[] {
-    return this.sent.filter((mail) => mail.kind === 'code' && mail.resetId === resetId);
+    return this.sent.filter((mail): mail is CodeMail => mail.kind === 'code' && mail.resetId === resetId);
+  }
+
+  /** The accepted password-changed notices, oldest first. */
+  notices(): NoticeMail[] {
+    return this.sent.filter((mail): mail is NoticeMail => mail.kind === 'notice');
   }
 
   /** The code in the last accepted mail for a reset; throws if none was accepted. */

@@ -1,5 +1,5 @@
 import type { ResetEvent, ResetEventName } from '../../../src/domain/events.js';
-import type { EventPublisher } from '../../../src/domain/ports.js';
+import type { EventPublisher, PublishReceipt } from '../../../src/domain/ports.js';
 
 /**
  * Keeps published events. Like JetStream with `Nats-Msg-Id`, it drops a repeat of an event it has
@@ -24,14 +24,15 @@ export class RecordingPublisher implements EventPublisher {
     return this.events.filter((event) => event.data.resetId === resetId);
   }
 
-  async publish(event: ResetEvent): Promise<void> {
+  async publish(event: ResetEvent): Promise<PublishReceipt> {
     if (this.failures > 0) {
       this.failures -= 1;
       throw new Error('the broker cannot take the event now');
     }
     const id = `${event.name}|${event.data.resetId}|${event.sequence}`;
-    if (this.ids.has(id)) return;
+    if (this.ids.has(id)) return { id, duplicate: true };
     this.ids.add(id);
     this.events.push(structuredClone(event));
+    return { id, duplicate: false };
   }
 }

@@ -1,0 +1,13 @@
+// Writes asyncapi.yaml from the zod schemas (via the build): `npm run asyncapi`.
+// test/unit/asyncapi.test.ts fails when the file and the schemas disagree.
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { asyncApiDocument } from '../dist/src/adapters/nats/asyncapi-document.js';
+
+const HEADER = `# The AsyncAPI document of resetd's contract (../shared/CONTRACT.md).
+# Generated from src/adapters/nats/schemas.ts by \`npm run asyncapi\`: do not edit by hand.
+`;
+
+const target = new URL('../asyncapi.yaml', import.meta.url);
+writeFileSync(target, HEADER + stringify(asyncApiDocument(), { lineWidth: 0, aliasDuplicateObjects: false }));
+process.stdout.write(`wrote ${target.pathname}\n`);

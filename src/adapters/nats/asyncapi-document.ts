@@ -1,0 +1,264 @@
+import { z } from 'zod';
+import { cloudEventEnvelope, codeSubmittedData, inboundData, outboundData, outboundEvent, verifyReply, type InboundType, type OutboundType } from './schemas.js';
+import { subjectsFor } from './subjects.js';
+
+/**
+ * The AsyncAPI 3.0 document of the contract (CONTRACT.md), built from the zod schemas the service
+ * validates with: `npm run asyncapi` writes it to asyncapi.yaml, and a test fails when the file
+ * and this function disagree. Described from resetd's side: it receives commands and sends facts.
+ */
+export function asyncApiDocument(): Record<string, unknown> {
+  const subjects = subjectsFor('reset');
+  const channels: Record<string, unknown> = {};
+  const operations: Record<string, unknown> = {};
+  const messages: Record<string, unknown> = {};
+
+  for (const [type, about] of Object.entries(INBOUND) as Array<[InboundType, Described]>) {
+    const channel = camel(type);
+    const message = pascal(type);
+    channels[channel] = {
+      address: subjects.event(type),
+      title: type,
+      description: `${about.description} Stored in \`${subjects.inboxStream}\` (work queue) until handled.`,
+      messages: { [message]: { $ref: `#/components/messages/${message}` } },
+    };
+    operations[`receive${message}`] = {
+      action: 'receive',
+      title: `Take ${type}`,
+      summary: about.outcome,
+      channel: { $ref: `#/channels/${channel}` },
+      messages: [{ $ref: `#/channels/${channel}/messages/${message}` }],
+    };
+    messages[message] = eventMessage(type, message, about, 'JetStreamHeaders');
+  }
+
+  channels.resetVerify = {
+    address: subjects.verify,
+    title: 'reset.verify',
+    description:
+      'Core NATS request-reply, captured by no stream. Served by every instance in the queue group `resetd`, so exactly one ' +
+      'instance answers each request. Same effects and same outbound events as `reset.code.submitted`.',
+    messages: { VerifyRequest: { $ref: '#/components/messages/VerifyRequest' } },
+  };
+  channels.resetVerifyReply = {
+    address: null,
+    title: 'reset.verify reply',
+    description: "The requester's reply subject (its inbox), which NATS sets on each request.",
+    messages: { VerifyReply: { $ref: '#/components/messages/VerifyReply' } },
+  };
+  operations.answerVerify = {
+    action: 'receive',
+    title: 'Answer reset.verify',
+    summary: 'Checks a code and replies with the status; `unavailable` means a fault: nothing was checked, no try was spent, retry.',
+    channel: { $ref: '#/channels/resetVerify' },
+    messages: [{ $ref: '#/channels/resetVerify/messages/VerifyRequest' }],
+    reply: { channel: { $ref: '#/channels/resetVerifyReply' }, messages: [{ $ref: '#/channels/resetVerifyReply/messages/VerifyReply' }] },
+    bindings: { nats: { queue: 'resetd', bindingVersion: '0.1.0' } },
+  };
+  messages.VerifyRequest = {
+    name: 'VerifyRequest',
+    title: 'reset.verify request',
+    summary: 'The `data` of `reset.code.submitted`, as plain JSON without an envelope.',
+    contentType: 'application/json',
+    headers: { $ref: '#/components/schemas/TraceHeaders' },
+    payload: { $ref: '#/components/schemas/VerifyRequest' },
+    examples: [{ name: 'aCode', payload: codeSubmittedData.parse({ resetId: EXAMPLE_RESET_ID, code: '482913' }) }],
+  };
+  messages.VerifyReply = {
+    name: 'VerifyReply',
+    title: 'reset.verify reply',
+    contentType: 'application/json',
+    payload: { $ref: '#/components/schemas/VerifyReply' },
+    examples: [{ name: 'wrongCode', payload: verifyReply.parse({ status: 'invalid_code', attemptsRemaining: 4 }) }],
+  };
+
+  for (const [type, about] of Object.entries(OUTBOUND) as Array<[OutboundType, Described]>) {
+    const channel = camel(type);
+    const message = pascal(type);
+    channels[channel] = {
+      address: subjects.event(type),
+      title: type,
+      description: `${about.description} Kept in \`${subjects.eventsStream}\` for 7 days; read it with a durable consumer of your own.`,
+      messages: { [message]: { $ref: `#/components/messages/${message}` } },
+    };
+    operations[`send${message}`] = {
+      action: 'send',
+      title: `Publish ${type}`,
+      channel: { $ref: `#/channels/${channel}` },
+      messages: [{ $ref: `#/channels/${channel}/messages/${message}` }],
+    };
+    messages[message] = eventMessage(type, message, about, 'JetStreamHeaders');
+  }
+
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'resetd',
+      version: '1.0.0',
+      description: DESCRIPTION,
+      license: { name: 'UNLICENSED' },
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      local: {
+        host: '127.0.0.1:4222',
+        protocol: 'nats',
+        description: 'NATS with JetStream, as `docker compose up` and the tests run it.',
+      },
+    },
+    channels,
+    operations,
+    components: { messages, schemas: { ...HEADER_SCHEMAS, ...payloadSchemas() } },
+  };
+}
+
+interface Described {
+  readonly description: string;
+  readonly outcome?: string;
+  readonly example: Record<string, unknown>;
+}
+
+const EXAMPLE_RESET_ID = '2ecd40fb-653f-4c6d-bb26-387e5b02574f';
+const EXAMPLE_TIME = '2030-01-01T12:00:00.000Z';
+
+const INBOUND: Record<InboundType, Described> = {
+  'reset.requested': {
+    description: "A user asked to reset their password. The event's `id` becomes the reset's id, `resetId`, for the whole flow.",
+    outcome: 'Exactly one of reset.code.sent, reset.rejected, reset.delivery.failed for that resetId; a repeat sends no second mail.',
+    example: { userId: 'u-42', email: 'ada@example.com', locale: 'de', displayName: 'Ada Lovelace', clientIp: '203.0.113.7' },
+  },
+  'reset.code.submitted': {
+    description: 'The user typed a code. The 5th wrong code answers `invalid_code` with no tries left and locks the reset.',
+    outcome: 'Exactly one of reset.completed, reset.verification.failed.',
+    example: { resetId: EXAMPLE_RESET_ID, code: '482913', clientIp: '203.0.113.7' },
+  },
+  'reset.password.changed': {
+    description: 'The auth service set the new password; resetd mails the user a notice, as OWASP advises. Not rate-limited.',
+    outcome: 'reset.notice.sent, or reset.rejected / reset.delivery.failed as for a request; idempotent per event id for 24 h.',
+    example: { userId: 'u-42', email: 'ada@example.com', resetId: EXAMPLE_RESET_ID, changedAt: EXAMPLE_TIME },
+  },
+};
+
+const OUTBOUND: Record<OutboundType, Described> = {
+  'reset.code.sent': {
+    description: 'The code was mailed: published only after the SMTP server accepted the mail.',
+    example: { resetId: EXAMPLE_RESET_ID, userId: 'u-42', expiresAt: EXAMPLE_TIME },
+  },
+  'reset.rejected': {
+    description: 'A request or submission was refused: rate limited, in the cooldown, or invalid (`detail` names the field or the limit).',
+    example: { resetId: EXAMPLE_RESET_ID, eventId: EXAMPLE_RESET_ID, userId: 'u-42', reason: 'cooldown', retryAfterSeconds: 42, detail: 'A code was sent to this user moments ago; retry after 42 s.' },
+  },
+  'reset.delivery.failed': {
+    description: 'The mail could not be delivered: a permanent SMTP refusal, or transient failures for longer than the retry budget.',
+    example: { resetId: EXAMPLE_RESET_ID, userId: 'u-42', reason: 'smtp_permanent', attempts: 1 },
+  },
+  'reset.verification.failed': {
+    description: 'A submitted code did not complete the reset.',
+    example: { resetId: EXAMPLE_RESET_ID, userId: 'u-42', reason: 'invalid_code', attemptsRemaining: 4 },
+  },
+  'reset.completed': {
+    description: 'The user proved control of the mailbox; the auth service may now let them set a new password.',
+    example: { resetId: EXAMPLE_RESET_ID, userId: 'u-42', completedAt: EXAMPLE_TIME },
+  },
+  'reset.notice.sent': {
+    description: 'The password-changed notice was accepted by the SMTP server.',
+    example: { resetId: EXAMPLE_RESET_ID, userId: 'u-42' },
+  },
+};
+
+const DESCRIPTION = `Password resets with one-time codes, over NATS JetStream.
+
+Subjects share a prefix, \`reset\` by default (\`RESET_SUBJECT_PREFIX\`); the addresses below use the
+default. Streams are named from the prefix: \`<PREFIX>_INBOX\` (commands, work queue) and
+\`<PREFIX>_EVENTS\` (facts, 7 days). Every body but reset.verify's is a CloudEvents 1.0 event in
+structured JSON mode whose \`type\` is the event name, whatever the prefix. Every JetStream publish sets
+\`Nats-Msg-Id\` to the event's id; trace context travels in the \`traceparent\` and \`tracestate\`
+headers. A body over 16 KiB, or one that breaks these schemas, is answered with reset.rejected
+(\`invalid_request\`). No event ever holds a code.`;
+
+const traceHeaders = {
+  traceparent: { type: 'string', description: 'W3C Trace Context: the caller’s span, if it traces.' },
+  tracestate: { type: 'string', description: 'W3C Trace Context vendor state.' },
+};
+
+const HEADER_SCHEMAS = {
+  JetStreamHeaders: {
+    type: 'object',
+    properties: {
+      'Nats-Msg-Id': { type: 'string', description: "The event's `id`, so that JetStream drops a re-publish inside the stream's duplicate window." },
+      ...traceHeaders,
+    },
+    required: ['Nats-Msg-Id'],
+  },
+  TraceHeaders: { type: 'object', properties: traceHeaders },
+};
+
+function eventMessage(type: string, name: string, about: Described, headers: string): Record<string, unknown> {
+  return {
+    name,
+    title: type,
+    summary: about.description,
+    contentType: 'application/json',
+    headers: { $ref: `#/components/schemas/${headers}` },
+    payload: { $ref: `#/components/schemas/${name}` },
+    examples: [{ name: 'example', payload: exampleEvent(type, about.example) }],
+  };
+}
+
+/** A whole CloudEvent around the example's data, checked against the schema so it cannot rot. */
+function exampleEvent(type: string, data: Record<string, unknown>): unknown {
+  const event = { specversion: '1.0', id: EXAMPLE_RESET_ID, source: 'urn:acme:auth', type, time: EXAMPLE_TIME, datacontenttype: 'application/json', data };
+  if (type in outboundData) return outboundEvent.parse({ ...event, source: 'urn:resetd:resetd' });
+  const schema = inboundData[type as InboundType];
+  schema.parse(data);
+  return event;
+}
+
+/**
+ * Every payload schema, generated by zod: inbound ones as a publisher may send them (`io: input`),
+ * outbound ones exactly as resetd publishes them.
+ */
+function payloadSchemas(): Record<string, unknown> {
+  const inbound = z.registry<{ id: string; description?: string }>();
+  for (const [type, data] of Object.entries(inboundData) as Array<[InboundType, z.ZodType]>) {
+    inbound.add(data, { id: `${pascal(type)}Data` });
+    inbound.add(cloudEventEnvelope.extend({ type: z.literal(type), data }), { id: pascal(type), description: `The CloudEvent of ${type}.` });
+  }
+  inbound.add(codeSubmittedData.clone(), { id: 'VerifyRequest' });
+
+  const outbound = z.registry<{ id: string; description?: string }>();
+  for (const option of outboundEvent.options) {
+    const type = option.shape.type.value;
+    outbound.add(outboundData[type], { id: `${pascal(type)}Data` });
+    outbound.add(option, { id: pascal(type), description: `The CloudEvent of ${type}.` });
+  }
+  outbound.add(verifyReply, { id: 'VerifyReply' });
+
+  const generate = (registry: typeof inbound, io: 'input' | 'output') =>
+    z.toJSONSchema(registry, { target: 'draft-7', io, uri: (id) => `#/components/schemas/${id}` }).schemas;
+  const all = { ...generate(inbound, 'input'), ...generate(outbound, 'output') };
+  // `$schema` and `$id` belong to standalone JSON Schema documents, not to AsyncAPI components.
+  return Object.fromEntries(
+    Object.entries(all)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([id, schema]) => {
+        const component: Record<string, unknown> = { ...schema };
+        delete component.$schema;
+        delete component.$id;
+        return [id, component];
+      }),
+  );
+}
+
+/** `reset.code.sent` → `resetCodeSent`. */
+function camel(type: string): string {
+  return type.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `reset.code.sent` → `ResetCodeSent`. */
+function pascal(type: string): string {
+  return type
+    .split('.')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

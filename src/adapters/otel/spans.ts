@@ -1,0 +1,39 @@
+import { context, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanKind } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import { maskEmailsIn } from './mask-email.js';
+
+/** resetd's tracer, from the global API: a no-op until `setUpTelemetry` registers a provider. */
+export const tracer = trace.getTracer('resetd');
+
+/**
+ * Runs `work` inside a new span, child of `parent` (the active context unless given), and ends the
+ * span when `work` settles. A throw marks the span as failed and is rethrown.
+ */
+export async function inSpan<T>(
+  name: string,
+  options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = options.parent ?? context.active();
+  const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), () => work(span));
+  } catch (error) {
+    recordFault(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * Marks a span as failed by `error`. The message is kept, with any address in it masked (an SMTP
+ * reply may echo the recipient); nothing else of the error object is, so no field of it can leak.
+ */
+export function recordFault(span: Span, error: unknown): void {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = maskEmailsIn(error instanceof Error ? error.message : String(error));
+  span.recordException({ name, message });
+  span.setAttribute(ATTR_ERROR_TYPE, name);
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+}

@@ -1,0 +1,54 @@
+import { inject, injectable } from 'inversify';
+import type { Redis } from 'ioredis';
+import type { ResetEvent } from '../../domain/events.js';
+import type { NoticeClaim, NoticeClaimResult, NoticeLedger } from '../../domain/ports.js';
+import { unreachable } from '../../domain/unreachable.js';
+import { TOKENS } from '../../app/tokens.js';
+import { RedisKeys } from './redis-keys.js';
+import { claimNoticeScript } from './scripts/claim-notice-script.js';
+import { finishScript } from './scripts/finish-script.js';
+import { defineScripts } from './scripts/lua-script.js';
+
+/**
+ * One Redis hash per password-changed notice, with a TTL; each step is one Lua script. The finish
+ * step is the reset's own: first outcome wins, and an expired record is not made again.
+ */
+@injectable()
+export class RedisNoticeLedger implements NoticeLedger {
+  private readonly keys: RedisKeys;
+
+  constructor(
+    @inject(TOKENS.Redis) private readonly redis: Redis,
+    @inject(TOKENS.RedisKeyPrefix) keyPrefix: string,
+  ) {
+    this.keys = new RedisKeys(keyPrefix);
+    defineScripts(redis, [claimNoticeScript, finishScript]);
+  }
+
+  async claim(claim: NoticeClaim): Promise<NoticeClaimResult> {
+    const reply = await this.redis.resetdClaimNotice(
+      this.keys.notice(claim.noticeId),
+      claim.noticeId,
+      claim.userId,
+      claim.owner,
+      claim.now,
+      claim.now + claim.leaseMs,
+      claim.ttlMs,
+    );
+    switch (reply[0]) {
+      case 'finished':
+        return { kind: 'finished', outcome: JSON.parse(reply[1]) as ResetEvent };
+      case 'busy':
+        return { kind: 'busy', retryAfterMs: reply[1] };
+      case 'claimed':
+        return { kind: 'claimed', claimedAt: Number(reply[1]), mailAttempts: reply[2] };
+      default:
+        return unreachable(reply[0]);
+    }
+  }
+
+  async finish(noticeId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
+    const held = await this.redis.resetdFinish(this.keys.notice(noticeId), owner, state, JSON.stringify(outcome));
+    return JSON.parse(held) as ResetEvent;
+  }
+}

@@ -1,0 +1,60 @@
+import { ExponentialBackoff, halfJitterGenerator, handleAll, retry, type RetryPolicy } from 'cockatiel';
+import type { Logger } from 'pino';
+import type { ResetEvent } from '../../domain/events.js';
+import type { Attempt, AttemptResult, CodeStore, IssueCode, IssueResult } from '../../domain/ports.js';
+import type { ResetRecord } from '../../domain/reset-record.js';
+
+export interface FinishRetryOptions {
+  /** Tries of `finish`, the first included. */
+  readonly attempts: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+}
+
+/** 15 to 30 s of tries (waits of 100 ms doubling to 2 s, half-jittered): longer than a Redis restart or failover. */
+export const defaultFinishRetry: FinishRetryOptions = { attempts: 20, initialBackoffMs: 100, maxBackoffMs: 2_000 };
+
+/**
+ * Decorates a `CodeStore` so that `finish` is retried through a short outage of the store.
+ * `finish` usually runs right after the SMTP server accepted a mail: if it is lost, the message is
+ * redelivered and the code mailed a second time, so it is the one write worth waiting for. It is
+ * idempotent (the first outcome stored wins), so a try whose reply was lost is safe to repeat.
+ * Every other method fails at once and leaves waiting to JetStream's redelivery.
+ */
+export class ResilientCodeStore implements CodeStore {
+  private readonly finishRetry: RetryPolicy;
+
+  constructor(
+    private readonly inner: CodeStore,
+    log: Logger,
+    options: FinishRetryOptions = defaultFinishRetry,
+  ) {
+    this.finishRetry = retry(handleAll, {
+      maxAttempts: Math.max(0, options.attempts - 1),
+      backoff: new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: options.initialBackoffMs, maxDelay: options.maxBackoffMs }),
+    });
+    this.finishRetry.onRetry(({ attempt, delay }) => {
+      if (attempt === 1) log.warn({ delayMs: delay }, 'recording an outcome failed; retrying');
+    });
+  }
+
+  find(resetId: string): Promise<ResetRecord | undefined> {
+    return this.inner.find(resetId);
+  }
+
+  issue(code: IssueCode): Promise<IssueResult> {
+    return this.inner.issue(code);
+  }
+
+  finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
+    return this.finishRetry.execute(() => this.inner.finish(resetId, owner, state, outcome));
+  }
+
+  reject(resetId: string, userId: string, outcome: ResetEvent, ttlMs: number): Promise<ResetEvent> {
+    return this.inner.reject(resetId, userId, outcome, ttlMs);
+  }
+
+  attempt(attempt: Attempt): Promise<AttemptResult> {
+    return this.inner.attempt(attempt);
+  }
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT, reportFailure } from './cli/cli-error.js';
+import { processOutput } from './cli/cli-output.js';
+import { cliSettings, type GlobalOptions } from './cli/cli-settings.js';
+import { isEntryPoint } from './entry-point.js';
+
+/**
+ * `resetd`: run the service, drive a reset by hand, watch its events, and look at its mail.
+ * `onStart` is told when `start` has the service running, so the process is left to it.
+ */
+export function buildProgram(onStart: () => void = () => undefined): Command {
+  const program = new Command('resetd')
+    .description('Password resets with one-time codes over NATS JetStream: run the service, or drive and watch it.')
+    .option('--nats <urls>', 'NATS server(s), comma-separated (default: $NATS_URL or nats://127.0.0.1:4222)')
+    .option('--redis <url>', 'Redis (default: $REDIS_URL or redis://127.0.0.1:6379)')
+    .option('--prefix <prefix>', 'subject prefix of the deployment (default: $RESET_SUBJECT_PREFIX or reset)')
+    .option('--verbose', 'print the stack and causes of a failure')
+    .showSuggestionAfterError()
+    .exitOverride();
+  const settings = () => cliSettings(program.opts<GlobalOptions>());
+
+  program
+    .command('start')
+    .description('run the service, as `npm start` does (configured by environment variables)')
+    .action(async () => {
+      const { main } = await import('./main.js');
+      await main();
+      onStart();
+    });
+
+  program
+    .command('request')
+    .description('publish reset.requested and print its outcome (exit 0 when the code was mailed)')
+    .requiredOption('--user <userId>', 'the user asking for a reset')
+    .requiredOption('--email <address>', 'where the code goes')
+    .option('--locale <tag>', 'BCP 47 language of the mail, e.g. de or fr-CA')
+    .option('--ip <address>', 'the client IP, for the per-IP limit')
+    .option('--name <displayName>', 'how the mail greets the user')
+    .option('--user-agent <text>', 'the client user agent, for the audit')
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for the outcome').default(30).argParser(positiveNumber))
+    .option('--json', 'print the outcome event as one JSON line')
+    .action(async (options) => {
+      const { requestCommand } = await import('./cli/request-command.js');
+      process.exitCode = await requestCommand(settings(), options, processOutput);
+    });
+
+  program
+    .command('verify')
+    .description('check a code with reset.verify (exit 0 when the reset completed)')
+    .argument('<resetId>', 'the id printed by `resetd request`')
+    .argument('<code>', 'the code from the mail')
+    .option('--json', 'print the reply as JSON')
+    .action(async (resetId: string, code: string, options: { json?: boolean }) => {
+      const { verifyCommand } = await import('./cli/verify-command.js');
+      process.exitCode = await verifyCommand(settings(), resetId, code, options, processOutput);
+    });
+
+  program
+    .command('watch')
+    .description('print each outcome event as it arrives, one line each, until Ctrl-C')
+    .option('--json', 'print each event as one CloudEvent JSON line')
+    .option('--all', 'start from the oldest event kept (7 days) rather than from now')
+    .addOption(new Option('--count <n>', 'stop after n events').argParser(positiveInteger))
+    .action(async (options) => {
+      const { watchCommand } = await import('./cli/watch-command.js');
+      process.exitCode = await watchCommand(settings(), options, processOutput);
+    });
+
+  program
+    .command('preview')
+    .description('render the code mail with a sample code, without sending it')
+    .option('--locale <tag>', 'language of the mail', 'en')
+    .option('--name <displayName>', 'the name in the greeting')
+    .option('--product <name>', 'product name (default: $MAIL_PRODUCT_NAME or resetd)')
+    .option('--out <file>', 'write the HTML part to this file')
+    .option('--html', 'print the HTML part rather than the text part')
+    .action(async (options) => {
+      const { previewCommand } = await import('./cli/preview-command.js');
+      process.exitCode = await previewCommand(settings(), options, processOutput);
+    });
+
+  program
+    .command('status')
+    .description('show the streams, the inbox consumer and whether Redis answers')
+    .action(async () => {
+      const { statusCommand } = await import('./cli/status-command.js');
+      process.exitCode = await statusCommand(settings(), processOutput);
+    });
+
+  program
+    .command('demo')
+    .description('start the service on the local NATS and Redis and run one whole reset, told as it happens')
+    .action(async () => {
+      const { demoCommand } = await import('./cli/demo-command.js');
+      process.exitCode = await demoCommand(settings(), processOutput);
+    });
+
+  return program;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0.');
+  return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a whole number above 0.');
+  return n;
+}
+
+async function run(argv: string[]): Promise<void> {
+  let keepRunning = false;
+  const program = buildProgram(() => (keepRunning = true));
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the help or the usage error already.
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else {
+      process.exitCode = reportFailure(error, program.opts<GlobalOptions>().verbose === true, (line) => process.stderr.write(line));
+    }
+  }
+  // The service runs until a signal stops it; every other command is done, even if a socket lingers.
+  if (!keepRunning) process.exit();
+}
+
+if (isEntryPoint(import.meta.url)) await run(process.argv);

@@ -1,0 +1,63 @@
+import { envSchema } from '../config.js';
+import { CliError, EXIT } from './cli-error.js';
+
+/** The global options every command takes; each one overrides its environment variable. */
+export interface GlobalOptions {
+  readonly nats?: string;
+  readonly redis?: string;
+  readonly prefix?: string;
+  readonly verbose?: boolean;
+}
+
+/** What the commands need to know of a deployment: a few of the service's own variables. */
+export interface CliSettings {
+  readonly natsServers: string[];
+  readonly redisUrl: string;
+  readonly redisKeyPrefix: string;
+  readonly subjectPrefix: string;
+  readonly streams: { readonly inbox?: string; readonly events?: string };
+  readonly consumer: string;
+  readonly productName: string;
+  readonly codeLength: number;
+  readonly codeLifetimeMinutes: number;
+}
+
+// The service's schema, so a value the service would refuse is refused here with the same words;
+// only these variables are read, so a CLI on a laptop needs no OTP secret or SMTP server.
+const cliEnv = envSchema.pick({
+  NATS_URL: true,
+  REDIS_URL: true,
+  REDIS_KEY_PREFIX: true,
+  RESET_SUBJECT_PREFIX: true,
+  RESET_INBOX_STREAM: true,
+  RESET_EVENTS_STREAM: true,
+  RESET_CONSUMER: true,
+  MAIL_PRODUCT_NAME: true,
+  OTP_LENGTH: true,
+  OTP_TTL_SECONDS: true,
+});
+
+/** Reads the settings from the options, then the environment; throws a usage CliError naming the variable. */
+export function cliSettings(options: GlobalOptions, environment: NodeJS.ProcessEnv = process.env): CliSettings {
+  const given = Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => !!entry[1]));
+  if (options.nats) given.NATS_URL = options.nats;
+  if (options.redis) given.REDIS_URL = options.redis;
+  if (options.prefix) given.RESET_SUBJECT_PREFIX = options.prefix;
+  const parsed = cliEnv.safeParse(given);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CliError(`${String(issue.path[0])} ${issue.message.replace(/^Invalid input: /, '')}`, EXIT.usage);
+  }
+  const env = parsed.data;
+  return {
+    natsServers: env.NATS_URL.split(',').map((server) => server.trim()).filter(Boolean),
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    subjectPrefix: env.RESET_SUBJECT_PREFIX,
+    streams: { inbox: env.RESET_INBOX_STREAM, events: env.RESET_EVENTS_STREAM },
+    consumer: env.RESET_CONSUMER,
+    productName: env.MAIL_PRODUCT_NAME,
+    codeLength: env.OTP_LENGTH,
+    codeLifetimeMinutes: Math.max(1, Math.round(env.OTP_TTL_SECONDS / 60)),
+  };
+}

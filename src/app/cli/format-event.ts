@@ -1,0 +1,30 @@
+import type { OutboundEvent } from '../../adapters/nats/schemas.js';
+
+export const TYPE_WIDTH = 'reset.verification.failed'.length;
+
+/**
+ * One line per event for people: its time, its type, the reset, then every other field of `data`
+ * as `key=value` (a value with spaces in quotes). Events hold no codes, so all of it may be shown.
+ */
+export function formatEvent(event: OutboundEvent): string {
+  const { resetId, ...rest } = event.data;
+  const fields = Object.entries(rest)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${formatValue(value)}`);
+  return `${event.time}  ${event.type.padEnd(TYPE_WIDTH)}  ${resetId || '-'}  ${fields.join(' ')}`.trimEnd();
+}
+
+function formatValue(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text === '' || /[\s"=]/.test(text) ? JSON.stringify(text) : text;
+}
+
+/** Whether the event ends a request: exactly one of these answers each `reset.requested`. */
+export function isRequestOutcome(event: OutboundEvent): boolean {
+  return event.type === 'reset.code.sent' || event.type === 'reset.rejected' || event.type === 'reset.delivery.failed';
+}
+
+/** Whether the event ends a code submission. */
+export function isSubmissionOutcome(event: OutboundEvent): boolean {
+  return event.type === 'reset.completed' || event.type === 'reset.verification.failed';
+}

@@ -1,0 +1,37 @@
+import { EXIT } from './cli-error.js';
+import type { CliOutput } from './cli-output.js';
+import type { CliSettings } from './cli-settings.js';
+import { formatEvent } from './format-event.js';
+import { withClient } from './open-client.js';
+
+export interface WatchOptions {
+  readonly json?: boolean;
+  /** Replay the stream from its start rather than only what comes from now on. */
+  readonly all?: boolean;
+  /** Stop after this many events. */
+  readonly count?: number;
+}
+
+/** Prints each event of `<PREFIX>_EVENTS` as it arrives, until Ctrl-C (or `count` events). */
+export function watchCommand(settings: CliSettings, options: WatchOptions, output: CliOutput): Promise<number> {
+  return withClient(settings, async (client) => {
+    const events = client.outcomes({ deliver: options.all ? 'all' : 'new', onSkipped: (s) => output.err(`skipped message ${s.seq} on ${s.subject}: ${s.reason}`) });
+    await events.ready;
+    const stop = () => events.stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (!options.json) output.err(`watching ${client.subjects.eventsStream}${options.all ? ' from its start' : ''}; Ctrl-C stops`);
+    let seen = 0;
+    try {
+      for await (const event of events) {
+        output.out(options.json ? JSON.stringify(event) : formatEvent(event));
+        seen += 1;
+        if (options.count !== undefined && seen >= options.count) break;
+      }
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    return EXIT.ok;
+  });
+}

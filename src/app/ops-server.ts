@@ -1,0 +1,97 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+
+/** One part the service needs to do its work; `ready()` is cheap and never waits. */
+export interface ReadinessCheck {
+  readonly name: string;
+  ready(): boolean;
+}
+
+export interface OpsServerOptions {
+  readonly host: string;
+  /** 0 turns the server off. */
+  readonly port: number;
+  readonly checks: readonly ReadinessCheck[];
+  readonly serveMetrics?: (request: IncomingMessage, response: ServerResponse) => void;
+  readonly log: Logger;
+}
+
+/**
+ * The operators' port: `/healthz` (the process runs), `/readyz` (every check passes, else 503 with
+ * the parts that do not) and `/metrics` (Prometheus text). Read-only: no reset is driven here.
+ */
+export class OpsServer {
+  private server: Server | undefined;
+
+  constructor(private readonly options: OpsServerOptions) {}
+
+  /** Where it listens, once started; undefined when turned off. */
+  get address(): AddressInfo | undefined {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address : undefined;
+  }
+
+  async start(): Promise<void> {
+    const { host, port, log } = this.options;
+    if (port === 0 || this.server) return;
+    const server = createServer((request, response) => this.answer(request, response));
+    // Scrapes and probes are short; an idle keep-alive socket must not hold the stop up.
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const address = this.address;
+    log.info({ host: address?.address, port: address?.port }, `ops HTTP listening on http://${formatHost(address?.address ?? host)}:${address?.port ?? port} (/healthz, /readyz, /metrics)`);
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  private answer(request: IncomingMessage, response: ServerResponse): void {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return send(response, 405, { error: 'only GET and HEAD are served' }, { allow: 'GET, HEAD' });
+    }
+    switch (path) {
+      case '/healthz':
+        return send(response, 200, { status: 'ok' });
+      case '/readyz': {
+        const failing = this.options.checks.filter((check) => !safely(check)).map((check) => check.name);
+        return failing.length === 0 ? send(response, 200, { status: 'ready' }) : send(response, 503, { status: 'not ready', failing });
+      }
+      case '/metrics':
+        if (this.options.serveMetrics) return this.options.serveMetrics(request, response);
+        return send(response, 404, { error: 'metrics are not kept' });
+      default:
+        return send(response, 404, { error: 'not found; try /healthz, /readyz or /metrics' });
+    }
+  }
+}
+
+function safely(check: ReadinessCheck): boolean {
+  try {
+    return check.ready();
+  } catch {
+    return false;
+  }
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = `${JSON.stringify(body)}\n`;
+  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
+  response.end(text);
+}
+
+const formatHost = (host: string) => (host.includes(':') ? `[${host}]` : host);

@@ -1,0 +1,180 @@
+import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { Logger } from 'pino';
+import { ResetMetrics } from '../adapters/otel/reset-metrics.js';
+import type { TracingConfig } from './config.js';
+
+/** What the rest of the service needs from telemetry: the metric instruments and their exposition. */
+export interface Observability {
+  readonly metrics: ResetMetrics;
+  /** Answers a scrape with the Prometheus text of every metric. */
+  readonly serveMetrics?: (request: IncomingMessage, response: ServerResponse) => void;
+}
+
+export interface Telemetry extends Observability {
+  /** Where finished spans go; undefined when `OTEL_TRACES_EXPORTER=none`. */
+  readonly spanExporter: SpanExporter | undefined;
+  /** The span processors made; none when `OTEL_TRACES_EXPORTER=none`. */
+  readonly spanProcessors: readonly SpanProcessor[];
+  readonly serveMetrics: (request: IncomingMessage, response: ServerResponse) => void;
+  /** Sends the spans still buffered, then stops tracing and metrics and forgets the global set-up. */
+  shutdown(): Promise<void>;
+}
+
+export interface TelemetryOptions {
+  readonly serviceName: string;
+  readonly tracing: TracingConfig;
+  readonly log?: Logger;
+  /** Tests: send spans here, one at a time as they end, instead of what the configuration says. */
+  readonly spanExporter?: SpanExporter;
+}
+
+/**
+ * Sets up OpenTelemetry once for the process, from the configuration read from the standard
+ * `OTEL_*` variables: W3C trace context and an AsyncLocalStorage context manager, always (so a
+ * client's trace context reaches the events even when nothing is recorded here); and unless the
+ * exporter is `none`, a tracer provider with a batching OTLP/HTTP (JSON) or console exporter and
+ * the ioredis instrumentation. Metrics are always kept, for `/metrics`.
+ */
+export function setUpTelemetry(options: TelemetryOptions): Telemetry {
+  const { tracing, log } = options;
+  if (log) diag.setLogger(diagToPino(log), DiagLogLevel.WARN);
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const resource = defaultResource().merge(
+    resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, 'service.instance.id': `${hostname()}:${process.pid}` }),
+  );
+
+  const spanExporter = options.spanExporter ?? createSpanExporter(tracing);
+  const spanProcessors: SpanProcessor[] = [];
+  let tracerProvider: NodeTracerProvider | undefined;
+  let unregisterInstrumentations = () => {};
+  if (spanExporter) {
+    // Batching (OTEL_BSP_* tune it) keeps exporting off the path of a reset; a test's in-memory
+    // exporter wants each span as soon as it ends.
+    spanProcessors.push(options.spanExporter ? new SimpleSpanProcessor(spanExporter) : new BatchSpanProcessor(spanExporter));
+    tracerProvider = new NodeTracerProvider({ resource, sampler: createSampler(tracing), spanProcessors });
+    trace.setGlobalTracerProvider(tracerProvider);
+    unregisterInstrumentations = instrumentRedis(tracerProvider);
+  }
+
+  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
+  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+
+  return {
+    spanExporter,
+    spanProcessors,
+    metrics: new ResetMetrics(meterProvider.getMeter('resetd')),
+    serveMetrics: (request, response) => prometheus.getMetricsRequestHandler(request, response),
+    async shutdown() {
+      unregisterInstrumentations();
+      // A collector that does not answer must not hold the exit up for the exporter's 30 s.
+      const flushed = Promise.allSettled([tracerProvider?.shutdown(), meterProvider.shutdown()]);
+      await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref())]);
+      trace.disable();
+      propagation.disable();
+      context.disable();
+      diag.disable();
+    },
+  };
+}
+
+const SHUTDOWN_TIMEOUT_MS = 3_000;
+
+function createSpanExporter(tracing: TracingConfig): SpanExporter | undefined {
+  switch (tracing.exporter) {
+    case 'none':
+      return undefined;
+    case 'console':
+      return new ConsoleSpanExporter();
+    case 'otlp':
+      return new OTLPTraceExporter({ url: tracing.otlpUrl });
+  }
+}
+
+function createSampler(tracing: TracingConfig): Sampler {
+  const ratio = () => new TraceIdRatioBasedSampler(tracing.samplerArg);
+  switch (tracing.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio();
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio() });
+  }
+}
+
+/**
+ * Traces Redis commands by their name alone: a script's arguments hold code digests, and keys
+ * hold ids. The instrumentation patches ioredis when it is `require`d; an ESM `import` of it does
+ * not pass that hook, so it is required here once more, which patches the class that every
+ * importer shares, whenever it was first imported.
+ */
+function instrumentRedis(tracerProvider: NodeTracerProvider): () => void {
+  const instrumentation = new IORedisInstrumentation({ dbStatementSerializer: (command) => command });
+  const unregister = registerInstrumentations({ instrumentations: [instrumentation], tracerProvider });
+  createRequire(import.meta.url)('ioredis');
+  return unregister;
+}
+
+/**
+ * OpenTelemetry's own complaints (an export that failed) as log lines: the same complaint at most
+ * once a minute at warn, so an absent collector is reported without a line every few seconds.
+ */
+function diagToPino(log: Logger) {
+  const child = log.child({ component: 'otel' });
+  const lastWarned = new Map<string, number>();
+  const write = (level: 'warn' | 'debug') => (raw: string, ...args: unknown[]) => {
+    const message = readableDiag(raw);
+    const detail = args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' ') || undefined;
+    const now = Date.now();
+    const loud = level === 'warn' && now - (lastWarned.get(message) ?? -Infinity) >= DIAG_WARN_EVERY_MS;
+    if (loud) lastWarned.set(message, now);
+    child[loud ? 'warn' : 'debug']({ detail }, message);
+  };
+  return { error: write('warn'), warn: write('warn'), info: write('debug'), debug: write('debug'), verbose: write('debug') };
+}
+
+const DIAG_WARN_EVERY_MS = 60_000;
+
+/** The SDK reports a failed export as the error serialised to JSON; its message is what matters. */
+function readableDiag(message: string): string {
+  if (!message.startsWith('{')) return message;
+  try {
+    const error = JSON.parse(message) as { message?: unknown };
+    return typeof error.message === 'string' ? `OpenTelemetry: ${error.message}` : message;
+  } catch {
+    return message;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * `resetd/client`: a typed client of resetd for the services that use it. Types are inferred from
+ * the zod schemas the service validates with, so they cannot drift from what it accepts.
+ *
+ * ```ts
+ * const client = await connect({ servers: 'nats://127.0.0.1:4222' });
+ * const resetId = await client.requestReset({ userId: 'u-42', email: 'ada@example.com' });
+ * const { status } = await client.verify(resetId, '123456');
+ * ```
+ */
+import type { OutboundEvent, OutboundType, VerifyReply } from '../adapters/nats/schemas.js';
+
+export { connect, ResetClient, type ClientOptions, type ConnectOptions, type ResetRequestData } from './reset-client.js';
+export { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
+export { InvalidRequestError, NatsUnreachableError, ResetClientError, ServiceUnavailableError } from './errors.js';
+export type { OutboundEvent, OutboundType, VerifyReply } from '../adapters/nats/schemas.js';
+export type { Subjects } from '../adapters/nats/subjects.js';
+
+/** The event of one type, e.g. `OutcomeOf<'reset.code.sent'>`. */
+export type OutcomeOf<T extends OutboundType> = Extract<OutboundEvent, { type: T }>;
+
+/** One of the statuses `verify` answers. */
+export type VerifyStatus = VerifyReply['status'];

@@ -1,0 +1,120 @@
+import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { outboundEvent, type OutboundEvent } from '../adapters/nats/schemas.js';
+import { ResetClientError, ServiceUnavailableError } from './errors.js';
+
+export interface OutcomeOptions {
+  /**
+   * The name of a durable consumer on `<PREFIX>_EVENTS`, created if missing: the server remembers
+   * what was acknowledged, so a restarted reader goes on where it stopped. Without it, an ordered
+   * consumer that lives as long as the loop.
+   */
+  readonly durable?: string;
+  /**
+   * Where a new consumer starts: `all` replays the stream (7 days), `new` takes the events
+   * published after `ready`. A durable that exists already goes on where it was. `all` unless set.
+   */
+  readonly deliver?: 'all' | 'new';
+  /** How long an event may stay unacknowledged before it comes again (durable only); 30 s unless set. */
+  readonly ackWaitMs?: number;
+  /** Told of a message that is not a known outcome event (from a newer resetd, say); it is skipped. */
+  readonly onSkipped?: (skipped: { readonly subject: string; readonly seq: number; readonly reason: string }) => void;
+}
+
+/**
+ * The outcome events as an async iterable, each parsed with the schema the service publishes with.
+ * With a durable consumer an event is acknowledged when the loop comes back for the next one: an
+ * event whose handling threw or broke the loop is delivered again after the ack wait.
+ */
+export class OutcomeStream implements AsyncIterable<OutboundEvent> {
+  /** Resolves once the consumer exists on the server; rejects as the iteration would. */
+  readonly ready: Promise<void>;
+  private readonly opened: Promise<{ consumer: Consumer; messages: ConsumerMessages }>;
+  private iterated = false;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly stream: string,
+    private readonly options: OutcomeOptions,
+  ) {
+    this.opened = this.open();
+    this.ready = this.opened.then(() => undefined);
+    // The same failure reaches whoever iterates; a caller who never awaits `ready` is not faulted for it.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Ends the iteration; events not yet acknowledged come again to a durable consumer. */
+  stop(): void {
+    void this.opened.then(({ messages }) => messages.stop(), () => undefined);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<OutboundEvent> {
+    if (this.iterated) throw new ResetClientError('an outcome stream can be iterated once; call outcomes() again');
+    this.iterated = true;
+    const { consumer, messages } = await this.opened;
+    const durable = this.options.durable !== undefined;
+    try {
+      for await (const msg of messages) {
+        const event = this.parse(msg);
+        if (event !== undefined) yield event;
+        if (durable) msg.ack();
+      }
+    } finally {
+      messages.stop();
+      // An ordered consumer would linger on the server until its inactivity limit.
+      if (!durable) await consumer.delete().catch(() => undefined);
+    }
+  }
+
+  private parse(msg: JsMsg): OutboundEvent | undefined {
+    let reason: string;
+    try {
+      const parsed = outboundEvent.safeParse(msg.json());
+      if (parsed.success) return parsed.data;
+      reason = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+    } catch {
+      reason = 'the body is not JSON';
+    }
+    this.options.onSkipped?.({ subject: msg.subject, seq: msg.seq, reason });
+    return undefined;
+  }
+
+  private async open(): Promise<{ consumer: Consumer; messages: ConsumerMessages }> {
+    try {
+      const consumer = this.options.durable !== undefined ? await this.durable(this.options.durable) : await this.ordered();
+      return { consumer, messages: await consumer.consume({ max_messages: 100 }) };
+    } catch (error) {
+      if (isNamed(error, 'StreamNotFoundError')) {
+        throw new ServiceUnavailableError(`no stream ${this.stream}: start resetd first (it creates its streams), or check the subject prefix`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async durable(name: string): Promise<Consumer> {
+    try {
+      return await this.js.consumers.get(this.stream, name);
+    } catch (error) {
+      if (!isNamed(error, 'ConsumerNotFoundError')) throw error;
+    }
+    await this.jsm.consumers.add(this.stream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: this.options.deliver === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+    });
+    return this.js.consumers.get(this.stream, name);
+  }
+
+  private async ordered(): Promise<Consumer> {
+    // A start sequence, not DeliverPolicy.New: an ordered consumer re-created after a reconnect
+    // resumes from its cursor, and `new` would leave that cursor at the stream's start.
+    const start = this.options.deliver === 'new' ? (await this.jsm.streams.info(this.stream)).state.last_seq + 1 : 1;
+    return this.js.consumers.get(this.stream, { opt_start_seq: start });
+  }
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return error instanceof Error && error.name === name;
+}

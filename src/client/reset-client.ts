@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { context, propagation } from '@opentelemetry/api';
+import type { z } from 'zod';
+import { cloudEvent } from '../adapters/nats/cloud-event.js';
+import { codeSubmittedData, resetRequestedData, verifyReply, type VerifyReply } from '../adapters/nats/schemas.js';
+import { subjectsFor, type Subjects } from '../adapters/nats/subjects.js';
+import { maskUrl } from '../app/mask-url.js';
+import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError } from './errors.js';
+import { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
+
+/** What `requestReset` takes: the `data` of `reset.requested`, as the contract defines it. */
+export type ResetRequestData = z.input<typeof resetRequestedData>;
+
+export interface ClientOptions {
+  /** The deployment's subject prefix (`RESET_SUBJECT_PREFIX`); `reset` unless set. */
+  readonly subjectPrefix?: string;
+  /** Stream names, when the deployment sets them apart from the prefix. */
+  readonly streams?: { readonly inbox?: string; readonly events?: string };
+  /** The CloudEvent `source` of what this client publishes, e.g. `urn:acme:auth`. */
+  readonly source?: string;
+}
+
+export interface ConnectOptions extends ClientOptions {
+  /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
+  readonly servers: string | readonly string[];
+  /** The connection's name, as the NATS server's monitoring shows it. */
+  readonly name?: string;
+  /** How long the first connection may take, in milliseconds; 5000 unless set. */
+  readonly timeoutMs?: number;
+}
+
+/** Opens a NATS connection of its own and returns a client over it; `close()` closes both. */
+export function connect(options: ConnectOptions): Promise<ResetClient> {
+  return ResetClient.connect(options);
+}
+
+/**
+ * A typed client of resetd over NATS: publishes the contract's commands as CloudEvents (with
+ * `Nats-Msg-Id` set to the event's id), asks `reset.verify`, and reads the outcome events. Every
+ * type comes from the schemas the service validates with.
+ */
+export class ResetClient {
+  readonly subjects: Subjects;
+  private readonly js: JetStreamClient;
+  private readonly source: string;
+
+  /** Opens a NATS connection of its own; `close()` closes it. */
+  static async connect(options: ConnectOptions): Promise<ResetClient> {
+    const servers = typeof options.servers === 'string' ? options.servers.split(',').map((s) => s.trim()) : [...options.servers];
+    let nc: NatsConnection;
+    try {
+      // Once connected it keeps reconnecting; only the first connection fails fast.
+      nc = await natsConnect({ servers, name: options.name ?? 'resetd-client', timeout: options.timeoutMs ?? 5_000, maxReconnectAttempts: -1 });
+    } catch (error) {
+      const masked = servers.map(maskUrl);
+      throw new NatsUnreachableError(`cannot reach NATS at ${masked.join(',')}: ${(error as Error).message}`, masked, { cause: error });
+    }
+    try {
+      return new ResetClient(nc, await managerOf(nc), options, true);
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  /** Uses a connection the caller already has, and leaves it open on `close()`. */
+  static async fromConnection(nc: NatsConnection, options: ClientOptions = {}): Promise<ResetClient> {
+    return new ResetClient(nc, await managerOf(nc), options, false);
+  }
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    options: ClientOptions,
+    private readonly ownsConnection: boolean,
+  ) {
+    this.subjects = subjectsFor(options.subjectPrefix ?? 'reset', options.streams ?? {});
+    this.js = jetstream(nc);
+    this.source = options.source ?? 'urn:resetd:client';
+  }
+
+  /**
+   * Publishes `reset.requested` and resolves with the reset's id once JetStream has stored it.
+   * Publishing again with the same `id` inside the stream's duplicate window is dropped.
+   * @throws InvalidRequestError before publishing when the data breaks the contract.
+   */
+  async requestReset(data: ResetRequestData, options: { id?: string } = {}): Promise<string> {
+    const checked = resetRequestedData.safeParse(data);
+    if (!checked.success) throw invalid(checked.error);
+    return this.publish('reset.requested', this.subjects.requested, checked.data, options.id);
+  }
+
+  /**
+   * Publishes `reset.code.submitted` and resolves with the submission's event id; the outcome
+   * (`reset.completed` or `reset.verification.failed`) arrives on the events stream.
+   */
+  async submitCode(resetId: string, code: string, options: { clientIp?: string; id?: string } = {}): Promise<string> {
+    const checked = codeSubmittedData.safeParse({ resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) });
+    if (!checked.success) throw invalid(checked.error);
+    return this.publish('reset.code.submitted', this.subjects.codeSubmitted, checked.data, options.id);
+  }
+
+  /**
+   * Checks a code at once (`reset.verify`, answered by one instance). `unavailable` means a fault
+   * on the service's side: nothing was checked and no try was spent, so asking again is safe.
+   */
+  async verify(resetId: string, code: string, options: { clientIp?: string; timeoutMs?: number } = {}): Promise<VerifyReply> {
+    const checked = codeSubmittedData.safeParse({ resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) });
+    if (!checked.success) throw invalid(checked.error);
+    try {
+      const reply = await this.nc.request(this.subjects.verify, JSON.stringify(checked.data), {
+        timeout: options.timeoutMs ?? 10_000,
+        headers: traceHeaders(),
+      });
+      return verifyReply.parse(reply.json());
+    } catch (error) {
+      if (causedBy(error, NO_RESPONDERS)) {
+        throw new ServiceUnavailableError(`no resetd instance answers ${this.subjects.verify}: is the service running with this subject prefix?`, { cause: error });
+      }
+      if (causedBy(error, ['TimeoutError'])) {
+        throw new ServiceUnavailableError(`no answer on ${this.subjects.verify} in time`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The outcome events, typed by `type`, as they arrive on `<PREFIX>_EVENTS`. With `durable`, a
+   * durable consumer of that name is created (or reused) and each event is acknowledged when the
+   * loop asks for the next one, so an event whose handling was cut short comes again. Without it,
+   * an ordered consumer that leaves nothing on the server. Await `ready` before publishing
+   * something whose outcome must not be missed with `deliver: 'new'`.
+   */
+  outcomes(options: OutcomeOptions = {}): OutcomeStream {
+    return new OutcomeStream(this.js, this.jsm, this.subjects.eventsStream, options);
+  }
+
+  /** Closes the connection if `connect` opened it, after flushing what was published. */
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.nc.drain();
+  }
+
+  private async publish(type: string, subject: string, data: unknown, id: string = randomUUID()): Promise<string> {
+    const event = cloudEvent({ id, source: this.source, type, time: new Date(), data });
+    try {
+      await this.js.publish(subject, JSON.stringify(event), { msgID: id, headers: traceHeaders() });
+    } catch (error) {
+      if (causedBy(error, NO_RESPONDERS)) {
+        throw new ServiceUnavailableError(
+          `no stream takes ${subject}: start resetd first (it creates ${this.subjects.inboxStream} and ${this.subjects.eventsStream}), ` +
+            'and check the subject prefix and that the NATS server runs JetStream',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    return id;
+  }
+}
+
+async function managerOf(nc: NatsConnection): Promise<JetStreamManager> {
+  try {
+    return await jetstreamManager(nc);
+  } catch (error) {
+    throw new ServiceUnavailableError(`the NATS server at ${maskUrl(nc.getServer())} does not answer JetStream requests: run it with JetStream (-js)`, { cause: error });
+  }
+}
+
+/** The caller's trace context, if OpenTelemetry is set up, so resetd's spans join its trace. */
+function traceHeaders(): MsgHdrs {
+  const h = natsHeaders();
+  propagation.inject(context.active(), h, { set: (carrier, key, value) => carrier.set(key, value) });
+  return h;
+}
+
+function invalid(error: z.ZodError): InvalidRequestError {
+  const issue = error.issues[0];
+  const field = (issue?.path ?? []).map(String).join('.') || 'data';
+  return new InvalidRequestError(`The field ${field} is invalid: ${issue?.message ?? 'unreadable'}.`, field);
+}
+
+/** A JetStream publish or a request that no one took: nats.js reports it under several names. */
+const NO_RESPONDERS = ['NoResponders', 'NoRespondersError', 'JetStreamNotEnabled'];
+
+/** Whether the error, or one of its causes, is named one of `names`. */
+function causedBy(error: unknown, names: readonly string[]): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (names.includes(e.name)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,110 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { connect, InvalidRequestError, ServiceUnavailableError, type OutboundEvent, type OutcomeOf, type ResetClient } from 'resetd/client';
+import { codeIn } from '../support/mail-code.js';
+import { uniquePrefix } from '../support/nats.js';
+import { ServiceProcess } from '../support/service-process.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** The next event of the iterator for `resetId`, skipping the others. */
+async function next(events: AsyncIterator<OutboundEvent>, resetId: string): Promise<OutboundEvent> {
+  for (;;) {
+    const { value, done } = await events.next();
+    if (done) throw new Error('the outcome stream ended');
+    if (value.data.resetId === resetId) return value;
+  }
+}
+
+// Uses only the package's public entry, `resetd/client`, as an auth service would.
+describe('resetd/client', () => {
+  const prefix = uniquePrefix('client');
+  let sink: SmtpSink;
+  let service: ServiceProcess;
+  let client: ResetClient;
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    service = await ServiceProcess.start({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: sink.url });
+    client = await connect({ servers: NATS_URL, subjectPrefix: prefix, source: 'urn:test:auth' });
+  });
+
+  afterAll(async () => {
+    // Clean-up only: the streams of this test's prefix.
+    const jsm = await jetstreamManager(client.nc);
+    for (const stream of [client.subjects.inboxStream, client.subjects.eventsStream]) await jsm.streams.delete(stream).catch(() => undefined);
+    await client.close();
+    expect(await service.stop()).toBe(0);
+    await sink.stop();
+  });
+
+  it('runs a whole reset: request, code by mail, a wrong code, the right one, with typed outcomes', async () => {
+    const outcomes = client.outcomes({ durable: 'auth-service', deliver: 'new' });
+    await outcomes.ready;
+    const events = outcomes[Symbol.asyncIterator]();
+
+    const resetId = await client.requestReset({ userId: 'u-client', email: 'client@example.com', locale: 'fr', displayName: 'Zoé' });
+    const sent = await next(events, resetId);
+    expect(sent.type).toBe('reset.code.sent');
+    if (sent.type !== 'reset.code.sent') return;
+    expectTypeOf(sent).toEqualTypeOf<OutcomeOf<'reset.code.sent'>>();
+    expectTypeOf(sent.data.expiresAt).toBeString();
+    expect(sent.data).toEqual({ resetId, userId: 'u-client', expiresAt: expect.any(String) });
+    expect(sent.source).toBe('urn:resetd:resetd');
+
+    const mail = await sink.waitForMail('client@example.com');
+    expect(mail.subject).toContain('réinitialiser');
+    const code = codeIn(mail.text ?? '');
+    const wrong = code === '000000' ? '111111' : '000000';
+
+    const submissionId = await client.submitCode(resetId, wrong);
+    expect(submissionId).toMatch(/^[0-9a-f-]{36}$/);
+    const failed = await next(events, resetId);
+    expect(failed).toMatchObject({ type: 'reset.verification.failed', data: { resetId, reason: 'invalid_code', attemptsRemaining: 4 } });
+
+    expect(await client.verify(resetId, code)).toEqual({ status: 'completed', attemptsRemaining: 0 });
+    const completed = await next(events, resetId);
+    expect(completed.type).toBe('reset.completed');
+    await events.return?.();
+  });
+
+  it('keeps its place in a durable consumer: an event not yet acknowledged comes again', async () => {
+    const first = client.outcomes({ durable: 'auth-replay', deliver: 'new', ackWaitMs: 1_000 });
+    await first.ready;
+    const resetId = await client.requestReset({ userId: 'u-client-2', email: 'client2@example.com' });
+    const iterator = first[Symbol.asyncIterator]();
+    expect((await next(iterator, resetId)).type).toBe('reset.code.sent');
+    // Broken off before asking for the next one: the event was handed out but not acknowledged.
+    await iterator.return?.();
+
+    // The same durable, read again (by a restarted instance, say): the event comes back after the ack wait.
+    const again = client.outcomes({ durable: 'auth-replay' });
+    const replay = again[Symbol.asyncIterator]();
+    const redelivered = await next(replay, resetId);
+    expect(redelivered.type).toBe('reset.code.sent');
+    // Acknowledged once the loop asks for more: nothing is left pending.
+    const pending = replay.next();
+    await expect.poll(async () => (await (await jetstreamManager(client.nc)).consumers.info(client.subjects.eventsStream, 'auth-replay')).num_ack_pending).toBe(0);
+    // stop() ends a loop that waits for more.
+    again.stop();
+    expect((await pending).done).toBe(true);
+  });
+
+  it('refuses data the contract refuses before publishing, naming the field', async () => {
+    await expect(client.requestReset({ userId: 'u-1', email: 'nope' })).rejects.toThrow(InvalidRequestError);
+    await expect(client.requestReset({ userId: 'u-1', email: 'a@b.co', clientIp: '300.1.1.1' })).rejects.toThrow(/clientIp/);
+    await expect(client.submitCode('r-1', '1'.repeat(17))).rejects.toThrow(/field code/);
+  });
+
+  it('says when no service runs under a prefix', async () => {
+    const other = await connect({ servers: NATS_URL, subjectPrefix: uniquePrefix('noservice') });
+    try {
+      await expect(other.requestReset({ userId: 'u-1', email: 'a@b.co' })).rejects.toThrow(ServiceUnavailableError);
+      await expect(other.verify('r-1', '123456')).rejects.toThrow(/no resetd instance answers/);
+      await expect(other.outcomes().ready).rejects.toThrow(/no stream/);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FaultWorld, outcomeOf, outcomeProblems } from '../support/fault-world.js';
+import { rssBytes } from '../support/processes.js';
+
+const MB = 1024 * 1024;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe('the SMTP server failing', () => {
+  let world: FaultWorld | undefined;
+
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+
+  it('down for 15 s while 200 requests arrive: every mail arrives once when it is back, memory stays flat', async () => {
+    world = await FaultWorld.start({ label: 'smtpdown' });
+    const service = await world.startService();
+    // Warm up first, so the baseline is a service that has already mailed.
+    const warmUp = await world.requestMany(20);
+    await world.waitForOutcomes(warmUp, 30_000);
+    const baseline = rssBytes(service.pid);
+
+    await world.sink.stop();
+    const outageStarted = Date.now();
+    const ids = await world.requestMany(200, { from: 20 });
+    let peak = baseline;
+    while (Date.now() - outageStarted < 15_000) {
+      peak = Math.max(peak, rssBytes(service.pid));
+      await sleep(200);
+    }
+    await world.sink.start();
+    const recoveryStarted = Date.now();
+
+    const events = await world.waitForOutcomes(ids, 120_000);
+    const recoveredInMs = Date.now() - recoveryStarted;
+    expect(outcomeProblems(events, ids)).toEqual([]);
+    const outcomes = outcomeOf(events);
+    expect(ids.filter((id) => outcomes.get(id)?.type !== 'reset.code.sent')).toEqual([]);
+    expect(events.filter((e) => e.type === 'reset.delivery.failed')).toEqual([]);
+    const mails = world.mailCounts();
+    for (let index = 20; index < 220; index += 1) expect(mails.get(world.email(index)), world.email(index)).toBe(1);
+
+    const opened = world.logLines(/SMTP circuit opened/);
+    const closed = world.logLines(/SMTP circuit closed/);
+    expect(opened.length).toBeGreaterThan(0);
+    expect(closed.length).toBeGreaterThan(0);
+    expect(Date.parse(JSON.parse(closed.at(-1)!).time)).toBeGreaterThan(Date.parse(JSON.parse(opened[0]!).time));
+    expect(world.services[0]!.output.filter((line) => /"breaker"/.test(line)).map((line) => JSON.parse(line).breaker).at(-1)).toBe('closed');
+
+    const deltaMb = (peak - baseline) / MB;
+    console.info(
+      `SMTP outage: RSS ${(baseline / MB).toFixed(1)} MB before, peak ${(peak / MB).toFixed(1)} MB during (+${deltaMb.toFixed(1)} MB); ` +
+        `${opened.length} openings; all 200 mailed ${(recoveredInMs / 1000).toFixed(1)} s after the sink returned`,
+    );
+    expect(deltaMb).toBeLessThan(50);
+  });
+
+  it('answering 550 for one address: that reset fails as smtp_permanent after one attempt, the others are served', async () => {
+    world = await FaultWorld.start({ label: 'smtp550', sink: { rejectRecipients: (address) => address === 'smtp550-3@example.com' } });
+    await world.startService();
+
+    const ids = await world.requestMany(10);
+    const events = await world.waitForOutcomes(ids, 30_000);
+
+    expect(outcomeProblems(events, ids)).toEqual([]);
+    const outcomes = outcomeOf(events);
+    expect(outcomes.get(ids[3]!)).toMatchObject({ type: 'reset.delivery.failed', data: { reason: 'smtp_permanent', attempts: 1 } });
+    for (const [index, id] of ids.entries()) {
+      if (index === 3) continue;
+      expect(outcomes.get(id)?.type).toBe('reset.code.sent');
+      expect(world.mailCounts().get(world.email(index))).toBe(1);
+    }
+    expect(world.mailCounts().get(world.email(3))).toBeUndefined();
+    // A refusal is the server answering: it does not count towards opening the breaker.
+    expect(world.logLines(/SMTP circuit opened/)).toEqual([]);
+  });
+
+  it('down for longer than the delivery budget: every request ends as smtp_retries_exhausted', async () => {
+    world = await FaultWorld.start({ label: 'smtpbudget' });
+    await world.sink.stop();
+    await world.startService({ SMTP_RETRY_BUDGET_SECONDS: '10' });
+    const started = Date.now();
+
+    const ids = await world.requestMany(60);
+    const events = await world.waitForOutcomes(ids, 90_000);
+    const tookMs = Date.now() - started;
+
+    expect(outcomeProblems(events, ids)).toEqual([]);
+    const outcomes = outcomeOf(events);
+    for (const id of ids) expect(outcomes.get(id), id).toMatchObject({ type: 'reset.delivery.failed', data: { reason: 'smtp_retries_exhausted' } });
+    expect(world.sink.deliveries).toHaveLength(0);
+    console.info(`SMTP down past a 10 s budget: 60 requests all given up in ${(tookMs / 1000).toFixed(1)} s`);
+  });
+});

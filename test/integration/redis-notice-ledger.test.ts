@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisCodeStore } from '../../src/adapters/redis/redis-code-store.js';
+import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
+import { RedisNoticeLedger } from '../../src/adapters/redis/redis-notice-ledger.js';
+import type { ResetEvent } from '../../src/domain/events.js';
+import type { NoticeClaim } from '../../src/domain/ports.js';
+import { openTestRedis, type TestRedis } from '../support/redis.js';
+
+const DAY = 24 * 60 * 60_000;
+const NOW = Date.UTC(2025, 0, 1, 12);
+
+const aClaim = (overrides: Partial<NoticeClaim> = {}): NoticeClaim => ({
+  noticeId: 'n-1',
+  userId: 'u-1',
+  owner: 'owner-a',
+  now: NOW,
+  leaseMs: 45_000,
+  ttlMs: DAY,
+  ...overrides,
+});
+
+const sent: ResetEvent = { name: 'reset.notice.sent', sequence: 'notice:n-1', data: { resetId: 'r-1', userId: 'u-1' } };
+const failed: ResetEvent = {
+  name: 'reset.delivery.failed',
+  sequence: 'notice:n-1',
+  data: { resetId: 'r-1', userId: 'u-1', reason: 'smtp_permanent', attempts: 1 },
+};
+
+describe('RedisNoticeLedger', () => {
+  let redis: TestRedis;
+  let ledger: RedisNoticeLedger;
+
+  beforeEach(async () => {
+    redis = await openTestRedis();
+    ledger = new RedisNoticeLedger(redis.client, redis.prefix);
+  });
+
+  afterEach(async () => {
+    await redis.close();
+  });
+
+  const record = () => redis.client.hgetall(new RedisKeys(redis.prefix).notice('n-1'));
+
+  it('claims a new notice, in one hash under the prefix with a hash tag and a TTL of at least a day', async () => {
+    await expect(ledger.claim(aClaim())).resolves.toEqual({ kind: 'claimed', claimedAt: NOW, mailAttempts: 1 });
+
+    const key = `${redis.prefix}:notice:{n-1}`;
+    expect(await redis.keys()).toEqual([key]);
+    expect(await redis.client.pttl(key)).toBeGreaterThan(DAY - 5_000);
+    expect(await record()).toMatchObject({ noticeId: 'n-1', userId: 'u-1', state: 'issued', owner: 'owner-a' });
+  });
+
+  it('answers busy to another owner while the lease runs, and lets it take over after', async () => {
+    await ledger.claim(aClaim());
+
+    await expect(ledger.claim(aClaim({ owner: 'owner-b', now: NOW + 15_000 }))).resolves.toEqual({ kind: 'busy', retryAfterMs: 30_000 });
+    await expect(ledger.claim(aClaim({ owner: 'owner-b', now: NOW + 45_000 }))).resolves.toEqual({
+      kind: 'claimed',
+      claimedAt: NOW,
+      mailAttempts: 2,
+    });
+  });
+
+  it('lets the same owner claim again at once, keeping the first claim time', async () => {
+    await ledger.claim(aClaim());
+
+    await expect(ledger.claim(aClaim({ now: NOW + 1_000 }))).resolves.toEqual({ kind: 'claimed', claimedAt: NOW, mailAttempts: 2 });
+  });
+
+  it('records the first outcome, ends the lease, and answers every later claim with it', async () => {
+    await ledger.claim(aClaim());
+
+    await expect(ledger.finish('n-1', 'owner-a', 'sent', sent)).resolves.toEqual(sent);
+    await expect(ledger.finish('n-1', 'owner-b', 'failed', failed)).resolves.toEqual(sent);
+    await expect(ledger.claim(aClaim({ owner: 'owner-c' }))).resolves.toEqual({ kind: 'finished', outcome: sent });
+    const fields = await record();
+    expect(fields).toMatchObject({ state: 'sent' });
+    expect(fields.owner).toBeUndefined();
+  });
+
+  it('does not make again a record that expired before its outcome was recorded', async () => {
+    await ledger.claim(aClaim());
+    await redis.client.del(`${redis.prefix}:notice:{n-1}`);
+
+    await expect(ledger.finish('n-1', 'owner-a', 'sent', sent)).resolves.toEqual(sent);
+
+    expect(await redis.keys()).toEqual([]);
+  });
+
+  it('shares the Redis client with the code store: each registers its scripts without disturbing the other', async () => {
+    const store = new RedisCodeStore(redis.client, redis.prefix);
+    await ledger.claim(aClaim());
+
+    await expect(ledger.finish('n-1', 'owner-a', 'sent', sent)).resolves.toEqual(sent);
+    await expect(store.find('r-1')).resolves.toBeUndefined();
+  });
+
+  it('keeps a notice id with braces or percent signs inside its own hash tag', async () => {
+    await ledger.claim(aClaim({ noticeId: 'a}b{%' }));
+
+    expect(await redis.keys()).toEqual([`${redis.prefix}:notice:{a%7Db%7B%25}`]);
+  });
+});

@@ -1,0 +1,209 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+export const NATS_SERVER = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Every child started through this module (or handed to `track`) that has not exited yet. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  // Last resort when a test run ends abruptly: no server outlives the test process.
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** Makes sure `child` is killed when the test process exits, if nothing stopped it before. */
+export function track(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
+/** A port no one listens on now (the OS picks it; a tiny race with other processes remains). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Resident memory of a process in bytes, from /proc/<pid>/status (Linux). */
+export function rssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** A server process started from a command line, with its output kept for error messages. */
+export class ManagedProcess {
+  readonly output: string[] = [];
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    track(child);
+    this.exited = once(child, 'exit').then(() => undefined);
+    const collect = (chunk: Buffer) => this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+  }
+
+  /** Starts `command` and resolves once a line of its output matches `ready`. */
+  static async start(name: string, command: string, args: string[], ready: RegExp, timeoutMs = 15_000): Promise<ManagedProcess> {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const managed = new ManagedProcess(name, child);
+    const deadline = Date.now() + timeoutMs;
+    while (!managed.output.some((line) => ready.test(line))) {
+      if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`${name} did not start (${command} ${args.join(' ')}):\n${managed.output.slice(-20).join('\n')}`);
+      }
+      await sleep(25);
+    }
+    return managed;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Signals the process by its PID and waits for it to exit; SIGKILL if it has not after `timeoutMs`. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    process.kill(this.pid, signal);
+    const timer = setTimeout(() => this.running && process.kill(this.pid, 'SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** A server that keeps its port and data directory across `stop()` and `start()`. */
+abstract class RestartableServer {
+  protected process: ManagedProcess | undefined;
+
+  protected constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  get running(): boolean {
+    return this.process?.running ?? false;
+  }
+
+  abstract start(): Promise<void>;
+
+  /** Stops the server by PID: SIGTERM lets it shut down cleanly, SIGKILL is a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.process?.stop(signal);
+    this.process = undefined;
+  }
+
+  /** Freezes the server (SIGSTOP): its connections stay open but nothing answers. */
+  pause(): void {
+    if (this.process?.running) process.kill(this.process.pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.process?.running) process.kill(this.process.pid, 'SIGCONT');
+  }
+
+  async restart(downMs = 0, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.stop(signal);
+    if (downMs > 0) await sleep(downMs);
+    await this.start();
+  }
+
+  /** Stops the server and removes its data directory. */
+  async close(): Promise<void> {
+    await this.stop('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface RedisServerOptions {
+  /** Append-only file, fsynced on every write, as production should run it; without it a restart loses every key. */
+  readonly persistent?: boolean;
+}
+
+/** `redis-server` of the test's own, on a free port, with its files in a temporary directory. */
+export class RedisServer extends RestartableServer {
+  private constructor(
+    port: number,
+    dir: string,
+    private readonly persistent: boolean,
+  ) {
+    super(port, dir);
+  }
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'resetd-redis-')), options.persistent ?? false);
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const persistence = this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence];
+    this.process = await ManagedProcess.start('redis-server', REDIS_SERVER, args, /Ready to accept connections/);
+  }
+}
+
+/** `nats-server` with JetStream on a free port, its file store in a temporary directory. */
+export class NatsServer extends RestartableServer {
+  static async start(): Promise<NatsServer> {
+    const server = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'resetd-nats-')));
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir];
+    this.process = await ManagedProcess.start('nats-server', NATS_SERVER, args, /Server is ready/);
+  }
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import type { OutboundEvent } from '../../../src/adapters/nats/schemas.js';
+import { formatEvent } from '../../../src/app/cli/format-event.js';
+
+const envelope = { specversion: '1.0', id: 'e-1', source: 'urn:resetd:resetd', time: '2030-01-01T12:00:00.000Z', datacontenttype: 'application/json' } as const;
+
+describe('formatEvent', () => {
+  it('writes the time, the type, the reset and the other fields as key=value', () => {
+    const event: OutboundEvent = { ...envelope, type: 'reset.code.sent', data: { resetId: 'r-1', userId: 'u-1', expiresAt: '2030-01-01T12:10:00.000Z' } };
+    expect(formatEvent(event)).toBe('2030-01-01T12:00:00.000Z  reset.code.sent            r-1  userId=u-1 expiresAt=2030-01-01T12:10:00.000Z');
+  });
+
+  it('quotes values with spaces, leaves out what is absent, and shows an unknown reset as -', () => {
+    const event: OutboundEvent = {
+      ...envelope,
+      type: 'reset.rejected',
+      data: { resetId: '', eventId: '', reason: 'invalid_request', detail: 'The field data.email is invalid: "x".' },
+    };
+    expect(formatEvent(event)).toBe(
+      '2030-01-01T12:00:00.000Z  reset.rejected             -  eventId="" reason=invalid_request detail="The field data.email is invalid: \\"x\\"."',
+    );
+  });
+});

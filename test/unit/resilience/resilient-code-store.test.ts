@@ -1,0 +1,73 @@
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ResilientCodeStore } from '../../../src/adapters/resilience/resilient-code-store.js';
+import type { ResetEvent } from '../../../src/domain/events.js';
+import type { CodeStore } from '../../../src/domain/ports.js';
+import { FixedClock } from '../../support/fakes/fixed-clock.js';
+import { InMemoryCodeStore } from '../../support/fakes/in-memory-code-store.js';
+
+/** An in-memory store whose every call fails while `down` is set, as Redis does while restarting. */
+class FlakyStore {
+  down = false;
+  readonly store: CodeStore;
+
+  constructor(inner: CodeStore) {
+    this.store = new Proxy(inner, {
+      get: (target, name, receiver) => {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (this.down) return Promise.reject(new Error('Connection is closed.'));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  }
+}
+
+const sent: ResetEvent = { name: 'reset.code.sent', sequence: '0', data: { resetId: 'r-1', userId: 'u-1', expiresAt: '2030-01-07T09:10:00.000Z' } };
+
+describe('ResilientCodeStore', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  async function issuedWorld() {
+    const clock = new FixedClock();
+    const flaky = new FlakyStore(new InMemoryCodeStore(clock));
+    const store = new ResilientCodeStore(flaky.store, pino({ level: 'silent' }));
+    await store.issue({
+      resetId: 'r-1', userId: 'u-1', digest: 'd', keyId: 'k', expiresAt: clock.now() + 600_000, maxTries: 5,
+      now: clock.now(), owner: 'm-1', leaseMs: 45_000, ttlMs: 86_400_000,
+    });
+    return { flaky, store };
+  }
+
+  it('records an outcome written while the store is briefly down, once it is back', async () => {
+    const { flaky, store } = await issuedWorld();
+    flaky.down = true;
+
+    const finished = store.finish('r-1', 'm-1', 'sent', sent);
+    await vi.advanceTimersByTimeAsync(2_000);
+    flaky.down = false;
+    await vi.advanceTimersByTimeAsync(3_000);
+
+    await expect(finished).resolves.toEqual(sent);
+    expect((await store.find('r-1'))?.outcome).toEqual(sent);
+  });
+
+  it('gives up after about half a minute, so the message is redelivered', async () => {
+    const { flaky, store } = await issuedWorld();
+    flaky.down = true;
+
+    const finished = store.finish('r-1', 'm-1', 'sent', sent).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(await finished).toBeInstanceOf(Error);
+  });
+
+  it('fails the other calls at once, leaving the wait to redelivery', async () => {
+    const { flaky, store } = await issuedWorld();
+    flaky.down = true;
+
+    await expect(store.find('r-1')).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,212 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BreakerState } from '../../../src/adapters/resilience/mail-breaker.js';
+import { ResilientMailer, type MailResilienceOptions } from '../../../src/adapters/resilience/resilient-mailer.js';
+import { MailUnavailableError } from '../../../src/domain/errors.js';
+import type { CodeMail } from '../../../src/domain/mail.js';
+import { RecordingMailer } from '../../support/fakes/recording-mailer.js';
+
+const options: MailResilienceOptions = { attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000, breakerThreshold: 5, halfOpenAfterMs: 5_000 };
+
+const aMail = (overrides: Partial<CodeMail> = {}): CodeMail => ({
+  kind: 'code',
+  resetId: 'r-1',
+  to: 'user@example.com',
+  code: '123456',
+  expiresAt: Date.parse('2030-01-07T09:10:00.000Z'),
+  lifetimeMinutes: 10,
+  ...overrides,
+});
+
+/** A resilient mailer over a RecordingMailer, with its log lines and breaker transitions. */
+function makeMailer(overrides: Partial<MailResilienceOptions> = {}) {
+  const server = new RecordingMailer();
+  const logLines: Array<{ level: number; msg: string; cause?: string }> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(JSON.parse(chunk.toString('utf8')));
+      done();
+    },
+  });
+  const mailer = new ResilientMailer(server, { ...options, ...overrides }, pino({ level: 'info' }, sink));
+  const transitions: BreakerState[] = [];
+  mailer.breaker.onStateChange((state) => transitions.push(state));
+  return { server, mailer, logLines, transitions, messages: () => logLines.map((line) => line.msg) };
+}
+
+/** Sends and lets every retry wait elapse on the fake clock; resolves with the settled result. */
+async function sendThroughTimers(mailer: ResilientMailer, mail: CodeMail = aMail()) {
+  const result = mailer.send(mail).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  await vi.runAllTimersAsync();
+  return result;
+}
+
+/** Opens the breaker: `threshold` sends that each fail once (no retries). */
+async function openBreaker(world: ReturnType<typeof makeMailer>, threshold = options.breakerThreshold) {
+  world.server.failUntilRecovered();
+  for (let i = 0; i < threshold; i += 1) await expect(world.mailer.send(aMail())).rejects.toBeInstanceOf(MailUnavailableError);
+}
+
+describe('ResilientMailer', () => {
+  beforeEach(() => {
+    // cockatiel waits with setTimeout and times the breaker with Date.now(): both are faked.
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  describe('retries', () => {
+    it('retries a transient failure and the mail is accepted once', async () => {
+      const world = makeMailer();
+      world.server.failNext(2);
+
+      expect(await sendThroughTimers(world.mailer)).toEqual({ value: { kind: 'accepted' } });
+      expect(world.server.sent).toHaveLength(1);
+      expect(world.mailer.breaker.state).toBe('closed');
+    });
+
+    it('gives up after the configured tries with MailUnavailableError, leaving the rest to redelivery', async () => {
+      const world = makeMailer();
+      world.server.failNext(4);
+
+      const result = await sendThroughTimers(world.mailer);
+      expect(result).toEqual({ error: expect.any(MailUnavailableError) });
+      // Three tries were spent: one failure is left for the next send, which then succeeds.
+      expect(await sendThroughTimers(world.mailer)).toEqual({ value: { kind: 'accepted' } });
+      expect(world.server.sent).toHaveLength(1);
+    });
+
+    it('waits between tries, at least half the doubling backoff and never past the maximum', async () => {
+      const world = makeMailer({ attempts: 4, initialBackoffMs: 200, maxBackoffMs: 600 });
+      world.server.failNext(3);
+      let settled = false;
+      void world.mailer.send(aMail()).then(() => (settled = true));
+
+      // Waits of 100–200, 200–400 and 300–600 ms: at least 600 ms in all, at most 1,200.
+      await vi.advanceTimersByTimeAsync(599);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(601);
+      expect(settled).toBe(true);
+      expect(world.server.sent).toHaveLength(1);
+    });
+
+    it('passes a permanent refusal through at once, untried again, and it does not count against the server', async () => {
+      const world = makeMailer({ breakerThreshold: 2 });
+      world.server.refuse('gone@example.com');
+
+      for (let i = 0; i < 3; i += 1) {
+        await expect(world.mailer.send(aMail({ to: 'gone@example.com' }))).resolves.toMatchObject({ kind: 'refused' });
+      }
+      expect(world.server.refused).toHaveLength(3);
+      expect(world.mailer.breaker.state).toBe('closed');
+    });
+
+    it('does not retry an error that is not a transient mail failure', async () => {
+      const server = { send: vi.fn().mockRejectedValue(new TypeError('bug')) };
+      const mailer = new ResilientMailer(server, options, pino({ level: 'silent' }));
+
+      await expect(mailer.send(aMail())).rejects.toBeInstanceOf(TypeError);
+      expect(server.send).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('the circuit breaker', () => {
+    it('opens after consecutive failures and then refuses without touching the server', async () => {
+      const world = makeMailer({ attempts: 1 });
+      await openBreaker(world);
+      expect(world.mailer.breaker.state).toBe('open');
+      expect(world.mailer.breaker.holdingBack).toBe(true);
+
+      world.server.recover();
+      await expect(world.mailer.send(aMail())).rejects.toThrow(/circuit open/);
+      expect(world.server.sent).toHaveLength(0);
+    });
+
+    it('counts each try, so retries of a few mails open it', async () => {
+      const world = makeMailer({ attempts: 3, breakerThreshold: 5 });
+      world.server.failUntilRecovered();
+
+      await sendThroughTimers(world.mailer);
+      expect(world.mailer.breaker.state).toBe('closed');
+      const second = await sendThroughTimers(world.mailer);
+      expect(world.mailer.breaker.state).toBe('open');
+      // The second mail's third try met the open breaker.
+      expect(second).toEqual({ error: expect.objectContaining({ message: expect.stringMatching(/circuit open/) }) });
+    });
+
+    it('a success resets the count of consecutive failures', async () => {
+      const world = makeMailer({ attempts: 1, breakerThreshold: 3 });
+      for (let round = 0; round < 3; round += 1) {
+        world.server.failNext(2);
+        await expect(world.mailer.send(aMail())).rejects.toBeInstanceOf(MailUnavailableError);
+        await expect(world.mailer.send(aMail())).rejects.toBeInstanceOf(MailUnavailableError);
+        await expect(world.mailer.send(aMail())).resolves.toEqual({ kind: 'accepted' });
+      }
+      expect(world.mailer.breaker.state).toBe('closed');
+    });
+
+    it('stops holding back once a probe is due, and closes when the probe succeeds', async () => {
+      const world = makeMailer({ attempts: 1 });
+      await openBreaker(world);
+
+      vi.advanceTimersByTime(options.halfOpenAfterMs - 1);
+      expect(world.mailer.breaker.holdingBack).toBe(true);
+      vi.advanceTimersByTime(1);
+      expect(world.mailer.breaker.state).toBe('open');
+      expect(world.mailer.breaker.holdingBack).toBe(false);
+
+      world.server.recover();
+      await expect(world.mailer.send(aMail())).resolves.toEqual({ kind: 'accepted' });
+      expect(world.mailer.breaker.state).toBe('closed');
+      expect(world.transitions).toEqual(['open', 'half-open', 'closed']);
+    });
+
+    it('holds back while the probe is out, and the sends that arrive meanwhile wait for its verdict', async () => {
+      const world = makeMailer({ attempts: 1 });
+      await openBreaker(world);
+      vi.advanceTimersByTime(options.halfOpenAfterMs);
+      world.server.recover();
+      const held = world.server.hold();
+
+      const probe = world.mailer.send(aMail({ resetId: 'r-probe' }));
+      await held.reached;
+      expect(world.mailer.breaker.state).toBe('half-open');
+      expect(world.mailer.breaker.holdingBack).toBe(true);
+      const waiting = world.mailer.send(aMail({ resetId: 'r-waiting' }));
+      held.release();
+
+      await expect(probe).resolves.toEqual({ kind: 'accepted' });
+      await expect(waiting).resolves.toEqual({ kind: 'accepted' });
+      expect(world.server.sent.map((mail) => mail.resetId)).toEqual(['r-probe', 'r-waiting']);
+    });
+
+    it('opens again for another period when the probe fails', async () => {
+      const world = makeMailer({ attempts: 1 });
+      await openBreaker(world);
+      vi.advanceTimersByTime(options.halfOpenAfterMs);
+
+      await expect(world.mailer.send(aMail())).rejects.toBeInstanceOf(MailUnavailableError);
+      expect(world.mailer.breaker.state).toBe('open');
+      expect(world.mailer.breaker.holdingBack).toBe(true);
+      expect(world.transitions).toEqual(['open', 'half-open', 'open']);
+    });
+
+    it('logs one line per transition, without the failure text (an SMTP reply may name the recipient)', async () => {
+      const world = makeMailer({ attempts: 1 });
+      await openBreaker(world);
+      vi.advanceTimersByTime(options.halfOpenAfterMs);
+      world.server.recover();
+      await world.mailer.send(aMail());
+
+      expect(world.messages()).toEqual(['SMTP circuit opened', 'SMTP circuit half-open; probing', 'SMTP circuit closed']);
+      const opened = world.logLines[0]!;
+      expect(opened).toMatchObject({ level: 40, cause: 'MailUnavailableError' });
+      expect(JSON.stringify(world.logLines)).not.toContain('@');
+    });
+  });
+});
