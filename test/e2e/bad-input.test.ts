@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-import { TestClient, uniquePrefix } from '../support/nats.js';
-import { ServiceProcess } from '../support/service-process.js';
+import { describe, expect, it } from 'vitest';
+import { useRunningService } from '../support/running-service.js';
 
 const valid = { userId: 'u-bad', email: 'bad@example.com' };
 const envelope = (id: string, type: string, data: unknown) => ({ specversion: '1.0', id, source: 'urn:test', type, data });
@@ -37,25 +35,10 @@ const cases: Case[] = [
 ];
 
 describe('bad input', () => {
-  const prefix = uniquePrefix('bad');
-  let sink: SmtpSink;
-  let client: TestClient;
-  let service: ServiceProcess;
-
-  beforeAll(async () => {
-    sink = await startSmtpSink();
-    client = await TestClient.connect(prefix);
-    service = await ServiceProcess.start({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: sink.url });
-    await client.watchEvents();
-  });
-
-  afterAll(async () => {
-    expect(await service.stop()).toBe(0);
-    await client.close();
-    await sink.stop();
-  });
+  const world = useRunningService('bad');
 
   it(`rejects each of ${cases.length} malformed messages once, naming the field, and then serves a valid request`, async () => {
+    const { client } = world;
     const ids = new Map<Case, string>();
     for (const testCase of cases) {
       const id = randomUUID();

@@ -1,8 +1,6 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-import { TestClient, uniquePrefix } from '../support/nats.js';
-import { ServiceProcess } from '../support/service-process.js';
+import { describe, expect, it } from 'vitest';
+import { useRunningService } from '../support/running-service.js';
 
 const MESSAGES = 1_000;
 const GARBAGE = 100;
@@ -11,25 +9,10 @@ const GARBAGE = 100;
 const mutation = fc.oneof(fc.constant(null), fc.integer(), fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.jsonValue());
 
 describe('generated messages sent to the running service', () => {
-  const prefix = uniquePrefix('fuzz');
-  let sink: SmtpSink;
-  let client: TestClient;
-  let service: ServiceProcess;
-
-  beforeAll(async () => {
-    sink = await startSmtpSink();
-    client = await TestClient.connect(prefix);
-    service = await ServiceProcess.start({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: sink.url, RATE_IP_PER_HOUR: '100000' });
-    await client.watchEvents();
-  });
-
-  afterAll(async () => {
-    expect(await service.stop()).toBe(0);
-    await client.close();
-    await sink.stop();
-  });
+  const world = useRunningService('fuzz', { env: () => ({ RATE_IP_PER_HOUR: '100000' }) });
 
   it(`gives each of ${MESSAGES} events and ${GARBAGE} garbage bodies exactly one outcome, and stays up`, async () => {
+    const { client, service } = world;
     const mutations = fc.sample(fc.tuple(fc.boolean(), fc.nat(), mutation), { numRuns: MESSAGES, seed: 20261125 });
     // A submission whose resetId was mutated into another valid id is answered for that id, which
     // carries no event id: such messages are counted in the total only.

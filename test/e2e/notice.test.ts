@@ -1,47 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { dkimVerify } from 'mailauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeDkimKey, stubDns } from '../support/dkim.js';
-import { TestClient, uniquePrefix } from '../support/nats.js';
-import { ServiceProcess } from '../support/service-process.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { useRunningService } from '../support/running-service.js';
 
 // ICU may put a narrow no-break space before AM/PM; compare with plain spaces.
 const plain = (text: string | undefined) => (text ?? '').replace(/[\u00a0\u202f]/g, ' ');
 
 describe('the password-changed notice, driven through NATS', () => {
-  const prefix = uniquePrefix('notice');
   const dkim = makeDkimKey('acme.test', 'resetd');
   const resolver = stubDns('resetd._domainkey.acme.test', dkim.txt);
-  let sink: SmtpSink;
-  let client: TestClient;
-  let service: ServiceProcess;
-
-  beforeAll(async () => {
-    sink = await startSmtpSink();
-    client = await TestClient.connect(prefix);
-    service = await ServiceProcess.start({
-      RESET_SUBJECT_PREFIX: prefix,
-      REDIS_KEY_PREFIX: prefix,
-      SMTP_URL: sink.url,
+  const world = useRunningService('notice', {
+    env: () => ({
       MAIL_FROM: 'Acme <no-reply@acme.test>',
       MAIL_PRODUCT_NAME: 'Acme',
       DKIM_DOMAIN: 'acme.test',
       DKIM_SELECTOR: 'resetd',
       DKIM_PRIVATE_KEY: dkim.key.privateKey,
-    });
-    await client.watchEvents();
-  });
-
-  afterAll(async () => {
-    expect(await service.stop()).toBe(0);
-    await client.close();
-    await sink.stop();
+    }),
   });
 
   it('mails the English notice with the time and the IP, signed, then reports reset.notice.sent for the reset', async () => {
     const resetId = randomUUID();
-    await client.publish('reset.password.changed', {
+    await world.client.publish('reset.password.changed', {
       userId: 'u-notice-en',
       email: 'notice-en@example.com',
       locale: 'en-GB',
@@ -51,20 +32,20 @@ describe('the password-changed notice, driven through NATS', () => {
       clientIp: '203.0.113.7',
     });
 
-    const sent = await client.waitForEvent(resetId, 'reset.notice.sent');
+    const sent = await world.client.waitForEvent(resetId, 'reset.notice.sent');
     expect(sent.data).toEqual({ resetId, userId: 'u-notice-en' });
-    const mail = await sink.waitForMail('notice-en@example.com');
+    const mail = await world.sink.waitForMail('notice-en@example.com');
     expect(mail.subject).toBe('Your Acme password was changed');
     expect(plain(mail.text)).toContain('The password for your Acme account was changed on Monday, January 7, 2030 at 7:05 PM UTC.');
     expect(mail.text).toContain('203.0.113.7');
     expect(mail.text).toContain('Forgot password');
     expect(mail.headers.get('content-language')).toBe('en');
-    const raw = sink.deliveries.find((d) => d.rcptTo.includes('notice-en@example.com'))!.raw;
+    const raw = world.sink.deliveries.find((d) => d.rcptTo.includes('notice-en@example.com'))!.raw;
     expect((await dkimVerify(raw, { resolver })).results[0]?.status.result).toBe('pass');
   });
 
   it('mails the German notice, and names the event itself as the reset when it names none', async () => {
-    const id = await client.publish('reset.password.changed', {
+    const id = await world.client.publish('reset.password.changed', {
       userId: 'u-notice-de',
       email: 'notice-de@example.com',
       locale: 'de',
@@ -72,9 +53,9 @@ describe('the password-changed notice, driven through NATS', () => {
       clientIp: '2001:db8::7',
     });
 
-    const sent = await client.waitForEvent(id, 'reset.notice.sent');
+    const sent = await world.client.waitForEvent(id, 'reset.notice.sent');
     expect(sent.data).toEqual({ resetId: id, userId: 'u-notice-de' });
-    const mail = await sink.waitForMail('notice-de@example.com');
+    const mail = await world.sink.waitForMail('notice-de@example.com');
     expect(mail.subject).toBe('Ihr Acme-Passwort wurde geändert');
     expect(mail.text).toMatch(/^Hallo,\n/);
     expect(plain(mail.text)).toContain('das Passwort für Ihr Acme-Konto wurde am Montag, 7. Januar 2030 um 08:05 UTC geändert.');
@@ -84,37 +65,37 @@ describe('the password-changed notice, driven through NATS', () => {
 
   it('sends no second mail and no second outcome for the same event published again under a new Nats-Msg-Id', async () => {
     const data = { userId: 'u-notice-again', email: 'notice-again@example.com', locale: 'fr', changedAt: '2030-01-07T09:05:00Z' };
-    const id = await client.publish('reset.password.changed', data);
-    await client.waitForEvent(id, 'reset.notice.sent');
-    await sink.waitForMail('notice-again@example.com');
+    const id = await world.client.publish('reset.password.changed', data);
+    await world.client.waitForEvent(id, 'reset.notice.sent');
+    await world.sink.waitForMail('notice-again@example.com');
 
-    await client.publish('reset.password.changed', data, { id, msgId: `${id}-again` });
-    await client.publish('reset.password.changed', data, { id, msgId: `${id}-once-more` });
+    await world.client.publish('reset.password.changed', data, { id, msgId: `${id}-again` });
+    await world.client.publish('reset.password.changed', data, { id, msgId: `${id}-once-more` });
     // Both repeats are in the stream; give them time to be handled.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const info = await client.jsm.consumers.info(client.subjects.inboxStream, 'resetd');
+    const info = await world.client.jsm.consumers.info(world.client.subjects.inboxStream, 'resetd');
     expect(info.num_ack_pending).toBe(0);
 
-    expect(sink.mailsTo('notice-again@example.com')).toHaveLength(1);
-    expect(client.eventsFor(id).map((e) => e.type)).toEqual(['reset.notice.sent']);
+    expect(world.sink.mailsTo('notice-again@example.com')).toHaveLength(1);
+    expect(world.client.eventsFor(id).map((e) => e.type)).toEqual(['reset.notice.sent']);
   });
 
   it('rejects a notice with an invalid address, naming the field, and mails nothing', async () => {
-    const id = await client.publish('reset.password.changed', { userId: 'u-notice-bad', email: 'not-an-address' });
+    const id = await world.client.publish('reset.password.changed', { userId: 'u-notice-bad', email: 'not-an-address' });
 
-    const rejected = await client.waitForEvent(id, 'reset.rejected');
+    const rejected = await world.client.waitForEvent(id, 'reset.rejected');
     expect(rejected.data).toMatchObject({ resetId: id, eventId: id, userId: 'u-notice-bad', reason: 'invalid_request' });
     expect(String(rejected.data.detail)).toContain('data.email');
   });
 
   it('reports reset.delivery.failed smtp_permanent when the server refuses the address for good', async () => {
-    sink.setFailure({ code: 550, stage: 'rcpt', message: 'No such user' });
+    world.sink.setFailure({ code: 550, stage: 'rcpt', message: 'No such user' });
     try {
-      const id = await client.publish('reset.password.changed', { userId: 'u-notice-550', email: 'gone@example.com' });
-      const failed = await client.waitForEvent(id, 'reset.delivery.failed');
+      const id = await world.client.publish('reset.password.changed', { userId: 'u-notice-550', email: 'gone@example.com' });
+      const failed = await world.client.waitForEvent(id, 'reset.delivery.failed');
       expect(failed.data).toEqual({ resetId: id, userId: 'u-notice-550', reason: 'smtp_permanent', attempts: 1 });
     } finally {
-      sink.setFailure(undefined);
+      world.sink.setFailure(undefined);
     }
   });
 });

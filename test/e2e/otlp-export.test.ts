@@ -1,41 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, uniquePrefix } from '../support/nats.js';
 import { OTLP_KIND, OtlpReceiver } from '../support/otlp-receiver.js';
-import { ServiceProcess } from '../support/service-process.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { useRunningService } from '../support/running-service.js';
 import { aClientSpan, parseTraceparent } from '../support/trace-context.js';
 
 describe('spans exported over OTLP/HTTP', () => {
-  const prefix = uniquePrefix('otlp');
   let receiver: OtlpReceiver;
-  let sink: SmtpSink;
-  let client: TestClient;
-  let service: ServiceProcess;
-
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
-    sink = await startSmtpSink();
-    client = await TestClient.connect(prefix);
-    service = await ServiceProcess.start({
-      RESET_SUBJECT_PREFIX: prefix,
-      REDIS_KEY_PREFIX: prefix,
-      SMTP_URL: sink.url,
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_SERVICE_NAME: 'resetd',
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-    });
-    await client.watchEvents();
   });
-
-  afterAll(async () => {
-    expect(await service.stop()).toBe(0);
-    await client.close();
-    await sink.stop();
-    await receiver.stop();
+  afterAll(() => receiver.stop());
+  const world = useRunningService('otlp', {
+    env: () => ({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'resetd', OTEL_BSP_SCHEDULE_DELAY: '200' }),
   });
 
   it("sends the reset's spans, in the client's trace, to the collector", async () => {
+    const { client, prefix } = world;
     const clientSpan = aClientSpan();
     const resetId = await client.publish('reset.requested', { userId: 'u-otlp', email: 'otlp@example.com' }, { headers: { traceparent: clientSpan.traceparent } });
     const sent = await client.waitForEvent(resetId, 'reset.code.sent');
@@ -58,34 +37,17 @@ describe('spans exported over OTLP/HTTP', () => {
 });
 
 describe('OTEL_TRACES_EXPORTER=none', () => {
-  const prefix = uniquePrefix('notrace');
   let receiver: OtlpReceiver;
-  let sink: SmtpSink;
-  let client: TestClient;
-  let service: ServiceProcess;
-
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
-    sink = await startSmtpSink();
-    client = await TestClient.connect(prefix);
-    service = await ServiceProcess.start({
-      RESET_SUBJECT_PREFIX: prefix,
-      REDIS_KEY_PREFIX: prefix,
-      SMTP_URL: sink.url,
-      OTEL_TRACES_EXPORTER: 'none',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    });
-    await client.watchEvents();
   });
-
-  afterAll(async () => {
-    await client.close();
-    await sink.stop();
-    await receiver.stop();
+  afterAll(() => receiver.stop());
+  const world = useRunningService('notrace', {
+    env: () => ({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' }),
   });
 
   it('exports nothing, yet passes the client trace context on to the events', async () => {
+    const { client, service } = world;
     const clientSpan = aClientSpan();
     const resetId = await client.publish('reset.requested', { userId: 'u-notrace', email: 'notrace@example.com' }, { headers: { traceparent: clientSpan.traceparent } });
     const sent = await client.waitForEvent(resetId, 'reset.code.sent');

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, expect } from 'vitest';
+import { TestClient, uniquePrefix } from './nats.js';
+import { ServiceProcess } from './service-process.js';
+import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from './smtp-sink.js';
+
+export interface RunningService {
+  readonly prefix: string;
+  readonly sink: SmtpSink;
+  readonly client: TestClient;
+  readonly service: ServiceProcess;
+}
+
+export interface RunningServiceOptions {
+  readonly sink?: SmtpSinkOptions;
+  /** Extra environment, read when the service starts (after the file's own earlier `beforeAll`s). */
+  readonly env?: () => Record<string, string | undefined>;
+}
+
+/**
+ * The real service in a process of its own, with its own subject and key prefix, an SMTP sink
+ * catching its mail, and a client watching its events: started before the tests of the enclosing
+ * `describe`, stopped after them (it must exit 0), its streams deleted.
+ */
+export function useRunningService(label: string, options: RunningServiceOptions = {}): RunningService {
+  const world = { prefix: uniquePrefix(label) } as { -readonly [K in keyof RunningService]: RunningService[K] };
+  beforeAll(async () => {
+    world.sink = await startSmtpSink(options.sink);
+    world.client = await TestClient.connect(world.prefix);
+    world.service = await ServiceProcess.start({
+      RESET_SUBJECT_PREFIX: world.prefix,
+      REDIS_KEY_PREFIX: world.prefix,
+      SMTP_URL: world.sink.url,
+      ...options.env?.(),
+    });
+    await world.client.watchEvents();
+  });
+  afterAll(async () => {
+    expect(await world.service?.stop()).toBe(0);
+    await world.client?.close();
+    await world.sink?.stop();
+  });
+  return world;
+}
