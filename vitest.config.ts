@@ -17,6 +17,8 @@ export default defineConfig({
       // Tests that start the service share the two cores; running their files one at a time keeps timings honest.
       project('e2e', 60_000, { fileParallelism: false, globalSetup: [BUILD] }),
       project('faults', 240_000, { fileParallelism: false, globalSetup: [BUILD] }),
+      // Clusters of NATS and Redis on loopback, one file at a time: each starts and kills its own nodes.
+      project('cluster', 300_000, { fileParallelism: false, globalSetup: [BUILD] }),
     ],
   },
 });

@@ -1,26 +1,43 @@
 import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseHostPorts, type RedisTopology } from '../adapters/redis/redis-connection.js';
 import type { MailResilienceOptions } from '../adapters/resilience/resilient-mailer.js';
+import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
 import { defaultPolicy, type ResetPolicy } from '../domain/policy.js';
+import { ConfigError } from './config-error.js';
+import { maskUrl } from './mask-url.js';
+import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from './nats-security.js';
+import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from './redis-security.js';
+import { secretFrom } from './secrets.js';
+import { readSmtpSecurity, smtpSecurityEnv } from './smtp-security.js';
 
-/** A start-up error whose message is the one line an operator needs. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 const DEV_SECRET = 'development-only-secret-do-not-use-in-production!';
 const HOUR = 3_600_000;
+/** Variables whose value a message must never repeat. */
+const SECRET_NAMES = /(SECRET|PASSWORD|TOKEN|SEED|CREDS|PRIVATE_KEY)/;
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const hostPorts = z.string().superRefine((text, context) => {
+  try {
+    if (parseHostPorts(text).length === 0) context.addIssue({ code: 'custom', message: 'must list host:port, comma-separated' });
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `must list host:port, comma-separated: ${(error as Error).message}` });
+  }
+});
 /** Every variable resetd reads, with its default. `.env.example` mirrors this list. */
 export const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _.:-').default('resetd'),
+  REDIS_CLUSTER_NODES: hostPorts.optional(),
+  REDIS_SENTINELS: hostPorts.optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 letters, digits or _.-').default('mymaster'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   SMTP_POOL_SIZE: int(1, 5),
+  SMTP_POOL: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   MAIL_FROM: z.string().min(3).default('resetd <no-reply@localhost>'),
   MAIL_PRODUCT_NAME: z.string().min(1).max(60).default('resetd'),
   MAIL_OUTBOX_DIR: z.string().min(1).default('./outbox'),
@@ -64,6 +81,9 @@ export const envSchema = z.object({
     .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
     .default('parentbased_always_on'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  ...natsSecurityEnv,
+  ...redisSecurityEnv,
+  ...smtpSecurityEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -72,8 +92,15 @@ export interface Config {
   readonly production: boolean;
   readonly natsServers: string[];
   readonly redisUrl: string;
+  /** One server (REDIS_URL), a Redis Cluster or a Sentinel group; REDIS_URL's credentials and TLS apply to all. */
+  readonly redisTopology: RedisTopology;
   readonly redisKeyPrefix: string;
-  readonly smtp: { readonly url: string; readonly poolSize: number } | undefined;
+  /** `pool` false: one connection per mail (the slow way, for comparison), else up to `poolSize` kept open. */
+  readonly smtp: { readonly url: string; readonly pool: boolean; readonly poolSize: number; readonly security: SmtpSecurity } | undefined;
+  /** NATS login and TLS, for every connection the service opens. */
+  readonly natsSecurity: NatsSecurity;
+  /** Redis login and TLS, besides what REDIS_URL carries. */
+  readonly redisSecurity: RedisSecurity;
   /** In-process retries and the circuit breaker around the mailer; longer waits are redeliveries. */
   readonly mailResilience: MailResilienceOptions;
   readonly mail: { readonly from: string; readonly productName: string; readonly outboxDir: string; readonly dkim: DkimConfig | undefined };
@@ -123,7 +150,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`${name} ${issue.message.replace(/^Invalid input: /, '')} (got ${JSON.stringify(environment[name] ?? '')})`.replace(/\(got "(.{40}).*"\)$/, '(got "$1…")'));
+    // A URL's password is masked; a secret's value is never repeated.
+    const got = SECRET_NAMES.test(name) ? '' : ` (got ${JSON.stringify(maskUrl(environment[name] ?? ''))})`.replace(/\(got "(.{40}).*"\)$/, '(got "$1…")');
+    throw new ConfigError(`${name} ${issue.message.replace(/^Invalid input: /, '')}${got}`);
   }
   const env = parsed.data;
   const production = env.NODE_ENV === 'production';
@@ -139,13 +168,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     if (production) throw new ConfigError('SMTP_URL is required when NODE_ENV=production');
     developmentDefaults.push('SMTP_URL (mail goes to MAIL_OUTBOX_DIR)');
   }
+  const smtpSecurity = readSmtpSecurity(env, env.SMTP_URL, production);
 
   return {
     production,
-    natsServers: env.NATS_URL.split(',').map((server) => server.trim()).filter(Boolean),
+    natsServers: natsServersOf(env.NATS_URL),
     redisUrl: env.REDIS_URL,
+    redisTopology: readRedisTopology(env),
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
-    smtp: env.SMTP_URL ? { url: env.SMTP_URL, poolSize: env.SMTP_POOL_SIZE } : undefined,
+    smtp: env.SMTP_URL ? { url: env.SMTP_URL, pool: env.SMTP_POOL === 'true', poolSize: env.SMTP_POOL_SIZE, security: smtpSecurity! } : undefined,
+    natsSecurity: readNatsSecurity(env, natsServersOf(env.NATS_URL)),
+    redisSecurity: readRedisSecurity(env, env.REDIS_URL),
     mail: { from: env.MAIL_FROM, productName: env.MAIL_PRODUCT_NAME, outboxDir: env.MAIL_OUTBOX_DIR, dkim: readDkim(env) },
     audit: { file: env.AUDIT_LOG_FILE },
     mailResilience: {
@@ -194,14 +227,27 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   };
 }
 
+/** REDIS_CLUSTER_NODES or REDIS_SENTINELS (not both) replace REDIS_URL's host; else the one server of REDIS_URL. */
+function readRedisTopology(env: Env): RedisTopology {
+  if (env.REDIS_CLUSTER_NODES !== undefined && env.REDIS_SENTINELS !== undefined) {
+    throw new ConfigError('REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set; set one');
+  }
+  if (env.REDIS_CLUSTER_NODES !== undefined) return { kind: 'cluster', nodes: parseHostPorts(env.REDIS_CLUSTER_NODES) };
+  if (env.REDIS_SENTINELS !== undefined) return { kind: 'sentinel', sentinels: parseHostPorts(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME };
+  return { kind: 'single' };
+}
+
+/** NATS_URL's comma-separated servers. */
+export const natsServersOf = (list: string): string[] => list.split(',').map((server) => server.trim()).filter(Boolean);
+
 /** An empty variable means unset, as in most shells' `VAR=` habit. */
 function withoutEmpty(environment: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => !!entry[1]));
 }
 
 function readSecrets(env: Env): string[] {
-  const single = secretValue(env, 'OTP_SECRET');
-  const list = secretValue(env, 'OTP_SECRETS');
+  const single = secretFrom(env, 'OTP_SECRET');
+  const list = secretFrom(env, 'OTP_SECRETS');
   if (single !== undefined && list !== undefined) throw new ConfigError('OTP_SECRET and OTP_SECRETS are both set; set one');
   const secrets = list !== undefined ? list.split(',').map((s) => s.trim()).filter(Boolean) : single !== undefined ? [single] : [];
   const name = list !== undefined ? 'OTP_SECRETS' : 'OTP_SECRET';
@@ -213,7 +259,7 @@ const DKIM_PARTS = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const
 
 /** All three DKIM variables or none; the key must be a private key a receiver can check (RSA ≥ 1024 bits or Ed25519). */
 function readDkim(env: Env): DkimConfig | undefined {
-  const key = secretValue(env, 'DKIM_PRIVATE_KEY');
+  const key = secretFrom(env, 'DKIM_PRIVATE_KEY');
   const values = { DKIM_DOMAIN: env.DKIM_DOMAIN, DKIM_SELECTOR: env.DKIM_SELECTOR, DKIM_PRIVATE_KEY: key };
   const set = DKIM_PARTS.filter((name) => values[name] !== undefined);
   if (set.length === 0) return undefined;
@@ -235,17 +281,4 @@ function readDkim(env: Env): DkimConfig | undefined {
     throw new ConfigError(`DKIM_PRIVATE_KEY must be an RSA key of at least 1024 bits (2048 advised) or an Ed25519 key, not ${details.type} ${details.bits || ''}`.trim());
   }
   return { domain: env.DKIM_DOMAIN!.toLowerCase(), selector: env.DKIM_SELECTOR!, privateKey };
-}
-
-/** A secret from `NAME` or from the file named by `NAME_FILE`; both set is an error. */
-function secretValue(env: Env, name: 'OTP_SECRET' | 'OTP_SECRETS' | 'DKIM_PRIVATE_KEY'): string | undefined {
-  const direct = env[name];
-  const file = env[`${name}_FILE`];
-  if (direct !== undefined && file !== undefined) throw new ConfigError(`${name} and ${name}_FILE are both set; set one`);
-  if (file === undefined) return direct;
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (error) {
-    throw new ConfigError(`${name}_FILE names a file that cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
 }

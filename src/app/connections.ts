@@ -1,19 +1,24 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisClient } from '../adapters/redis/redis-client.js';
+import { createRedisClient, describeTopology } from '../adapters/redis/redis-connection.js';
+import { natsConnectFailure, natsConnectFailureLine } from '../adapters/nats/nats-connect-failure.js';
 import type { Config } from './config.js';
 import { maskUrl } from './mask-url.js';
+import { natsSecurityOptions, natsSettingsHint } from './nats-security.js';
+import { redisConnectFailureLine, redisSecurityOptions } from './redis-security.js';
 
 export { maskUrl };
 
 export interface Connections {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
-  readonly redis: Redis;
+  /** One server, the Sentinel group's master, or a Redis Cluster, as configured. */
+  readonly redis: RedisClient;
 }
 
-/** A server that cannot be reached at start; its message names the URL without a password. */
+/** A server that cannot be reached, or refuses the login or TLS, at start; its message names the URL without a password, and no secret. */
 export class UnreachableError extends Error {
   override readonly name = 'UnreachableError';
 }
@@ -23,35 +28,51 @@ export class UnreachableError extends Error {
  * each loss and return is logged once.
  */
 export async function openConnections(config: Config, log: Logger): Promise<Connections> {
-  const redis = new Redis(config.redisUrl, {
-    lazyConnect: true,
+  const redis = createRedisClient(config.redisTopology, config.redisUrl, {
+    ...redisSecurityOptions(config.redisSecurity),
     // While Redis is away, commands fail at once so messages are redelivered later, not held here.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     // A Redis that hangs without closing the connection (frozen, partitioned) fails the command
     // instead of holding the message, or a `reset.verify`, for ever.
     commandTimeout: 5_000,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
   });
   watchRedis(redis, log);
+  // connect() fails with "Connection is closed"; the error event before it says why (NOAUTH, a refused certificate…).
+  let firstError: Error | undefined;
+  const remember = (error: Error) => (firstError ??= error);
+  redis.on('error', remember);
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new UnreachableError(`cannot reach Redis at ${maskUrl(config.redisUrl)}: ${(error as Error).message}`, { cause: error });
+    const where = describeTopology(config.redisTopology, maskUrl(config.redisUrl));
+    throw new UnreachableError(redisConnectFailureLine(firstError ?? error, where), { cause: error });
+  } finally {
+    redis.off('error', remember);
   }
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: config.natsServers, name: config.serviceName, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    nc = await connect({
+      servers: config.natsServers,
+      name: config.serviceName,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      // Otherwise every request (each JetStream publish) builds two Error objects, stack traces and
+      // all, in case it fails or times out; the errors keep their messages without them.
+      noAsyncTraces: true,
+      ...natsSecurityOptions(config.natsSecurity),
+    });
   } catch (error) {
     await redis.quit();
-    throw new UnreachableError(`cannot reach NATS at ${config.natsServers.map(maskUrl).join(',')}: ${(error as Error).message}`, { cause: error });
+    const line = natsConnectFailureLine(error, config.natsServers.map(maskUrl).join(','));
+    throw new UnreachableError(`${line}; ${natsSettingsHint(natsConnectFailure(error))}`, { cause: error });
   }
   watchNats(nc, log);
   return { nc, js: jetstream(nc), redis };
 }
 
-function watchRedis(redis: Redis, log: Logger): void {
+function watchRedis(redis: RedisClient, log: Logger): void {
   let lost = false;
   redis.on('ready', () => {
     if (lost) log.info('Redis connection regained');
@@ -63,6 +84,11 @@ function watchRedis(redis: Redis, log: Logger): void {
   });
   // ioredis reports each failed reconnect; the transitions above are what an operator needs.
   redis.on('error', () => undefined);
+  // A Cluster stays ready while one master fails over; its nodes coming and going is what shows it.
+  redis.on('-node', (node: { options?: { host?: string; port?: number } }) => log.warn({ node: `${node.options?.host}:${node.options?.port}` }, 'Redis Cluster node left'));
+  redis.on('+node', (node: { options?: { host?: string; port?: number } }) => {
+    if (redis.status === 'ready') log.info({ node: `${node.options?.host}:${node.options?.port}` }, 'Redis Cluster node joined');
+  });
 }
 
 function watchNats(nc: NatsConnection, log: Logger): void {

@@ -87,7 +87,7 @@ export function buildContainer(
   container.bind<NoticeLedger>(TOKENS.NoticeLedger).to(RedisNoticeLedger);
   if (config.smtp) {
     const smtp = config.smtp;
-    container.bind<Transporter>(TOKENS.SmtpTransport).toDynamicValue(() => createSmtpTransport(smtp.url, { maxConnections: smtp.poolSize, pool: true }));
+    container.bind<Transporter>(TOKENS.SmtpTransport).toDynamicValue(() => createSmtpTransport(smtp.url, { maxConnections: smtp.poolSize, pool: smtp.pool, security: smtp.security }));
     container.bind(NodemailerMailer).toSelf();
     // Traced inside the retries and the breaker: one span per real exchange with the server.
     container

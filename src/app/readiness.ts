@@ -1,10 +1,10 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { ReadinessCheck } from './ops-server.js';
 
 export interface ReadinessParts {
   readonly nc: NatsConnection;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** False while mail cannot be handed over (the SMTP breaker is open). */
   readonly mailUsable: () => boolean;
   /** False before the service has started and once it drains. */

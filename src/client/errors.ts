@@ -3,16 +3,22 @@ export class ResetClientError extends Error {
   override readonly name: string = 'ResetClientError';
 }
 
-/** The NATS server could not be reached at `connect`. The message names the servers, passwords masked. */
+/**
+ * The first connection to NATS failed at `connect`: no server answered, or one refused the login
+ * or the TLS handshake (`failure` says which). The message names the servers, passwords masked,
+ * and holds no secret.
+ */
 export class NatsUnreachableError extends ResetClientError {
   override readonly name = 'NatsUnreachableError';
+  readonly failure: 'login' | 'tls' | 'unreachable';
 
   constructor(
     message: string,
     readonly servers: readonly string[],
-    options?: ErrorOptions,
+    options?: ErrorOptions & { failure?: 'login' | 'tls' | 'unreachable' },
   ) {
     super(message, options);
+    this.failure = options?.failure ?? 'unreachable';
   }
 }
 

@@ -1,9 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect as natsConnect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import {
+  connect as natsConnect,
+  headers as natsHeaders,
+  tokenAuthenticator,
+  usernamePasswordAuthenticator,
+  type Authenticator,
+  type MsgHdrs,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from '@nats-io/transport-node';
 import { context, propagation } from '@opentelemetry/api';
 import type { z } from 'zod';
 import { cloudEvent } from '../adapters/nats/cloud-event.js';
+import { natsConnectFailure, natsConnectFailureLine } from '../adapters/nats/nats-connect-failure.js';
+import { urlLogin } from '../adapters/nats/nats-url-login.js';
 import { codeSubmittedData, resetRequestedData, verifyReply, type VerifyReply } from '../adapters/nats/schemas.js';
 import { subjectsFor, type Subjects } from '../adapters/nats/subjects.js';
 import { maskUrl } from '../app/mask-url.js';
@@ -29,6 +40,11 @@ export interface ConnectOptions extends ClientOptions {
   readonly name?: string;
   /** How long the first connection may take, in milliseconds; 5000 unless set. */
   readonly timeoutMs?: number;
+  /**
+   * How to log in and whether to use TLS, as nats.js takes them: e.g.
+   * `{ authenticator: usernamePasswordAuthenticator('auth', pass), tls: { caFile: '/etc/nats/ca.pem' } }`.
+   */
+  readonly security?: Pick<NodeConnectionOptions, 'authenticator' | 'tls'>;
 }
 
 /** Opens a NATS connection of its own and returns a client over it; `close()` closes both. */
@@ -52,10 +68,17 @@ export class ResetClient {
     let nc: NatsConnection;
     try {
       // Once connected it keeps reconnecting; only the first connection fails fast.
-      nc = await natsConnect({ servers, name: options.name ?? 'resetd-client', timeout: options.timeoutMs ?? 5_000, maxReconnectAttempts: -1 });
+      nc = await natsConnect({
+        servers,
+        name: options.name ?? 'resetd-client',
+        timeout: options.timeoutMs ?? 5_000,
+        maxReconnectAttempts: -1,
+        ...loginFromUrl(servers),
+        ...options.security,
+      });
     } catch (error) {
       const masked = servers.map(maskUrl);
-      throw new NatsUnreachableError(`cannot reach NATS at ${masked.join(',')}: ${(error as Error).message}`, masked, { cause: error });
+      throw new NatsUnreachableError(natsConnectFailureLine(error, masked.join(',')), masked, { cause: error, failure: natsConnectFailure(error) });
     }
     try {
       return new ResetClient(nc, await managerOf(nc), options, true);
@@ -190,4 +213,11 @@ function causedBy(error: unknown, names: readonly string[]): boolean {
     if (names.includes(e.name)) return true;
   }
   return false;
+}
+
+/** An authenticator for a login written into a server URL, which nats.js 3 does not read itself. */
+function loginFromUrl(servers: readonly string[]): { authenticator?: Authenticator } {
+  const login = urlLogin(servers);
+  if (login === undefined) return {};
+  return { authenticator: login.kind === 'token' ? tokenAuthenticator(login.token) : usernamePasswordAuthenticator(login.user, login.password) };
 }

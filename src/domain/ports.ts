@@ -87,8 +87,6 @@ export interface CodeStore {
   issue(code: IssueCode): Promise<IssueResult>;
   /** Records the request's outcome if `owner` still holds the reset; returns the outcome that holds. */
   finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent>;
-  /** Records a refusal unless the reset already has an outcome; returns the outcome that holds. */
-  reject(resetId: string, userId: string, outcome: ResetEvent, ttlMs: number): Promise<ResetEvent>;
   /**
    * Judges a submission in one step: a reset that is no longer pending refuses it; otherwise a
    * match completes the reset and a mismatch spends a try, locking it at the last. A submission id
@@ -109,11 +107,15 @@ export type Admission =
   | { readonly kind: 'refused'; readonly reason: 'cooldown' | 'rate_limited'; readonly rule: string; readonly retryAfterMs: number };
 
 /**
- * Cooldown and sliding-window limits shared by all instances. Checking and counting are one atomic
- * step; a refused request counts against nothing, and admitting the same reset again is free.
+ * Cooldown and sliding-window limits shared by all instances. Each limit is checked and counted
+ * atomically, so none is ever exceeded; a refused request counts against nothing once `admit` has
+ * returned (for a moment before, another request may see its count and be refused too early), and
+ * admitting the same reset again is free. A refusal is remembered, as one small record, for at
+ * least `rememberRefusalsMs` (a day unless given): asking again for a refused reset refuses it
+ * again and never admits it, so a repeated request never gets a code after its refusal was reported.
  */
 export interface RateLimiter {
-  admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number): Promise<Admission>;
+  admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number, rememberRefusalsMs?: number): Promise<Admission>;
 }
 
 /**

@@ -38,7 +38,8 @@ export class RequestReset {
     if (existing) {
       if (existing.outcome) return this.report(existing.outcome);
     } else {
-      const admission = await limiter.admit(request, policy.rateRules, policy.cooldownMs, clock.now());
+      // The limiter remembers a refusal (a repeat is refused again): nothing is written per refused request here.
+      const admission = await limiter.admit(request, policy.rateRules, policy.cooldownMs, clock.now(), policy.recordTtlMs);
       if (admission.kind === 'refused') return this.refuse(request, admission);
     }
     return this.mailCode(request, delivery);
@@ -111,24 +112,18 @@ export class RequestReset {
       admission.reason === 'cooldown'
         ? `A code was sent to this user moments ago; retry after ${retryAfterSeconds} s.`
         : `The limit ${admission.rule} is reached; retry after ${retryAfterSeconds} s.`;
-    const outcome = await this.deps.store.reject(
-      request.resetId,
-      request.userId,
-      {
-        name: 'reset.rejected',
-        sequence: '0',
-        data: {
-          resetId: request.resetId,
-          eventId: request.resetId,
-          userId: request.userId,
-          reason: admission.reason,
-          retryAfterSeconds,
-          detail,
-        },
+    return this.report({
+      name: 'reset.rejected',
+      sequence: '0',
+      data: {
+        resetId: request.resetId,
+        eventId: request.resetId,
+        userId: request.userId,
+        reason: admission.reason,
+        retryAfterSeconds,
+        detail,
       },
-      this.deps.policy.recordTtlMs,
-    );
-    return this.report(outcome);
+    });
   }
 
   private async finish(resetId: string, owner: string, state: 'sent' | 'failed', event: ResetEvent): Promise<RequestOutcome> {

@@ -46,12 +46,6 @@ const failed = (resetId = 'r-1'): ResetEvent => ({
   data: { resetId, userId: 'u-1', reason: 'smtp_permanent', attempts: 1 },
 });
 
-const rejected = (resetId = 'r-1', reason: 'cooldown' | 'rate_limited' = 'cooldown'): ResetEvent => ({
-  name: 'reset.rejected',
-  sequence: '0',
-  data: { resetId, eventId: resetId, userId: 'u-1', reason, retryAfterSeconds: 60, detail: 'A code was sent moments ago.' },
-});
-
 const anAttempt = (overrides: Partial<Attempt> = {}): Attempt => {
   const resetId = overrides.resetId ?? 'r-1';
   return { resetId, verdict: 'mismatch', digest: digestOf(resetId, CODE), now: NOW, ...overrides };
@@ -146,6 +140,28 @@ describe('RedisCodeStore', () => {
       expect(states[ids.indexOf(current ?? '')]).toBe('issued');
     });
 
+    it('never makes a displaced reset pending again: issued again while a newer one displaces it, it ends superseded', async () => {
+      await store.issue(anIssue());
+      // A newer reset of the user has taken the user's slot (step 2) but not yet marked r-1 (step 3).
+      await store.issue(anIssue({ resetId: 'r-2', owner: 'owner-b' }));
+      await redis.client.hset(`${redis.prefix}:reset:{r-1}`, 'state', 'issued');
+      const again = await store.issue(anIssue({ now: NOW + 1_000 }));
+      expect(again).toMatchObject({ kind: 'finished', record: { resetId: 'r-1', state: 'superseded' } });
+      expect(await redis.client.get(`${redis.prefix}:user:{u-1}:current`)).toBe('r-2');
+      expect(await store.find('r-2')).toMatchObject({ state: 'issued' });
+    });
+
+    it('marks the displaced reset superseded when the redelivery repeats an issue cut off before that step', async () => {
+      await store.issue(anIssue());
+      // What step 2 of r-2 leaves behind when the process dies before step 3.
+      await redis.client.set(`${redis.prefix}:user:{u-1}:current`, 'r-2');
+      await redis.client.hset(`${redis.prefix}:user:{u-1}:superseded`, 'r-1', 'r-2');
+      expect(await store.find('r-1')).toMatchObject({ state: 'issued' });
+      expect(await store.issue(anIssue({ resetId: 'r-2', owner: 'owner-b' }))).toMatchObject({ kind: 'issued' });
+      expect(await store.find('r-1')).toMatchObject({ state: 'superseded' });
+      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toMatchObject({ kind: 'refused', reason: 'superseded' });
+    });
+
     it('leaves a finished previous reset as it is', async () => {
       await store.issue(anIssue());
       await store.attempt(anAttempt({ verdict: 'match' }));
@@ -175,21 +191,6 @@ describe('RedisCodeStore', () => {
       await store.issue(anIssue({ resetId: 'r-2', owner: 'owner-b' }));
       expect(await store.finish('r-1', 'owner-a', 'sent', sent())).toEqual(sent());
       expect(await store.find('r-1')).toMatchObject({ state: 'superseded', outcome: sent() });
-    });
-
-    it('records a refusal as a small record of its own, once', async () => {
-      expect(await store.reject('r-1', 'u-1', rejected(), DAY)).toEqual(rejected());
-      expect(await store.reject('r-1', 'u-1', rejected('r-1', 'rate_limited'), DAY)).toEqual(rejected());
-      expect(await store.find('r-1')).toEqual({ resetId: 'r-1', userId: 'u-1', state: 'rejected', outcome: rejected() });
-      expect(await redis.keys()).toEqual([`${redis.prefix}:reset:{r-1}`]);
-      expect(await store.issue(anIssue())).toMatchObject({ kind: 'finished', record: { state: 'rejected' } });
-    });
-
-    it('does not reject a reset that already has its outcome', async () => {
-      await store.issue(anIssue());
-      await store.finish('r-1', 'owner-a', 'sent', sent());
-      expect(await store.reject('r-1', 'u-1', rejected(), DAY)).toEqual(sent());
-      expect(await store.find('r-1')).toMatchObject({ state: 'sent' });
     });
   });
 
@@ -309,8 +310,8 @@ describe('RedisCodeStore', () => {
       await store.finish('r-2', 'owner-a', 'sent', sent('r-2'));
       await store.finish('r-3', 'owner-a', 'failed', failed('r-3'));
       await store.attempt(anAttempt({ resetId: 'r-2', verdict: 'match', digest: digestOf('r-2', codes[2] as string) }));
+      // The refusal is remembered by the limiter, in the user's refusals hash.
       expect(await admit('r-9', 'u-0')).toMatchObject({ kind: 'refused', reason: 'cooldown' });
-      await store.reject('r-9', 'u-0', rejected('r-9'), DAY);
     }
 
     it('gives every key a TTL', async () => {

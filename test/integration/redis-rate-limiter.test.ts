@@ -97,7 +97,8 @@ describe('RedisRateLimiter', () => {
       rule: 'user-hour',
       retryAfterMs: 40 * MINUTE,
     });
-    expect(await limiter.admit(aRequest({ resetId: 'r-3' }), rules, 0, NOW + HOUR)).toEqual({ kind: 'admitted' });
+    // A new request once the slot is free is admitted; r-3 itself stays refused (see remembered refusals).
+    expect(await limiter.admit(aRequest({ resetId: 'r-3b' }), rules, 0, NOW + HOUR)).toEqual({ kind: 'admitted' });
     expect(await limiter.admit(aRequest({ resetId: 'r-4' }), rules, 0, NOW + HOUR + 1)).toEqual({
       kind: 'refused',
       reason: 'rate_limited',
@@ -120,12 +121,109 @@ describe('RedisRateLimiter', () => {
     });
   });
 
+  it('releases the user and IP reservations when the global layer refuses: their windows and the cooldown are as before', async () => {
+    const rules = [perUser(5), perIp(5), everyone(1)];
+    await limiter.admit(aRequest({ resetId: 'r-0', userId: 'u-0', clientIp: '198.51.100.1' }), rules, MINUTE, NOW);
+    await limiter.admit(aRequest({ resetId: 'r-1' }), [perUser(5), perIp(5)], 0, NOW);
+    const windows = async () => ({
+      user: await redis.client.zrange(key('user:{u-1}:rl:user-hour'), 0, -1, 'WITHSCORES'),
+      ip: await redis.client.zrange(key(`ip:{${IP}}:rl:ip-hour`), 0, -1, 'WITHSCORES'),
+      cooldown: await redis.client.get(key('user:{u-1}:cooldown')),
+      global: await redis.client.zrange(key('global:{global}:rl:global-hour'), 0, -1),
+    });
+    const before = await windows();
+    expect(before).toEqual({ user: ['r-1', String(NOW)], ip: ['r-1', String(NOW)], cooldown: null, global: ['r-0'] });
+
+    const refusal = await limiter.admit(aRequest({ resetId: 'r-2' }), rules, MINUTE, NOW + 1_000);
+    expect(refusal).toMatchObject({ kind: 'refused', reason: 'rate_limited', rule: 'global-hour' });
+    expect(await windows()).toEqual(before);
+  });
+
+  it('never reserves a later layer for a request an earlier one refuses', async () => {
+    const rules = [perUser(5), perIp(1), everyone(100)];
+    await limiter.admit(aRequest(), rules, 0, NOW);
+    expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), rules, 0, NOW)).toMatchObject({ rule: 'ip-hour' });
+    expect(await redis.client.zrange(key('global:{global}:rl:global-hour'), 0, -1)).toEqual(['r-1']);
+  });
+
+  it('completes an admission cut off between layers, counting each layer once', async () => {
+    const rules = [perUser(5), perIp(5), everyone(5)];
+    // A first try reserved the user's and the IP's layers, then the process died.
+    await limiter.admit(aRequest(), [perUser(5), perIp(5)], MINUTE, NOW);
+    expect(await limiter.admit(aRequest(), rules, MINUTE, NOW + 1_000)).toEqual({ kind: 'admitted' });
+    for (const suffix of ['user:{u-1}:rl:user-hour', `ip:{${IP}}:rl:ip-hour`, 'global:{global}:rl:global-hour']) {
+      expect(await redis.client.zcard(key(suffix)), suffix).toBe(1);
+    }
+  });
+
+  it('undoes a cut-off admission that is refused when tried again', async () => {
+    await limiter.admit(aRequest({ resetId: 'r-0', userId: 'u-0', clientIp: '198.51.100.1' }), [everyone(1)], 0, NOW);
+    await limiter.admit(aRequest(), [perUser(5), perIp(5)], MINUTE, NOW);
+    expect(await limiter.admit(aRequest(), [perUser(5), perIp(5), everyone(1)], MINUTE, NOW + 1_000)).toMatchObject({ rule: 'global-hour' });
+    expect(await redis.client.exists(key('user:{u-1}:rl:user-hour'), key(`ip:{${IP}}:rl:ip-hour`), key('user:{u-1}:cooldown'))).toBe(0);
+  });
+
+  it('holds every layer under parallel requests: never more admitted than the tightest limit allows', async () => {
+    const answers = await admitInParallel(
+      40,
+      (i) => aRequest({ resetId: `r-${i}`, userId: `u-${i % 8}`, clientIp: `198.51.100.${i % 4}` }),
+      [perUser(2), perIp(3), everyone(10)],
+    );
+    const admitted = answers.filter((answer) => answer.kind === 'admitted').length;
+    expect(admitted).toBeLessThanOrEqual(10);
+    expect(admitted).toBeGreaterThan(0);
+    expect(await redis.client.zcard(key('global:{global}:rl:global-hour'))).toBe(admitted);
+    let ipCount = 0;
+    for (let ip = 0; ip < 4; ip += 1) ipCount += await redis.client.zcard(key(`ip:{198.51.100.${ip}}:rl:ip-hour`));
+    let userCount = 0;
+    for (let user = 0; user < 8; user += 1) userCount += await redis.client.zcard(key(`user:{u-${user}}:rl:user-hour`));
+    expect({ ipCount, userCount }).toEqual({ ipCount: admitted, userCount: admitted });
+  });
+
   it('limits a request without a client IP per user and globally only', async () => {
     const rules = [perUser(5), perIp(1), everyone(100)];
     for (const userId of ['u-1', 'u-2']) {
       expect(await limiter.admit({ resetId: `r-${userId}`, userId }, rules, MINUTE, NOW)).toEqual({ kind: 'admitted' });
     }
     expect((await redis.keys()).filter((each) => each.includes(':ip:'))).toEqual([]);
+  });
+
+  describe('remembered refusals', () => {
+    const DAY = 24 * HOUR;
+
+    it('refuses a refused reset again with its first answer, even once the limit has room, for at least the memory given', async () => {
+      await limiter.admit(aRequest(), [perIp(1)], 0, NOW, DAY);
+      const first = await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(1)], 0, NOW + MINUTE, DAY);
+      expect(first).toEqual({ kind: 'refused', reason: 'rate_limited', rule: 'ip-hour', retryAfterMs: HOUR - MINUTE });
+      // The window has moved on: a new reset is admitted, the refused one is still refused, as it was.
+      expect(await limiter.admit(aRequest({ resetId: 'r-3', userId: 'u-3' }), [perIp(1)], 0, NOW + 2 * HOUR, DAY)).toEqual({ kind: 'admitted' });
+      expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(5)], 0, NOW + DAY + MINUTE, DAY)).toEqual(first);
+      expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(5)], 0, NOW + 3 * DAY, DAY)).toEqual({ kind: 'admitted' });
+    });
+
+    it('keeps a flood of refusals as one small field each in one hash per subject and period, and counts none of them', async () => {
+      await limiter.admit(aRequest(), [perIp(1)], 0, NOW);
+      const before = await redis.keys();
+      for (let i = 0; i < 300; i += 1) {
+        const answer = await limiter.admit(aRequest({ resetId: `flood-${i}`, userId: `u-flood-${i}` }), [perUser(5), perIp(1)], MINUTE, NOW + i);
+        expect(answer).toMatchObject({ kind: 'refused', rule: 'ip-hour' });
+      }
+      const added = (await redis.keys()).filter((each) => !before.includes(each));
+      expect(added).toEqual([key(`ip:{${IP}}:refused:${Math.floor(NOW / DAY)}`)]);
+      expect(await redis.client.hlen(added[0]!)).toBe(300);
+      expect(await redis.client.hget(added[0]!, 'flood-7')).toMatch(/^rate_limited ip-hour \d+$/);
+      const ttl = (Math.floor(NOW / DAY) + 2) * DAY - (NOW + 299);
+      expect(await redis.client.pttl(added[0]!)).toBeGreaterThan(ttl - 5_000);
+      expect(await redis.client.pttl(added[0]!)).toBeLessThanOrEqual(ttl);
+      expect(await redis.client.zcard(key(`ip:{${IP}}:rl:ip-hour`))).toBe(1);
+    });
+
+    it('keeps a refusal for the cooldown in the user\'s hash', async () => {
+      await limiter.admit(aRequest(), [perUser(5)], MINUTE, NOW);
+      await limiter.admit(aRequest({ resetId: 'r-2' }), [perUser(5)], MINUTE, NOW + 1_000);
+      // The cooldown's time left is the key's TTL, by Redis's own clock.
+      expect(await redis.client.hget(key(`user:{u-1}:refused:${Math.floor(NOW / DAY)}`), 'r-2')).toMatch(/^cooldown cooldown \d+$/);
+    });
   });
 
   it('keeps an id with braces inside its hash tag, and every key expires', async () => {

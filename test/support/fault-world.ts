@@ -27,40 +27,29 @@ export interface FaultWorldOptions {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * One fault test's own world: a redis-server, a nats-server with a file store and an SMTP sink on
- * free ports, a client of resetd, and the service processes started against them. `close()` stops
- * every process it started, by PID.
+ * What every world of service processes shares: an SMTP sink, a client of resetd under a prefix of
+ * its own, the service processes started against them, and the requests made. A subclass says
+ * where NATS and Redis are.
  */
-export class FaultWorld {
+export abstract class ServiceWorld {
   readonly services: ServiceProcess[] = [];
   /** Request index → reset id, for the requests made through `request`. */
   readonly resetIds: string[] = [];
 
-  private constructor(
+  protected constructor(
     readonly label: string,
     readonly prefix: string,
-    readonly redis: RedisServer,
-    readonly nats: NatsServer,
     readonly sink: SmtpSink,
     readonly client: TestClient,
   ) {}
 
-  static async start(options: FaultWorldOptions): Promise<FaultWorld> {
-    const redis = await RedisServer.start({ persistent: options.persistentRedis });
-    const nats = await NatsServer.start().catch(async (error: unknown) => {
-      await redis.close();
-      throw error;
-    });
-    const sink = await startSmtpSink(options.sink);
-    const client = await TestClient.connect(uniquePrefix(options.label), nats.url);
-    return new FaultWorld(options.label, client.subjects.prefix, redis, nats, sink, client);
-  }
+  /** The variables that point a service at this world's NATS and Redis. */
+  protected abstract backendEnv(): Record<string, string>;
 
   /** The environment of a service process in this world, with `extra` on top. */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      NATS_URL: this.nats.url,
-      REDIS_URL: this.redis.url,
+      ...this.backendEnv(),
       RESET_SUBJECT_PREFIX: this.prefix,
       REDIS_KEY_PREFIX: this.prefix,
       SMTP_URL: this.sink.url,
@@ -77,6 +66,16 @@ export class FaultWorld {
     this.services.push(service);
     return service;
   }
+
+  /** Starts the client reading every event (once a service has made the streams); later calls do nothing. */
+  watchEvents(): Promise<void> {
+    return (this.watching ??= this.client.watchEvents());
+  }
+
+  private watching: Promise<void> | undefined;
+
+  /** Publishes of `request` that failed and were tried again with the same id. */
+  publishRetries = 0;
 
   email(index: number): string {
     return `${this.label}-${index}@example.com`;
@@ -95,6 +94,7 @@ export class FaultWorld {
         await this.client.requestReset(data, { id: resetId });
         return resetId;
       } catch (error) {
+        this.publishRetries += 1;
         if (Date.now() > deadline) throw error;
         await sleep(200);
       }
@@ -171,11 +171,49 @@ export class FaultWorld {
     return this.services.flatMap((service) => service.output.filter((line) => pattern.test(line)));
   }
 
-  /** Stops every service still running (SIGKILL: the test is over), the client, the sink and both servers. */
-  async close(): Promise<void> {
+  /** Stops every service still running (SIGKILL: the test is over), the client and the sink. */
+  protected async closeServices(): Promise<void> {
     await Promise.all(this.services.map((service) => service.stop('SIGKILL')));
     await this.client.nc.close().catch(() => undefined);
     await this.sink.stop();
+  }
+}
+
+/**
+ * One fault test's own world: a redis-server, a nats-server with a file store and an SMTP sink on
+ * free ports, a client of resetd, and the service processes started against them. `close()` stops
+ * every process it started, by PID.
+ */
+export class FaultWorld extends ServiceWorld {
+  private constructor(
+    label: string,
+    prefix: string,
+    readonly redis: RedisServer,
+    readonly nats: NatsServer,
+    sink: SmtpSink,
+    client: TestClient,
+  ) {
+    super(label, prefix, sink, client);
+  }
+
+  static async start(options: FaultWorldOptions): Promise<FaultWorld> {
+    const redis = await RedisServer.start({ persistent: options.persistentRedis });
+    const nats = await NatsServer.start().catch(async (error: unknown) => {
+      await redis.close();
+      throw error;
+    });
+    const sink = await startSmtpSink(options.sink);
+    const client = await TestClient.connect(uniquePrefix(options.label), nats.url);
+    return new FaultWorld(options.label, client.subjects.prefix, redis, nats, sink, client);
+  }
+
+  protected backendEnv(): Record<string, string> {
+    return { NATS_URL: this.nats.url, REDIS_URL: this.redis.url };
+  }
+
+  /** Stops every service still running (SIGKILL: the test is over), the client, the sink and both servers. */
+  async close(): Promise<void> {
+    await this.closeServices();
     await Promise.all([this.nats.close(), this.redis.close()]);
   }
 }

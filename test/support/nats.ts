@@ -26,7 +26,7 @@ export class TestClient {
     readonly subjects: Subjects,
   ) {}
 
-  static async connect(prefix: string, servers = NATS_URL): Promise<TestClient> {
+  static async connect(prefix: string, servers: string | string[] = NATS_URL): Promise<TestClient> {
     const nc = await connect({ servers, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     return new TestClient(nc, jetstream(nc), await jetstreamManager(nc), subjectsFor(prefix));
   }

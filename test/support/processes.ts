@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,7 +110,7 @@ export class ManagedProcess {
 }
 
 /** A server that keeps its port and data directory across `stop()` and `start()`. */
-abstract class RestartableServer {
+export abstract class RestartableServer {
   protected process: ManagedProcess | undefined;
 
   protected constructor(
@@ -205,5 +205,132 @@ export class NatsServer extends RestartableServer {
     if (this.running) return;
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir];
     this.process = await ManagedProcess.start('nats-server', NATS_SERVER, args, /Server is ready/);
+  }
+}
+
+export interface NatsClusterNodeOptions {
+  /** `n1`, `n2`…: the JetStream server name, which names the leader in a stream's info. */
+  readonly name: string;
+  readonly clusterPort: number;
+  /** The cluster ports of the other nodes. */
+  readonly routes: readonly number[];
+  readonly clusterName?: string;
+}
+
+/** One `nats-server` of a JetStream cluster on loopback: a client port, a route port, its own store. */
+export class NatsClusterNode extends RestartableServer {
+  private constructor(
+    port: number,
+    dir: string,
+    readonly options: NatsClusterNodeOptions,
+  ) {
+    super(port, dir);
+  }
+
+  /** Makes the node without starting it: a cluster's nodes are started together. */
+  static async create(options: NatsClusterNodeOptions): Promise<NatsClusterNode> {
+    return new NatsClusterNode(await freePort(), mkdtempSync(join(tmpdir(), `resetd-nats-${options.name}-`)), options);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const { name, clusterPort, routes, clusterName = 'c' } = this.options;
+    const args = [
+      '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir, '--server_name', name,
+      '--cluster_name', clusterName, '--cluster', `nats://127.0.0.1:${clusterPort}`,
+      '--routes', routes.map((route) => `nats://127.0.0.1:${route}`).join(','),
+    ];
+    this.process = await ManagedProcess.start(`nats-server ${name}`, NATS_SERVER, args, /Server is ready/);
+  }
+}
+
+/** One `redis-server` with `--cluster-enabled yes` and an fsynced append-only file, for a Redis Cluster on loopback. */
+export class RedisClusterNode extends RestartableServer {
+  static async create(nodeTimeoutMs: number): Promise<RedisClusterNode> {
+    const node = new RedisClusterNode(await freePort(), mkdtempSync(join(tmpdir(), 'resetd-redis-cluster-')));
+    node.nodeTimeoutMs = nodeTimeoutMs;
+    return node;
+  }
+
+  private nodeTimeoutMs = 15_000;
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const args = [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+      '--cluster-config-file', join(this.dir, `nodes-${this.port}.conf`), '--cluster-node-timeout', String(this.nodeTimeoutMs),
+      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', this.dir,
+    ];
+    this.process = await ManagedProcess.start(`redis-server ${this.port}`, REDIS_SERVER, args, /Ready to accept connections/);
+  }
+}
+
+/** A plain `redis-server` on a given port, optionally the replica of another, for a Sentinel group. */
+export class RedisReplicaServer extends RestartableServer {
+  private replicaOf: number | undefined;
+
+  static async create(replicaOf?: number): Promise<RedisReplicaServer> {
+    const server = new RedisReplicaServer(await freePort(), mkdtempSync(join(tmpdir(), 'resetd-redis-')));
+    server.replicaOf = replicaOf;
+    return server;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const args = [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always',
+      ...(this.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(this.replicaOf)]),
+    ];
+    this.process = await ManagedProcess.start(`redis-server ${this.port}`, REDIS_SERVER, args, /Ready to accept connections/);
+  }
+}
+
+/** `redis-server --sentinel` watching one master on loopback, its config file (which Sentinel rewrites) in `dir`. */
+export class SentinelServer extends RestartableServer {
+  private masterPort = 0;
+  private masterName = 'mymaster';
+
+  static async create(masterName: string, masterPort: number): Promise<SentinelServer> {
+    const server = new SentinelServer(await freePort(), mkdtempSync(join(tmpdir(), 'resetd-sentinel-')));
+    server.masterName = masterName;
+    server.masterPort = masterPort;
+    return server;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const file = join(this.dir, `sentinel-${this.port}.conf`);
+    if (!existsSync(file)) {
+      writeFileSync(
+        file,
+        [
+          `port ${this.port}`,
+          'bind 127.0.0.1',
+          `dir ${this.dir}`,
+          `sentinel monitor ${this.masterName} 127.0.0.1 ${this.masterPort} 2`,
+          `sentinel down-after-milliseconds ${this.masterName} 1000`,
+          `sentinel failover-timeout ${this.masterName} 10000`,
+          `sentinel parallel-syncs ${this.masterName} 1`,
+          '',
+        ].join('\n'),
+      );
+    }
+    this.process = await ManagedProcess.start(`redis-sentinel ${this.port}`, REDIS_SERVER, [file, '--sentinel'], /Sentinel ID is/);
   }
 }

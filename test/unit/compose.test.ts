@@ -44,6 +44,8 @@ describe('docker-compose.yml', () => {
       NATS_URL: 'nats://nats:4222',
       REDIS_URL: 'redis://redis:6379',
       SMTP_URL: 'smtp://mailpit:1025',
+      // Mailpit speaks plain SMTP; without this, production refuses to send without STARTTLS.
+      SMTP_ALLOW_PLAINTEXT: 'true',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
     });
     expect(Object.keys(resetd.depends_on ?? {}).sort()).toEqual(['jaeger', 'mailpit', 'nats', 'redis']);

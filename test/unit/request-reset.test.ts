@@ -230,6 +230,17 @@ describe('RequestReset', () => {
       expect(world.publisher.forReset('r-2')).toHaveLength(1);
     });
 
+    it('writes no reset record for a refused request: the limiter remembers the refusal, and a repeat gets it', async () => {
+      const world = makeResetWorld();
+      await world.request({ resetId: 'r-1' });
+      const rejection = await world.request({ resetId: 'r-2' });
+
+      expect(world.store.peek('r-2')).toBeUndefined();
+      world.clock.advance(23 * HOUR);
+      expect(await world.request({ resetId: 'r-2' })).toEqual(rejection);
+      expect(world.mailer.mailsFor('r-2')).toEqual([]);
+    });
+
     it('replays the code.sent of a reset that has since completed, mailing nothing', async () => {
       const world = makeResetWorld();
       const first = await world.request();

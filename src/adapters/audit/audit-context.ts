@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, createContextKey } from '@opentelemetry/api';
 
 /**
  * What is known about the request an outcome answers, beyond the outcome itself. The address is
@@ -13,26 +14,37 @@ export interface AuditContext {
   userAgent?: string;
 }
 
-const storage = new AsyncLocalStorage<AuditContext>();
+const SCOPE = createContextKey('resetd audit scope');
+/** Used only where no OpenTelemetry context manager runs (some tests): an idle one costs nothing. */
+const fallback = new AsyncLocalStorage<AuditContext>();
+
+/**
+ * The scope rides in the OpenTelemetry context, whose AsyncLocalStorage the service runs anyway:
+ * a second one of its own would make every promise of every message pay a second hook.
+ */
+function scope(): AuditContext | undefined {
+  return (context.active().getValue(SCOPE) as AuditContext | undefined) ?? fallback.getStore();
+}
 
 /**
  * Runs `work` in an audit scope of its own: what the handler notes with `noteAudit`, and the
  * outcomes published while it runs, share one context, apart from every other message in flight.
  */
 export function withAuditScope<T>(work: () => Promise<T>): Promise<T> {
-  return storage.run({}, work);
+  const fresh: AuditContext = {};
+  return context.with(context.active().setValue(SCOPE, fresh), () => (context.active().getValue(SCOPE) === fresh ? work() : fallback.run(fresh, work)));
 }
 
 /** Adds what became known (the decoded command, the user of an outcome) to the current scope; a field once set stays. */
 export function noteAudit(fields: AuditContext): void {
-  const scope = storage.getStore();
-  if (!scope) return;
+  const current = scope();
+  if (!current) return;
   for (const [key, value] of Object.entries(fields) as Array<[keyof AuditContext, string | undefined]>) {
-    if (value !== undefined && value !== '' && scope[key] === undefined) scope[key] = value;
+    if (value !== undefined && value !== '' && current[key] === undefined) current[key] = value;
   }
 }
 
 /** The current scope's context; empty outside a scope. */
 export function currentAuditContext(): Readonly<AuditContext> {
-  return storage.getStore() ?? {};
+  return scope() ?? {};
 }

@@ -1,12 +1,11 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Random } from '../../domain/ports.js';
 
-/** Node's CSPRNG; `randomInt` draws each digit without modulo bias. */
+/** Node's CSPRNG; `randomInt` draws without modulo bias. */
 export class CryptoRandom implements Random {
   digits(length: number): string {
-    let out = '';
-    for (let i = 0; i < length; i++) out += String(randomInt(10));
-    return out;
+    // One draw of a number below 10^length (at most 10^10, well inside randomInt's 2^48), zero-padded.
+    return String(randomInt(10 ** length)).padStart(length, '0');
   }
 
   token(): string {

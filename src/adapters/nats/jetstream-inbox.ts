@@ -104,8 +104,13 @@ export class JetStreamInbox {
     }
   }
 
+  /**
+   * Waits until a quarter of the slots are free (and the gate is open): under load, one pull then
+   * brings a batch instead of a message or two, and a pull still open takes new messages as they come.
+   */
   private async waitForRoom(): Promise<void> {
-    while (!this.stopping && (this.inFlight.size >= this.options.maxInFlight || this.fetchGate())) {
+    const batch = Math.max(1, Math.ceil(this.options.maxInFlight / 4));
+    while (!this.stopping && (this.options.maxInFlight - this.inFlight.size < batch || this.fetchGate())) {
       await new Promise<void>((resolve) => {
         this.slotFreed = resolve;
         // The gate has no event of its own; look again shortly.

@@ -6,6 +6,7 @@ import type { Clock, EventPublisher, PublishReceipt } from '../../domain/ports.j
 import { TOKENS } from '../../app/tokens.js';
 import { inSendSpan } from '../otel/messaging-spans.js';
 import { cloudEvent, deriveEventId } from './cloud-event.js';
+import { retryingLeaderChanges, type LeaderChangeRetry } from './jetstream-retry.js';
 import type { Subjects } from './subjects.js';
 
 /**
@@ -26,7 +27,16 @@ export class JetStreamPublisher implements EventPublisher {
     const body = cloudEvent({ id, source: this.source, type: event.name, time: new Date(this.clock.now()), data: event.data });
     const subject = this.subjects.event(event.name);
     const headers = natsHeaders();
-    const ack = await inSendSpan(subject, id, headers, () => this.js.publish(subject, JSON.stringify(body), { msgID: id, headers }));
+    const ack = await inSendSpan(subject, id, headers, () =>
+      retryingLeaderChanges(() => this.js.publish(subject, JSON.stringify(body), { msgID: id, headers }), PUBLISH_RETRY),
+    );
     return { id, duplicate: ack.duplicate };
   }
 }
+
+/**
+ * A publish is tried again while a NATS cluster elects the stream's leader, for at most 8 tries in
+ * 20 s. Every try carries the same `Nats-Msg-Id`, so a try whose ack was lost after the stream
+ * stored it is dropped as a duplicate, never stored twice. Past that the inbox redelivers the message.
+ */
+const PUBLISH_RETRY: LeaderChangeRetry = { tries: 8, deadlineMs: 20_000 };

@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { outboundData } from './schemas.js';
+import { retryingLeaderChanges, type LeaderChangeRetry } from './jetstream-retry.js';
 import type { Subjects } from './subjects.js';
 
 export interface StreamOptions {
@@ -16,7 +17,16 @@ const DAY = 24 * 60 * 60 * 1000;
 
 const OUTBOUND_TYPES = Object.keys(outboundData);
 
-/** Creates or updates both streams and the durable inbox consumer; safe to run at every start. */
+/**
+ * On a NATS cluster, a stream another instance is creating right now has no leader for a moment,
+ * and requests about it go unanswered: each step is tried again for up to 30 s.
+ */
+const SETUP_RETRY: LeaderChangeRetry = { tries: 12, deadlineMs: 30_000 };
+
+/**
+ * Creates or updates both streams and the durable inbox consumer; safe to run at every start, and
+ * on several instances starting at once.
+ */
 export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, options: StreamOptions): Promise<void> {
   await upsertStream(jsm, {
     name: subjects.inboxStream,
@@ -44,21 +54,25 @@ export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, o
     max_deliver: options.maxDeliver,
     max_ack_pending: options.maxAckPending,
   };
-  try {
-    await jsm.consumers.update(subjects.inboxStream, options.consumer, consumer);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    await jsm.consumers.add(subjects.inboxStream, consumer);
-  }
+  await retryingLeaderChanges(async () => {
+    try {
+      await jsm.consumers.update(subjects.inboxStream, options.consumer, consumer);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await jsm.consumers.add(subjects.inboxStream, consumer);
+    }
+  }, SETUP_RETRY);
 }
 
 async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.update(config.name, config);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    await jsm.streams.add(config);
-  }
+  await retryingLeaderChanges(async () => {
+    try {
+      await jsm.streams.update(config.name, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await jsm.streams.add(config);
+    }
+  }, SETUP_RETRY);
 }
 
 function isNotFound(error: unknown): boolean {

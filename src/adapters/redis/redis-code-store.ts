@@ -1,86 +1,83 @@
 import { inject, injectable } from 'inversify';
-import type { Redis } from 'ioredis';
 import type { ResetEvent } from '../../domain/events.js';
 import type { Attempt, AttemptResult, CodeStore, IssueCode, IssueResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
 import { unreachable } from '../../domain/unreachable.js';
 import { TOKENS } from '../../app/tokens.js';
+import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { pairsToFields, toResetRecord } from './reset-record-hash.js';
 import { attemptScript } from './scripts/attempt-script.js';
 import { finishScript } from './scripts/finish-script.js';
 import { issueScript } from './scripts/issue-script.js';
 import { defineScripts } from './scripts/lua-script.js';
-import { rejectScript } from './scripts/reject-script.js';
+import { supersedeScript } from './scripts/supersede-script.js';
+import { takeCurrentScript } from './scripts/take-current-script.js';
 
-/** `current` changes only when one of the user's resets is issued: each round at least one issue lands. */
-const MAX_ISSUE_ROUNDS = 25;
-
-class IssueContentionError extends Error {
-  override readonly name = 'IssueContentionError';
-}
-
-/** Keeps each reset in one Redis hash; every change is one Lua script, so atomic across instances. */
+/**
+ * Keeps each reset in one Redis hash; every change is one Lua script on the keys of one hash slot,
+ * so atomic across instances and valid on Redis Cluster. Only `issue` spans slots, in steps.
+ */
 @injectable()
 export class RedisCodeStore implements CodeStore {
   private readonly keys: RedisKeys;
 
   constructor(
-    @inject(TOKENS.Redis) private readonly redis: Redis,
+    @inject(TOKENS.Redis) private readonly redis: RedisClient,
     @inject(TOKENS.RedisKeyPrefix) keyPrefix: string,
   ) {
     this.keys = new RedisKeys(keyPrefix);
-    defineScripts(redis, [issueScript, finishScript, rejectScript, attemptScript]);
+    defineScripts(redis, [issueScript, takeCurrentScript, supersedeScript, finishScript, attemptScript]);
   }
 
   async find(resetId: string): Promise<ResetRecord | undefined> {
     return toResetRecord(await this.redis.hgetall(this.keys.reset(resetId)));
   }
 
+  /**
+   * Three single-slot steps, each idempotent, so a step cut off by a crash or a failover is
+   * completed by the redelivery: (1) write the code and take the lease in the reset's hash; (2) in
+   * the user's slot, make it the user's pending reset, learning the one it displaces; (3) mark that
+   * one superseded in its own hash. Between (1) and (3) the previous code still works for a moment
+   * (the new one is not mailed yet), as if the request had come a moment later.
+   */
   async issue(code: IssueCode): Promise<IssueResult> {
-    const record = this.keys.reset(code.resetId);
-    const current = this.keys.current(code.userId);
-    for (let round = 0; round < MAX_ISSUE_ROUNDS; round += 1) {
-      const pending = (await this.redis.get(current)) ?? '';
-      const reply = await this.redis.resetdIssue(
-        record,
-        current,
-        this.keys.reset(pending || code.resetId),
-        code.resetId,
-        code.userId,
-        code.digest,
-        code.keyId,
-        code.expiresAt,
-        code.maxTries,
-        code.now,
-        code.owner,
-        code.now + code.leaseMs,
-        code.ttlMs,
-        pending,
-      );
-      switch (reply[0]) {
-        case 'retry':
-          continue;
-        case 'finished':
-          return { kind: 'finished', record: toResetRecord(pairsToFields(reply[1])) as ResetRecord };
-        case 'busy':
-          return { kind: 'busy', retryAfterMs: reply[1] };
-        case 'issued':
-          return { kind: 'issued', issuedAt: Number(reply[1]), mailAttempts: reply[2] };
-        default:
-          return unreachable(reply[0]);
-      }
+    const reply = await this.redis.resetdIssue(
+      this.keys.reset(code.resetId),
+      code.resetId,
+      code.userId,
+      code.digest,
+      code.keyId,
+      code.expiresAt,
+      code.maxTries,
+      code.now,
+      code.owner,
+      code.now + code.leaseMs,
+      code.ttlMs,
+    );
+    switch (reply[0]) {
+      case 'finished':
+        return { kind: 'finished', record: toResetRecord(pairsToFields(reply[1])) as ResetRecord };
+      case 'busy':
+        return { kind: 'busy', retryAfterMs: reply[1] };
+      case 'issued':
+        break;
+      default:
+        return unreachable(reply[0]);
     }
-    throw new IssueContentionError(`the pending reset of user ${code.userId} kept changing while ${code.resetId} was issued`);
+    const issued: IssueResult = { kind: 'issued', issuedAt: Number(reply[1]), mailAttempts: reply[2] };
+    const taken = await this.redis.resetdTakeCurrent(this.keys.current(code.userId), this.keys.superseded(code.userId), code.resetId, code.ttlMs);
+    if (taken[0] === 'superseded') {
+      // A newer reset of the user displaced this one while it was issued again: it is over.
+      const fields = await this.redis.resetdSupersede(this.keys.reset(code.resetId));
+      return { kind: 'finished', record: toResetRecord(pairsToFields(fields)) as ResetRecord };
+    }
+    await Promise.all(taken[1].map((previous) => this.redis.resetdSupersede(this.keys.reset(previous))));
+    return issued;
   }
 
   async finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
     const held = await this.redis.resetdFinish(this.keys.reset(resetId), owner, state, JSON.stringify(outcome));
-    return JSON.parse(held) as ResetEvent;
-  }
-
-  async reject(resetId: string, userId: string, outcome: ResetEvent, ttlMs: number): Promise<ResetEvent> {
-    const held = await this.redis.resetdReject(this.keys.reset(resetId), resetId, userId, JSON.stringify(outcome), ttlMs);
     return JSON.parse(held) as ResetEvent;
   }
 

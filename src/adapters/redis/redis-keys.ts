@@ -8,7 +8,11 @@ export type RateScope = 'user' | 'ip' | 'global';
 const escape = (text: string): string =>
   text.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 
-/** Builds every key resetd keeps in Redis, all under one prefix. */
+/**
+ * Builds every key resetd keeps in Redis, all under one prefix. The part in braces is the Redis
+ * Cluster hash tag: every key of one reset, of one user, of one client IP, and the global windows
+ * each share one slot, and every Lua script touches the keys of one of these only.
+ */
 export class RedisKeys {
   private readonly prefix: string;
 
@@ -31,6 +35,11 @@ export class RedisKeys {
     return `${this.prefix}:user:{${escape(userId)}}:current`;
   }
 
+  /** The user's resets displaced by a newer one: displaced resetId → the resetId that displaced it. */
+  superseded(userId: string): string {
+    return `${this.prefix}:user:{${escape(userId)}}:superseded`;
+  }
+
   /** Holds the resetId of the user's last admitted request while the cooldown runs. */
   cooldown(userId: string): string {
     return `${this.prefix}:user:{${escape(userId)}}:cooldown`;
@@ -40,5 +49,15 @@ export class RedisKeys {
   rate(scope: RateScope, subject: string, ruleName: string): string {
     const tag = scope === 'global' ? 'global' : escape(subject);
     return `${this.prefix}:${scope}:{${tag}}:rl:${escape(ruleName)}`;
+  }
+
+  /**
+   * The hash of the refusals one subject's limits gave in one period (`bucket`): refused resetId →
+   * the refusal, so a repeat is refused the same way. One field per refusal, in the slot of the
+   * subject's other keys: a flood from one IP or against one user fills one hash, not a key each.
+   */
+  refusals(scope: RateScope, subject: string, bucket: number): string {
+    const tag = scope === 'global' ? 'global' : escape(subject);
+    return `${this.prefix}:${scope}:{${tag}}:refused:${bucket}`;
   }
 }

@@ -1,9 +1,9 @@
 import { inject, injectable } from 'inversify';
-import type { Redis } from 'ioredis';
 import type { ResetEvent } from '../../domain/events.js';
 import type { NoticeClaim, NoticeClaimResult, NoticeLedger } from '../../domain/ports.js';
 import { unreachable } from '../../domain/unreachable.js';
 import { TOKENS } from '../../app/tokens.js';
+import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { claimNoticeScript } from './scripts/claim-notice-script.js';
 import { finishScript } from './scripts/finish-script.js';
@@ -18,7 +18,7 @@ export class RedisNoticeLedger implements NoticeLedger {
   private readonly keys: RedisKeys;
 
   constructor(
-    @inject(TOKENS.Redis) private readonly redis: Redis,
+    @inject(TOKENS.Redis) private readonly redis: RedisClient,
     @inject(TOKENS.RedisKeyPrefix) keyPrefix: string,
   ) {
     this.keys = new RedisKeys(keyPrefix);

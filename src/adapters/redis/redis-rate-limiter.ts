@@ -1,39 +1,94 @@
 import { inject, injectable } from 'inversify';
-import type { Redis } from 'ioredis';
 import type { RateRule } from '../../domain/policy.js';
 import type { Admission, RateLimiter, RateRequest } from '../../domain/ports.js';
 import { TOKENS } from '../../app/tokens.js';
+import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
-import { admitScript } from './scripts/admit-script.js';
 import { defineScripts } from './scripts/lua-script.js';
+import { releaseScript } from './scripts/release-script.js';
+import { reserveScript } from './scripts/reserve-script.js';
 
-/** Cooldown and sliding windows as Redis keys: one sorted set of admitted resetIds per rule and subject. */
+/** The keys of one slot's limits: the user's (with the cooldown), one client IP's, or the global ones. */
+interface Layer {
+  readonly keys: readonly string[];
+  readonly withCooldown: boolean;
+  readonly rules: readonly RateRule[];
+  /** The refusals hashes of this period and the one before, in the same slot. */
+  readonly refusals: readonly [string, string];
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Cooldown and sliding windows as Redis keys: one sorted set of admitted resetIds per rule and
+ * subject. The user's, the client IP's and the global limits live in three hash slots (on Redis
+ * Cluster, maybe three nodes), so no one script can check them all. Instead the request reserves
+ * layer by layer, user first (where most refusals happen), then IP, then global, each layer
+ * checked and counted atomically in its slot; a refusal releases the layers already reserved.
+ *
+ * So a refused request spends nothing once `admit` returns, and no limit is ever exceeded. For
+ * the moment between a reservation and its release, another request may be refused by that count
+ * (or, if it is the same user's, by its cooldown): at worst it is told to retry too early.
+ *
+ * A refusal is remembered by the layer that gave it, as one field of a hash per subject and
+ * period (`refusals`), for at least `rememberRefusalsMs`: a flood from one IP or against one user
+ * leaves one small field per refused request in one hash, and a repeat is refused as it was.
+ */
 @injectable()
 export class RedisRateLimiter implements RateLimiter {
   private readonly keys: RedisKeys;
 
   constructor(
-    @inject(TOKENS.Redis) private readonly redis: Redis,
+    @inject(TOKENS.Redis) private readonly redis: RedisClient,
     @inject(TOKENS.RedisKeyPrefix) keyPrefix: string,
   ) {
     this.keys = new RedisKeys(keyPrefix);
-    defineScripts(redis, [admitScript]);
+    defineScripts(redis, [reserveScript, releaseScript]);
   }
 
-  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number): Promise<Admission> {
-    // A request without a client IP is limited per user and globally only.
-    const applicable = rules.filter((rule) => rule.scope !== 'ip' || request.clientIp !== undefined);
-    const keys = [
-      this.keys.cooldown(request.userId),
-      ...applicable.map((rule) => this.keys.rate(rule.scope, subjectOf(rule, request), rule.name)),
-    ];
-    const args = [request.resetId, now, cooldownMs, ...applicable.flatMap((rule) => [rule.name, rule.limit, rule.windowMs])];
-    const reply = await this.redis.resetdAdmit(keys.length, ...keys, ...args);
-    if (reply[0] === 'admitted') return { kind: 'admitted' };
-    const [, reason, rule, retryAfterMs] = reply;
-    return { kind: 'refused', reason, rule, retryAfterMs };
+  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number, rememberRefusalsMs = DAY): Promise<Admission> {
+    const reserved: Layer[] = [];
+    // Refusals go to the hash of the current period, which lives until the end of the next one:
+    // looking in this period's hash and the one before finds each for at least `rememberRefusalsMs`.
+    const period = Math.floor(now / rememberRefusalsMs);
+    for (const layer of this.layersOf(request, rules, period)) {
+      const reply = await this.redis.resetdReserve(
+        layer.keys.length + 2,
+        ...layer.keys,
+        ...layer.refusals,
+        request.resetId,
+        now,
+        cooldownMs,
+        layer.withCooldown ? '1' : '0',
+        ...layer.rules.flatMap((rule) => [rule.name, rule.limit, rule.windowMs]),
+        // Relative, so the key expires by Redis's clock when the caller's says it should.
+        (period + 2) * rememberRefusalsMs - now,
+      );
+      if (reply[0] === 'refused') {
+        await Promise.all(reserved.map((earlier) => this.release(request.resetId, earlier)));
+        const [, reason, rule, retryAfterMs] = reply;
+        return { kind: 'refused', reason, rule, retryAfterMs };
+      }
+      reserved.push(layer);
+    }
+    return { kind: 'admitted' };
+  }
+
+  private release(resetId: string, layer: Layer): Promise<number> {
+    return this.redis.resetdRelease(layer.keys.length, ...layer.keys, resetId, layer.withCooldown ? '1' : '0');
+  }
+
+  /** User (cooldown and per-user rules), then IP (only with a client IP), then global; empty layers are skipped. */
+  private layersOf(request: RateRequest, rules: readonly RateRule[], period: number): Layer[] {
+    const layer = (scope: RateRule['scope'], subject: string, withCooldown: boolean): Layer => {
+      const own = rules.filter((rule) => rule.scope === scope);
+      const keys = own.map((rule) => this.keys.rate(scope, subject, rule.name));
+      const refusals = [this.keys.refusals(scope, subject, period), this.keys.refusals(scope, subject, period - 1)] as const;
+      return { keys: withCooldown ? [this.keys.cooldown(subject), ...keys] : keys, withCooldown, rules: own, refusals };
+    };
+    const layers = [layer('user', request.userId, true)];
+    if (request.clientIp !== undefined) layers.push(layer('ip', request.clientIp, false));
+    layers.push(layer('global', 'global', false));
+    return layers.filter((each) => each.keys.length > 0);
   }
 }
-
-const subjectOf = (rule: RateRule, request: RateRequest): string =>
-  rule.scope === 'user' ? request.userId : rule.scope === 'ip' ? (request.clientIp ?? '') : 'global';

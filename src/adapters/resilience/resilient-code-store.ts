@@ -50,10 +50,6 @@ export class ResilientCodeStore implements CodeStore {
     return this.finishRetry.execute(() => this.inner.finish(resetId, owner, state, outcome));
   }
 
-  reject(resetId: string, userId: string, outcome: ResetEvent, ttlMs: number): Promise<ResetEvent> {
-    return this.inner.reject(resetId, userId, outcome, ttlMs);
-  }
-
   attempt(attempt: Attempt): Promise<AttemptResult> {
     return this.inner.attempt(attempt);
   }

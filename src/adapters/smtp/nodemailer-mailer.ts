@@ -1,3 +1,4 @@
+import { connect as connectTcp, type Socket } from 'node:net';
 import { inject, injectable } from 'inversify';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
@@ -91,6 +92,18 @@ export interface SmtpTransportOptions {
   readonly greetingTimeout?: number;
   /** Milliseconds a socket may stay silent (default 30 s). */
   readonly socketTimeout?: number;
+  /** Login and TLS; without it, the URL's user and password and opportunistic STARTTLS. */
+  readonly security?: SmtpSecurity;
+}
+
+/** How resetd logs in to the SMTP server and how strict its TLS is. */
+export interface SmtpSecurity {
+  /** Overrides the URL's user and password. */
+  readonly auth?: { readonly user: string; readonly pass: string };
+  /** smtp:// only: refuse to send unless the server upgrades the connection with STARTTLS. */
+  readonly requireTls: boolean;
+  /** PEM of the CA(s) the server's certificate is checked against, instead of Node's bundled ones. */
+  readonly ca?: string;
 }
 
 /** The host and port an `smtp://` or `smtps://` URL names, with the protocol's default port. */
@@ -101,8 +114,9 @@ export function smtpServerOf(url: string): { address: string; port: number } {
 }
 
 /**
- * Makes the transport for `smtp://user:pass@host:587` (STARTTLS when offered) or
- * `smtps://user:pass@host:465` (TLS from the start). Close it with `close()` on shutdown.
+ * Makes the transport for `smtp://user:pass@host:587` (STARTTLS when offered, or required with
+ * `security.requireTls`) or `smtps://user:pass@host:465` (TLS from the start). Certificates are
+ * always checked. Close it with `close()` on shutdown.
  */
 export function createSmtpTransport(url: string, options: SmtpTransportOptions): Transporter {
   const parsed = new URL(url);
@@ -115,10 +129,13 @@ export function createSmtpTransport(url: string, options: SmtpTransportOptions):
     host: server.address,
     port: server.port,
     secure,
-    auth: parsed.username === '' ? undefined : { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) },
+    auth: options.security?.auth ?? (parsed.username === '' ? undefined : { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }),
+    requireTLS: options.security?.requireTls ?? false,
+    tls: { rejectUnauthorized: true, ...(options.security?.ca ? { ca: options.security.ca } : {}) },
     connectionTimeout: options.connectionTimeout ?? 10_000,
     greetingTimeout: options.greetingTimeout ?? 10_000,
     socketTimeout: options.socketTimeout ?? 30_000,
+    getSocket: connectWithoutDelay(server, options.connectionTimeout ?? 10_000),
   };
   if (options.pool === false) return nodemailer.createTransport(common);
   // `maxRequeues` is missing from @types/nodemailer. The caller retries with backoff; the pool
@@ -131,4 +148,29 @@ export function createSmtpTransport(url: string, options: SmtpTransportOptions):
     maxRequeues: 0,
   };
   return nodemailer.createTransport(pooled);
+}
+
+type SocketCallback = (error: Error | null, socketOptions?: { connection: Socket }) => void;
+
+/**
+ * Opens the TCP connection for nodemailer, with Nagle's algorithm off. nodemailer leaves it on, and
+ * writes the end of DATA as a segment of its own: the kernel holds it until the server ACKs the body,
+ * which a server delays by up to 40 ms, so each mail took ~40 ms more on every connection. nodemailer
+ * then speaks SMTP over the socket as over its own, TLS (smtps://, STARTTLS) included.
+ */
+function connectWithoutDelay(server: { address: string; port: number }, timeoutMs: number) {
+  return (_options: unknown, callback: SocketCallback): void => {
+    const socket = connectTcp({ host: server.address, port: server.port, noDelay: true, keepAlive: true });
+    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
+    const failed = (error: Error) => {
+      clearTimeout(timer);
+      callback(error);
+    };
+    socket.once('error', failed);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', failed);
+      callback(null, { connection: socket });
+    });
+  };
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config.js';
 import { UnreachableError } from '../connections.js';
+import { natsSettingsHint } from '../nats-security.js';
 import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError } from '../../client/errors.js';
 
 /** The CLI's exit codes: scripts can tell a refused reset from a server that is down. */
@@ -45,7 +46,8 @@ export function reportFailure(error: unknown, verbose: boolean, write: (line: st
 function explain(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof NatsUnreachableError) {
-    return { message: `${error.message}; check NATS_URL (or --nats) and that nats-server is running`, exitCode: EXIT.unreachable };
+    const hint = error.failure === 'unreachable' ? 'check NATS_URL (or --nats) and that nats-server is running' : natsSettingsHint(error.failure);
+    return { message: `${error.message}; ${hint}`, exitCode: EXIT.unreachable };
   }
   if (error instanceof UnreachableError) return { message: error.message, exitCode: EXIT.unreachable };
   if (error instanceof ServiceUnavailableError) return { message: error.message, exitCode: EXIT.unreachable };

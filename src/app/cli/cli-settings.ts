@@ -1,4 +1,6 @@
-import { envSchema } from '../config.js';
+import { envSchema, natsServersOf } from '../config.js';
+import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../nats-security.js';
+import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 
 /** The global options every command takes; each one overrides its environment variable. */
@@ -12,7 +14,10 @@ export interface GlobalOptions {
 /** What the commands need to know of a deployment: a few of the service's own variables. */
 export interface CliSettings {
   readonly natsServers: string[];
+  /** Login and TLS for NATS, from the service's own variables. */
+  readonly natsSecurity: NatsSecurity;
   readonly redisUrl: string;
+  readonly redisSecurity: RedisSecurity;
   readonly redisKeyPrefix: string;
   readonly subjectPrefix: string;
   readonly streams: { readonly inbox?: string; readonly events?: string };
@@ -35,6 +40,7 @@ const cliEnv = envSchema.pick({
   MAIL_PRODUCT_NAME: true,
   OTP_LENGTH: true,
   OTP_TTL_SECONDS: true,
+  ...Object.fromEntries(Object.keys({ ...natsSecurityEnv, ...redisSecurityEnv }).map((name) => [name, true as const])),
 });
 
 /** Reads the settings from the options, then the environment; throws a usage CliError naming the variable. */
@@ -50,8 +56,11 @@ export function cliSettings(options: GlobalOptions, environment: NodeJS.ProcessE
   }
   const env = parsed.data;
   return {
-    natsServers: env.NATS_URL.split(',').map((server) => server.trim()).filter(Boolean),
+    natsServers: natsServersOf(env.NATS_URL),
+    // A bad or missing secret file is a ConfigError: the CLI prints it as a usage error.
+    natsSecurity: readNatsSecurity(env, natsServersOf(env.NATS_URL)),
     redisUrl: env.REDIS_URL,
+    redisSecurity: readRedisSecurity(env, env.REDIS_URL),
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     subjectPrefix: env.RESET_SUBJECT_PREFIX,
     streams: { inbox: env.RESET_INBOX_STREAM, events: env.RESET_EVENTS_STREAM },

@@ -12,6 +12,7 @@ import type { OutboundEvent } from '../../adapters/nats/schemas.js';
 import type { OutcomeStream } from '../../client/outcome-stream.js';
 import type { ResetClient } from '../../client/reset-client.js';
 import { maskUrl } from '../mask-url.js';
+import { redisSecurityOptions } from '../redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';
@@ -249,7 +250,7 @@ async function cleanUp(client: ResetClient | undefined, settings: CliSettings, p
     for (const stream of [client.subjects.inboxStream, client.subjects.eventsStream]) await jsm?.streams.delete(stream).catch(() => undefined);
     await client.close().catch(() => undefined);
   }
-  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(settings.redisUrl, { ...redisSecurityOptions(settings.redisSecurity), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

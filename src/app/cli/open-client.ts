@@ -1,4 +1,5 @@
 import { connect, type ResetClient } from '../../client/reset-client.js';
+import { natsSecurityOptions } from '../nats-security.js';
 import type { CliSettings } from './cli-settings.js';
 
 /** The typed client on the deployment the settings name, as the CLI's commands use it. */
@@ -10,6 +11,7 @@ export function openClient(settings: CliSettings): Promise<ResetClient> {
     source: 'urn:resetd:cli',
     name: 'resetd-cli',
     timeoutMs: 3_000,
+    security: natsSecurityOptions(settings.natsSecurity),
   });
 }
 

@@ -1,6 +1,7 @@
 import { jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { Redis } from 'ioredis';
 import { maskUrl } from '../mask-url.js';
+import { redisConnectFailureLine, redisSecurityOptions, type RedisSecurity } from '../redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';
@@ -21,7 +22,7 @@ export async function statusCommand(settings: CliSettings, output: CliOutput): P
     const consumer = inbox ? await consumerLine(jsm, inboxStream, settings.consumer, output) : false;
     return inbox && events && consumer;
   });
-  const redisVersion = await pingRedis(settings.redisUrl);
+  const redisVersion = await pingRedis(settings.redisUrl, settings.redisSecurity);
   output.out(`redis     ${maskUrl(settings.redisUrl)}  reachable, version ${redisVersion}`);
   return natsHealthy ? EXIT.ok : EXIT.failed;
 }
@@ -56,8 +57,15 @@ async function consumerLine(jsm: JetStreamManager, stream: string, name: string,
 }
 
 /** The server's version; throws a CliError naming the URL when Redis does not answer. */
-async function pingRedis(url: string): Promise<string> {
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3_000 });
+async function pingRedis(url: string, security: RedisSecurity): Promise<string> {
+  const redis = new Redis(url, {
+    ...redisSecurityOptions(security),
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3_000,
+  });
   // The socket's own error (ECONNREFUSED…) says more than the "Connection is closed" that follows it.
   let socketError: Error | undefined;
   redis.on('error', (error: Error) => (socketError ??= error));
@@ -66,12 +74,8 @@ async function pingRedis(url: string): Promise<string> {
     const info = await redis.info('server');
     return /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
   } catch (error) {
-    const reason = (socketError ?? (error as Error)).message;
-    throw new CliError(
-      `cannot reach Redis at ${maskUrl(url)}: ${reason}; check REDIS_URL (or --redis) and that redis-server is running`,
-      EXIT.unreachable,
-      { cause: error },
-    );
+    const line = redisConnectFailureLine(socketError ?? error, maskUrl(url), 'check REDIS_URL (or --redis) and that redis-server is running');
+    throw new CliError(line, EXIT.unreachable, { cause: error });
   } finally {
     redis.disconnect();
   }

@@ -101,24 +101,6 @@ export class InMemoryCodeStore implements CodeStore {
     return outcome;
   }
 
-  async reject(resetId: string, userId: string, outcome: ResetEvent, ttlMs: number): Promise<ResetEvent> {
-    const entry = this.live(resetId);
-    if (entry?.record.outcome) return entry.record.outcome;
-    if (entry) {
-      entry.record.state = 'rejected';
-      entry.record.outcome = outcome;
-      this.releasePending(userId, resetId);
-      return outcome;
-    }
-    this.entries.set(resetId, {
-      record: { resetId, userId, state: 'rejected', outcome },
-      leaseUntil: 0,
-      dropAt: this.clock.now() + ttlMs,
-      submissions: 0,
-      answers: new Map(),
-    });
-    return outcome;
-  }
 
   async attempt(attempt: Attempt): Promise<AttemptResult> {
     const entry = this.live(attempt.resetId);

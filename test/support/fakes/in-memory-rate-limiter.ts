@@ -3,7 +3,8 @@ import type { Admission, RateLimiter, RateRequest } from '../../../src/domain/po
 
 /**
  * Cooldown and sliding windows in memory, checked and counted in one synchronous step. A refused
- * request counts against nothing; a reset admitted before is admitted again for free.
+ * request counts against nothing; a reset admitted before is admitted again for free, and one
+ * refused before is refused again with the same answer while its refusal is remembered.
  */
 export class InMemoryRateLimiter implements RateLimiter {
   /** `${rule.name}:${subject}` → the instants of the admissions still in that rule's window, oldest first. */
@@ -11,18 +12,26 @@ export class InMemoryRateLimiter implements RateLimiter {
   /** userId → when the user's last code was admitted. */
   private readonly lastAdmitted = new Map<string, number>();
   private readonly admittedResets = new Set<string>();
+  /** resetId → the refusal it got and until when it is remembered. */
+  private readonly refusals = new Map<string, { readonly admission: Admission; readonly until: number }>();
 
   /** How many admissions a rule's window holds for a subject (user id, IP, or '*' for global) at `now`. */
   countIn(rule: RateRule, subject: string, now: number): number {
     return this.inWindow(`${rule.name}:${subject}`, rule.windowMs, now).length;
   }
 
-  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number): Promise<Admission> {
+  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number, rememberRefusalsMs = 86_400_000): Promise<Admission> {
     if (this.admittedResets.has(request.resetId)) return { kind: 'admitted' };
+    const given = this.refusals.get(request.resetId);
+    if (given && now < given.until) return given.admission;
+    const refuse = (admission: Admission): Admission => {
+      this.refusals.set(request.resetId, { admission, until: now + rememberRefusalsMs });
+      return admission;
+    };
 
     const last = this.lastAdmitted.get(request.userId);
     if (last !== undefined && now < last + cooldownMs) {
-      return { kind: 'refused', reason: 'cooldown', rule: 'cooldown', retryAfterMs: last + cooldownMs - now };
+      return refuse({ kind: 'refused', reason: 'cooldown', rule: 'cooldown', retryAfterMs: last + cooldownMs - now });
     }
 
     const keyed = rules.flatMap((rule) => {
@@ -34,7 +43,7 @@ export class InMemoryRateLimiter implements RateLimiter {
       if (admitted.length >= rule.limit) {
         // The window frees a place when the admission that puts it at its limit slides out.
         const freeing = admitted[admitted.length - rule.limit] ?? now;
-        return { kind: 'refused', reason: 'rate_limited', rule: rule.name, retryAfterMs: freeing + rule.windowMs - now };
+        return refuse({ kind: 'refused', reason: 'rate_limited', rule: rule.name, retryAfterMs: freeing + rule.windowMs - now });
       }
     }
 

@@ -1,6 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 
-/** A Lua script that runs as one atomic step; `numberOfKeys` unset means the caller passes it first. */
+/**
+ * A Lua script that runs as one atomic step on the keys of one hash slot (Redis Cluster refuses any
+ * other); `numberOfKeys` unset means the caller passes it first.
+ */
 export interface LuaScript {
   readonly name: string;
   readonly numberOfKeys?: number;
@@ -8,7 +11,7 @@ export interface LuaScript {
 }
 
 /** Registers the scripts as commands on the client: ioredis sends EVALSHA and falls back to EVAL. */
-export function defineScripts(redis: Redis, scripts: readonly LuaScript[]): void {
+export function defineScripts(redis: RedisClient, scripts: readonly LuaScript[]): void {
   for (const script of scripts) {
     redis.defineCommand(script.name, { lua: script.lua, numberOfKeys: script.numberOfKeys });
   }

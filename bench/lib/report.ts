@@ -1,0 +1,240 @@
+import type { LoadResult, VerifyResult } from './load.js';
+import { spread, type Spread } from './stats.js';
+
+/** CPU seconds per 1,000 outcomes, by process (resetd or limit, nats, redis, sink, bench). */
+export type CpuShare = Record<string, number>;
+
+export interface BenchResults {
+  meta: {
+    date: string;
+    quick: boolean;
+    node: string;
+    cores: number;
+    cpu: string;
+    loadBefore: number[];
+    loadAfter: number[];
+    nats: string;
+    redis: string;
+    commit: string;
+    smtpDelayMs: number;
+    smtpTls: boolean;
+    poolSize: number;
+    maxInFlight: number;
+    n: number;
+    runs: number;
+    window: number;
+    seconds: number;
+  };
+  e2e?: {
+    resetd: LoadResult[];
+    limit: LoadResult[];
+    cpuResetd: CpuShare[];
+    cpuLimit: CpuShare[];
+    /** Every command Redis ran per reset, those inside scripts included (INFO commandstats). */
+    commandsPerReset: number[];
+    commandBreakdown: Array<[string, number]>;
+  };
+  half?: { rate: number; resetd: LoadResult[]; limit: LoadResult[] };
+  slow?: { runs: LoadResult[]; cpu: CpuShare[] };
+  verify?: { runs: VerifyResult[]; cpu: CpuShare[]; concurrency: number };
+  /** `rssTimeline`: [seconds since the process was started, resident MB], once a second. */
+  backlog?: { result: LoadResult; cpu: CpuShare; peakRssBytes: number; startSeconds: number; rssTimeline: Array<[number, number]> };
+  roundTrips?: { sample: number; commandsSent: number; serverReads: number; byCommand: Array<[string, number]>; limitServerReads?: number };
+  targets?: Target[];
+}
+
+export interface Target {
+  readonly name: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly pass: boolean;
+}
+
+const int = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
+const ms = (value: number) => (!Number.isFinite(value) ? '–' : value >= 100 ? `${Math.round(value).toLocaleString('en-US')} ms` : `${value.toFixed(value >= 10 ? 1 : 2)} ms`);
+const ratio = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)} ×` : '–');
+const range = (s: Spread, format: (value: number) => string) => (s.runs.length > 1 ? `${format(s.min)} – ${format(s.max)}` : '(1 run)');
+const of = <T>(items: readonly T[], pick: (item: T) => number) => spread(items.map(pick));
+const medianOf = (shares: readonly CpuShare[], name: string) => (shares.length === 0 ? NaN : spread(shares.map((share) => share[name] ?? NaN)).median);
+
+type Row = [figure: string, resetd: string, runs: string, compared: string, target: string, verdict: string];
+
+/** The table of figures and targets, as aligned text for the terminal and as Markdown. */
+export function renderReport(results: BenchResults): { table: string; markdown: string } {
+  const rows: Row[] = [];
+  const targets: Target[] = [];
+  const verdict = (name: string, measured: string, target: string, pass: boolean) => {
+    targets.push({ name, measured, target, pass });
+    return pass ? 'PASS' : 'FALLS SHORT';
+  };
+  const { meta } = results;
+
+  let peak = NaN;
+  if (results.e2e && results.e2e.resetd.length > 0) {
+    const { resetd, limit } = results.e2e;
+    const throughput = of(resetd, (r) => r.throughput);
+    const limitThroughput = of(limit, (r) => r.throughput);
+    peak = throughput.median;
+    const share = throughput.median / limitThroughput.median;
+    rows.push([
+      `(1) end-to-end throughput, ${int(meta.n)} requests, first publish → last code.sent`,
+      `${int(throughput.median)} /s`,
+      range(throughput, (v) => `${int(v)}`),
+      `limit ${int(limitThroughput.median)} /s: ${ratio(share)}`,
+      '≥ 0.8 × limit',
+      verdict('throughput vs the limit', ratio(share), '≥ 0.8 ×', share >= 0.8),
+    ]);
+    const p99 = of(resetd, (r) => r.latency.p99);
+    rows.push([
+      '(1) publish → code.sent, all published at once: p50 · p95 · p99 · max',
+      [of(resetd, (r) => r.latency.p50), of(resetd, (r) => r.latency.p95), p99, of(resetd, (r) => r.latency.max)].map((s) => ms(s.median)).join(' · '),
+      `p99 ${range(p99, ms)}`,
+      `limit p99 ${ms(of(limit, (r) => r.latency.p99).median)}`,
+      '',
+      '',
+    ]);
+    const ack = of(resetd, (r) => r.publishAck.p99);
+    rows.push([
+      `(1) caller's cost: publish → JetStream ack, p99 (${meta.window} publishes in flight)`,
+      ms(ack.median),
+      range(ack, ms),
+      `p50 ${ms(of(resetd, (r) => r.publishAck.p50).median)}`,
+      '≤ 5 ms',
+      verdict(`publish-ack p99, all published at once (${meta.window} in flight)`, ms(ack.median), '≤ 5 ms', ack.median <= 5),
+    ]);
+    rows.push([
+      '(3) the limit pipeline: throughput (the ceiling)',
+      `${int(limitThroughput.median)} /s`,
+      range(limitThroughput, (v) => `${int(v)}`),
+      `${medianOf(results.e2e.cpuLimit, 'limit').toFixed(2)} CPU-s per 1,000; ${results.roundTrips?.limitServerReads?.toFixed(2) ?? '?'} Redis round trips a reset, as resetd`,
+      '',
+      '',
+    ]);
+  }
+
+  if (results.half && results.half.resetd.length > 0) {
+    const { rate, resetd, limit } = results.half;
+    const p99 = of(resetd, (r) => r.latency.p99);
+    const limitP99 = of(limit, (r) => r.latency.p99);
+    rows.push([
+      `(2) publish → code.sent at a steady ${int(rate)} /s (half the peak): p50 · p95 · p99`,
+      [of(resetd, (r) => r.latency.p50), of(resetd, (r) => r.latency.p95), p99].map((s) => ms(s.median)).join(' · '),
+      `p99 ${range(p99, ms)}`,
+      `limit p99 ${ms(limitP99.median)} at the same rate`,
+      "≤ 50 ms and ≤ the limit's",
+      verdict('p99 at half load', `${ms(p99.median)} (limit ${ms(limitP99.median)})`, "≤ 50 ms and ≤ limit's", p99.median <= 50 && p99.median <= limitP99.median),
+    ]);
+    const ack = of(resetd, (r) => r.publishAck.p99);
+    rows.push([
+      `(2) caller's cost at ${int(rate)} /s: publish → JetStream ack, p99`,
+      ms(ack.median),
+      range(ack, ms),
+      `p50 ${ms(of(resetd, (r) => r.publishAck.p50).median)}`,
+      '≤ 5 ms',
+      verdict(`publish-ack p99 at ${int(rate)} /s`, ms(ack.median), '≤ 5 ms', ack.median <= 5),
+    ]);
+  }
+
+  if (results.slow && results.slow.runs.length > 0) {
+    const slow = of(results.slow.runs, (r) => r.throughput);
+    const share = peak / slow.median;
+    rows.push([
+      `(4) the slow way: one SMTP connection per mail, ${int(results.slow.runs[0]!.count)} requests`,
+      `${int(slow.median)} /s`,
+      range(slow, (v) => `${int(v)}`),
+      `pooled resetd: ${ratio(share)}`,
+      '≥ 4 ×',
+      verdict('pooled vs one connection per mail', ratio(share), '≥ 4 ×', share >= 4),
+    ]);
+  }
+
+  if (results.verify && results.verify.runs.length > 0) {
+    const rate = of(results.verify.runs, (r) => r.rate);
+    const p99 = of(results.verify.runs, (r) => r.latency.p99);
+    rows.push([
+      `(5) reset.verify, ${results.verify.concurrency} in flight, right codes: answers/s · p99`,
+      `${int(rate.median)} /s · ${ms(p99.median)}`,
+      `${range(rate, (v) => `${int(v)}`)} · ${range(p99, ms)}`,
+      `p50 ${ms(of(results.verify.runs, (r) => r.latency.p50).median)}`,
+      '≥ 5,000 /s, p99 ≤ 10 ms',
+      verdict('reset.verify', `${int(rate.median)} /s, p99 ${ms(p99.median)}`, '≥ 5,000 /s, p99 ≤ 10 ms', rate.median >= 5000 && p99.median <= 10),
+    ]);
+  }
+
+  if (results.backlog) {
+    const { result, peakRssBytes } = results.backlog;
+    const share = result.throughput / peak;
+    const mb = peakRssBytes / 1e6;
+    rows.push([
+      `(6) backlog of ${int(result.count)}, published while stopped: drain rate (from process start) · peak RSS`,
+      `${int(result.throughput)} /s · ${mb.toFixed(0)} MB`,
+      '(1 run)',
+      `${ratio(share)} the end-to-end throughput`,
+      '≥ 0.8 ×, ≤ 150 MB',
+      verdict('backlog drain', `${ratio(share)}, ${mb.toFixed(0)} MB`, '≥ 0.8 ×, ≤ 150 MB', share >= 0.8 && mb <= 150),
+    ]);
+  }
+
+  if (results.e2e && results.e2e.resetd.length > 0) {
+    const cpu = spread(results.e2e.cpuResetd.map((share) => share.resetd ?? NaN));
+    const others = ['nats', 'redis', 'sink', 'bench'].map((name) => `${name} ${medianOf(results.e2e!.cpuResetd, name).toFixed(2)}`).join(', ');
+    rows.push([
+      '(7) CPU-seconds per 1,000 resets (resetd process, end-to-end runs)',
+      `${cpu.median.toFixed(2)} s`,
+      range(cpu, (v) => v.toFixed(2)),
+      `meanwhile: ${others}`,
+      '',
+      '',
+    ]);
+    const commands = spread(results.e2e.commandsPerReset);
+    rows.push([
+      '(7) Redis commands per reset, those run inside scripts included (INFO commandstats)',
+      commands.median.toFixed(1),
+      range(commands, (v) => v.toFixed(1)),
+      results.e2e.commandBreakdown.slice(0, 6).map(([name, calls]) => `${name} ${calls.toFixed(1)}`).join(', '),
+      '',
+      '',
+    ]);
+  }
+  if (results.roundTrips) {
+    const { serverReads, commandsSent, byCommand, sample } = results.roundTrips;
+    rows.push([
+      `(7) Redis round trips per reset (server reads, ${sample} resets one at a time)`,
+      serverReads.toFixed(2),
+      '(1 run)',
+      `${commandsSent.toFixed(2)} commands sent: ${byCommand.map(([name, calls]) => `${name} ${calls.toFixed(2)}`).join(', ')}`,
+      '≤ 4',
+      verdict('Redis round trips per reset', serverReads.toFixed(2), '≤ 4', serverReads <= 4.05),
+    ]);
+  }
+  results.targets = targets;
+
+  const header: Row = ['figure', 'resetd (median)', 'min – max', 'compared with', 'target', 'result'];
+  const conditions =
+    `${meta.cores} cores (${meta.cpu}), Node ${meta.node}, ${meta.nats}, ${meta.redis.replace(/ sha=.*$/, '')}; ` +
+    `load average ${meta.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((l) => l.toFixed(2)).join(' ')} after; ` +
+    `SMTP sink replies ${meta.smtpDelayMs} ms late (each reply)${meta.smtpTls ? ', STARTTLS' : ', no TLS'}; pool of ${meta.poolSize} SMTP connections; ` +
+    `${meta.maxInFlight} messages in flight; median of ${meta.runs} run(s)${meta.quick ? ' (--quick)' : ''}; ` +
+    `commit ${meta.commit}, ${meta.date}, ${meta.seconds.toFixed(0)} s in all.`;
+  const markdown = [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`),
+    '',
+    conditions,
+    '',
+  ].join('\n');
+
+  const widths = header.map((_, column) => Math.min(60, Math.max(...[header, ...rows].map((row) => row[column]!.length))));
+  const line = (row: Row) => row.map((cell, column) => (cell.length > widths[column]! ? `${cell.slice(0, widths[column]! - 1)}…` : cell.padEnd(widths[column]!))).join('  ');
+  const table = [
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+    '',
+    conditions,
+    '',
+    ...targets.map((t) => `${t.pass ? 'PASS        ' : 'FALLS SHORT '} ${t.name}: ${t.measured} (target ${t.target})`),
+  ].join('\n');
+  return { table, markdown };
+}

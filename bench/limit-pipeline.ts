@@ -1,0 +1,161 @@
+/**
+ * The limit: the same work as resetd's reset, with no domain logic, as fast as it honestly goes. Pull
+ * `reset.requested` from JetStream (at most `BENCH_MAX_IN_FLIGHT` at once, as resetd), make a code
+ * and its keyed digest, as many Redis round trips as resetd (`BENCH_REDIS_ROUND_TRIPS`, at least its
+ * find, admit, issue and finish), one mail
+ * through resetd's own message builder and SMTP transport with the same pool, one awaited publish of
+ * the outcome, ack. No validation schema, no tracing, metrics, audit, retries or breaker, no lease.
+ *
+ * A process of its own, configured by environment; prints `limit started` once it pulls.
+ */
+import { createHmac, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Redis } from 'ioredis';
+import { cloudEvent, deriveEventId } from '../src/adapters/nats/cloud-event.js';
+import { ensureStreams } from '../src/adapters/nats/jetstream-streams.js';
+import { subjectsFor } from '../src/adapters/nats/subjects.js';
+import { mailMessageBuilder } from '../src/adapters/mail/mail-message.js';
+import { createSmtpTransport } from '../src/adapters/smtp/nodemailer-mailer.js';
+
+const env = (name: string, fallback?: string): string => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+
+const prefix = env('BENCH_PREFIX', 'limit');
+const maxInFlight = Number(env('BENCH_MAX_IN_FLIGHT', '64'));
+const secret = Buffer.from(env('OTP_SECRET'));
+const keyPrefix = env('REDIS_KEY_PREFIX', 'limit');
+const subjects = subjectsFor(prefix);
+const TTL_MS = 24 * 3_600_000;
+const CODE_TTL_MS = 10 * 60_000;
+const CONSUMER = 'limit';
+const source = 'urn:resetd:limit';
+
+interface Requested {
+  readonly id: string;
+  readonly data: { userId: string; email: string; locale?: string; displayName?: string; clientIp?: string };
+}
+
+/**
+ * As many Redis round trips as resetd makes for a new reset (the bench measures it and passes it
+ * on), each one plain command: find, the windows, issue, finish; past four, the user's pending
+ * reset, then more windows (the user's, the IP's), as resetd spends its own.
+ */
+const roundTrips = Math.max(4, Number(env('BENCH_REDIS_ROUND_TRIPS', '4')));
+const extraRoundTrips = roundTrips - 4;
+const windowCount = 1 + Math.max(0, extraRoundTrips - 1);
+const windowsOf = (data: Requested['data']): string[] =>
+  Array.from({ length: windowCount }, (_, i) =>
+    i === 0 ? `${keyPrefix}:global:rl` : i === 1 ? `${keyPrefix}:user:{${data.userId}}:rl` : i === 2 ? `${keyPrefix}:ip:{${data.clientIp ?? ''}}:rl` : `${keyPrefix}:user:{${data.userId}}:rl-${i}`,
+  );
+
+const redis = new Redis(env('REDIS_URL'), { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+// As resetd connects (src/app/connections.ts): no async stack traces captured for each request.
+const nc = await connect({ servers: env('NATS_URL'), name: 'limit', noAsyncTraces: true });
+const js = jetstream(nc);
+const jsm = await jetstreamManager(nc);
+await ensureStreams(jsm, subjects, {
+  replicas: 1,
+  consumer: CONSUMER,
+  ackWaitMs: 60_000,
+  maxDeliver: -1,
+  maxAckPending: Math.max(1000, maxInFlight * 4),
+});
+// Sanity: the durable consumer is explicit-ack, as resetd's.
+if ((await jsm.consumers.info(subjects.inboxStream, CONSUMER)).config.ack_policy !== AckPolicy.Explicit) throw new Error('consumer not explicit-ack');
+
+// With SMTP_TLS_CA_FILE, as resetd with it: STARTTLS required, the server's certificate checked against that CA.
+const caFile = process.env.SMTP_TLS_CA_FILE;
+const transport = createSmtpTransport(env('SMTP_URL'), {
+  maxConnections: Number(env('SMTP_POOL_SIZE', '5')),
+  pool: true,
+  ...(caFile ? { security: { requireTls: true, ca: readFileSync(caFile, 'utf8') } } : {}),
+});
+const build = mailMessageBuilder({ from: env('MAIL_FROM', 'resetd <no-reply@bench.example>'), productName: 'resetd' });
+
+async function handle(msg: JsMsg): Promise<void> {
+  const event = JSON.parse(Buffer.from(msg.data).toString('utf8')) as Requested;
+  const resetId = event.id;
+  const { userId, email } = event.data;
+  const record = `${keyPrefix}:reset:{${resetId}}`;
+  const now = Date.now();
+  // 1: find.
+  const existing = await redis.hgetall(record);
+  if (existing.outcome !== undefined) {
+    msg.ack();
+    return;
+  }
+  // 2: admit: one sliding window per round trip resetd spends on its limits (user, IP, global).
+  for (const window of windowsOf(event.data)) await redis.zadd(window, now, resetId);
+  // 3: issue: the digest, never the code, with the record's lifetime.
+  const code = String(randomInt(1_000_000)).padStart(6, '0');
+  const digest = createHmac('sha256', secret).update(`${resetId}\u0000${code}`).digest('base64url');
+  const expiresAt = now + CODE_TTL_MS;
+  await redis
+    .multi()
+    .hset(record, 'resetId', resetId, 'userId', userId, 'state', 'issued', 'digest', digest, 'expiresAt', expiresAt)
+    .pexpire(record, TTL_MS)
+    .exec();
+  // 3b: the user's pending reset, where resetd spends a round trip on it.
+  if (extraRoundTrips >= 1) await redis.set(`${keyPrefix}:user:{${userId}}:current`, resetId, 'PX', TTL_MS);
+  // The mail, through resetd's builder and transport.
+  await transport.sendMail(
+    build({ kind: 'code', resetId, to: email, locale: event.data.locale, displayName: event.data.displayName, code, expiresAt, lifetimeMinutes: 10 }),
+  );
+  // 4: finish.
+  const outcome = { resetId, userId, expiresAt: new Date(expiresAt).toISOString() };
+  await redis.hset(record, 'state', 'sent', 'outcome', JSON.stringify(outcome));
+  const id = deriveEventId(resetId, 'reset.code.sent', '0');
+  const body = cloudEvent({ id, source, type: 'reset.code.sent', time: new Date(), data: outcome });
+  await js.publish(subjects.event('reset.code.sent'), JSON.stringify(body), { msgID: id });
+  msg.ack();
+}
+
+let inFlight = 0;
+let wake: (() => void) | undefined;
+let stopping = false;
+
+const settle = (msg: JsMsg): void => {
+  inFlight += 1;
+  handle(msg).then(
+    () => undefined,
+    (error: unknown) => {
+      process.stderr.write(`limit: ${String(error)}\n`);
+      msg.nak(1_000);
+    },
+  ).finally(() => {
+    inFlight -= 1;
+    wake?.();
+  });
+};
+
+async function pull(): Promise<void> {
+  const consumer = await js.consumers.get(subjects.inboxStream, CONSUMER);
+  // As resetd's inbox: pull once a quarter of the slots are free, so a pull brings a batch; an open pull takes new messages as they come.
+  const refill = Math.max(1, Math.ceil(maxInFlight / 4));
+  process.stdout.write('limit started\n');
+  while (!stopping) {
+    while (maxInFlight - inFlight < refill && !stopping) await new Promise<void>((resolve) => (wake = resolve));
+    if (stopping) break;
+    const batch = await consumer.fetch({ max_messages: maxInFlight - inFlight, expires: 3_000 });
+    for await (const msg of batch) settle(msg);
+  }
+}
+
+const stop = async () => {
+  stopping = true;
+  wake?.();
+  while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  transport.close();
+  await nc.drain();
+  await redis.quit();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+
+await pull();

@@ -1,0 +1,414 @@
+/**
+ * `npm run bench`: starts NATS, Redis, an SMTP sink and resetd (and the limit pipeline), each in a
+ * process of its own, measures, prints a table and writes bench/results.json and bench/results.md.
+ * `--quick` for a run of a minute or two. See bench/README.md for what each figure means.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { envSchema } from '../src/app/config.js';
+import { NATS_SERVER, NatsServer, REDIS_SERVER, RedisServer } from '../test/support/processes.js';
+import { LoadDriver, type LoadResult, type VerifyResult } from './lib/load.js';
+import { cpuSeconds, memory, NodeProcess, SinkProcess, stopAll } from './lib/processes.js';
+import { callsBetween, CommandLog, commandCalls, readsProcessed, scriptNames } from './lib/redis-stats.js';
+import { renderReport, type BenchResults, type CpuShare } from './lib/report.js';
+import { spread } from './lib/stats.js';
+
+const DIST = new URL('../', import.meta.url);
+const BENCH_SOURCE = new URL('../../bench/', import.meta.url);
+const SERVICE_MAIN = new URL('src/app/main.js', DIST).pathname;
+const LIMIT_MAIN = new URL('bench/limit-pipeline.js', DIST).pathname;
+const SINK_MAIN = new URL('bench/smtp-sink.js', DIST).pathname;
+const OTP_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
+
+interface Plan {
+  readonly quick: boolean;
+  readonly runs: number;
+  readonly n: number;
+  readonly window: number;
+  readonly warmup: number;
+  readonly halfSeconds: number;
+  readonly verifyPerRun: number;
+  readonly verifyConcurrency: number;
+  readonly slowN: number;
+  readonly backlogN: number;
+  readonly roundTripSample: number;
+  readonly smtpDelayMs: number;
+  readonly poolSize: number;
+  readonly maxInFlight: number;
+  readonly keep: boolean;
+  /**
+   * The sink offers STARTTLS with a certificate of the bench's, and resetd and the limit trust it and
+   * upgrade, as in production (where resetd refuses a plaintext smtp:// server); `--no-tls` for plaintext.
+   */
+  readonly tls: boolean;
+  /** A directory for `node --cpu-prof` profiles of resetd and the limit pipeline. */
+  readonly profileDir: string | undefined;
+  readonly only: ReadonlySet<string> | undefined;
+}
+
+function readPlan(argv: readonly string[]): Plan {
+  const flag = (name: string) => argv.includes(`--${name}`);
+  const value = (name: string): string | undefined => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const number = (name: string, fallback: number) => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`--${name} takes a number, not ${raw}`);
+    return parsed;
+  };
+  const quick = flag('quick');
+  // The service's own defaults: the limit pipeline runs with the same.
+  const defaults = envSchema.parse({});
+  const only = value('only');
+  return {
+    quick,
+    runs: number('runs', quick ? 1 : 3),
+    n: number('n', quick ? 3_000 : 20_000),
+    window: number('window', 64),
+    warmup: number('warmup', quick ? 500 : 2_000),
+    halfSeconds: number('half-seconds', quick ? 5 : 15),
+    verifyPerRun: number('verify', quick ? 2_000 : 10_000),
+    verifyConcurrency: 64,
+    slowN: number('slow-n', quick ? 1_000 : 5_000),
+    backlogN: number('backlog', quick ? 10_000 : 100_000),
+    roundTripSample: number('sample', quick ? 50 : 200),
+    smtpDelayMs: number('delay', 5),
+    // At 5 ms a reply a pooled mail holds its connection ~22 ms: resetd's default of 5 would cap
+    // both pipelines near 230 mails/s, far below what the CPU allows. Both get the same pool.
+    poolSize: number('pool', 32),
+    maxInFlight: number('in-flight', defaults.RESET_MAX_IN_FLIGHT),
+    keep: flag('keep'),
+    tls: !flag('no-tls'),
+    profileDir: value('profile'),
+    only: only === undefined ? undefined : new Set(only.split(',')),
+  };
+}
+
+const t0 = performance.now();
+const say = (line: string) => process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+const version = (command: string, args: string[]) => {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8' }).trim().split('\n')[0]!;
+  } catch {
+    return 'unknown';
+  }
+};
+
+async function main(): Promise<void> {
+  const plan = readPlan(process.argv.slice(2));
+  const wanted = (phase: string) => plan.only === undefined || plan.only.has(phase);
+  const tmp = mkdtempSync(join(tmpdir(), 'resetd-bench-'));
+  const loadBefore = loadavg();
+  say(`resetd bench${plan.quick ? ' (quick)' : ''}: ${cpus().length} cores, Node ${process.version}, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; logs in ${tmp}`);
+  say(`SMTP sink replies ${plan.smtpDelayMs} ms late${plan.tls ? ' and offers STARTTLS' : ', no TLS'}; pool ${plan.poolSize} connections; ${plan.maxInFlight} messages in flight; ${plan.runs} run(s) of each figure`);
+
+  const nats = await NatsServer.start();
+  cleanups.push(() => nats.close());
+  const redisServer = await RedisServer.start();
+  cleanups.push(() => redisServer.close());
+  const tls = plan.tls ? makeCertificate(tmp) : undefined;
+  const sink = await SinkProcess.start(SINK_MAIN, plan.smtpDelayMs, tls);
+  const admin = new Redis(redisServer.url);
+  const driver = await LoadDriver.connect(nats.url, say);
+  say(`nats-server on ${nats.port}, redis-server on ${redisServer.port}, SMTP sink on ${sink.port}`);
+
+  // BENCH_NODE_ARGS: more flags for resetd's and the limit's `node` (say --trace-gc), space-separated.
+  const nodeArgs = [...(plan.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${plan.profileDir}`] : []), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const serviceEnv = (prefix: string, extra: Record<string, string> = {}): Record<string, string> => ({
+    NATS_URL: nats.url,
+    REDIS_URL: redisServer.url,
+    REDIS_KEY_PREFIX: prefix,
+    RESET_SUBJECT_PREFIX: prefix,
+    SMTP_URL: sink.url,
+    SMTP_POOL_SIZE: String(plan.poolSize),
+    RESET_MAX_IN_FLIGHT: String(plan.maxInFlight),
+    OTP_SECRET,
+    OTP_TTL_SECONDS: '3600',
+    MAIL_FROM: 'resetd <no-reply@bench.example>',
+    OPS_HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    OTEL_TRACES_EXPORTER: 'none',
+    // Limits far above what the bench sends, no cooldown: every request is admitted.
+    RATE_USER_PER_HOUR: '1000000',
+    RATE_USER_PER_DAY: '1000000',
+    RATE_IP_PER_HOUR: '1000000',
+    RATE_GLOBAL_PER_HOUR: '1000000000',
+    RESET_COOLDOWN_SECONDS: '0',
+    AUDIT_LOG_FILE: join(tmp, `audit-${prefix}.log`),
+    ...(tls ? { SMTP_TLS_CA_FILE: tls.cert } : {}),
+    ...extra,
+  });
+  const startService = (name: string, prefix: string, extra?: Record<string, string>) =>
+    NodeProcess.start(name, SERVICE_MAIN, serviceEnv(prefix, extra), tmp, /resetd started/, nodeArgs);
+
+  const results: BenchResults = {
+    meta: {
+      date: new Date().toISOString(),
+      quick: plan.quick,
+      node: process.version,
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      loadBefore,
+      loadAfter: [],
+      nats: version(NATS_SERVER, ['--version']),
+      redis: version(REDIS_SERVER, ['--version']),
+      commit: version('git', ['rev-parse', '--short', 'HEAD']),
+      smtpDelayMs: plan.smtpDelayMs,
+      smtpTls: plan.tls,
+      poolSize: plan.poolSize,
+      maxInFlight: plan.maxInFlight,
+      n: plan.n,
+      runs: plan.runs,
+      window: plan.window,
+      seconds: 0,
+    },
+  };
+
+  const processes = () => ({ nats: nats.pid!, redis: redisServer.pid!, sink: sink.pid, bench: process.pid });
+  /** CPU seconds each process spent in `work`, per 1,000 outcomes. */
+  const measured = async <T extends { count: number }>(pids: Record<string, number>, work: () => Promise<T>): Promise<[T, CpuShare]> => {
+    const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+    const result = await work();
+    const share: CpuShare = {};
+    for (const [name, pid] of Object.entries(pids)) share[name] = ((cpuSeconds(pid) - before[name]!) / result.count) * 1000;
+    return [result, share];
+  };
+
+  const resetd = await startService('resetd', 'reset');
+  for (const prefix of ['reset', 'limit', 'slow', 'backlog']) driver.watch(prefix);
+  await driver.flush();
+
+  say('warming up resetd (not measured)');
+  await driver.burst('reset', 'warm-r', plan.warmup, plan.window, 'warm-up resetd');
+
+  // (7): Redis round trips of a reset, one reset at a time, from the server's read count, and the
+  // commands as MONITOR sees them. First: the limit pipeline makes as many round trips.
+  {
+    const names = await scriptNames(new URL('src/adapters/redis/scripts/', DIST));
+    const log = new CommandLog(names);
+    await log.start(admin.duplicate());
+    const readsBefore = await readsProcessed(admin);
+    await driver.sequential('reset', 'rt', plan.roundTripSample, `(7) round trips, ${plan.roundTripSample} resets one at a time`);
+    // The one INFO command of the reading below is the bench's own read.
+    const reads = (await readsProcessed(admin)) - readsBefore - 1;
+    await sleep(200);
+    log.finish();
+    results.roundTrips = {
+      sample: plan.roundTripSample,
+      commandsSent: log.total / plan.roundTripSample,
+      serverReads: reads / plan.roundTripSample,
+      byCommand: [...log.sent].sort((a, b) => b[1] - a[1]).map(([name, calls]) => [name, calls / plan.roundTripSample]),
+    };
+    say(`(7) per reset: ${results.roundTrips.commandsSent.toFixed(2)} commands sent, ${results.roundTrips.serverReads.toFixed(2)} server reads: ${results.roundTrips.byCommand.map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')}`);
+  }
+
+  const limit = await NodeProcess.start(
+    'limit',
+    LIMIT_MAIN,
+    {
+      NATS_URL: nats.url,
+      REDIS_URL: redisServer.url,
+      SMTP_URL: sink.url,
+      SMTP_POOL_SIZE: String(plan.poolSize),
+      BENCH_MAX_IN_FLIGHT: String(plan.maxInFlight),
+      BENCH_PREFIX: 'limit',
+      REDIS_KEY_PREFIX: 'limit',
+      BENCH_REDIS_ROUND_TRIPS: String(Math.round(results.roundTrips!.serverReads)),
+      OTP_SECRET,
+      MAIL_FROM: 'resetd <no-reply@bench.example>',
+      ...(tls ? { SMTP_TLS_CA_FILE: tls.cert } : {}),
+    },
+    tmp,
+    /limit started/,
+    nodeArgs,
+  );
+  say(`warming up the limit pipeline, with ${Math.round(results.roundTrips!.serverReads)} Redis round trips a reset as resetd (not measured)`);
+  await driver.burst('limit', 'warm-l', plan.warmup, plan.window, 'warm-up limit');
+  {
+    // The same reading of the limit's round trips, to show they match.
+    const readsBefore = await readsProcessed(admin);
+    await driver.sequential('limit', 'lrt', plan.roundTripSample, `(3) the limit's round trips, ${plan.roundTripSample} resets one at a time`);
+    results.roundTrips!.limitServerReads = ((await readsProcessed(admin)) - readsBefore - 1) / plan.roundTripSample;
+    say(`(3) the limit pipeline: ${results.roundTrips!.limitServerReads.toFixed(2)} Redis round trips per reset`);
+  }
+
+  // (1), (3), (7): resetd and the limit in turn, so that whatever else loads the machine weighs on both alike.
+  const e2e: LoadResult[] = [];
+  const limitRuns: LoadResult[] = [];
+  const cpuResetd: CpuShare[] = [];
+  const cpuLimit: CpuShare[] = [];
+  const commandsPerReset: number[] = [];
+  let commandBreakdown: Array<[string, number]> = [];
+  const resetdTags: string[] = [];
+  if (wanted('e2e')) {
+    for (let run = 1; run <= plan.runs; run += 1) {
+      const tag = `e2e${run}`;
+      const before = await commandCalls(admin);
+      const [result, cpu] = await measured({ resetd: resetd.pid, ...processes() }, () =>
+        driver.burst('reset', tag, plan.n, plan.window, `(1) resetd run ${run}/${plan.runs}`),
+      );
+      const calls = callsBetween(before, await commandCalls(admin));
+      commandsPerReset.push(calls.reduce((sum, [, count]) => sum + count, 0) / plan.n);
+      commandBreakdown = calls.map(([name, count]) => [name, count / plan.n]);
+      resetdTags.push(tag);
+      e2e.push(result);
+      cpuResetd.push(cpu);
+      say(`(1) resetd run ${run}: ${result.throughput.toFixed(0)}/s, p99 ${result.latency.p99.toFixed(0)} ms, publish-ack p99 ${result.publishAck.p99.toFixed(2)} ms, ${cpu.resetd!.toFixed(2)} CPU-s per 1,000`);
+      const [limitResult, limitCpu] = await measured({ limit: limit.pid, ...processes() }, () =>
+        driver.burst('limit', `lim${run}`, plan.n, plan.window, `(3) limit run ${run}/${plan.runs}`),
+      );
+      limitRuns.push(limitResult);
+      cpuLimit.push(limitCpu);
+      say(`(3) limit run ${run}: ${limitResult.throughput.toFixed(0)}/s, p99 ${limitResult.latency.p99.toFixed(0)} ms, ${limitCpu.limit!.toFixed(2)} CPU-s per 1,000`);
+    }
+    results.e2e = { resetd: e2e, limit: limitRuns, cpuResetd, cpuLimit, commandsPerReset, commandBreakdown };
+  }
+
+  // (5): reset.verify with the codes of the resets just mailed.
+  if (wanted('verify')) {
+    await sleep(300);
+    const pairs = [...sink.codes].filter(([resetId]) => resetdTags.some((tag) => resetId.startsWith(`${tag}-`)));
+    const verifyRuns: VerifyResult[] = [];
+    const verifyCpu: CpuShare[] = [];
+    for (let run = 1; run <= plan.runs; run += 1) {
+      const slice = pairs.slice((run - 1) * plan.verifyPerRun, run * plan.verifyPerRun);
+      if (slice.length < plan.verifyPerRun) {
+        say(`(5) verify run ${run}: only ${slice.length} codes left; skipped (run the e2e figure first)`);
+        break;
+      }
+      const [result, cpu] = await measured({ resetd: resetd.pid, ...processes() }, () =>
+        driver.verify('reset', slice, plan.verifyConcurrency, `(5) verify run ${run}/${plan.runs}`),
+      );
+      verifyRuns.push(result);
+      verifyCpu.push(cpu);
+      const spent = Object.entries(cpu).map(([name, seconds]) => `${name} ${(seconds * 1000).toFixed(0)} µs`).join(', ');
+      say(`(5) verify run ${run}: ${result.rate.toFixed(0)}/s, p99 ${result.latency.p99.toFixed(2)} ms, ${JSON.stringify(result.statuses)}; CPU per answer: ${spent}`);
+    }
+    results.verify = { runs: verifyRuns, cpu: verifyCpu, concurrency: plan.verifyConcurrency };
+  }
+
+  // (2): a steady half of resetd's peak, resetd and the limit at the same rate.
+  if (wanted('half')) {
+    const peak = e2e.length > 0 ? spread(e2e.map((r) => r.throughput)).median : Number(process.env.BENCH_PEAK ?? 400);
+    const rate = Math.max(1, Math.round(peak / 2));
+    const half: LoadResult[] = [];
+    const halfLimit: LoadResult[] = [];
+    for (let run = 1; run <= plan.runs; run += 1) {
+      const result = await driver.steady('reset', `half${run}`, rate, plan.halfSeconds, `(2) resetd at ${rate}/s, run ${run}/${plan.runs}`);
+      half.push(result);
+      say(`(2) resetd at ${rate}/s run ${run}: p50 ${result.latency.p50.toFixed(1)} ms, p95 ${result.latency.p95.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, publish-ack p99 ${result.publishAck.p99.toFixed(2)} ms`);
+      const limitResult = await driver.steady('limit', `lhalf${run}`, rate, plan.halfSeconds, `(2) limit at ${rate}/s, run ${run}/${plan.runs}`);
+      halfLimit.push(limitResult);
+      say(`(2) limit at ${rate}/s run ${run}: p50 ${limitResult.latency.p50.toFixed(1)} ms, p99 ${limitResult.latency.p99.toFixed(1)} ms`);
+    }
+    results.half = { rate, resetd: half, limit: halfLimit };
+  }
+  await limit.stop();
+
+  // (4): the same resetd with one SMTP connection per mail.
+  if (wanted('slow')) {
+    const slow = await startService('slow', 'slow', { SMTP_POOL: 'false' });
+    await driver.burst('slow', 'warm-s', Math.min(plan.warmup, 500), plan.window, 'warm-up the slow way');
+    const slowRuns: LoadResult[] = [];
+    const slowCpu: CpuShare[] = [];
+    for (let run = 1; run <= plan.runs; run += 1) {
+      const [result, cpu] = await measured({ resetd: slow.pid, ...processes() }, () =>
+        driver.burst('slow', `slow${run}`, plan.slowN, plan.window, `(4) one connection per mail, run ${run}/${plan.runs}`),
+      );
+      slowRuns.push(result);
+      slowCpu.push(cpu);
+      say(`(4) one connection per mail run ${run}: ${result.throughput.toFixed(0)}/s, p99 ${result.latency.p99.toFixed(0)} ms`);
+    }
+    await slow.stop();
+    results.slow = { runs: slowRuns, cpu: slowCpu };
+  }
+  await resetd.stop();
+
+  // (6): a backlog published while the service is down, then drained by a fresh one.
+  if (wanted('backlog')) {
+    // The first start makes the streams and the consumer; the backlog waits in them.
+    await (await startService('backlog-setup', 'backlog')).stop();
+    const published = await driver.publishAll('backlog', 'bl', plan.backlogN, 256, `(6) publishing ${plan.backlogN} while resetd is stopped`);
+    say(`(6) ${plan.backlogN} requests wait in the inbox; starting resetd`);
+    const started = performance.now();
+    const service = await startService('backlog', 'backlog');
+    let peakRss = 0;
+    const timeline: Array<[number, number]> = [];
+    const sampler = setInterval(() => {
+      try {
+        const { rss } = memory(service.pid);
+        peakRss = Math.max(peakRss, rss);
+        const second = Math.floor((performance.now() - started) / 1000);
+        if (timeline.length === 0 || timeline[timeline.length - 1]![0] !== second) timeline.push([second, Math.round(rss / 1e6)]);
+      } catch {
+        // The process is gone; the high-water mark was read before.
+      }
+    }, 100);
+    const [result, cpu] = await measured({ resetd: service.pid, ...processes() }, () => driver.collect(published, '(6) backlog drain', started));
+    clearInterval(sampler);
+    const { hwm } = memory(service.pid);
+    await service.stop();
+    results.backlog = { result, cpu, peakRssBytes: Math.max(peakRss, hwm), startSeconds: (service.startedAt - started) / 1000, rssTimeline: timeline };
+    say(`(6) backlog drained at ${result.throughput.toFixed(0)}/s (from the start of the process), peak RSS ${(Math.max(peakRss, hwm) / 2 ** 20).toFixed(0)} MiB`);
+  }
+
+  results.meta.loadAfter = loadavg();
+  results.meta.seconds = (performance.now() - t0) / 1000;
+  const sinkStats = await sink.stats();
+  say(`the SMTP sink took ${sinkStats.mails} mails over ${sinkStats.connections} connections`);
+
+  await driver.close();
+  admin.disconnect();
+  await sink.stop();
+  await nats.close();
+  await redisServer.close();
+
+  const { table, markdown } = renderReport(results);
+  process.stdout.write(`\n${table}\n`);
+  writeFileSync(new URL('results.json', BENCH_SOURCE), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(new URL('results.md', BENCH_SOURCE), markdown);
+  say(`wrote bench/results.json and bench/results.md in ${results.meta.seconds.toFixed(0)} s`);
+  if (!plan.keep) rmSync(tmp, { recursive: true, force: true });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A self-signed P-256 certificate for 127.0.0.1, made with `openssl`: the sink's, and the CA resetd trusts. */
+function makeCertificate(dir: string): { key: string; cert: string } {
+  const key = join(dir, 'smtp.key');
+  const cert = join(dir, 'smtp.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return { key, cert };
+}
+
+/** What to undo if the bench stops early: the servers and their directories. */
+const cleanups: Array<() => Promise<void>> = [];
+
+let exiting = false;
+async function bail(reason: unknown, code: number): Promise<never> {
+  if (!exiting) {
+    exiting = true;
+    process.stderr.write(`bench: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+    await stopAll();
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  }
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void bail('interrupted; stopping every process it started', 130));
+process.on('SIGTERM', () => void bail('terminated; stopping every process it started', 143));
+main().then(
+  async () => {
+    await stopAll();
+    process.exit(0);
+  },
+  (error: unknown) => void bail(error, 1),
+);

@@ -1,0 +1,116 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Where Redis is: one server (`REDIS_URL`), a Redis Cluster (`REDIS_CLUSTER_NODES`, any of its
+ * nodes; the rest are discovered), or the master a Sentinel group names (`REDIS_SENTINELS`,
+ * `REDIS_SENTINEL_NAME`).
+ */
+export type RedisTopology =
+  | { readonly kind: 'single' }
+  | { readonly kind: 'cluster'; readonly nodes: readonly HostPort[] }
+  | { readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string };
+
+/** How often a lost node is tried again: every 200 ms growing to 2 s. */
+const reconnectDelay = (times: number): number => Math.min(times * 200, 2_000);
+
+/**
+ * Makes the client for `topology`, not yet connected (`lazyConnect`): call `connect()`. `url` is
+ * `REDIS_URL`; in Cluster and Sentinel mode only its scheme (rediss: TLS), user name and password
+ * are used, for every node. `options` are the connection's own (timeouts, queueing); in Cluster
+ * mode they apply to each node's connection.
+ */
+export function createRedisClient(topology: RedisTopology, url: string, options: RedisOptions): RedisClient {
+  switch (topology.kind) {
+    case 'single':
+      return new Redis(url, { lazyConnect: true, retryStrategy: reconnectDelay, ...options });
+    case 'sentinel': {
+      // No Sentinel reachable at start fails the start at once, as one unreachable server does.
+      // Once connected, the Sentinels are asked for ever: a connection attempt that gave up on them
+      // would end the client for good (ioredis does not retry it).
+      let connected = false;
+      const client = new Redis({
+        lazyConnect: true,
+        retryStrategy: reconnectDelay,
+        ...credentialsOf(url),
+        ...options,
+        sentinels: topology.sentinels.map(({ host, port }) => ({ host, port })),
+        name: topology.name,
+        sentinelRetryStrategy: (times) => (connected ? reconnectDelay(times) : null),
+        // Reconnect at once when Sentinel announces a new master, rather than at the next error.
+        failoverDetector: true,
+        // A master demoted to replica answers writes with READONLY: find the new master.
+        reconnectOnError: (error) => error.message.startsWith('READONLY'),
+      });
+      client.once('ready', () => {
+        connected = true;
+      });
+      return client;
+    }
+    case 'cluster': {
+      const { enableOfflineQueue, ...nodeOptions } = options;
+      const clusterOptions: ClusterOptions = {
+        lazyConnect: true,
+        enableOfflineQueue: enableOfflineQueue ?? true,
+        clusterRetryStrategy: reconnectDelay,
+        // While a replica takes over a failed master, a command for its slots is retried for a
+        // moment (MOVED, CLUSTERDOWN, a closed connection), then fails and the message waits in JetStream.
+        retryDelayOnFailover: 200,
+        retryDelayOnClusterDown: 200,
+        retryDelayOnTryAgain: 200,
+        // Right after a failover, nodes may point at each other for a moment: do not ping-pong.
+        retryDelayOnMoved: 100,
+        maxRedirections: 16,
+        slotsRefreshTimeout: 2_000,
+        slotsRefreshInterval: 2_000,
+        redisOptions: { ...credentialsOf(url), ...nodeOptions },
+      };
+      return new Cluster(
+        topology.nodes.map(({ host, port }) => ({ host, port })),
+        clusterOptions,
+      );
+    }
+  }
+}
+
+/** The user name, password and TLS of a redis:// or rediss:// URL, for the nodes of a Cluster or Sentinel group. */
+function credentialsOf(url: string): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  const parsed = new URL(url);
+  return {
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/** Where the client goes, for messages: the URL (its password masked by the caller) or the node list. */
+export function describeTopology(topology: RedisTopology, maskedUrl: string): string {
+  const list = (nodes: readonly HostPort[]) => nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+  switch (topology.kind) {
+    case 'single':
+      return maskedUrl;
+    case 'cluster':
+      return `the Redis Cluster at ${list(topology.nodes)}`;
+    case 'sentinel':
+      return `master ${topology.name} of the Sentinels at ${list(topology.sentinels)}`;
+  }
+}
+
+/** Parses `host:port,host:port` (IPv6 hosts in brackets); throws a message naming the bad entry. */
+export function parseHostPorts(text: string): HostPort[] {
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65_535) throw new Error(`"${entry}" is not host:port`);
+      return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+    });
+}

@@ -1,0 +1,75 @@
+import type { Result } from 'ioredis';
+import type { LuaScript } from './lua-script.js';
+
+export type ReserveReply = ['admitted'] | ['refused', 'cooldown' | 'rate_limited', string, number];
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    resetdReserve(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<ReserveReply, Context>;
+  }
+}
+
+/**
+ * One layer of the limits, in one slot. KEYS: the user's cooldown key if `withCooldown`, then one
+ * sorted set per rule of the layer, then the layer's refusals hash of this period and of the one
+ * before. ARGV: resetId, now, cooldownMs, withCooldown ('1' or '0'), then name, limit and windowMs
+ * of each rule in the order of its key, then how long this period's refusals hash has left to
+ * live (ms: to the end of the next period).
+ *
+ * A reset this layer has counted already is admitted again for free, and one it refused before is
+ * refused again with the same answer. Otherwise the layer counts the reset under every rule (and
+ * starts the cooldown) only when every check passes; a refusal writes one small field to the
+ * refusals hash and nothing else. An earlier layer's count is undone by the release script.
+ */
+export const reserveScript: LuaScript = {
+  name: 'resetdReserve',
+  lua: `
+local resetId, now, cooldownMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local last, refusals, earlierRefusals = #KEYS - 2, KEYS[#KEYS - 1], KEYS[#KEYS]
+local first, holder = 1, nil
+if ARGV[4] == '1' then
+  first = 2
+  holder = redis.call('GET', KEYS[1])
+  if holder == resetId then
+    return {'admitted'}
+  end
+end
+for i = first, last do
+  if redis.call('ZSCORE', KEYS[i], resetId) then
+    return {'admitted'}
+  end
+end
+local given = redis.call('HGET', refusals, resetId) or redis.call('HGET', earlierRefusals, resetId)
+if given then
+  local reason, rule, retryAfterMs = string.match(given, '^(%S+) (%S+) (%d+)$')
+  return {'refused', reason, rule, tonumber(retryAfterMs)}
+end
+local function refuse(reason, rule, retryAfterMs)
+  local answer = string.format('%s %s %d', reason, rule, retryAfterMs)
+  redis.call('HSET', refusals, resetId, answer)
+  redis.call('PEXPIRE', refusals, ARGV[#ARGV])
+  return {'refused', reason, rule, tonumber(string.format('%d', retryAfterMs))}
+end
+if holder then
+  return refuse('cooldown', 'cooldown', math.max(redis.call('PTTL', KEYS[1]), 1))
+end
+for i = first, last do
+  local base = 4 + 3 * (i - first)
+  local name, limit, window = ARGV[base + 1], tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[i]) >= limit then
+    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+    local freeAt = oldest[2] and (tonumber(oldest[2]) + window) or (now + window)
+    return refuse('rate_limited', name, math.max(freeAt - now, 1))
+  end
+end
+for i = first, last do
+  redis.call('ZADD', KEYS[i], now, resetId)
+  redis.call('PEXPIRE', KEYS[i], ARGV[4 + 3 * (i - first) + 3])
+end
+if first == 2 and cooldownMs > 0 then
+  redis.call('SET', KEYS[1], resetId, 'PX', cooldownMs)
+end
+return {'admitted'}
+`,
+};

@@ -1,0 +1,49 @@
+import type { Result } from 'ioredis';
+import type { LuaScript } from './lua-script.js';
+
+/** `superseded`: another reset of the user has displaced this one. `current`: the resets this one displaced. */
+export type TakeCurrentReply = ['superseded'] | ['current', string[]];
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    resetdTakeCurrent(current: string, displaced: string, resetId: string, ttlMs: number): Result<TakeCurrentReply, Context>;
+  }
+}
+
+/**
+ * KEYS (the user's slot): `current`, the string naming the user's pending reset; `superseded`, a
+ * hash of displaced resetId → the resetId that displaced it. ARGV: resetId, ttlMs.
+ *
+ * The user's slot is the truth about which reset is pending: a reset once displaced never becomes
+ * current again, so two resets of one user issued at once end with exactly one pending. The reply
+ * names the resets whose hashes the caller must mark superseded; a repeat (a redelivery) names
+ * them again, in case the marking was cut off the first time.
+ */
+export const takeCurrentScript: LuaScript = {
+  name: 'resetdTakeCurrent',
+  numberOfKeys: 2,
+  lua: `
+local current, displaced, resetId, ttl = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+if redis.call('HEXISTS', displaced, resetId) == 1 then
+  return {'superseded'}
+end
+local previous = redis.call('GET', current)
+local superseding = {}
+if previous == resetId then
+  local pairs = redis.call('HGETALL', displaced)
+  for i = 1, #pairs, 2 do
+    if pairs[i + 1] == resetId then
+      superseding[#superseding + 1] = pairs[i]
+    end
+  end
+else
+  if previous then
+    redis.call('HSET', displaced, previous, resetId)
+    superseding[1] = previous
+  end
+end
+redis.call('SET', current, resetId, 'PX', ttl)
+redis.call('PEXPIRE', displaced, ttl)
+return {'current', superseding}
+`,
+};
