@@ -84,7 +84,11 @@ export async function requestsThroughNodeLoss(
   await options.kill();
   const ids = await publishing;
 
-  const events = await world.waitForOutcomes(ids, options.timeoutMs);
+  const events = await world.waitForOutcomes(ids, options.timeoutMs).catch((error: unknown) => {
+    // What the services last said is what explains a stall.
+    const tails = world.services.map((service, i) => `service ${i}:\n${service.output.slice(-15).join('\n')}`).join('\n');
+    throw new Error(`${(error as Error).message}\n${tails}`, { cause: error });
+  });
   expect(outcomeProblems(events, ids)).toEqual([]);
   // Every publish tried again (resetd's own, through a leader change) was dropped as a duplicate.
   const stored = events.map((event) => event.id);

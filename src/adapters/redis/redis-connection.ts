@@ -42,9 +42,10 @@ export function createRedisClient(topology: RedisTopology, url: string, options:
         sentinels: topology.sentinels.map(({ host, port }) => ({ host, port })),
         name: topology.name,
         sentinelRetryStrategy: (times) => (connected ? reconnectDelay(times) : null),
-        // Reconnect at once when Sentinel announces a new master, rather than at the next error.
-        failoverDetector: true,
-        // A master demoted to replica answers writes with READONLY: find the new master.
+        // No `failoverDetector`: its disconnect on +switch-master can land while a reconnection is
+        // asking the Sentinels, which ends the client for good (seen in test/cluster). A dead
+        // master closes the connection anyway; a master demoted to replica answers writes with
+        // READONLY, and then the Sentinels are asked for the new one.
         reconnectOnError: (error) => error.message.startsWith('READONLY'),
       });
       client.once('ready', () => {
