@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { envSchema } from '../src/app/config.js';
 import { NATS_SERVER, NatsServer, REDIS_SERVER, RedisServer } from '../test/support/processes.js';
+import { serviceNodeFlags } from '../test/support/service-node-flags.js';
 import { LoadDriver, type LoadResult, type VerifyResult } from './lib/load.js';
 import { cpuSeconds, memory, NodeProcess, SinkProcess, stopAll } from './lib/processes.js';
 import { callsBetween, CommandLog, commandCalls, readsProcessed, scriptNames } from './lib/redis-stats.js';
@@ -18,6 +19,7 @@ import { renderReport, type BenchResults, type CpuShare } from './lib/report.js'
 import { spread } from './lib/stats.js';
 
 const DIST = new URL('../', import.meta.url);
+const ROOT = new URL('../../', import.meta.url);
 const BENCH_SOURCE = new URL('../../bench/', import.meta.url);
 const SERVICE_MAIN = new URL('src/app/main.js', DIST).pathname;
 const LIMIT_MAIN = new URL('bench/limit-pipeline.js', DIST).pathname;
@@ -117,8 +119,13 @@ async function main(): Promise<void> {
   const driver = await LoadDriver.connect(nats.url, say);
   say(`nats-server on ${nats.port}, redis-server on ${redisServer.port}, SMTP sink on ${sink.port}`);
 
-  // BENCH_NODE_ARGS: more flags for resetd's and the limit's `node` (say --trace-gc), space-separated.
-  const nodeArgs = [...(plan.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${plan.profileDir}`] : []), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  // resetd and the limit run under `npm start`'s node flags (the heap's ceiling); BENCH_NODE_ARGS
+  // adds more for both (say --trace-gc), space-separated.
+  const nodeArgs = [
+    ...serviceNodeFlags(ROOT),
+    ...(plan.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${plan.profileDir}`] : []),
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const serviceEnv = (prefix: string, extra: Record<string, string> = {}): Record<string, string> => ({
     NATS_URL: nats.url,
     REDIS_URL: redisServer.url,

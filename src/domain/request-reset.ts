@@ -34,14 +34,15 @@ export class RequestReset {
 
   async handle(request: ResetRequest, delivery: Delivery): Promise<RequestOutcome> {
     const { store, limiter, policy, clock } = this.deps;
-    const existing = await store.find(request.resetId);
-    if (existing) {
-      if (existing.outcome) return this.report(existing.outcome);
-    } else {
-      // The limiter remembers a refusal (a repeat is refused again): nothing is written per refused request here.
-      const admission = await limiter.admit(request, policy.rateRules, policy.cooldownMs, clock.now(), policy.recordTtlMs);
-      if (admission.kind === 'refused') return this.refuse(request, admission);
-    }
+    // Both at once, one round trip: admitting a reset the limiter has counted already is free, and
+    // a repeat of a refused one is refused again, so a redelivery costs no second slot.
+    const [existing, admission] = await Promise.all([
+      store.find(request.resetId),
+      limiter.admit(request, policy.rateRules, policy.cooldownMs, clock.now(), policy.recordTtlMs),
+    ]);
+    // A reset with an outcome keeps it, even one whose window has moved on since.
+    if (existing?.outcome) return this.report(existing.outcome);
+    if (admission.kind === 'refused') return this.refuse(request, admission);
     return this.mailCode(request, delivery);
   }
 

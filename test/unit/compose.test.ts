@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { serviceNodeFlags } from '../support/service-node-flags.js';
 
 // `docker compose up` is how the README runs the whole stack; Docker is not on every machine
 // that runs the tests, so this checks the files themselves.
@@ -86,6 +87,11 @@ describe('Dockerfile', () => {
     expect(user).toBeDefined();
     expect(user!.split(/\s+/)[1]).not.toMatch(/^(root|0)(:|$)/);
     expect(lastStage.some((line) => /^HEALTHCHECK\s+(--\S+\s+)*CMD\s/i.test(line))).toBe(true);
-    expect(lastStage.at(-1)).toMatch(/^CMD\s+\["node", "dist\/src\/app\/main\.js"\]/);
+    expect(lastStage.at(-1)).toMatch(/^CMD\s+\["node",( "--[^"]+",)* "dist\/src\/app\/main\.js"\]/);
+  });
+
+  it('starts node with the same flags as `npm start`', () => {
+    const cmd = JSON.parse(lastStage.at(-1)!.replace(/^CMD\s+/, '')) as string[];
+    expect(cmd.slice(1, -1)).toEqual(serviceNodeFlags(root));
   });
 });

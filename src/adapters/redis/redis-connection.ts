@@ -26,9 +26,12 @@ const reconnectDelay = (times: number): number => Math.min(times * 200, 2_000);
  * mode they apply to each node's connection.
  */
 export function createRedisClient(topology: RedisTopology, url: string, options: RedisOptions): RedisClient {
+  // Commands issued in the same tick (a reset's layers of limits, its lookup) leave in one write:
+  // one round trip and one read on the server instead of one each.
+  const enableAutoPipelining = true;
   switch (topology.kind) {
     case 'single':
-      return new Redis(url, { lazyConnect: true, retryStrategy: reconnectDelay, ...options });
+      return new Redis(url, { lazyConnect: true, retryStrategy: reconnectDelay, enableAutoPipelining, ...options });
     case 'sentinel': {
       // No Sentinel reachable at start fails the start at once, as one unreachable server does.
       // Once connected, the Sentinels are asked for ever: a connection attempt that gave up on them
@@ -37,6 +40,7 @@ export function createRedisClient(topology: RedisTopology, url: string, options:
       const client = new Redis({
         lazyConnect: true,
         retryStrategy: reconnectDelay,
+        enableAutoPipelining,
         ...credentialsOf(url),
         ...options,
         sentinels: topology.sentinels.map(({ host, port }) => ({ host, port })),
@@ -57,6 +61,7 @@ export function createRedisClient(topology: RedisTopology, url: string, options:
       const { enableOfflineQueue, ...nodeOptions } = options;
       const clusterOptions: ClusterOptions = {
         lazyConnect: true,
+        enableAutoPipelining,
         enableOfflineQueue: enableOfflineQueue ?? true,
         clusterRetryStrategy: reconnectDelay,
         // While a replica takes over a failed master, a command for its slots is retried for a

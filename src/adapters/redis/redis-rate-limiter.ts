@@ -6,7 +6,7 @@ import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineScripts } from './scripts/lua-script.js';
 import { releaseScript } from './scripts/release-script.js';
-import { reserveScript } from './scripts/reserve-script.js';
+import { reserveScript, type ReserveReply } from './scripts/reserve-script.js';
 
 /** The keys of one slot's limits: the user's (with the cooldown), one client IP's, or the global ones. */
 interface Layer {
@@ -23,8 +23,8 @@ const DAY = 86_400_000;
  * Cooldown and sliding windows as Redis keys: one sorted set of admitted resetIds per rule and
  * subject. The user's, the client IP's and the global limits live in three hash slots (on Redis
  * Cluster, maybe three nodes), so no one script can check them all. Instead the request reserves
- * layer by layer, user first (where most refusals happen), then IP, then global, each layer
- * checked and counted atomically in its slot; a refusal releases the layers already reserved.
+ * in every layer at once (user with its cooldown, IP, global), each layer checked and counted
+ * atomically in its slot; if any layer refuses, the layers that counted the reset release it.
  *
  * So a refused request spends nothing once `admit` returns, and no limit is ever exceeded. For
  * the moment between a reservation and its release, another request may be refused by that count
@@ -47,31 +47,32 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number, rememberRefusalsMs = DAY): Promise<Admission> {
-    const reserved: Layer[] = [];
     // Refusals go to the hash of the current period, which lives until the end of the next one:
     // looking in this period's hash and the one before finds each for at least `rememberRefusalsMs`.
     const period = Math.floor(now / rememberRefusalsMs);
-    for (const layer of this.layersOf(request, rules, period)) {
-      const reply = await this.redis.resetdReserve(
-        layer.keys.length + 2,
-        ...layer.keys,
-        ...layer.refusals,
-        request.resetId,
-        now,
-        cooldownMs,
-        layer.withCooldown ? '1' : '0',
-        ...layer.rules.flatMap((rule) => [rule.name, rule.limit, rule.windowMs]),
-        // Relative, so the key expires by Redis's clock when the caller's says it should.
-        (period + 2) * rememberRefusalsMs - now,
-      );
-      if (reply[0] === 'refused') {
-        await Promise.all(reserved.map((earlier) => this.release(request.resetId, earlier)));
-        const [, reason, rule, retryAfterMs] = reply;
-        return { kind: 'refused', reason, rule, retryAfterMs };
-      }
-      reserved.push(layer);
-    }
-    return { kind: 'admitted' };
+    const layers = this.layersOf(request, rules, period);
+    // Every layer at once (one round trip); if any refuses, the ones that counted the reset release it.
+    const replies = await Promise.all(layers.map((layer) => this.reserve(request.resetId, layer, now, cooldownMs, period, rememberRefusalsMs)));
+    const refusal = replies.find((reply) => reply[0] === 'refused');
+    if (!refusal) return { kind: 'admitted' };
+    await Promise.all(layers.filter((_, i) => replies[i]![0] === 'admitted').map((layer) => this.release(request.resetId, layer)));
+    const [, reason, rule, retryAfterMs] = refusal;
+    return { kind: 'refused', reason, rule, retryAfterMs };
+  }
+
+  private reserve(resetId: string, layer: Layer, now: number, cooldownMs: number, period: number, rememberRefusalsMs: number): Promise<ReserveReply> {
+    return this.redis.resetdReserve(
+      layer.keys.length + 2,
+      ...layer.keys,
+      ...layer.refusals,
+      resetId,
+      now,
+      cooldownMs,
+      layer.withCooldown ? '1' : '0',
+      ...layer.rules.flatMap((rule) => [rule.name, rule.limit, rule.windowMs]),
+      // Relative, so the key expires by Redis's clock when the caller's says it should.
+      (period + 2) * rememberRefusalsMs - now,
+    );
   }
 
   private release(resetId: string, layer: Layer): Promise<number> {
