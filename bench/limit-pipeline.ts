@@ -1,9 +1,8 @@
 /**
  * The limit: the same work as resetd's reset, with no domain logic, as fast as it honestly goes. Pull
  * `reset.requested` from JetStream (at most `BENCH_MAX_IN_FLIGHT` at once, as resetd), make a code
- * and its keyed digest, as many Redis round trips as resetd (`BENCH_REDIS_ROUND_TRIPS`, at least its
- * find, admit, issue and finish), one mail
- * through resetd's own message builder and SMTP transport with the same pool, one awaited publish of
+ * and its keyed digest, as many Redis round trips as resetd (`BENCH_REDIS_ROUND_TRIPS`, at least
+ * four), one mail through resetd's own message builder and SMTP transport with the same pool, one awaited publish of
  * the outcome, ack. No validation schema, no tracing, metrics, audit, retries or breaker, no lease.
  *
  * A process of its own, configured by environment; prints `limit started` once it pulls.
@@ -42,18 +41,13 @@ interface Requested {
 
 /**
  * As many Redis round trips as resetd makes for a new reset (the bench measures it and passes it
- * on), each one plain command: find, the windows, issue, finish; past four, the user's pending
- * reset, then more windows (the user's, the IP's), as resetd spends its own.
+ * on), each of plain commands, in resetd's order: the lookup with the limits' window at once, issue,
+ * the user's pending reset, finish; past four, one more window each, as resetd would spend them.
  */
-const roundTrips = Math.max(4, Number(env('BENCH_REDIS_ROUND_TRIPS', '4')));
-const extraRoundTrips = roundTrips - 4;
-const windowCount = 1 + Math.max(0, extraRoundTrips - 1);
-const windowsOf = (data: Requested['data']): string[] =>
-  Array.from({ length: windowCount }, (_, i) =>
-    i === 0 ? `${keyPrefix}:global:rl` : i === 1 ? `${keyPrefix}:user:{${data.userId}}:rl` : i === 2 ? `${keyPrefix}:ip:{${data.clientIp ?? ''}}:rl` : `${keyPrefix}:user:{${data.userId}}:rl-${i}`,
-  );
+const extraRoundTrips = Math.max(0, Number(env('BENCH_REDIS_ROUND_TRIPS', '4')) - 4);
+const extraWindowsOf = (userId: string): string[] => Array.from({ length: extraRoundTrips }, (_, i) => `${keyPrefix}:user:{${userId}}:rl-${i}`);
 
-const redis = new Redis(env('REDIS_URL'), { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+const redis = new Redis(env('REDIS_URL'), { enableOfflineQueue: true, maxRetriesPerRequest: 1, enableAutoPipelining: true });
 // As resetd connects (src/app/connections.ts): no async stack traces captured for each request.
 const nc = await connect({ servers: env('NATS_URL'), name: 'limit', noAsyncTraces: true });
 const js = jetstream(nc);
@@ -83,15 +77,14 @@ async function handle(msg: JsMsg): Promise<void> {
   const { userId, email } = event.data;
   const record = `${keyPrefix}:reset:{${resetId}}`;
   const now = Date.now();
-  // 1: find.
-  const existing = await redis.hgetall(record);
+  // 1: find, and admit (one sliding window stands for resetd's layers), in one round trip.
+  const [existing] = await Promise.all([redis.hgetall(record), redis.zadd(`${keyPrefix}:global:rl`, now, resetId)]);
   if (existing.outcome !== undefined) {
     msg.ack();
     return;
   }
-  // 2: admit: one sliding window per round trip resetd spends on its limits (user, IP, global).
-  for (const window of windowsOf(event.data)) await redis.zadd(window, now, resetId);
-  // 3: issue: the digest, never the code, with the record's lifetime.
+  for (const window of extraWindowsOf(userId)) await redis.zadd(window, now, resetId);
+  // 2: issue: the digest, never the code, with the record's lifetime.
   const code = String(randomInt(1_000_000)).padStart(6, '0');
   const digest = createHmac('sha256', secret).update(`${resetId}\u0000${code}`).digest('base64url');
   const expiresAt = now + CODE_TTL_MS;
@@ -100,8 +93,8 @@ async function handle(msg: JsMsg): Promise<void> {
     .hset(record, 'resetId', resetId, 'userId', userId, 'state', 'issued', 'digest', digest, 'expiresAt', expiresAt)
     .pexpire(record, TTL_MS)
     .exec();
-  // 3b: the user's pending reset, where resetd spends a round trip on it.
-  if (extraRoundTrips >= 1) await redis.set(`${keyPrefix}:user:{${userId}}:current`, resetId, 'PX', TTL_MS);
+  // 3: the user's pending reset.
+  await redis.set(`${keyPrefix}:user:{${userId}}:current`, resetId, 'PX', TTL_MS);
   // The mail, through resetd's builder and transport.
   await transport.sendMail(
     build({ kind: 'code', resetId, to: email, locale: event.data.locale, displayName: event.data.displayName, code, expiresAt, lifetimeMinutes: 10 }),

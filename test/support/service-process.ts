@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { NATS_URL } from './nats.js';
+import { serviceNodeFlags } from './service-node-flags.js';
 
 export const TEST_OTP_SECRET = 'test-secret-of-at-least-thirty-two-characters';
 const MAIN = new URL('../../dist/src/app/main.js', import.meta.url).pathname;
+const NODE_FLAGS = serviceNodeFlags(new URL('../../', import.meta.url));
 
 /** The real entry point, run as `npm start` runs it, in a process of its own. */
 export class ServiceProcess {
@@ -26,7 +28,7 @@ export class ServiceProcess {
   }
 
   static start(env: Record<string, string | undefined>, options: { waitForStart?: boolean } = {}): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
       env: {
         PATH: process.env.PATH,
         NATS_URL,
