@@ -61,7 +61,10 @@ export function createRedisClient(topology: RedisTopology, url: string, options:
       const { enableOfflineQueue, ...nodeOptions } = options;
       const clusterOptions: ClusterOptions = {
         lazyConnect: true,
-        enableAutoPipelining,
+        // Not auto-pipelined: ioredis takes a pipeline's slot from a command's first argument,
+        // which for resetd's scripts is the key count (redis/ioredis#2109), and the commands then
+        // stall. Commands issued at once still go out without waiting for each other.
+        enableAutoPipelining: false,
         enableOfflineQueue: enableOfflineQueue ?? true,
         clusterRetryStrategy: reconnectDelay,
         // While a replica takes over a failed master, a command for its slots is retried for a
