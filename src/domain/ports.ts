@@ -23,8 +23,8 @@ export interface Random {
 export interface CodeHasher {
   readonly currentKeyId: string;
   digest(resetId: string, code: string): string;
-  /** Compares in constant time. `unknown_key` when the digest's key has been removed. */
-  matches(resetId: string, code: string, keyId: string, digest: string): 'match' | 'mismatch' | 'unknown_key';
+  /** The code's digest under every key still known, by key id: a stored digest is compared with the one under its own key. */
+  digests(resetId: string, code: string): Readonly<Record<string, string>>;
 }
 
 export interface IssueCode {
@@ -49,20 +49,18 @@ export type IssueResult =
   /** The reset already has its outcome. */
   | { readonly kind: 'finished'; readonly record: ResetRecord };
 
-/** What the code is, judged against the record as it was read: the store applies it atomically. */
-export type Verdict = 'match' | 'mismatch' | 'expired';
-
 export interface Attempt {
   readonly resetId: string;
   readonly submissionId?: string;
-  readonly verdict: Verdict;
-  /** The digest the code was judged against; if it has changed since, the code cannot match. */
-  readonly digest: string;
+  /** The submitted code's digest under every key still known (`CodeHasher.digests`). */
+  readonly digests: Readonly<Record<string, string>>;
   /** When the submission is judged; a completion keeps it as its time. */
   readonly now: number;
 }
 
 export type AttemptResult =
+  /** No such reset, or it has expired from the store. */
+  | { readonly kind: 'missing' }
   | { readonly kind: 'completed'; readonly sequence: number; readonly userId: string; readonly completedAt: number }
   | { readonly kind: 'wrong'; readonly sequence: number; readonly userId: string; readonly triesLeft: number }
   | {
@@ -88,10 +86,11 @@ export interface CodeStore {
   /** Records the request's outcome if `owner` still holds the reset; returns the outcome that holds. */
   finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent>;
   /**
-   * Judges a submission in one step: a reset that is no longer pending refuses it; otherwise a
-   * match completes the reset and a mismatch spends a try, locking it at the last. A submission id
-   * seen before answers as it did the first time and spends nothing. `sequence` counts the
-   * reset's submissions.
+   * Judges a submission and applies the verdict in one step: a reset that is no longer pending
+   * refuses it; a code past its expiry, or whose key is no longer known, is expired and spends no
+   * try; a code whose digest under the reset's key equals the stored one completes the reset;
+   * any other spends a try, locking the reset at the last. A submission id seen before answers as
+   * it did the first time and spends nothing. `sequence` counts the reset's submissions.
    */
   attempt(attempt: Attempt): Promise<AttemptResult>;
 }

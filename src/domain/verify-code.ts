@@ -1,7 +1,6 @@
 import type { CodeSubmission } from './commands.js';
 import type { ResetEvent, VerificationFailureReason } from './events.js';
-import type { Clock, CodeHasher, CodeStore, EventPublisher, Random, Verdict } from './ports.js';
-import type { ResetRecord } from './reset-record.js';
+import type { Clock, CodeHasher, CodeStore, EventPublisher, Random } from './ports.js';
 import { unreachable } from './unreachable.js';
 
 export type VerifyOutcome =
@@ -22,24 +21,23 @@ export interface VerifyCodeDeps {
 }
 
 /**
- * Handles a submitted code: judge it against the stored digest in constant time, then let the
- * store apply the verdict atomically, so that parallel submissions on many instances never get
- * more tries than the limit and one right code completes the reset once.
+ * Handles a submitted code: the store judges its keyed digest against the stored one and applies
+ * the verdict in one atomic step, so that parallel submissions on many instances never get more
+ * tries than the limit and one right code completes the reset once. The code itself never leaves
+ * this process.
  */
 export class VerifyCode {
   constructor(private readonly deps: VerifyCodeDeps) {}
 
   async handle(submission: CodeSubmission): Promise<VerifyOutcome> {
-    const { store, clock } = this.deps;
-    const record = await store.find(submission.resetId);
-    if (!record) return this.fail(submission, this.sequenceOutsideStore(submission), 'unknown_reset', 0, undefined);
+    const { store, hasher, clock } = this.deps;
     const result = await store.attempt({
       resetId: submission.resetId,
       submissionId: submission.submissionId,
-      verdict: this.judge(record, submission.code, clock.now()),
-      digest: record.digest ?? '',
+      digests: hasher.digests(submission.resetId, submission.code),
       now: clock.now(),
     });
+    if (result.kind === 'missing') return this.fail(submission, this.sequenceOutsideStore(submission), 'unknown_reset', 0, undefined);
     const sequence = String(result.sequence);
     switch (result.kind) {
       case 'completed':
@@ -51,13 +49,6 @@ export class VerifyCode {
       default:
         return unreachable(result);
     }
-  }
-
-  private judge(record: ResetRecord, code: string, now: number): Verdict {
-    if (record.expiresAt === undefined || now >= record.expiresAt || !record.keyId || !record.digest) return 'expired';
-    const match = this.deps.hasher.matches(record.resetId, code, record.keyId, record.digest);
-    // A code whose key was rotated out can never be checked again.
-    return match === 'unknown_key' ? 'expired' : match;
   }
 
   /** With no record to count in, a submission's own id keeps a redelivered answer the same. */

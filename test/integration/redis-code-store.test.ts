@@ -12,6 +12,7 @@ const DAY = 24 * 60 * MINUTE;
 const NOW = Date.UTC(2025, 0, 1, 12);
 const SECRET = 'integration-test-secret-0123456789abcdef';
 const CODE = '482913';
+const WRONG_CODE = '000000';
 
 /** What the service's CodeHasher does: HMAC-SHA-256 under a secret, bound to the reset. */
 const digestOf = (resetId: string, code: string): string =>
@@ -46,9 +47,15 @@ const failed = (resetId = 'r-1'): ResetEvent => ({
   data: { resetId, userId: 'u-1', reason: 'smtp_permanent', attempts: 1 },
 });
 
-const anAttempt = (overrides: Partial<Attempt> = {}): Attempt => {
-  const resetId = overrides.resetId ?? 'r-1';
-  return { resetId, verdict: 'mismatch', digest: digestOf(resetId, CODE), now: NOW, ...overrides };
+/** A submission of `code` (a wrong one unless given) with its digest under `keyId`, as the service's hasher gives it. */
+const anAttempt = (options: { resetId?: string; code?: string; keyId?: string; submissionId?: string; now?: number } = {}): Attempt => {
+  const resetId = options.resetId ?? 'r-1';
+  return {
+    resetId,
+    ...(options.submissionId === undefined ? {} : { submissionId: options.submissionId }),
+    digests: { [options.keyId ?? 'k-1']: digestOf(resetId, options.code ?? WRONG_CODE) },
+    now: options.now ?? NOW,
+  };
 };
 
 describe('RedisCodeStore', () => {
@@ -118,7 +125,7 @@ describe('RedisCodeStore', () => {
       const previous = await store.find('r-1');
       expect(previous).toMatchObject({ state: 'superseded', outcome: sent() });
       expect(previous?.digest).toBeUndefined();
-      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toMatchObject({ kind: 'refused', reason: 'superseded' });
+      expect(await store.attempt(anAttempt({ code: CODE }))).toMatchObject({ kind: 'refused', reason: 'superseded' });
       expect(await store.find('r-2')).toMatchObject({ state: 'issued' });
     });
 
@@ -159,12 +166,12 @@ describe('RedisCodeStore', () => {
       expect(await store.find('r-1')).toMatchObject({ state: 'issued' });
       expect(await store.issue(anIssue({ resetId: 'r-2', owner: 'owner-b' }))).toMatchObject({ kind: 'issued' });
       expect(await store.find('r-1')).toMatchObject({ state: 'superseded' });
-      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toMatchObject({ kind: 'refused', reason: 'superseded' });
+      expect(await store.attempt(anAttempt({ code: CODE }))).toMatchObject({ kind: 'refused', reason: 'superseded' });
     });
 
     it('leaves a finished previous reset as it is', async () => {
       await store.issue(anIssue());
-      await store.attempt(anAttempt({ verdict: 'match' }));
+      await store.attempt(anAttempt({ code: CODE }));
       await store.issue(anIssue({ resetId: 'r-2' }));
       expect(await store.find('r-1')).toMatchObject({ state: 'completed' });
     });
@@ -195,14 +202,14 @@ describe('RedisCodeStore', () => {
   });
 
   describe('attempt', () => {
-    it('refuses a submission for an unknown reset', async () => {
-      expect(await store.attempt(anAttempt())).toEqual({ kind: 'refused', reason: 'unknown_reset', sequence: 0, triesLeft: 0 });
+    it('answers missing for an unknown reset', async () => {
+      expect(await store.attempt(anAttempt({ code: CODE }))).toEqual({ kind: 'missing' });
     });
 
     it('completes the reset on a match, once; later submissions answer unknown_reset', async () => {
       await store.issue(anIssue());
-      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toEqual({ kind: 'completed', sequence: 1, userId: 'u-1', completedAt: NOW });
-      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toEqual({
+      expect(await store.attempt(anAttempt({ code: CODE }))).toEqual({ kind: 'completed', sequence: 1, userId: 'u-1', completedAt: NOW });
+      expect(await store.attempt(anAttempt({ code: CODE }))).toEqual({
         kind: 'refused',
         reason: 'unknown_reset',
         sequence: 2,
@@ -226,26 +233,37 @@ describe('RedisCodeStore', () => {
         { kind: 'wrong', sequence: 5, userId: 'u-1', triesLeft: 0 },
         { kind: 'refused', reason: 'locked', sequence: 6, userId: 'u-1', triesLeft: 0 },
       ]);
-      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toMatchObject({ kind: 'refused', reason: 'locked' });
+      expect(await store.attempt(anAttempt({ code: CODE }))).toMatchObject({ kind: 'refused', reason: 'locked' });
       expect((await store.find('r-1'))?.digest).toBeUndefined();
     });
 
-    it('cannot match a code judged against a digest that has since been replaced', async () => {
+    it('no longer matches the code that a new code replaced', async () => {
       await store.issue(anIssue());
       await store.issue(anIssue({ digest: digestOf('r-1', '771204') }));
-      expect(await store.attempt(anAttempt({ verdict: 'match' }))).toEqual({ kind: 'wrong', sequence: 1, userId: 'u-1', triesLeft: 4 });
+      expect(await store.attempt(anAttempt({ code: CODE }))).toEqual({ kind: 'wrong', sequence: 1, userId: 'u-1', triesLeft: 4 });
     });
 
-    it('spends no try on an expired code', async () => {
+    it('spends no try on a code at or past its expiry, right or wrong', async () => {
       await store.issue(anIssue());
-      expect(await store.attempt(anAttempt({ verdict: 'expired' }))).toEqual({
+      const expired = { kind: 'refused', reason: 'expired', userId: 'u-1', triesLeft: 5 };
+      expect(await store.attempt(anAttempt({ code: CODE, now: NOW + 10 * MINUTE }))).toEqual({ ...expired, sequence: 1 });
+      expect(await store.attempt(anAttempt({ now: NOW + 11 * MINUTE }))).toEqual({ ...expired, sequence: 2 });
+      expect(await store.find('r-1')).toMatchObject({ triesLeft: 5, state: 'issued' });
+      expect(await store.attempt(anAttempt({ code: CODE, now: NOW + 10 * MINUTE - 1 }))).toMatchObject({ kind: 'completed' });
+    });
+
+    it('treats a code whose key is no longer known as expired, spending no try', async () => {
+      await store.issue(anIssue());
+      expect(await store.attempt(anAttempt({ code: CODE, keyId: 'k-2' }))).toEqual({
         kind: 'refused',
         reason: 'expired',
         sequence: 1,
         userId: 'u-1',
         triesLeft: 5,
       });
-      expect(await store.find('r-1')).toMatchObject({ triesLeft: 5, state: 'issued' });
+      expect(await store.attempt({ resetId: 'r-1', digests: { 'k-2': 'x', 'k-1': digestOf('r-1', CODE) }, now: NOW })).toMatchObject({
+        kind: 'completed',
+      });
     });
 
     it('answers a submission seen before as it did the first time, spending nothing', async () => {
@@ -253,13 +271,13 @@ describe('RedisCodeStore', () => {
       const first = await store.attempt(anAttempt({ submissionId: 'e-1' }));
       expect(await store.attempt(anAttempt({ submissionId: 'e-1' }))).toEqual(first);
       expect(first).toEqual({ kind: 'wrong', sequence: 1, userId: 'u-1', triesLeft: 4 });
-      expect(await store.attempt(anAttempt({ submissionId: 'e-2', verdict: 'match' }))).toEqual({
+      expect(await store.attempt(anAttempt({ submissionId: 'e-2', code: CODE }))).toEqual({
         kind: 'completed',
         sequence: 2,
         userId: 'u-1',
         completedAt: NOW,
       });
-      expect(await store.attempt(anAttempt({ submissionId: 'e-2', verdict: 'match' }))).toEqual({
+      expect(await store.attempt(anAttempt({ submissionId: 'e-2', code: CODE }))).toEqual({
         kind: 'completed',
         sequence: 2,
         userId: 'u-1',
@@ -276,7 +294,7 @@ describe('RedisCodeStore', () => {
       const wrong = answers.flatMap((answer) => (answer.kind === 'wrong' ? [answer.triesLeft] : []));
       expect(wrong.sort()).toEqual([0, 1, 2, 3, 4]);
       expect(answers.filter((answer) => answer.kind === 'refused' && answer.reason === 'locked')).toHaveLength(15);
-      expect(new Set(answers.map((answer) => answer.sequence)).size).toBe(20);
+      expect(new Set(answers.map((answer) => (answer.kind === 'missing' ? 0 : answer.sequence))).size).toBe(20);
     });
 
     it('completes the reset once for 10 parallel right codes on two instances', async () => {
@@ -284,7 +302,7 @@ describe('RedisCodeStore', () => {
       const other = new RedisCodeStore(redis.connect(), redis.prefix);
       const answers = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          (i % 2 === 0 ? store : other).attempt(anAttempt({ submissionId: `e-${i}`, verdict: 'match' })),
+          (i % 2 === 0 ? store : other).attempt(anAttempt({ submissionId: `e-${i}`, code: CODE })),
         ),
       );
       expect(answers.filter((answer) => answer.kind === 'completed')).toHaveLength(1);
@@ -305,11 +323,11 @@ describe('RedisCodeStore', () => {
         const userId = `u-${i % 2}`;
         await admit(resetId, userId);
         await store.issue(anIssue({ resetId, userId, digest: digestOf(resetId, code) }));
-        await store.attempt(anAttempt({ resetId, submissionId: `e-${i}`, verdict: 'mismatch', digest: digestOf(resetId, code) }));
+        await store.attempt(anAttempt({ resetId, submissionId: `e-${i}` }));
       }
       await store.finish('r-2', 'owner-a', 'sent', sent('r-2'));
       await store.finish('r-3', 'owner-a', 'failed', failed('r-3'));
-      await store.attempt(anAttempt({ resetId: 'r-2', verdict: 'match', digest: digestOf('r-2', codes[2] as string) }));
+      await store.attempt(anAttempt({ resetId: 'r-2', code: codes[2] as string }));
       // The refusal is remembered by the limiter, in the user's refusals hash.
       expect(await admit('r-9', 'u-0')).toMatchObject({ kind: 'refused', reason: 'cooldown' });
     }

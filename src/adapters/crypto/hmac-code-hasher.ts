@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { CodeHasher } from '../../domain/ports.js';
 
 /**
@@ -17,20 +17,18 @@ export class HmacCodeHasher implements CodeHasher {
   }
 
   digest(resetId: string, code: string): string {
-    return this.hmac(this.currentKeyId, resetId, code)!.toString('base64url');
+    return this.hmac(this.keys.get(this.currentKeyId)!, resetId, code);
   }
 
-  matches(resetId: string, code: string, keyId: string, digest: string): 'match' | 'mismatch' | 'unknown_key' {
-    const expected = this.hmac(keyId, resetId, code);
-    if (!expected) return 'unknown_key';
-    const given = Buffer.from(digest, 'base64url');
-    return given.length === expected.length && timingSafeEqual(given, expected) ? 'match' : 'mismatch';
+  digests(resetId: string, code: string): Readonly<Record<string, string>> {
+    const byKey: Record<string, string> = {};
+    for (const [keyId, key] of this.keys) byKey[keyId] = this.hmac(key, resetId, code);
+    return byKey;
   }
 
-  private hmac(keyId: string, resetId: string, code: string): Buffer | undefined {
-    const key = this.keys.get(keyId);
+  private hmac(key: Buffer, resetId: string, code: string): string {
     // The separator keeps (resetId, code) pairs from colliding when concatenated.
-    return key && createHmac('sha256', key).update(`${resetId}\u0000${code}`).digest();
+    return createHmac('sha256', key).update(`${resetId}\u0000${code}`).digest('base64url');
   }
 }
 

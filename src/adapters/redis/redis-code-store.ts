@@ -85,9 +85,8 @@ export class RedisCodeStore implements CodeStore {
     const answer = await this.redis.resetdAttempt(
       this.keys.reset(attempt.resetId),
       attempt.submissionId ?? '',
-      attempt.verdict,
-      attempt.digest,
       attempt.now,
+      ...Object.entries(attempt.digests).flat(),
     );
     return JSON.parse(answer) as AttemptResult;
   }

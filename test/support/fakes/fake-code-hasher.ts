@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { CodeHasher } from '../../../src/domain/ports.js';
 
 export const DEFAULT_TEST_KEYS: ReadonlyArray<readonly [keyId: string, secret: string]> = [
@@ -7,7 +7,7 @@ export const DEFAULT_TEST_KEYS: ReadonlyArray<readonly [keyId: string, secret: s
 
 /**
  * HMAC-SHA-256 of `resetId:code` under named keys, newest first, as the real hasher does with
- * OTP_SECRETS. `rotate` adds a newer key; `remove` drops one, so its codes answer `unknown_key`.
+ * OTP_SECRETS. `rotate` adds a newer key; `remove` drops one, so its codes can no longer match.
  */
 export class FakeCodeHasher implements CodeHasher {
   private keys: Array<readonly [string, string]>;
@@ -41,12 +41,8 @@ export class FakeCodeHasher implements CodeHasher {
     return this.hmac(this.secretOf(this.currentKeyId) ?? '', resetId, code);
   }
 
-  matches(resetId: string, code: string, keyId: string, digest: string): 'match' | 'mismatch' | 'unknown_key' {
-    const secret = this.secretOf(keyId);
-    if (secret === undefined) return 'unknown_key';
-    const expected = Buffer.from(this.hmac(secret, resetId, code), 'hex');
-    const given = Buffer.from(digest, 'hex');
-    return given.length === expected.length && timingSafeEqual(given, expected) ? 'match' : 'mismatch';
+  digests(resetId: string, code: string): Readonly<Record<string, string>> {
+    return Object.fromEntries(this.keys.map(([id, secret]) => [id, this.hmac(secret, resetId, code)]));
   }
 
   private secretOf(keyId: string): string | undefined {

@@ -104,7 +104,7 @@ export class InMemoryCodeStore implements CodeStore {
 
   async attempt(attempt: Attempt): Promise<AttemptResult> {
     const entry = this.live(attempt.resetId);
-    if (!entry) return { kind: 'refused', sequence: 0, reason: 'unknown_reset', triesLeft: 0 };
+    if (!entry) return { kind: 'missing' };
     const seen = attempt.submissionId === undefined ? undefined : entry.answers.get(attempt.submissionId);
     if (seen) return seen;
     entry.submissions += 1;
@@ -121,10 +121,12 @@ export class InMemoryCodeStore implements CodeStore {
       return { kind: 'refused', sequence, userId, reason, triesLeft: 0 };
     }
     const triesLeft = record.triesLeft ?? 0;
+    // The code's digest under the key its reset's code was made with; none if that key is gone.
+    const submitted = record.keyId === undefined ? undefined : attempt.digests[record.keyId];
     // An expired code spends no try: the user can do nothing about it but ask again.
-    if (attempt.verdict === 'expired') return { kind: 'refused', sequence, userId, reason: 'expired', triesLeft };
-    // A verdict judged against a digest that has since been replaced cannot match the code now stored.
-    if (attempt.verdict === 'match' && attempt.digest === record.digest) {
+    const expired = record.expiresAt === undefined || attempt.now >= record.expiresAt || !record.digest || submitted === undefined;
+    if (expired) return { kind: 'refused', sequence, userId, reason: 'expired', triesLeft };
+    if (submitted === record.digest && triesLeft > 0) {
       record.state = 'completed';
       this.releasePending(userId, record.resetId);
       return { kind: 'completed', sequence, userId, completedAt: attempt.now };
