@@ -139,7 +139,7 @@ describe('RedisRateLimiter', () => {
     expect(await windows()).toEqual(before);
   });
 
-  it('never reserves a later layer for a request an earlier one refuses', async () => {
+  it("leaves another layer's window as it was when one layer refuses", async () => {
     const rules = [perUser(5), perIp(1), everyone(100)];
     await limiter.admit(aRequest(), rules, 0, NOW);
     expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), rules, 0, NOW)).toMatchObject({ rule: 'ip-hour' });
@@ -199,6 +199,16 @@ describe('RedisRateLimiter', () => {
       expect(await limiter.admit(aRequest({ resetId: 'r-3', userId: 'u-3' }), [perIp(1)], 0, NOW + 2 * HOUR, DAY)).toEqual({ kind: 'admitted' });
       expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(5)], 0, NOW + DAY + MINUTE, DAY)).toEqual(first);
       expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(5)], 0, NOW + 3 * DAY, DAY)).toEqual({ kind: 'admitted' });
+    });
+
+    it("repeats a refusal's first answer even when another layer refuses the repeat too", async () => {
+      const rules = [perUser(5), perIp(1)];
+      await limiter.admit(aRequest({ resetId: 'r-0', userId: 'u-0' }), rules, MINUTE, NOW, DAY);
+      const first = await limiter.admit(aRequest(), rules, MINUTE, NOW + 1_000, DAY);
+      expect(first).toMatchObject({ kind: 'refused', reason: 'rate_limited', rule: 'ip-hour' });
+      // Meanwhile another reset of the user, from another IP, holds the user's cooldown.
+      expect(await limiter.admit(aRequest({ resetId: 'r-9', clientIp: '198.51.100.9' }), rules, MINUTE, NOW + 2_000, DAY)).toEqual({ kind: 'admitted' });
+      expect(await limiter.admit(aRequest(), rules, MINUTE, NOW + 3_000, DAY)).toEqual(first);
     });
 
     it('keeps a flood of refusals as one small field each in one hash per subject and period, and counts none of them', async () => {

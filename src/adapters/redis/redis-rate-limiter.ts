@@ -6,7 +6,7 @@ import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineScripts } from './scripts/lua-script.js';
 import { releaseScript } from './scripts/release-script.js';
-import { reserveScript, type ReserveReply } from './scripts/reserve-script.js';
+import { reserveScript, type ReserveRefusal, type ReserveReply } from './scripts/reserve-script.js';
 
 /** The keys of one slot's limits: the user's (with the cooldown), one client IP's, or the global ones. */
 interface Layer {
@@ -53,7 +53,9 @@ export class RedisRateLimiter implements RateLimiter {
     const layers = this.layersOf(request, rules, period);
     // Every layer at once (one round trip); if any refuses, the ones that counted the reset release it.
     const replies = await Promise.all(layers.map((layer) => this.reserve(request.resetId, layer, now, cooldownMs, period, rememberRefusalsMs)));
-    const refusal = replies.find((reply) => reply[0] === 'refused');
+    // A repeat keeps the answer it got first, though another layer may refuse it now as well.
+    const refusals = replies.filter((reply): reply is ReserveRefusal => reply[0] === 'refused');
+    const refusal = refusals.find((reply) => reply[4] === 'remembered') ?? refusals[0];
     if (!refusal) return { kind: 'admitted' };
     await Promise.all(layers.filter((_, i) => replies[i]![0] === 'admitted').map((layer) => this.release(request.resetId, layer)));
     const [, reason, rule, retryAfterMs] = refusal;

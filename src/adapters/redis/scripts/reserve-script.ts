@@ -1,7 +1,9 @@
 import type { Result } from 'ioredis';
 import type { LuaScript } from './lua-script.js';
 
-export type ReserveReply = ['admitted'] | ['refused', 'cooldown' | 'rate_limited', string, number];
+/** A refusal this layer gave the reset before ends with 'remembered'. */
+export type ReserveRefusal = ['refused', 'cooldown' | 'rate_limited', string, number, ('remembered' | undefined)?];
+export type ReserveReply = ['admitted'] | ReserveRefusal;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -42,7 +44,7 @@ end
 local given = redis.call('HGET', refusals, resetId) or redis.call('HGET', earlierRefusals, resetId)
 if given then
   local reason, rule, retryAfterMs = string.match(given, '^(%S+) (%S+) (%d+)$')
-  return {'refused', reason, rule, tonumber(retryAfterMs)}
+  return {'refused', reason, rule, tonumber(retryAfterMs), 'remembered'}
 end
 local function refuse(reason, rule, retryAfterMs)
   local answer = string.format('%s %s %d', reason, rule, retryAfterMs)
