@@ -2,8 +2,8 @@
  * The limit: the same work as resetd's reset, with no domain logic, as fast as it honestly goes. Pull
  * `reset.requested` from JetStream (at most `BENCH_MAX_IN_FLIGHT` at once, as resetd), make a code
  * and its keyed digest, as many Redis round trips as resetd (`BENCH_REDIS_ROUND_TRIPS`, at least
- * four), one mail through resetd's own message builder and SMTP transport with the same pool, one awaited publish of
- * the outcome, ack. No validation schema, no tracing, metrics, audit, retries or breaker, no lease.
+ * four), one mail through resetd's own message builder and SMTP transport with the same pool, one
+ * awaited publish of the outcome, ack. No validation schema, no tracing, metrics, audit, retries or breaker, no lease.
  *
  * A process of its own, configured by environment; prints `limit started` once it pulls.
  */

@@ -20,7 +20,7 @@ import { spread } from './lib/stats.js';
 
 const DIST = new URL('../', import.meta.url);
 const ROOT = new URL('../../', import.meta.url);
-const BENCH_SOURCE = new URL('../../bench/', import.meta.url);
+const BENCH_SOURCE = new URL('bench/', ROOT);
 const SERVICE_MAIN = new URL('src/app/main.js', DIST).pathname;
 const LIMIT_MAIN = new URL('bench/limit-pipeline.js', DIST).pathname;
 const SINK_MAIN = new URL('bench/smtp-sink.js', DIST).pathname;
