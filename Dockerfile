@@ -14,7 +14,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The CLI on the PATH: `docker compose exec resetd resetd status`.
-RUN chmod +x dist/src/app/cli.js && ln -s /app/dist/src/app/cli.js /usr/local/bin/resetd
+RUN chmod +x dist/src/cli/cli.js && ln -s /app/dist/src/cli/cli.js /usr/local/bin/resetd
 USER node
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \

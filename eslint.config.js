@@ -26,8 +26,18 @@ export default tseslint.config(
     },
   },
   {
+    // The wire contract is shared by the service and its clients: it depends on no layer of either.
+    files: ['src/contract/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: 'src/contract imports only its own modules and libraries.' }] }] },
+  },
+  {
+    // The client ships to other services: it may lean on the contract, never on the service's insides.
+    files: ['src/client/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?!contract/)', message: 'src/client imports only src/contract.' }] }] },
+  },
+  {
     files: ['src/**/*.ts'],
-    ignores: ['src/app/cli.ts', 'src/app/cli/**'],
+    ignores: ['src/cli/**'],
     rules: { 'no-console': 'error' },
   },
 );

@@ -12,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { cloudEvent, deriveEventId } from '../src/adapters/nats/cloud-event.js';
+import { cloudEvent, deriveEventId } from '../src/contract/cloud-event.js';
 import { ensureStreams } from '../src/adapters/nats/jetstream-streams.js';
-import { subjectsFor } from '../src/adapters/nats/subjects.js';
+import { subjectsFor } from '../src/contract/subjects.js';
 import { mailMessageBuilder } from '../src/adapters/mail/mail-message.js';
 import { createSmtpTransport } from '../src/adapters/smtp/nodemailer-mailer.js';
 

@@ -14,7 +14,7 @@ mkdir -p docs
 
 shoot() { # locale, name in the greeting, and "dark" for dark mode
   local locale=$1 name=$2 scheme=$3 out="docs/mail-$1${3:+-$3}.png"
-  node dist/src/app/cli.js preview --locale "$locale" --name "$name" --product Acme --out "$work/mail-$locale.html" >/dev/null
+  node dist/src/cli/cli.js preview --locale "$locale" --name "$name" --product Acme --out "$work/mail-$locale.html" >/dev/null
   # A fresh profile each time, and nothing that reaches for the network.
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \

@@ -5,7 +5,7 @@ import type { MailResilienceOptions } from '../adapters/resilience/resilient-mai
 import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
 import { defaultPolicy, type ResetPolicy } from '../domain/policy.js';
 import { ConfigError } from './config-error.js';
-import { maskUrl } from './mask-url.js';
+import { maskUrl } from '../contract/mask-url.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from './nats-security.js';
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from './redis-security.js';
 import { secretFrom } from './secrets.js';

@@ -3,9 +3,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { RedisClient } from '../adapters/redis/redis-client.js';
 import { createRedisClient, describeTopology } from '../adapters/redis/redis-connection.js';
-import { natsConnectFailure, natsConnectFailureLine } from '../adapters/nats/nats-connect-failure.js';
+import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-connect-failure.js';
 import type { Config } from './config.js';
-import { maskUrl } from './mask-url.js';
+import { maskUrl } from '../contract/mask-url.js';
 import { natsSecurityOptions, natsSettingsHint } from './nats-security.js';
 import { redisConnectFailureLine, redisSecurityOptions } from './redis-security.js';
 

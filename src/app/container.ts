@@ -12,7 +12,7 @@ import { JetStreamConsumerPending } from '../adapters/nats/jetstream-consumer-pe
 import { JetStreamInbox, type InboxOptions } from '../adapters/nats/jetstream-inbox.js';
 import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
 import { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
-import { subjectsFor } from '../adapters/nats/subjects.js';
+import { subjectsFor } from '../contract/subjects.js';
 import { breakerStateValue, ResetMetrics } from '../adapters/otel/reset-metrics.js';
 import { TracedMailer } from '../adapters/otel/traced-mailer.js';
 import { FileOutboxMailer } from '../adapters/outbox/file-outbox-mailer.js';

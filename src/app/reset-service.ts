@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
 import { ensureStreams, type StreamOptions } from '../adapters/nats/jetstream-streams.js';
 import type { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
-import type { Subjects } from '../adapters/nats/subjects.js';
+import type { Subjects } from '../contract/subjects.js';
 import type { Connections } from './connections.js';
 
 export interface ResetServiceParts {

@@ -8,13 +8,13 @@
  * const { status } = await client.verify(resetId, '123456');
  * ```
  */
-import type { OutboundEvent, OutboundType, VerifyReply } from '../adapters/nats/schemas.js';
+import type { OutboundEvent, OutboundType, VerifyReply } from '../contract/schemas.js';
 
 export { connect, ResetClient, type ClientOptions, type ConnectOptions, type ResetRequestData } from './reset-client.js';
 export { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
 export { InvalidRequestError, NatsUnreachableError, ResetClientError, ServiceUnavailableError } from './errors.js';
-export type { OutboundEvent, OutboundType, VerifyReply } from '../adapters/nats/schemas.js';
-export type { Subjects } from '../adapters/nats/subjects.js';
+export type { OutboundEvent, OutboundType, VerifyReply } from '../contract/schemas.js';
+export type { Subjects } from '../contract/subjects.js';
 
 /** The event of one type, e.g. `OutcomeOf<'reset.code.sent'>`. */
 export type OutcomeOf<T extends OutboundType> = Extract<OutboundEvent, { type: T }>;

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { outboundEvent, type OutboundEvent } from '../adapters/nats/schemas.js';
+import { outboundEvent, type OutboundEvent } from '../contract/schemas.js';
 import { ResetClientError, ServiceUnavailableError } from './errors.js';
 
 export interface OutcomeOptions {

@@ -12,12 +12,12 @@ import {
 } from '@nats-io/transport-node';
 import { context, propagation } from '@opentelemetry/api';
 import type { z } from 'zod';
-import { cloudEvent } from '../adapters/nats/cloud-event.js';
-import { natsConnectFailure, natsConnectFailureLine } from '../adapters/nats/nats-connect-failure.js';
-import { urlLogin } from '../adapters/nats/nats-url-login.js';
-import { codeSubmittedData, resetRequestedData, verifyReply, type VerifyReply } from '../adapters/nats/schemas.js';
-import { subjectsFor, type Subjects } from '../adapters/nats/subjects.js';
-import { maskUrl } from '../app/mask-url.js';
+import { cloudEvent } from '../contract/cloud-event.js';
+import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-connect-failure.js';
+import { urlLogin } from '../contract/nats-url-login.js';
+import { codeSubmittedData, resetRequestedData, verifyReply, type VerifyReply } from '../contract/schemas.js';
+import { subjectsFor, type Subjects } from '../contract/subjects.js';
+import { maskUrl } from '../contract/mask-url.js';
 import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError } from './errors.js';
 import { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { NATS_URL } from './nats.js';
 
-export const CLI = new URL('../../dist/src/app/cli.js', import.meta.url).pathname;
+export const CLI = new URL('../../dist/src/cli/cli.js', import.meta.url).pathname;
 
 export interface CliRun {
   readonly code: number | null;
@@ -24,7 +24,7 @@ export function cliEnv(prefix: string, env: Record<string, string | undefined> =
   };
 }
 
-/** Starts `node dist/src/app/cli.js …`, as the `resetd` bin runs it. */
+/** Starts `node dist/src/cli/cli.js …`, as the `resetd` bin runs it. */
 export function startCli(args: readonly string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<CliRun>; stderrSoFar: () => string } {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

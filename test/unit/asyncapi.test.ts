@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { asyncApiDocument } from '../../src/adapters/nats/asyncapi-document.js';
-import { inboundData, outboundData } from '../../src/adapters/nats/schemas.js';
+import { asyncApiDocument } from '../../src/contract/asyncapi-document.js';
+import { inboundData, outboundData } from '../../src/contract/schemas.js';
 
 const FILE = new URL('../../asyncapi.yaml', import.meta.url);
 const text = readFileSync(FILE, 'utf8');

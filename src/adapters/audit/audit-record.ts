@@ -1,5 +1,5 @@
 import type { ResetEvent } from '../../domain/events.js';
-import type { VerifyReply } from '../nats/schemas.js';
+import type { VerifyReply } from '../../contract/schemas.js';
 import type { AuditContext } from './audit-context.js';
 
 /**

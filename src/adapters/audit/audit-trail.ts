@@ -1,7 +1,7 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { ResetEvent } from '../../domain/events.js';
 import type { Clock } from '../../domain/ports.js';
-import type { VerifyReply } from '../nats/schemas.js';
+import type { VerifyReply } from '../../contract/schemas.js';
 import { currentAuditContext, noteAudit } from './audit-context.js';
 import { eventRecord, verifyAnswerRecord, type AuditRecord, type RecordSource } from './audit-record.js';
 import type { AuditSink } from './audit-sink.js';

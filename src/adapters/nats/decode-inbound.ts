@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CodeSubmission, PasswordChange, ResetRequest } from '../../domain/commands.js';
 import type { ResetEvent } from '../../domain/events.js';
-import { cloudEventEnvelope, codeSubmittedData, inboundData, type InboundType, type PasswordChangedData } from './schemas.js';
+import { cloudEventEnvelope, codeSubmittedData, inboundData, type InboundType, type PasswordChangedData } from '../../contract/schemas.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 

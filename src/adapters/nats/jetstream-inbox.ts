@@ -15,8 +15,8 @@ import type { ResetMetrics } from '../otel/reset-metrics.js';
 import { recordFault } from '../otel/spans.js';
 import { decodeInbound } from './decode-inbound.js';
 import { dispositionOf, faultBackoff, type BackoffOptions, type Disposition } from './disposition.js';
-import type { Subjects } from './subjects.js';
-import { typeOfSubject } from './subjects.js';
+import type { Subjects } from '../../contract/subjects.js';
+import { typeOfSubject } from '../../contract/subjects.js';
 
 export interface InboxOptions extends BackoffOptions {
   readonly consumer: string;

@@ -5,9 +5,9 @@ import type { ResetEvent } from '../../domain/events.js';
 import type { Clock, EventPublisher, PublishReceipt } from '../../domain/ports.js';
 import { TOKENS } from '../../app/tokens.js';
 import { inSendSpan } from '../otel/messaging-spans.js';
-import { cloudEvent, deriveEventId } from './cloud-event.js';
+import { cloudEvent, deriveEventId } from '../../contract/cloud-event.js';
 import { retryingLeaderChanges, type LeaderChangeRetry } from './jetstream-retry.js';
-import type { Subjects } from './subjects.js';
+import type { Subjects } from '../../contract/subjects.js';
 
 /**
  * Publishes facts to `<PREFIX>_EVENTS` as CloudEvents whose id (and `Nats-Msg-Id`) is derived, not

@@ -1,8 +1,8 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { outboundData } from './schemas.js';
+import { outboundData } from '../../contract/schemas.js';
 import { retryingLeaderChanges, type LeaderChangeRetry } from './jetstream-retry.js';
-import type { Subjects } from './subjects.js';
+import type { Subjects } from '../../contract/subjects.js';
 
 export interface StreamOptions {
   readonly replicas: number;

@@ -13,8 +13,8 @@ import { injectIntoHeaders } from '../otel/nats-trace-context.js';
 import type { ResetMetrics } from '../otel/reset-metrics.js';
 import { recordFault } from '../otel/spans.js';
 import { decodeVerifyRequest } from './decode-inbound.js';
-import type { VerifyReply } from './schemas.js';
-import type { Subjects } from './subjects.js';
+import type { VerifyReply } from '../../contract/schemas.js';
+import type { Subjects } from '../../contract/subjects.js';
 
 export const VERIFY_QUEUE_GROUP = 'resetd';
 

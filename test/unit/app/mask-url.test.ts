@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskUrl } from '../../../src/app/mask-url.js';
+import { maskUrl } from '../../../src/contract/mask-url.js';
 
 describe('maskUrl', () => {
   it.each([

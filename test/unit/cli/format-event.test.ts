@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { OutboundEvent } from '../../../src/adapters/nats/schemas.js';
-import { formatEvent } from '../../../src/app/cli/format-event.js';
+import type { OutboundEvent } from '../../../src/contract/schemas.js';
+import { formatEvent } from '../../../src/cli/format-event.js';
 
 const envelope = { specversion: '1.0', id: 'e-1', source: 'urn:resetd:resetd', time: '2030-01-01T12:00:00.000Z', datacontenttype: 'application/json' } as const;
 

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
 import { renderCodeMail } from '../../../src/adapters/mail/render-code-mail.js';
-import { codeInMailText, plainTextOf } from '../../../src/app/cli/mail-text.js';
+import { codeInMailText, plainTextOf } from '../../../src/cli/mail-text.js';
 
 /** The mail as the outbox mailer writes it: nodemailer's stream transport, every locale's encoding. */
 async function eml(locale: string, code: string): Promise<string> {

@@ -1,5 +1,5 @@
-import { connect, type ResetClient } from '../../client/reset-client.js';
-import { natsSecurityOptions } from '../nats-security.js';
+import { connect, type ResetClient } from '../client/reset-client.js';
+import { natsSecurityOptions } from '../app/nats-security.js';
 import type { CliSettings } from './cli-settings.js';
 
 /** The typed client on the deployment the settings name, as the CLI's commands use it. */

@@ -1,7 +1,7 @@
-import { ConfigError } from '../config.js';
-import { UnreachableError } from '../connections.js';
-import { natsSettingsHint } from '../nats-security.js';
-import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError } from '../../client/errors.js';
+import { ConfigError } from '../app/config.js';
+import { UnreachableError } from '../app/connections.js';
+import { natsSettingsHint } from '../app/nats-security.js';
+import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError } from '../client/errors.js';
 
 /** The CLI's exit codes: scripts can tell a refused reset from a server that is down. */
 export const EXIT = {

@@ -1,5 +1,5 @@
-import type { OutboundEvent } from '../../adapters/nats/schemas.js';
-import type { OutcomeStream } from '../../client/outcome-stream.js';
+import type { OutboundEvent } from '../contract/schemas.js';
+import type { OutcomeStream } from '../client/outcome-stream.js';
 
 /** The first event that matches, or undefined when none came within `timeoutMs`; stops the stream. */
 export async function firstEvent(

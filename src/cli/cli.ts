@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT, reportFailure } from './cli/cli-error.js';
-import { processOutput } from './cli/cli-output.js';
-import { cliSettings, type GlobalOptions } from './cli/cli-settings.js';
-import { isEntryPoint } from './entry-point.js';
+import { EXIT, reportFailure } from './cli-error.js';
+import { processOutput } from './cli-output.js';
+import { cliSettings, type GlobalOptions } from './cli-settings.js';
+import { isEntryPoint } from '../app/entry-point.js';
 
 /**
  * `resetd`: run the service, drive a reset by hand, watch its events, and look at its mail.
@@ -24,7 +24,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .command('start')
     .description('run the service, as `npm start` does (configured by environment variables)')
     .action(async () => {
-      const { main } = await import('./main.js');
+      const { main } = await import('../app/main.js');
       await main();
       onStart();
     });
@@ -41,7 +41,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .addOption(new Option('--timeout <seconds>', 'how long to wait for the outcome').default(30).argParser(positiveNumber))
     .option('--json', 'print the outcome event as one JSON line')
     .action(async (options) => {
-      const { requestCommand } = await import('./cli/request-command.js');
+      const { requestCommand } = await import('./request-command.js');
       process.exitCode = await requestCommand(settings(), options, processOutput);
     });
 
@@ -52,7 +52,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .argument('<code>', 'the code from the mail')
     .option('--json', 'print the reply as JSON')
     .action(async (resetId: string, code: string, options: { json?: boolean }) => {
-      const { verifyCommand } = await import('./cli/verify-command.js');
+      const { verifyCommand } = await import('./verify-command.js');
       process.exitCode = await verifyCommand(settings(), resetId, code, options, processOutput);
     });
 
@@ -63,7 +63,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .option('--all', 'start from the oldest event kept (7 days) rather than from now')
     .addOption(new Option('--count <n>', 'stop after n events').argParser(positiveInteger))
     .action(async (options) => {
-      const { watchCommand } = await import('./cli/watch-command.js');
+      const { watchCommand } = await import('./watch-command.js');
       process.exitCode = await watchCommand(settings(), options, processOutput);
     });
 
@@ -76,7 +76,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .option('--out <file>', 'write the HTML part to this file')
     .option('--html', 'print the HTML part rather than the text part')
     .action(async (options) => {
-      const { previewCommand } = await import('./cli/preview-command.js');
+      const { previewCommand } = await import('./preview-command.js');
       process.exitCode = await previewCommand(settings(), options, processOutput);
     });
 
@@ -84,7 +84,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .command('status')
     .description('show the streams, the inbox consumer and whether Redis answers')
     .action(async () => {
-      const { statusCommand } = await import('./cli/status-command.js');
+      const { statusCommand } = await import('./status-command.js');
       process.exitCode = await statusCommand(settings(), processOutput);
     });
 
@@ -92,7 +92,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .command('demo')
     .description('start the service on the local NATS and Redis and run one whole reset, told as it happens')
     .action(async () => {
-      const { demoCommand } = await import('./cli/demo-command.js');
+      const { demoCommand } = await import('./demo-command.js');
       process.exitCode = await demoCommand(settings(), processOutput);
     });
 

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { renderCodeMail } from '../../adapters/mail/render-code-mail.js';
+import { renderCodeMail } from '../adapters/mail/render-code-mail.js';
 import { EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';

@@ -1,4 +1,4 @@
-import type { OutboundEvent } from '../../adapters/nats/schemas.js';
+import type { OutboundEvent } from '../contract/schemas.js';
 
 export const TYPE_WIDTH = 'reset.verification.failed'.length;
 

@@ -1,7 +1,7 @@
 import { jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { Redis } from 'ioredis';
-import { maskUrl } from '../mask-url.js';
-import { redisConnectFailureLine, redisSecurityOptions, type RedisSecurity } from '../redis-security.js';
+import { maskUrl } from '../contract/mask-url.js';
+import { redisConnectFailureLine, redisSecurityOptions, type RedisSecurity } from '../app/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';

@@ -1,6 +1,6 @@
-import { envSchema, natsServersOf } from '../config.js';
-import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../nats-security.js';
-import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../redis-security.js';
+import { envSchema, natsServersOf } from '../app/config.js';
+import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../app/nats-security.js';
+import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../app/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 
 /** The global options every command takes; each one overrides its environment variable. */
