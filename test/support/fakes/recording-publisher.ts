@@ -1,9 +1,12 @@
 import type { ResetEvent, ResetEventName } from '../../../src/domain/events.js';
 import type { EventPublisher, PublishReceipt } from '../../../src/domain/ports.js';
+import { outboundData } from '../../../src/contract/schemas.js';
 
 /**
  * Keeps published events. Like JetStream with `Nats-Msg-Id`, it drops a repeat of an event it has
- * (same name, reset and sequence), so `events` is what a consumer of the stream would see.
+ * (same name, reset and sequence), so `events` is what a consumer of the stream would see. Every
+ * event is checked against the contract's schema, as a consumer would read it: the domain's tests
+ * then fail on an event the wire contract does not allow.
  */
 export class RecordingPublisher implements EventPublisher {
   readonly events: ResetEvent[] = [];
@@ -29,6 +32,7 @@ export class RecordingPublisher implements EventPublisher {
       this.failures -= 1;
       throw new Error('the broker cannot take the event now');
     }
+    outboundData[event.name].parse(event.data);
     const id = `${event.name}|${event.data.resetId}|${event.sequence}`;
     if (this.ids.has(id)) return { id, duplicate: true };
     this.ids.add(id);
