@@ -26,6 +26,11 @@ export default tseslint.config(
     },
   },
   {
+    // Adapters translate between the domain's ports and a technology; the application wires them, never the reverse.
+    files: ['src/adapters/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+(app|cli|client)/', message: 'src/adapters imports the domain, the contract and libraries only.' }] }] },
+  },
+  {
     // The wire contract is shared by the service and its clients: it depends on no layer of either.
     files: ['src/contract/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: 'src/contract imports only its own modules and libraries.' }] }] },

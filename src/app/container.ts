@@ -1,7 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createNoopMeter } from '@opentelemetry/api';
-import { Container } from 'inversify';
-import type { Transporter } from 'nodemailer';
+import { Container, type MapToResolvedValueInjectOptions } from 'inversify';
 import type { Logger } from 'pino';
 import { AuditTrail } from '../adapters/audit/audit-trail.js';
 import { createAuditSink } from '../adapters/audit/audit-sink.js';
@@ -9,7 +8,7 @@ import { AuditingPublisher } from '../adapters/audit/auditing-publisher.js';
 import { CryptoRandom } from '../adapters/crypto/crypto-random.js';
 import { HmacCodeHasher } from '../adapters/crypto/hmac-code-hasher.js';
 import { JetStreamConsumerPending } from '../adapters/nats/jetstream-consumer-pending.js';
-import { JetStreamInbox, type InboxOptions } from '../adapters/nats/jetstream-inbox.js';
+import { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
 import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
 import { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
 import { subjectsFor } from '../contract/subjects.js';
@@ -19,13 +18,11 @@ import { FileOutboxMailer } from '../adapters/outbox/file-outbox-mailer.js';
 import { RedisCodeStore } from '../adapters/redis/redis-code-store.js';
 import { RedisNoticeLedger } from '../adapters/redis/redis-notice-ledger.js';
 import { RedisRateLimiter } from '../adapters/redis/redis-rate-limiter.js';
-import type { MailBreaker } from '../adapters/resilience/mail-breaker.js';
 import { ResilientCodeStore } from '../adapters/resilience/resilient-code-store.js';
 import { ResilientMailer } from '../adapters/resilience/resilient-mailer.js';
 import { createSmtpTransport, NodemailerMailer, smtpServerOf } from '../adapters/smtp/nodemailer-mailer.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
 import { NotifyPasswordChanged } from '../domain/notify-password-changed.js';
-import type { Clock, CodeHasher, CodeStore, EventPublisher, Mailer, NoticeLedger, Random, RateLimiter } from '../domain/ports.js';
 import { RequestReset } from '../domain/request-reset.js';
 import { VerifyCode } from '../domain/verify-code.js';
 import type { Config } from './config.js';
@@ -34,7 +31,21 @@ import { OpsServer } from './ops-server.js';
 import { readinessChecks } from './readiness.js';
 import { ResetService } from './reset-service.js';
 import type { Observability } from './telemetry.js';
-import { TOKENS } from './tokens.js';
+import { TOKENS, type Token } from './tokens.js';
+
+type Dependencies<A extends unknown[]> = { [K in keyof A]: Token<A[K]> };
+
+/** Binds `token` to what `make` builds from the listed dependencies: the one way anything is bound. */
+function provider(container: Container) {
+  return <T, A extends unknown[]>(token: Token<T>, dependencies: [...Dependencies<A>], make: (...args: A) => T): void => {
+    container.bind<T>(token).toResolvedValue(make, dependencies as MapToResolvedValueInjectOptions<A>);
+  };
+}
+
+/** What the container made under `token`, typed as the token says. */
+export function resolve<T>(container: Container, token: Token<T>): T {
+  return container.get<T>(token);
+}
 
 /** The one composition root: every object of the running service is made here. */
 export function buildContainer(
@@ -44,109 +55,94 @@ export function buildContainer(
   observability: Observability = { metrics: new ResetMetrics(createNoopMeter()) },
 ): Container {
   const container = new Container({ defaultScope: 'Singleton' });
+  const provide = provider(container);
+  const { metrics } = observability;
   const subjects = subjectsFor(config.nats.subjectPrefix, { inbox: config.nats.inboxStream, events: config.nats.eventsStream });
+  const mailOptions = { from: config.mail.from, productName: config.mail.productName, dkim: config.mail.dkim };
+  const { redis, nc, js } = connections;
 
-  container.bind(TOKENS.Config).toConstantValue(config);
-  container.bind(TOKENS.Logger).toConstantValue(log);
-  container.bind(TOKENS.Nats).toConstantValue(connections.nc);
-  container.bind(TOKENS.JetStream).toConstantValue(connections.js);
-  container.bind(TOKENS.Redis).toConstantValue(connections.redis);
-  container.bind(TOKENS.RedisKeyPrefix).toConstantValue(config.redisKeyPrefix);
-  container.bind(TOKENS.Subjects).toConstantValue(subjects);
-  container.bind(TOKENS.EventSource).toConstantValue(`urn:resetd:${config.serviceName}`);
-  container.bind(TOKENS.Policy).toConstantValue(config.policy);
-  container.bind(TOKENS.Metrics).toConstantValue(observability.metrics);
-  container.bind(TOKENS.MailOptions).toConstantValue({ from: config.mail.from, productName: config.mail.productName, dkim: config.mail.dkim });
-  container.bind(TOKENS.OutboxDir).toConstantValue(config.mail.outboxDir);
-  container.bind(TOKENS.InboxOptions).toConstantValue({
-    consumer: config.nats.consumer,
-    maxInFlight: config.nats.maxInFlight,
-    maxDeliver: config.nats.maxDeliver,
-    fetchExpiresMs: 3_000,
-    workingIntervalMs: Math.max(1_000, Math.floor(config.nats.ackWaitMs / 3)),
-    baseMs: 1_000,
-    maxMs: 30_000,
-  } satisfies InboxOptions);
-  // Backpressure: while SMTP is down, the backlog waits in JetStream rather than in this process.
-  container.bind(TOKENS.FetchGate).toDynamicValue((context) => {
-    const breaker = context.get<MailBreaker>(TOKENS.MailBreaker);
-    return () => breaker.holdingBack;
-  });
+  provide(TOKENS.Clock, [], () => new SystemClock());
+  provide(TOKENS.Random, [], () => new CryptoRandom());
+  provide(TOKENS.CodeHasher, [], () => new HmacCodeHasher(config.otpSecrets));
+  provide(TOKENS.CodeStore, [], () => new ResilientCodeStore(new RedisCodeStore(redis, config.redisKeyPrefix), log));
+  provide(TOKENS.RateLimiter, [], () => new RedisRateLimiter(redis, config.redisKeyPrefix));
+  provide(TOKENS.NoticeLedger, [], () => new RedisNoticeLedger(redis, config.redisKeyPrefix));
+  provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(createAuditSink(config.audit.file), clock));
+  provide(TOKENS.EventPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
+    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, `urn:resetd:${config.serviceName}`), audit),
+  );
 
-  container.bind<Clock>(TOKENS.Clock).to(SystemClock);
-  container.bind<Random>(TOKENS.Random).to(CryptoRandom);
-  container.bind<CodeHasher>(TOKENS.CodeHasher).toDynamicValue(() => new HmacCodeHasher(config.otpSecrets));
-  container.bind(RedisCodeStore).toSelf();
-  container.bind<CodeStore>(TOKENS.CodeStore).toDynamicValue((context) => new ResilientCodeStore(context.get(RedisCodeStore), log));
-  container.bind<RateLimiter>(TOKENS.RateLimiter).to(RedisRateLimiter);
-  container.bind(TOKENS.AuditTrail).toDynamicValue((context) => new AuditTrail(createAuditSink(config.audit.file), context.get(TOKENS.Clock)));
-  container.bind(JetStreamPublisher).toSelf();
-  container
-    .bind<EventPublisher>(TOKENS.EventPublisher)
-    .toDynamicValue((context) => new AuditingPublisher(context.get(JetStreamPublisher), context.get(TOKENS.AuditTrail)));
-  container.bind<NoticeLedger>(TOKENS.NoticeLedger).to(RedisNoticeLedger);
-  if (config.smtp) {
-    const smtp = config.smtp;
-    container.bind<Transporter>(TOKENS.SmtpTransport).toDynamicValue(() => createSmtpTransport(smtp.url, { maxConnections: smtp.poolSize, pool: smtp.pool, security: smtp.security }));
-    container.bind(NodemailerMailer).toSelf();
+  const smtp = config.smtp;
+  if (smtp) {
     // Traced inside the retries and the breaker: one span per real exchange with the server.
-    container
-      .bind<Mailer>(TOKENS.BaseMailer)
-      .toDynamicValue((context) => new TracedMailer(context.get(NodemailerMailer), smtpServerOf(smtp.url), observability.metrics));
-  } else {
-    container.bind<Mailer>(TOKENS.BaseMailer).to(FileOutboxMailer);
-  }
-  container.bind(TOKENS.MailResilienceOptions).toConstantValue(config.mailResilience);
-  container.bind(ResilientMailer).toSelf();
-  container.bind<Mailer>(TOKENS.Mailer).toService(ResilientMailer);
-  container.bind<MailBreaker>(TOKENS.MailBreaker).toDynamicValue((context) => context.get(ResilientMailer).breaker);
-
-  container.bind(TOKENS.RequestReset).toDynamicValue(
-    (context) =>
-      new RequestReset({
-        store: context.get(TOKENS.CodeStore),
-        limiter: context.get(TOKENS.RateLimiter),
-        mailer: context.get(TOKENS.Mailer),
-        publisher: context.get(TOKENS.EventPublisher),
-        hasher: context.get(TOKENS.CodeHasher),
-        clock: context.get(TOKENS.Clock),
-        random: context.get(TOKENS.Random),
-        policy: config.policy,
-      }),
-  );
-  container.bind(TOKENS.VerifyCode).toDynamicValue(
-    (context) =>
-      new VerifyCode({
-        store: context.get(TOKENS.CodeStore),
-        publisher: context.get(TOKENS.EventPublisher),
-        hasher: context.get(TOKENS.CodeHasher),
-        clock: context.get(TOKENS.Clock),
-        random: context.get(TOKENS.Random),
-      }),
-  );
-  container.bind(TOKENS.NotifyPasswordChanged).toDynamicValue(
-    (context) =>
-      new NotifyPasswordChanged({
-        ledger: context.get(TOKENS.NoticeLedger),
-        mailer: context.get(TOKENS.Mailer),
-        publisher: context.get(TOKENS.EventPublisher),
-        clock: context.get(TOKENS.Clock),
-        policy: config.policy,
-      }),
-  );
-  container.bind(TOKENS.Inbox).to(JetStreamInbox);
-  container.bind(TOKENS.VerifyResponder).to(NatsVerifyResponder);
-  container.bind(ResetService).toDynamicValue((context) => {
-    const mailer = context.get<Mailer & { close?: () => void }>(TOKENS.BaseMailer);
-    const inbox = context.get<JetStreamInbox>(TOKENS.Inbox);
-    const breaker = context.get<MailBreaker>(TOKENS.MailBreaker);
-    const pending = new JetStreamConsumerPending(() => jetstreamManager(connections.nc, { timeout: 1_000 }), subjects.inboxStream, config.nats.consumer);
-    observability.metrics.observe({
-      messagesInFlight: () => inbox.messagesInFlight,
-      breakerState: () => breakerStateValue(breaker.state),
-      consumerPending: () => pending.read(),
+    provide(TOKENS.BaseMailer, [], () => {
+      const transport = createSmtpTransport(smtp.url, { maxConnections: smtp.poolSize, pool: smtp.pool, security: smtp.security });
+      return new TracedMailer(new NodemailerMailer(transport, mailOptions), smtpServerOf(smtp.url), metrics);
     });
-    return new ResetService({
+  } else {
+    provide(TOKENS.BaseMailer, [], () => new FileOutboxMailer(config.mail.outboxDir, mailOptions));
+  }
+  provide(TOKENS.Mailer, [TOKENS.BaseMailer], (base) => new ResilientMailer(base, config.mailResilience, log));
+  provide(TOKENS.MailBreaker, [TOKENS.Mailer], (mailer) => mailer.breaker);
+
+  provide(
+    TOKENS.RequestReset,
+    [TOKENS.CodeStore, TOKENS.RateLimiter, TOKENS.Mailer, TOKENS.EventPublisher, TOKENS.CodeHasher, TOKENS.Clock, TOKENS.Random],
+    (store, limiter, mailer, publisher, hasher, clock, random) =>
+      new RequestReset({ store, limiter, mailer, publisher, hasher, clock, random, policy: config.policy }),
+  );
+  provide(
+    TOKENS.VerifyCode,
+    [TOKENS.CodeStore, TOKENS.EventPublisher, TOKENS.CodeHasher, TOKENS.Clock, TOKENS.Random],
+    (store, publisher, hasher, clock, random) => new VerifyCode({ store, publisher, hasher, clock, random }),
+  );
+  provide(
+    TOKENS.NotifyPasswordChanged,
+    [TOKENS.NoticeLedger, TOKENS.Mailer, TOKENS.EventPublisher, TOKENS.Clock],
+    (ledger, mailer, publisher, clock) => new NotifyPasswordChanged({ ledger, mailer, publisher, clock, policy: config.policy }),
+  );
+  provide(
+    TOKENS.Inbox,
+    [TOKENS.RequestReset, TOKENS.VerifyCode, TOKENS.NotifyPasswordChanged, TOKENS.EventPublisher, TOKENS.MailBreaker],
+    (requestReset, verifyCode, notifyPasswordChanged, publisher, breaker) =>
+      new JetStreamInbox(
+        js,
+        subjects,
+        {
+          consumer: config.nats.consumer,
+          maxInFlight: config.nats.maxInFlight,
+          maxDeliver: config.nats.maxDeliver,
+          fetchExpiresMs: 3_000,
+          workingIntervalMs: Math.max(1_000, Math.floor(config.nats.ackWaitMs / 3)),
+          baseMs: 1_000,
+          maxMs: 30_000,
+        },
+        requestReset,
+        verifyCode,
+        notifyPasswordChanged,
+        publisher,
+        // Backpressure: while SMTP is down, the backlog waits in JetStream rather than in this process.
+        () => breaker.holdingBack,
+        log,
+        metrics,
+      ),
+  );
+  provide(
+    TOKENS.VerifyResponder,
+    [TOKENS.VerifyCode, TOKENS.EventPublisher, TOKENS.Random, TOKENS.AuditTrail],
+    (verifyCode, publisher, random, audit) => new NatsVerifyResponder(nc, subjects, verifyCode, publisher, random, log, metrics, audit),
+  );
+  provide(
+    TOKENS.ResetService,
+    [TOKENS.BaseMailer, TOKENS.Inbox, TOKENS.MailBreaker, TOKENS.VerifyResponder],
+    (mailer, inbox, breaker, verifyResponder) => {
+      const pending = new JetStreamConsumerPending(() => jetstreamManager(nc, { timeout: 1_000 }), subjects.inboxStream, config.nats.consumer);
+      metrics.observe({
+        messagesInFlight: () => inbox.messagesInFlight,
+        breakerState: () => breakerStateValue(breaker.state),
+        consumerPending: () => pending.read(),
+      });
+      return new ResetService({
         log,
         connections,
         subjects,
@@ -158,27 +154,29 @@ export function buildContainer(
           maxAckPending: Math.max(1000, config.nats.maxInFlight * 4),
         },
         inbox,
-        verifyResponder: context.get(TOKENS.VerifyResponder),
+        verifyResponder,
         closeMailer: () => mailer.close?.(),
-        jetstreamManager: () => jetstreamManager(connections.nc),
+        jetstreamManager: () => jetstreamManager(nc),
       });
-  });
-  container.bind(OpsServer).toDynamicValue((context) => {
-    const service = context.get(ResetService);
-    const breaker = context.get<MailBreaker>(TOKENS.MailBreaker);
-    return new OpsServer({
-      host: config.ops.host,
-      port: config.ops.port,
-      log,
-      serveMetrics: observability.serveMetrics,
-      checks: readinessChecks({
-        nc: connections.nc,
-        redis: connections.redis,
-        // The outbox writes files: only an SMTP server can be away.
-        mailUsable: () => !config.smtp || breaker.state !== 'open',
-        serving: () => service.isServing,
+    },
+  );
+  provide(
+    TOKENS.OpsServer,
+    [TOKENS.ResetService, TOKENS.MailBreaker],
+    (service, breaker) =>
+      new OpsServer({
+        host: config.ops.host,
+        port: config.ops.port,
+        log,
+        serveMetrics: observability.serveMetrics,
+        checks: readinessChecks({
+          nc,
+          redis,
+          // The outbox writes files: only an SMTP server can be away.
+          mailUsable: () => !smtp || breaker.state !== 'open',
+          serving: () => service.isServing,
+        }),
       }),
-    });
-  });
+  );
   return container;
 }

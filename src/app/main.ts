@@ -2,10 +2,9 @@ import 'reflect-metadata';
 import { isEntryPoint } from './entry-point.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openConnections, UnreachableError } from './connections.js';
-import { buildContainer } from './container.js';
+import { buildContainer, resolve } from './container.js';
 import { createLogger } from './logger.js';
-import { OpsServer } from './ops-server.js';
-import { ResetService } from './reset-service.js';
+import { TOKENS } from './tokens.js';
 import { setUpTelemetry } from './telemetry.js';
 
 /** Starts resetd and stops it cleanly on SIGTERM or SIGINT. */
@@ -36,8 +35,8 @@ export async function main(): Promise<void> {
     throw error;
   }
   const container = buildContainer(config, connections, log, telemetry);
-  const service = container.get(ResetService);
-  const ops = container.get(OpsServer);
+  const service = resolve(container, TOKENS.ResetService);
+  const ops = resolve(container, TOKENS.OpsServer);
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     log.info({ signal }, 'stop requested');

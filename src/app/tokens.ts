@@ -1,39 +1,48 @@
-/** Typed identifiers for the container; each names one role. */
+import type { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
+import type { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
+import type { AuditTrail } from '../adapters/audit/audit-trail.js';
+import type { MailBreaker } from '../adapters/resilience/mail-breaker.js';
+import type { ResilientMailer } from '../adapters/resilience/resilient-mailer.js';
+import type { NotifyPasswordChanged } from '../domain/notify-password-changed.js';
+import type { Clock, CodeHasher, CodeStore, EventPublisher, Mailer, NoticeLedger, Random, RateLimiter } from '../domain/ports.js';
+import type { RequestReset } from '../domain/request-reset.js';
+import type { VerifyCode } from '../domain/verify-code.js';
+import type { OpsServer } from './ops-server.js';
+import type { ResetService } from './reset-service.js';
+
+declare const bound: unique symbol;
+
+/**
+ * A container key that carries the type bound under it: `provide` only accepts a factory that makes
+ * that type from dependencies of the declared types, so binding a mailer where a store is asked for
+ * fails the type check.
+ */
+export type Token<T> = symbol & { readonly [bound]?: T };
+
+const token = <T>(name: string): Token<T> => Symbol(name) as Token<T>;
+
+/** Each role of the running service, by what it is. */
 export const TOKENS = {
-  Config: Symbol.for('Config'),
-  Logger: Symbol.for('Logger'),
-  Redis: Symbol.for('Redis'),
-  RedisKeyPrefix: Symbol.for('RedisKeyPrefix'),
-  Nats: Symbol.for('Nats'),
-  JetStream: Symbol.for('JetStream'),
-  EventSource: Symbol.for('EventSource'),
-  SmtpTransport: Symbol.for('SmtpTransport'),
-  MailOptions: Symbol.for('MailOptions'),
-  OutboxDir: Symbol.for('OutboxDir'),
-  Subjects: Symbol.for('Subjects'),
-  Policy: Symbol.for('Policy'),
-  CodeStore: Symbol.for('CodeStore'),
-  RateLimiter: Symbol.for('RateLimiter'),
-  Mailer: Symbol.for('Mailer'),
+  Clock: token<Clock>('Clock'),
+  Random: token<Random>('Random'),
+  CodeHasher: token<CodeHasher>('CodeHasher'),
+  CodeStore: token<CodeStore>('CodeStore'),
+  RateLimiter: token<RateLimiter>('RateLimiter'),
+  NoticeLedger: token<NoticeLedger>('NoticeLedger'),
   /** The mailer that talks to the server (SMTP or the outbox), before the resilience policies wrap it. */
-  BaseMailer: Symbol.for('BaseMailer'),
-  MailResilienceOptions: Symbol.for('MailResilienceOptions'),
+  BaseMailer: token<Mailer & { close?: () => void }>('BaseMailer'),
+  /** The base mailer inside retries and the circuit breaker: what the use cases send through. */
+  Mailer: token<ResilientMailer>('Mailer'),
   /** The SMTP circuit breaker's state, for the inbox's fetch gate, metrics and readiness. */
-  MailBreaker: Symbol.for('MailBreaker'),
-  EventPublisher: Symbol.for('EventPublisher'),
-  Clock: Symbol.for('Clock'),
-  Random: Symbol.for('Random'),
-  CodeHasher: Symbol.for('CodeHasher'),
-  RequestReset: Symbol.for('RequestReset'),
-  VerifyCode: Symbol.for('VerifyCode'),
-  NoticeLedger: Symbol.for('NoticeLedger'),
-  NotifyPasswordChanged: Symbol.for('NotifyPasswordChanged'),
+  MailBreaker: token<MailBreaker>('MailBreaker'),
   /** Writes one audit record per outcome event and per `reset.verify` answer. */
-  AuditTrail: Symbol.for('AuditTrail'),
-  Inbox: Symbol.for('Inbox'),
-  InboxOptions: Symbol.for('InboxOptions'),
-  FetchGate: Symbol.for('FetchGate'),
-  /** resetd's metric instruments (`ResetMetrics`), recorded where outcomes are known. */
-  Metrics: Symbol.for('Metrics'),
-  VerifyResponder: Symbol.for('VerifyResponder'),
+  AuditTrail: token<AuditTrail>('AuditTrail'),
+  EventPublisher: token<EventPublisher>('EventPublisher'),
+  RequestReset: token<RequestReset>('RequestReset'),
+  VerifyCode: token<VerifyCode>('VerifyCode'),
+  NotifyPasswordChanged: token<NotifyPasswordChanged>('NotifyPasswordChanged'),
+  Inbox: token<JetStreamInbox>('Inbox'),
+  VerifyResponder: token<NatsVerifyResponder>('VerifyResponder'),
+  ResetService: token<ResetService>('ResetService'),
+  OpsServer: token<OpsServer>('OpsServer'),
 } as const;

@@ -1,11 +1,9 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Container } from 'inversify';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileOutboxMailer } from '../../src/adapters/outbox/file-outbox-mailer.js';
-import { TOKENS } from '../../src/app/tokens.js';
 import { MailUnavailableError } from '../../src/domain/errors.js';
 import type { CodeMail } from '../../src/domain/mail.js';
 
@@ -77,20 +75,5 @@ describe('FileOutboxMailer', () => {
     const mailer = new FileOutboxMailer(blocked, options);
 
     await expect(mailer.send(aCodeMail())).rejects.toBeInstanceOf(MailUnavailableError);
-  });
-});
-
-describe('FileOutboxMailer in the container', () => {
-  it('is built from its tokens alone', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'resetd-outbox-'));
-    const container = new Container();
-    container.bind(TOKENS.OutboxDir).toConstantValue(root);
-    container.bind(TOKENS.MailOptions).toConstantValue(options);
-    container.bind(FileOutboxMailer).toSelf();
-
-    await container.get(FileOutboxMailer).send(aCodeMail());
-
-    expect(await readdir(root)).toHaveLength(1);
-    await rm(root, { recursive: true, force: true });
   });
 });

@@ -1,8 +1,6 @@
-import { Container } from 'inversify';
 import type { Transporter } from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSmtpTransport, NodemailerMailer, type SmtpTransportOptions } from '../../src/adapters/smtp/nodemailer-mailer.js';
-import { TOKENS } from '../../src/app/tokens.js';
 import { MailUnavailableError } from '../../src/domain/errors.js';
 import type { CodeMail } from '../../src/domain/mail.js';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../support/smtp-sink.js';
@@ -161,22 +159,6 @@ describe('NodemailerMailer against a real SMTP server', () => {
 
     await expect(mailer.send(aCodeMail())).resolves.toEqual({ kind: 'accepted' });
     expect(sink.mails[0]!.messageId).toMatch(/@resetd\.test>$/);
-  });
-});
-
-describe('NodemailerMailer in the container', () => {
-  it('is built from its tokens alone', async () => {
-    const sink = await startSmtpSink();
-    const transport = createSmtpTransport(sink.url, { maxConnections: 1 });
-    const container = new Container();
-    container.bind(TOKENS.SmtpTransport).toConstantValue(transport);
-    container.bind(TOKENS.MailOptions).toConstantValue({ from: MAIL_FROM, productName: 'resetd' });
-    container.bind(NodemailerMailer).toSelf();
-
-    await expect(container.get(NodemailerMailer).send(aCodeMail())).resolves.toEqual({ kind: 'accepted' });
-
-    transport.close();
-    await sink.stop();
   });
 });
 

@@ -3,9 +3,10 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { openConnections } from '../../src/app/connections.js';
-import { buildContainer } from '../../src/app/container.js';
+import { buildContainer, resolve } from '../../src/app/container.js';
 import { createLogger } from '../../src/app/logger.js';
-import { ResetService } from '../../src/app/reset-service.js';
+import type { ResetService } from '../../src/app/reset-service.js';
+import { TOKENS } from '../../src/app/tokens.js';
 import { setUpTelemetry, type Telemetry } from '../../src/app/telemetry.js';
 import { NATS_URL, TestClient, uniquePrefix, waitFor } from '../support/nats.js';
 import { openTestRedis, type TestRedis } from '../support/redis.js';
@@ -38,7 +39,7 @@ describe('one trace per reset, from the client through NATS, Redis and SMTP back
     telemetry = setUpTelemetry({ serviceName: 'resetd', tracing: config.tracing, spanExporter: exporter });
     const log = createLogger('silent');
     const connections = await openConnections(config, log);
-    service = buildContainer(config, connections, log, telemetry).get(ResetService);
+    service = resolve(buildContainer(config, connections, log, telemetry), TOKENS.ResetService);
     await service.start();
     client = await TestClient.connect(prefix);
     await client.watchEvents();

@@ -1,13 +1,11 @@
 import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, type Span } from '@opentelemetry/api';
-import { inject, injectable } from 'inversify';
 import type { Logger } from 'pino';
 import type { ResetEvent } from '../../domain/events.js';
 import type { EventPublisher } from '../../domain/ports.js';
 import type { NotifyPasswordChanged } from '../../domain/notify-password-changed.js';
 import type { RequestReset } from '../../domain/request-reset.js';
 import type { VerifyCode } from '../../domain/verify-code.js';
-import { TOKENS } from '../../app/tokens.js';
 import { noteAudit, withAuditScope } from '../audit/audit-context.js';
 import { auditFieldsOf } from '../audit/inbound-audit.js';
 import { annotateMessage, annotateOutcome, inProcessSpan } from '../otel/messaging-spans.js';
@@ -36,7 +34,6 @@ export type FetchGate = () => boolean;
  * Pulls commands from `<PREFIX>_INBOX` with a bounded number in flight, hands each to its use case,
  * and is the one place where outcomes and faults become ack or nak.
  */
-@injectable()
 export class JetStreamInbox {
   private readonly inFlight = new Set<Promise<void>>();
   private running: Promise<void> | undefined;
@@ -44,16 +41,16 @@ export class JetStreamInbox {
   private slotFreed: (() => void) | undefined;
 
   constructor(
-    @inject(TOKENS.JetStream) private readonly js: JetStreamClient,
-    @inject(TOKENS.Subjects) private readonly subjects: Subjects,
-    @inject(TOKENS.InboxOptions) private readonly options: InboxOptions,
-    @inject(TOKENS.RequestReset) private readonly requestReset: RequestReset,
-    @inject(TOKENS.VerifyCode) private readonly verifyCode: VerifyCode,
-    @inject(TOKENS.NotifyPasswordChanged) private readonly notifyPasswordChanged: NotifyPasswordChanged,
-    @inject(TOKENS.EventPublisher) private readonly publisher: EventPublisher,
-    @inject(TOKENS.FetchGate) private readonly fetchGate: FetchGate,
-    @inject(TOKENS.Logger) private readonly log: Logger,
-    @inject(TOKENS.Metrics) private readonly metrics: ResetMetrics,
+    private readonly js: JetStreamClient,
+    private readonly subjects: Subjects,
+    private readonly options: InboxOptions,
+    private readonly requestReset: RequestReset,
+    private readonly verifyCode: VerifyCode,
+    private readonly notifyPasswordChanged: NotifyPasswordChanged,
+    private readonly publisher: EventPublisher,
+    private readonly fetchGate: FetchGate,
+    private readonly log: Logger,
+    private readonly metrics: ResetMetrics,
   ) {}
 
   get messagesInFlight(): number {

@@ -1,9 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { inject, injectable } from 'inversify';
 import type { ResetEvent } from '../../domain/events.js';
 import type { Clock, EventPublisher, PublishReceipt } from '../../domain/ports.js';
-import { TOKENS } from '../../app/tokens.js';
 import { inSendSpan } from '../otel/messaging-spans.js';
 import { cloudEvent, deriveEventId } from '../../contract/cloud-event.js';
 import { retryingLeaderChanges, type LeaderChangeRetry } from './jetstream-retry.js';
@@ -13,13 +11,12 @@ import type { Subjects } from '../../contract/subjects.js';
  * Publishes facts to `<PREFIX>_EVENTS` as CloudEvents whose id (and `Nats-Msg-Id`) is derived, not
  * random, each inside a PRODUCER span whose trace context travels in the message's headers.
  */
-@injectable()
 export class JetStreamPublisher implements EventPublisher {
   constructor(
-    @inject(TOKENS.JetStream) private readonly js: JetStreamClient,
-    @inject(TOKENS.Subjects) private readonly subjects: Subjects,
-    @inject(TOKENS.Clock) private readonly clock: Clock,
-    @inject(TOKENS.EventSource) private readonly source: string,
+    private readonly js: JetStreamClient,
+    private readonly subjects: Subjects,
+    private readonly clock: Clock,
+    private readonly source: string,
   ) {}
 
   async publish(event: ResetEvent): Promise<PublishReceipt> {

@@ -1,10 +1,8 @@
 import { SpanKind, type Span } from '@opentelemetry/api';
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { inject, injectable } from 'inversify';
 import type { Logger } from 'pino';
 import type { EventPublisher, Random } from '../../domain/ports.js';
 import type { VerifyCode } from '../../domain/verify-code.js';
-import { TOKENS } from '../../app/tokens.js';
 import { noteAudit, withAuditScope } from '../audit/audit-context.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { auditFieldsOf } from '../audit/inbound-audit.js';
@@ -22,20 +20,19 @@ export const VERIFY_QUEUE_GROUP = 'resetd';
  * Serves `reset.verify` (core NATS request-reply) in the queue group, so exactly one instance
  * answers each request. A fault answers `unavailable`: nothing was checked, no try was spent.
  */
-@injectable()
 export class NatsVerifyResponder {
   private subscription: Subscription | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    @inject(TOKENS.Nats) private readonly nc: NatsConnection,
-    @inject(TOKENS.Subjects) private readonly subjects: Subjects,
-    @inject(TOKENS.VerifyCode) private readonly verifyCode: VerifyCode,
-    @inject(TOKENS.EventPublisher) private readonly publisher: EventPublisher,
-    @inject(TOKENS.Random) private readonly random: Random,
-    @inject(TOKENS.Logger) private readonly log: Logger,
-    @inject(TOKENS.Metrics) private readonly metrics: ResetMetrics,
-    @inject(TOKENS.AuditTrail) private readonly audit: AuditTrail,
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    private readonly verifyCode: VerifyCode,
+    private readonly publisher: EventPublisher,
+    private readonly random: Random,
+    private readonly log: Logger,
+    private readonly metrics: ResetMetrics,
+    private readonly audit: AuditTrail,
   ) {}
 
   start(): void {

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inject, injectable } from 'inversify';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type StreamTransport from 'nodemailer/lib/stream-transport/index.js';
-import { TOKENS } from '../../app/tokens.js';
 import { MailUnavailableError } from '../../domain/errors.js';
 import type { MailResult, OutboundMail } from '../../domain/mail.js';
 import type { Mailer } from '../../domain/ports.js';
@@ -14,14 +12,13 @@ import { mailMessageBuilder, type MailMessageBuilder, type MailOptions } from '.
  * Writes each mail as `<dir>/<timestamp>-<resetId>.eml`, the message exactly as SMTP would have
  * carried it: for development, where no SMTP server is configured.
  */
-@injectable()
 export class FileOutboxMailer implements Mailer {
   private readonly build: MailMessageBuilder;
   private readonly transport: Transporter<StreamTransport.SentMessageInfo>;
 
   constructor(
-    @inject(TOKENS.OutboxDir) private readonly dir: string,
-    @inject(TOKENS.MailOptions) options: MailOptions,
+    private readonly dir: string,
+    options: MailOptions,
   ) {
     this.build = mailMessageBuilder(options);
     this.transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });

@@ -1,9 +1,7 @@
-import { inject, injectable } from 'inversify';
 import type { ResetEvent } from '../../domain/events.js';
 import type { Attempt, AttemptResult, CodeStore, IssueCode, IssueResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
 import { unreachable } from '../../domain/unreachable.js';
-import { TOKENS } from '../../app/tokens.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { pairsToFields, toResetRecord } from './reset-record-hash.js';
@@ -18,13 +16,12 @@ import { takeCurrentScript } from './scripts/take-current-script.js';
  * Keeps each reset in one Redis hash; every change is one Lua script on the keys of one hash slot,
  * so atomic across instances and valid on Redis Cluster. Only `issue` spans slots, in steps.
  */
-@injectable()
 export class RedisCodeStore implements CodeStore {
   private readonly keys: RedisKeys;
 
   constructor(
-    @inject(TOKENS.Redis) private readonly redis: RedisClient,
-    @inject(TOKENS.RedisKeyPrefix) keyPrefix: string,
+    private readonly redis: RedisClient,
+    keyPrefix: string,
   ) {
     this.keys = new RedisKeys(keyPrefix);
     defineScripts(redis, [issueScript, takeCurrentScript, supersedeScript, finishScript, attemptScript]);

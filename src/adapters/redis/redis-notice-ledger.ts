@@ -1,8 +1,6 @@
-import { inject, injectable } from 'inversify';
 import type { ResetEvent } from '../../domain/events.js';
 import type { NoticeClaim, NoticeClaimResult, NoticeLedger } from '../../domain/ports.js';
 import { unreachable } from '../../domain/unreachable.js';
-import { TOKENS } from '../../app/tokens.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { claimNoticeScript } from './scripts/claim-notice-script.js';
@@ -13,13 +11,12 @@ import { defineScripts } from './scripts/lua-script.js';
  * One Redis hash per password-changed notice, with a TTL; each step is one Lua script. The finish
  * step is the reset's own: first outcome wins, and an expired record is not made again.
  */
-@injectable()
 export class RedisNoticeLedger implements NoticeLedger {
   private readonly keys: RedisKeys;
 
   constructor(
-    @inject(TOKENS.Redis) private readonly redis: RedisClient,
-    @inject(TOKENS.RedisKeyPrefix) keyPrefix: string,
+    private readonly redis: RedisClient,
+    keyPrefix: string,
   ) {
     this.keys = new RedisKeys(keyPrefix);
     defineScripts(redis, [claimNoticeScript, finishScript]);

@@ -1,7 +1,5 @@
-import { inject, injectable } from 'inversify';
 import type { RateRule } from '../../domain/policy.js';
 import type { Admission, RateLimiter, RateRequest } from '../../domain/ports.js';
-import { TOKENS } from '../../app/tokens.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineScripts } from './scripts/lua-script.js';
@@ -34,13 +32,12 @@ const DAY = 86_400_000;
  * period (`refusals`), for at least `rememberRefusalsMs`: a flood from one IP or against one user
  * leaves one small field per refused request in one hash, and a repeat is refused as it was.
  */
-@injectable()
 export class RedisRateLimiter implements RateLimiter {
   private readonly keys: RedisKeys;
 
   constructor(
-    @inject(TOKENS.Redis) private readonly redis: RedisClient,
-    @inject(TOKENS.RedisKeyPrefix) keyPrefix: string,
+    private readonly redis: RedisClient,
+    keyPrefix: string,
   ) {
     this.keys = new RedisKeys(keyPrefix);
     defineScripts(redis, [reserveScript, releaseScript]);

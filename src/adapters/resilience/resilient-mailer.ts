@@ -11,9 +11,7 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
-import { inject, injectable } from 'inversify';
 import type { Logger } from 'pino';
-import { TOKENS } from '../../app/tokens.js';
 import { MailUnavailableError } from '../../domain/errors.js';
 import type { MailResult, OutboundMail } from '../../domain/mail.js';
 import type { Mailer } from '../../domain/ports.js';
@@ -41,15 +39,14 @@ export interface MailResilienceOptions {
  * value, not a failure: it passes through at once and counts as the server answering. Waiting
  * longer than a few seconds is JetStream redelivery's job, not this one's.
  */
-@injectable()
 export class ResilientMailer implements Mailer {
   readonly breaker: MailBreaker;
   private readonly policy: IPolicy;
 
   constructor(
-    @inject(TOKENS.BaseMailer) private readonly inner: Mailer,
-    @inject(TOKENS.MailResilienceOptions) options: MailResilienceOptions,
-    @inject(TOKENS.Logger) log: Logger,
+    private readonly inner: Mailer,
+    options: MailResilienceOptions,
+    log: Logger,
   ) {
     const transient = handleType(MailUnavailableError);
     const breaker = circuitBreaker(transient, {

@@ -1,11 +1,9 @@
 import { connect as connectTcp, type Socket } from 'node:net';
-import { inject, injectable } from 'inversify';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { MailUnavailableError } from '../../domain/errors.js';
 import type { MailResult, OutboundMail } from '../../domain/mail.js';
 import type { Mailer } from '../../domain/ports.js';
-import { TOKENS } from '../../app/tokens.js';
 import { mailMessageBuilder, type MailMessageBuilder, type MailOptions } from '../mail/mail-message.js';
 
 /** The SMTP commands whose 5xx reply is about this mail; a 5xx to EHLO or AUTH is about the server. */
@@ -32,14 +30,13 @@ export function permanentRefusal(error: unknown): string | undefined {
 }
 
 /** Sends mail through a nodemailer transport (pooled SMTP in production). */
-@injectable()
 export class NodemailerMailer implements Mailer {
   private readonly build: MailMessageBuilder;
   private closed = false;
 
   constructor(
-    @inject(TOKENS.SmtpTransport) private readonly transport: Transporter,
-    @inject(TOKENS.MailOptions) options: MailOptions,
+    private readonly transport: Transporter,
+    options: MailOptions,
   ) {
     this.build = mailMessageBuilder(options);
   }
