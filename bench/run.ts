@@ -17,6 +17,7 @@ import { cpuSeconds, memory, NodeProcess, SinkProcess, stopAll } from './lib/pro
 import { callsBetween, CommandLog, commandCalls, readsProcessed, scriptNames } from './lib/redis-stats.js';
 import { renderReport, type BenchResults, type CpuShare } from './lib/report.js';
 import { spread } from './lib/stats.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const DIST = new URL('../', import.meta.url);
 const ROOT = new URL('../../', import.meta.url);
@@ -385,8 +386,6 @@ async function main(): Promise<void> {
   say(`wrote bench/results.json and bench/results.md in ${results.meta.seconds.toFixed(0)} s`);
   if (!plan.keep) rmSync(tmp, { recursive: true, force: true });
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A self-signed P-256 certificate for 127.0.0.1, made with `openssl`: the sink's, and the CA resetd trusts. */
 function makeCertificate(dir: string): { key: string; cert: string } {

@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { summarise, type LatencySummary } from './stats.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const LOCALES = ['en', 'de', 'fr', 'es'] as const;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What one load run measured. */
 export interface LoadResult {

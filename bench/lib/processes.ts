@@ -2,8 +2,7 @@ import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process
 import { once } from 'node:events';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Every child the bench started and has not seen exit: stopped on the way out, whatever happens. */
 const children = new Set<ChildProcess>();

@@ -19,6 +19,7 @@ import type { CliSettings } from './cli-settings.js';
 import { formatEvent, TYPE_WIDTH } from './format-event.js';
 import { codeInMailText, plainTextOf } from './mail-text.js';
 import { openClient } from './open-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const SERVICE_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
 const STEP_TIMEOUT_MS = 10_000;
@@ -264,5 +265,3 @@ async function cleanUp(client: ResetClient | undefined, settings: CliSettings, p
   }
   await rm(outbox, { recursive: true, force: true });
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -4,8 +4,7 @@ import { ClusterWorld, singleRedis, type RedisBackend } from '../support/cluster
 import { codeIn } from '../support/mail-code.js';
 import { RedisServer } from '../support/processes.js';
 import { msUntil, redeliveryReasons, requestsThroughNodeLoss } from '../support/cluster-scenarios.js';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('on a three-node NATS cluster, streams with three replicas', () => {
   let world: ClusterWorld<NatsCluster, RedisBackend>;

@@ -5,8 +5,7 @@ import { opsGet, sampleNames, sampleValue } from '../support/ops-http.js';
 import { freePort, RedisServer } from '../support/processes.js';
 import { ServiceProcess } from '../support/service-process.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Polls `/readyz` until it answers `status`; resolves with the time it took and the last body. */
 async function readyzBecomes(port: number, status: number, timeoutMs: number): Promise<{ afterMs: number; body: string }> {

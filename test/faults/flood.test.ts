@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultWorld, outcomeOf, outcomeProblems } from '../support/fault-world.js';
 import { rssBytes } from '../support/processes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const MB = 1024 * 1024;
 const FLOOD = 20_000;
@@ -10,7 +11,6 @@ const NORMAL = 200;
 const FLOOD_IP = '198.51.100.66';
 /** Publishes in flight at once: enough to fill the stream fast, bounded so the client's memory is too. */
 const WINDOW = 512;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);

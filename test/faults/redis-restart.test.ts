@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultWorld, outcomeOf, outcomeProblems } from '../support/fault-world.js';
 import { codeIn } from '../support/mail-code.js';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('Redis going away', () => {
   let world: FaultWorld | undefined;

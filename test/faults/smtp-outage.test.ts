@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultWorld, outcomeOf, outcomeProblems } from '../support/fault-world.js';
 import { rssBytes } from '../support/processes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const MB = 1024 * 1024;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('the SMTP server failing', () => {
   let world: FaultWorld | undefined;

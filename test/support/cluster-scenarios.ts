@@ -2,8 +2,7 @@ import { expect } from 'vitest';
 import type { ServiceWorld } from './fault-world.js';
 import { outcomeOf, outcomeProblems } from './fault-world.js';
 import { codeIn } from './mail-code.js';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The variables of the service in `wholeFlow`: a 2 s cooldown, so a newer reset can follow soon. */
 export const WHOLE_FLOW_ENV = { RESET_COOLDOWN_SECONDS: '2' };

@@ -4,10 +4,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Cluster, Redis } from 'ioredis';
 import { freePort, NatsClusterNode, RedisClusterNode, RedisReplicaServer, SentinelServer } from './processes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REDIS_CLI = process.env.REDIS_CLI_BIN ?? '/usr/bin/redis-cli';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -3,6 +3,7 @@ import { TestClient, uniquePrefix } from './nats.js';
 import { NatsServer, RedisServer, track } from './processes.js';
 import { ServiceProcess } from './service-process.js';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from './smtp-sink.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The events that end a `reset.requested`: each request must get exactly one of them. */
 export const OUTCOME_TYPES = ['reset.code.sent', 'reset.rejected', 'reset.delivery.failed'] as const;
@@ -23,8 +24,6 @@ export interface FaultWorldOptions {
   readonly persistentRedis?: boolean;
   readonly sink?: SmtpSinkOptions;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * What every world of service processes shares: an SMTP sink, a client of resetd under a prefix of

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Where a failure answers: the greeting, MAIL FROM, RCPT TO, or the end of DATA. */
 export type SmtpStage = 'connect' | 'mail' | 'rcpt' | 'data';
@@ -69,8 +70,6 @@ type Callback = (err?: Error | null) => void;
 function smtpError(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 class SmtpSinkServer implements SmtpSink {
   readonly deliveries: SmtpDelivery[] = [];

@@ -15,6 +15,7 @@ import { decodeInbound } from './decode-inbound.js';
 import { dispositionOf, faultBackoff, type BackoffOptions, type Disposition } from './disposition.js';
 import type { Subjects } from '../../contract/subjects.js';
 import { typeOfSubject } from '../../contract/subjects.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface InboxOptions extends BackoffOptions {
   readonly consumer: string;
@@ -208,5 +209,3 @@ export class JetStreamInbox {
 
 const STOPPING_REDELIVERY_MS = 1_000;
 const FETCH_GRACE_MS = 5_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
