@@ -13,6 +13,8 @@ export default defineConfig({
     setupFiles: ['test/support/setup.ts'],
     projects: [
       project('unit', 5_000),
+      // Checks of the repository's own files (docs, generated files, manifests) against the code.
+      project('repo', 30_000),
       project('integration', 30_000),
       // Tests that start the service share the two cores; running their files one at a time keeps timings honest.
       project('e2e', 60_000, { fileParallelism: false, globalSetup: [BUILD] }),

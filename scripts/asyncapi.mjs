@@ -1,8 +1,8 @@
 // Writes asyncapi.yaml from the zod schemas (via the build): `npm run asyncapi`.
-// test/unit/asyncapi.test.ts fails when the file and the schemas disagree.
+// test/repo/asyncapi.test.ts fails when the file and the schemas disagree.
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { asyncApiDocument } from '../dist/src/adapters/nats/asyncapi-document.js';
+import { asyncApiDocument } from '../dist/src/contract/asyncapi-document.js';
 
 const HEADER = `# The AsyncAPI document of resetd's contract (../shared/CONTRACT.md).
 # Generated from src/adapters/nats/schemas.ts by \`npm run asyncapi\`: do not edit by hand.
