@@ -4,8 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { asyncApiDocument } from '../dist/src/contract/asyncapi-document.js';
 
-const HEADER = `# The AsyncAPI document of resetd's contract (../shared/CONTRACT.md).
-# Generated from src/adapters/nats/schemas.ts by \`npm run asyncapi\`: do not edit by hand.
+const HEADER = `# The AsyncAPI document of resetd's contract, docs/contract.md.
+# Generated from src/contract/schemas.ts by \`npm run asyncapi\`: do not edit by hand.
 `;
 
 const target = new URL('../asyncapi.yaml', import.meta.url);

@@ -14,7 +14,7 @@ const displayName = z
   .string()
   .max(100)
   .transform((value) => value.replace(controlChars, ''));
-const clientIp = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+export const clientIp = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
 const userAgent = z.string().max(512);
 
 export const resetRequestedData = z.object({

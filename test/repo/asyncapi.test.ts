@@ -31,4 +31,51 @@ describe('asyncapi.yaml', () => {
   it('says what the schemas in the code say (run `npm run asyncapi` after changing them)', () => {
     expect(parse(text)).toEqual(asyncApiDocument());
   });
+
+  it("points to the repository's own contract", () => {
+    expect(text.split('\n')[0]).toContain('docs/contract.md');
+    expect(text).not.toContain('../shared');
+  });
+
+  const document = parse(text) as {
+    channels: Record<string, { title: string; 'x-jetstream'?: { stream: string } }>;
+    components: { messages: Record<string, { payload: { $ref: string } }>; schemas: Record<string, Record<string, unknown>> };
+  };
+  const { schemas } = document.components;
+  const events = [...Object.keys(inboundData), ...Object.keys(outboundData)];
+
+  it('describes the envelope once, and each of the events as that envelope with its own type and data', () => {
+    for (const type of events) {
+      const message = Object.values(document.components.messages).find((m) => (m as { title?: string }).title === type)!;
+      const payload = schemas[message.payload.$ref.split('/').pop()!]!;
+      expect(payload.allOf, type).toEqual([
+        { $ref: '#/components/schemas/CloudEvent' },
+        expect.objectContaining({ properties: { type: { const: type }, data: { $ref: expect.stringMatching(/Data$/) } } }),
+      ]);
+    }
+    // Nowhere else does `specversion` appear: the envelope is not repeated.
+    expect(Object.keys(schemas).filter((id) => JSON.stringify(schemas[id]).includes('specversion'))).toEqual(['CloudEvent']);
+  });
+
+  it('forbids no unknown field anywhere, and states the compatibility rule instead', () => {
+    expect(text).not.toMatch(/additionalProperties: false/);
+    expect((parse(text) as { info: { description: string } }).info.description).toMatch(
+      /within v1, fields and event types may be added, never removed or renamed\. Consumers\s+ignore fields and event types they do not know/,
+    );
+  });
+
+  it('gives clientIp as one string with a note on its format, not a choice of schemas', () => {
+    const withIp = Object.entries(schemas).filter(([, schema]) => (schema.properties as Record<string, unknown> | undefined)?.clientIp);
+    expect(withIp.map(([id]) => id).sort()).toEqual(['ResetCodeSubmittedData', 'ResetPasswordChangedData', 'ResetRequestedData']);
+    for (const [, schema] of withIp) {
+      expect((schema.properties as Record<string, unknown>).clientIp).toEqual({ type: 'string', description: expect.stringMatching(/IPv4 or IPv6/) });
+    }
+  });
+
+  it('names the stream of every event channel', () => {
+    const streams = Object.fromEntries(Object.values(document.channels).map((channel) => [channel.title, channel['x-jetstream']?.stream]));
+    for (const type of Object.keys(inboundData)) expect(streams[type], type).toBe('RESET_INBOX');
+    for (const type of Object.keys(outboundData)) expect(streams[type], type).toBe('RESET_EVENTS');
+    expect(streams['reset.verify']).toBeUndefined();
+  });
 });
