@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import { cloudEvent } from '../contract/cloud-event.js';
 import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-connect-failure.js';
 import { urlLogin } from '../contract/nats-url-login.js';
+import { issueDetail } from '../contract/issue-detail.js';
 import { codeSubmittedData, resetRequestedData, verifyReply, type VerifyReply } from '../contract/schemas.js';
 import { subjectsFor, type Subjects } from '../contract/subjects.js';
 import { maskUrl } from '../contract/mask-url.js';
@@ -111,7 +112,7 @@ export class ResetClient {
    */
   async requestReset(data: ResetRequestData, options: { id?: string } = {}): Promise<string> {
     const checked = resetRequestedData.safeParse(data);
-    if (!checked.success) throw invalid(checked.error);
+    if (!checked.success) throw invalid(checked.error, data);
     return this.publish('reset.requested', this.subjects.requested, checked.data, options.id);
   }
 
@@ -120,8 +121,9 @@ export class ResetClient {
    * (`reset.completed` or `reset.verification.failed`) arrives on the events stream.
    */
   async submitCode(resetId: string, code: string, options: { clientIp?: string; id?: string } = {}): Promise<string> {
-    const checked = codeSubmittedData.safeParse({ resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) });
-    if (!checked.success) throw invalid(checked.error);
+    const submitted = { resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) };
+    const checked = codeSubmittedData.safeParse(submitted);
+    if (!checked.success) throw invalid(checked.error, submitted);
     return this.publish('reset.code.submitted', this.subjects.codeSubmitted, checked.data, options.id);
   }
 
@@ -130,8 +132,9 @@ export class ResetClient {
    * on the service's side: nothing was checked and no try was spent, so asking again is safe.
    */
   async verify(resetId: string, code: string, options: { clientIp?: string; timeoutMs?: number } = {}): Promise<VerifyReply> {
-    const checked = codeSubmittedData.safeParse({ resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) });
-    if (!checked.success) throw invalid(checked.error);
+    const submitted = { resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) };
+    const checked = codeSubmittedData.safeParse(submitted);
+    if (!checked.success) throw invalid(checked.error, submitted);
     try {
       const reply = await this.nc.request(this.subjects.verify, JSON.stringify(checked.data), {
         timeout: options.timeoutMs ?? 10_000,
@@ -198,10 +201,9 @@ function traceHeaders(): MsgHdrs {
   return h;
 }
 
-function invalid(error: z.ZodError): InvalidRequestError {
-  const issue = error.issues[0];
-  const field = (issue?.path ?? []).map(String).join('.') || 'data';
-  return new InvalidRequestError(`The field ${field} is invalid: ${issue?.message ?? 'unreadable'}.`, field);
+function invalid(error: z.ZodError, data: unknown): InvalidRequestError {
+  const { field, detail } = issueDetail(error, data);
+  return new InvalidRequestError(detail, field);
 }
 
 /** A JetStream publish or a request that no one took: nats.js reports it under several names. */

@@ -16,7 +16,7 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'not JSON', type: 'reset.requested', body: () => '{"specversion": "1.0",', idReadable: false, field: /not JSON/ },
-  { name: 'a JSON array', type: 'reset.requested', body: () => [1, 2], idReadable: false, field: /field body/ },
+  { name: 'a JSON array', type: 'reset.requested', body: () => [1, 2], idReadable: false, field: /The body must be an object, not an array/ },
   { name: 'no specversion', type: 'reset.requested', body: (id) => ({ id, source: 's', type: 'reset.requested', data: valid }), idReadable: true, field: /specversion/ },
   { name: 'the wrong type', type: 'reset.requested', body: (id) => envelope(id, 'reset.completed', valid), idReadable: true, field: /field type/ },
   { name: 'no data', type: 'reset.requested', body: (id) => ({ specversion: '1.0', id, source: 's', type: 'reset.requested' }), idReadable: true, field: /field data/ },

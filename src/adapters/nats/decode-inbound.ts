@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { CodeSubmission, PasswordChange, ResetRequest } from '../../domain/commands.js';
 import type { ResetEvent } from '../../domain/events.js';
+import { issueDetail } from '../../contract/issue-detail.js';
 import { cloudEventEnvelope, codeSubmittedData, inboundData, type InboundType, type PasswordChangedData } from '../../contract/schemas.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -25,7 +26,7 @@ export function decodeInbound(expectedType: string, body: Uint8Array, fallbackSe
   const envelope = cloudEventEnvelope.safeParse(json);
   const eventId = readableId(json);
   if (!envelope.success) {
-    return reject(describe(envelope.error, ''), { eventId, resetId: resetIdOf(expectedType, json, eventId) });
+    return reject(issueDetail(envelope.error, json).detail, { eventId, resetId: resetIdOf(expectedType, json, eventId) });
   }
   const event = envelope.data;
   if (event.type !== expectedType) {
@@ -39,7 +40,7 @@ export function decodeInbound(expectedType: string, body: Uint8Array, fallbackSe
   const data = schema.safeParse(event.data);
   if (!data.success) {
     const userId = typeof event.data.userId === 'string' && event.data.userId.length <= 128 ? event.data.userId : undefined;
-    return reject(describe(data.error, 'data.'), { eventId, resetId: resetIdOf(expectedType, json, eventId), userId });
+    return reject(issueDetail(data.error, event.data, 'data.').detail, { eventId, resetId: resetIdOf(expectedType, json, eventId), userId });
   }
   switch (expectedType as InboundType) {
     case 'reset.requested':
@@ -65,7 +66,7 @@ export function decodeVerifyRequest(body: Uint8Array, fallbackSequence: string):
   const json = body.byteLength > MAX_BODY_BYTES ? undefined : parseJson(body);
   if (json === undefined) return rejection('The body is not JSON of at most 16 KiB.', {}, fallbackSequence);
   const data = codeSubmittedData.safeParse(json);
-  if (!data.success) return rejection(describe(data.error, 'data.'), { resetId: resetIdIn(json) }, fallbackSequence);
+  if (!data.success) return rejection(issueDetail(data.error, json, 'data.').detail, { resetId: resetIdIn(json) }, fallbackSequence);
   return { kind: 'submitted', submission: data.data };
 }
 
@@ -94,13 +95,6 @@ function parseJson(body: Uint8Array): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** One sentence naming the first field at fault. */
-function describe(error: z.ZodError, pathPrefix: string): string {
-  const issue = error.issues[0];
-  const field = `${pathPrefix}${(issue?.path ?? []).map(String).join('.')}` || 'body';
-  return `The field ${field} is invalid: ${issue?.message ?? 'unreadable'}.`;
 }
 
 function readableId(json: unknown): string | undefined {
