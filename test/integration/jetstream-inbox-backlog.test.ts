@@ -1,10 +1,9 @@
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamInboxBacklog } from '../../src/adapters/nats/jetstream-inbox-backlog.js';
 import { NATS_URL, uniquePrefix } from '../support/nats.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('JetStreamInboxBacklog against nats-server', () => {
   const prefix = uniquePrefix('backlog');
