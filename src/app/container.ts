@@ -7,7 +7,7 @@ import { createAuditSink } from '../adapters/audit/audit-sink.js';
 import { AuditingPublisher } from '../adapters/audit/auditing-publisher.js';
 import { CryptoRandom } from '../adapters/crypto/crypto-random.js';
 import { HmacCodeHasher } from '../adapters/crypto/hmac-code-hasher.js';
-import { JetStreamConsumerPending } from '../adapters/nats/jetstream-consumer-pending.js';
+import { JetStreamInboxBacklog } from '../adapters/nats/jetstream-inbox-backlog.js';
 import { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
 import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
 import { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
@@ -27,7 +27,7 @@ import { RequestReset } from '../domain/request-reset.js';
 import { VerifyCode } from '../domain/verify-code.js';
 import type { Config } from './config.js';
 import type { Connections } from './connections.js';
-import { OpsServer } from './ops-server.js';
+import { OpsServer, runChecks } from './ops-server.js';
 import { readinessChecks } from './readiness.js';
 import { ResetService } from './reset-service.js';
 import type { Observability } from './telemetry.js';
@@ -134,15 +134,9 @@ export function buildContainer(
   );
   provide(
     TOKENS.ResetService,
-    [TOKENS.BaseMailer, TOKENS.Inbox, TOKENS.MailBreaker, TOKENS.VerifyResponder],
-    (mailer, inbox, breaker, verifyResponder) => {
-      const pending = new JetStreamConsumerPending(() => jetstreamManager(nc, { timeout: 1_000 }), subjects.inboxStream, config.nats.consumer);
-      metrics.observe({
-        messagesInFlight: () => inbox.messagesInFlight,
-        breakerState: () => breakerStateValue(breaker.state),
-        consumerPending: () => pending.read(),
-      });
-      return new ResetService({
+    [TOKENS.BaseMailer, TOKENS.Inbox, TOKENS.VerifyResponder],
+    (mailer, inbox, verifyResponder) =>
+      new ResetService({
         log,
         connections,
         subjects,
@@ -157,26 +151,25 @@ export function buildContainer(
         verifyResponder,
         closeMailer: () => mailer.close?.(),
         jetstreamManager: () => jetstreamManager(nc),
-      });
-    },
-  );
-  provide(
-    TOKENS.OpsServer,
-    [TOKENS.ResetService, TOKENS.MailBreaker],
-    (service, breaker) =>
-      new OpsServer({
-        host: config.ops.host,
-        port: config.ops.port,
-        log,
-        serveMetrics: observability.serveMetrics,
-        checks: readinessChecks({
-          nc,
-          redis,
-          // The outbox writes files: only an SMTP server can be away.
-          mailUsable: () => !smtp || breaker.state !== 'open',
-          serving: () => service.isServing,
-        }),
       }),
   );
+  provide(TOKENS.OpsServer, [TOKENS.ResetService, TOKENS.Inbox, TOKENS.MailBreaker], (service, inbox, breaker) => {
+    const checks = readinessChecks({
+      nc,
+      redis,
+      // The outbox writes files: only an SMTP server can be away.
+      mailUsable: () => !smtp || breaker.state !== 'open',
+      serving: () => service.isServing,
+    });
+    // The gauges are read at each scrape of this server's /metrics, from the same state it serves.
+    const backlog = new JetStreamInboxBacklog(() => jetstreamManager(nc, { timeout: 1_000 }), subjects.inboxStream, config.nats.consumer);
+    metrics.observe({
+      messagesInFlight: () => inbox.messagesInFlight,
+      breakerState: () => breakerStateValue(breaker.state),
+      inboxBacklog: () => backlog.read(),
+      readiness: () => runChecks(checks),
+    });
+    return new OpsServer({ host: config.ops.host, port: config.ops.port, log, serveMetrics: observability.serveMetrics, checks });
+  });
   return container;
 }

@@ -68,7 +68,7 @@ export class OpsServer {
       case '/healthz':
         return send(response, 200, { status: 'ok' });
       case '/readyz': {
-        const failing = this.options.checks.filter((check) => !safely(check)).map((check) => check.name);
+        const failing = runChecks(this.options.checks).filter((check) => !check.ready).map((check) => check.name);
         return failing.length === 0 ? send(response, 200, { status: 'ready' }) : send(response, 503, { status: 'not ready', failing });
       }
       case '/metrics':
@@ -78,6 +78,11 @@ export class OpsServer {
         return send(response, 404, { error: 'not found; try /healthz, /readyz or /metrics' });
     }
   }
+}
+
+/** Each check's verdict now, a check that throws counted as failing: what `/readyz` and its gauge report. */
+export function runChecks(checks: readonly ReadinessCheck[]): { name: string; ready: boolean }[] {
+  return checks.map((check) => ({ name: check.name, ready: safely(check) }));
 }
 
 function safely(check: ReadinessCheck): boolean {

@@ -1,8 +1,9 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import { outboundData, verifyStatus } from '../../contract/schemas.js';
 import type { ResetEvent } from '../../domain/events.js';
 
 /** The result of one verification: completed, a refusal's reason, or the request-reply's own two. */
-export type VerificationResult = 'completed' | 'invalid_code' | 'expired' | 'locked' | 'unknown_reset' | 'superseded' | 'invalid_request' | 'unavailable';
+export type VerificationResult = (typeof verifyStatus.options)[number];
 
 /** What one SMTP send came to: accepted, refused for good (5xx), or failed for now. */
 export type SmtpSendResult = 'accepted' | 'permanent' | 'transient';
@@ -12,8 +13,22 @@ export interface GaugeSources {
   readonly messagesInFlight: () => number;
   /** 0 closed, 1 open, 2 half-open; undefined while there is no breaker (the outbox mailer). */
   readonly breakerState: () => number | undefined;
-  /** Messages in the inbox not yet delivered to the consumer; undefined while unknown. */
-  readonly consumerPending: () => Promise<number | undefined>;
+  /** The inbox as JetStream last reported it; undefined while unknown. */
+  readonly inboxBacklog: () => Promise<InboxBacklog | undefined>;
+  /** Each part `/readyz` checks, and whether it passes now. */
+  readonly readiness: () => readonly ReadinessResult[];
+}
+
+export interface InboxBacklog {
+  /** Messages not yet delivered to the consumer. */
+  readonly pending: number;
+  /** How long the oldest message still in the inbox (not yet acknowledged) has waited; 0 when empty. */
+  readonly oldestAgeSeconds: number;
+}
+
+export interface ReadinessResult {
+  readonly name: string;
+  readonly ready: boolean;
 }
 
 const SECONDS_FAST = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -29,6 +44,7 @@ export class ResetMetrics {
   private readonly requestToMail: Histogram;
   private readonly smtpSend: Histogram;
   private readonly smtpFailures: Counter;
+  private readonly verifyShed: Counter;
 
   constructor(private readonly meter: Meter) {
     this.requests = meter.createCounter('resetd_requests', {
@@ -50,6 +66,24 @@ export class ResetMetrics {
     this.smtpFailures = meter.createCounter('resetd_smtp_failures', {
       description: 'SMTP sends that failed, by kind: transient (retried later) or permanent (5xx, not retried)',
     });
+    // Incremented by reset.verify's bound on the verifies an instance holds at once.
+    this.verifyShed = meter.createCounter('resetd_verify_shed', {
+      description: 'reset.verify requests answered unavailable at once because the instance held its maximum',
+    });
+    this.exportZeros();
+  }
+
+  /**
+   * Every series a counter can have, at 0 from the start: a series that first appears at 1 loses
+   * that first increase to rate(), and an alert on a ratio needs both sides present.
+   */
+  private exportZeros(): void {
+    this.requests.add(0, { outcome: 'code_sent', reason: 'none' });
+    for (const reason of outboundData['reset.rejected'].shape.reason.options) this.requests.add(0, { outcome: 'rejected', reason });
+    for (const reason of outboundData['reset.delivery.failed'].shape.reason.options) this.requests.add(0, { outcome: 'delivery_failed', reason });
+    for (const result of verifyStatus.options) this.verifications.add(0, { result });
+    for (const kind of ['transient', 'permanent'] satisfies SmtpSendResult[]) this.smtpFailures.add(0, { kind });
+    this.verifyShed.add(0);
   }
 
   /** Counts the outcome a `reset.requested` was answered with. */
@@ -93,11 +127,25 @@ export class ResetMetrics {
         const state = sources.breakerState();
         if (state !== undefined) result.observe(state);
       });
+    const pending = this.meter.createObservableGauge('resetd_consumer_pending', { description: 'Inbox messages not yet delivered to the resetd consumer' });
+    const oldest = this.meter.createObservableGauge('resetd_inbox_oldest_message_age_seconds', {
+      description: 'Age of the oldest message still in the inbox stream (pending, in flight or waiting for a retry); 0 when it is empty',
+      unit: 's',
+    });
+    // One JetStream read answers both gauges.
+    this.meter.addBatchObservableCallback(
+      async (result) => {
+        const backlog = await sources.inboxBacklog();
+        if (backlog === undefined) return;
+        result.observe(pending, backlog.pending);
+        result.observe(oldest, backlog.oldestAgeSeconds);
+      },
+      [pending, oldest],
+    );
     this.meter
-      .createObservableGauge('resetd_consumer_pending', { description: 'Inbox messages not yet delivered to the resetd consumer' })
-      .addCallback(async (result) => {
-        const pending = await sources.consumerPending();
-        if (pending !== undefined) result.observe(pending);
+      .createObservableGauge('resetd_readiness_check', { description: 'Each part /readyz checks (nats, redis, smtp, service): 1 passing, 0 failing' })
+      .addCallback((result) => {
+        for (const check of sources.readiness()) result.observe(check.ready ? 1 : 0, { check: check.name });
       });
   }
 }
