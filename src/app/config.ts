@@ -56,6 +56,7 @@ export const envSchema = z.object({
   RATE_USER_PER_HOUR: int(1, 5),
   RATE_USER_PER_DAY: int(1, 10),
   RATE_IP_PER_HOUR: int(1, 20),
+  RATE_IPV6_PREFIX: int(1, 64).pipe(z.number().max(128)),
   RATE_GLOBAL_PER_HOUR: int(1, 50_000),
   SMTP_RETRY_BUDGET_SECONDS: int(1, defaultPolicy.deliveryBudgetMs / 1000),
   SMTP_RETRY_ATTEMPTS: int(1, 3).pipe(z.number().max(10)),
@@ -95,6 +96,8 @@ export interface Config {
   /** One server (REDIS_URL), a Redis Cluster or a Sentinel group; REDIS_URL's credentials and TLS apply to all. */
   readonly redisTopology: RedisTopology;
   readonly redisKeyPrefix: string;
+  /** The per-IP limits count an IPv6 client by its network of this many bits (one host often holds a /64). */
+  readonly ipv6PrefixLength: number;
   /** `pool` false: one connection per mail (the slow way, for comparison), else up to `poolSize` kept open. */
   readonly smtp: { readonly url: string; readonly pool: boolean; readonly poolSize: number; readonly security: SmtpSecurity } | undefined;
   /** NATS login and TLS, for every connection the service opens. */
@@ -176,6 +179,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     redisUrl: env.REDIS_URL,
     redisTopology: readRedisTopology(env),
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    ipv6PrefixLength: env.RATE_IPV6_PREFIX,
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, pool: env.SMTP_POOL === 'true', poolSize: env.SMTP_POOL_SIZE, security: smtpSecurity! } : undefined,
     natsSecurity: readNatsSecurity(env, natsServersOf(env.NATS_URL)),
     redisSecurity: readRedisSecurity(env, env.REDIS_URL),

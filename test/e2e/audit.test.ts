@@ -19,6 +19,7 @@ const FIELDS = [
   'userId',
   'email',
   'clientIp',
+  'clientIpKey',
   'userAgent',
   'outcome',
   'reason',
@@ -35,6 +36,7 @@ interface AuditLine {
   userId: string | null;
   email: string | null;
   clientIp: string | null;
+  clientIpKey: string | null;
   userAgent: string | null;
   outcome: string;
   reason: string | null;
@@ -97,7 +99,7 @@ describe('the audit trail of a running service', () => {
     await client.publish('reset.requested', requestA, { id: a, msgId: `${a}-again` });
 
     // A rejection for the cooldown, and one for a body that is not JSON.
-    const b = await client.publish('reset.requested', { ...requestA, clientIp: '203.0.113.10' });
+    const b = await client.publish('reset.requested', { ...requestA, clientIp: '::FFFF:203.0.113.10' });
     await client.waitForEvent(b, 'reset.rejected');
     await client.publishRaw(client.subjects.requested, '{"specversion":', { msgId: randomUUID() });
     await client.waitForEvents((events) => events.some((e) => e.type === 'reset.rejected' && e.data.resetId === ''));
@@ -174,13 +176,16 @@ describe('the audit trail of a running service', () => {
       userId: 'u-audit-1',
       email: 'a***@example.com',
       clientIp: '203.0.113.9',
+      clientIpKey: '203.0.113.9',
       userAgent: userAgent.slice(0, 128),
       outcome: 'success',
       trace_id: span.traceId,
     });
     expect(eventRecords.find((r) => r.event === 'reset.rejected' && r.resetId === b)).toMatchObject({
       userId: 'u-audit-1',
-      clientIp: '203.0.113.10',
+      // As given, and the address the per-IP limit counted.
+      clientIp: '::FFFF:203.0.113.10',
+      clientIpKey: '203.0.113.10',
       outcome: 'rejected',
       reason: 'cooldown',
     });
@@ -189,6 +194,8 @@ describe('the audit trail of a running service', () => {
       userId: 'u-audit-1',
       email: 'a***@example.com',
       clientIp: '203.0.113.9',
+      // A notice is not rate-limited: nothing counted its address.
+      clientIpKey: null,
       outcome: 'success',
     });
 

@@ -315,7 +315,7 @@ describe('RedisCodeStore', () => {
 
     /** A bit of everything the service does, for two users. */
     async function runAFewResets(): Promise<void> {
-      const limiter = new RedisRateLimiter(redis.client, redis.prefix);
+      const limiter = new RedisRateLimiter(redis.client, redis.prefix, 64);
       const admit = (resetId: string, userId: string) =>
         limiter.admit({ resetId, userId, clientIp: '203.0.113.7' }, defaultPolicy.rateRules, defaultPolicy.cooldownMs, NOW);
       for (const [i, code] of codes.entries()) {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { currentAuditContext, withAuditScope } from '../../src/adapters/audit/audit-context.js';
 import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.js';
 import { defaultPolicy, type RateRule } from '../../src/domain/policy.js';
 import type { RateRequest } from '../../src/domain/ports.js';
@@ -22,7 +23,7 @@ describe('RedisRateLimiter', () => {
 
   beforeEach(async () => {
     redis = await openTestRedis();
-    limiter = new RedisRateLimiter(redis.client, redis.prefix);
+    limiter = new RedisRateLimiter(redis.client, redis.prefix, 64);
   });
 
   afterEach(async () => {
@@ -31,7 +32,7 @@ describe('RedisRateLimiter', () => {
 
   /** `count` admissions in parallel, alternating between this limiter and one on a second client. */
   async function admitInParallel(count: number, request: (i: number) => RateRequest, rules: readonly RateRule[]) {
-    const other = new RedisRateLimiter(redis.connect(), redis.prefix);
+    const other = new RedisRateLimiter(redis.connect(), redis.prefix, 64);
     return Promise.all(
       Array.from({ length: count }, (_, i) => (i % 2 === 0 ? limiter : other).admit(request(i), rules, 0, NOW)),
     );
@@ -186,6 +187,54 @@ describe('RedisRateLimiter', () => {
       expect(await limiter.admit({ resetId: `r-${userId}`, userId }, rules, MINUTE, NOW)).toEqual({ kind: 'admitted' });
     }
     expect((await redis.keys()).filter((each) => each.includes(':ip:'))).toEqual([]);
+  });
+
+  describe('client addresses, not spellings', () => {
+    const rules = [perIp(20)];
+    /** Admits one request per address, each of its own user and reset; returns how many were admitted. */
+    const admitFrom = async (addresses: readonly string[], tag: string) => {
+      let admitted = 0;
+      for (const [i, clientIp] of addresses.entries()) {
+        const answer = await limiter.admit(aRequest({ resetId: `${tag}-${i}`, userId: `${tag}-u-${i}`, clientIp }), rules, 0, NOW);
+        if (answer.kind === 'admitted') admitted += 1;
+      }
+      return admitted;
+    };
+
+    it('counts every spelling of one IPv6 address as that address: 20 of 100, in five spellings', async () => {
+      const spellings = ['2001:db8::7', '2001:DB8::7', '2001:db8:0:0:0:0:0:7', '2001:0db8:0000:0000:0000:0000:0000:0007', '2001:db8::0:7'];
+      expect(await admitFrom(spellings.flatMap((spelling) => Array<string>(20).fill(spelling)), 'six')).toBe(20);
+      expect(await redis.client.zcard(key('ip:{2001:db8::/64}:rl:ip-hour'))).toBe(20);
+    });
+
+    it('counts an IPv4-mapped IPv6 address with its IPv4 address', async () => {
+      expect(await admitFrom(Array<string>(20).fill('198.51.100.77'), 'four')).toBe(20);
+      expect(await admitFrom(['::ffff:198.51.100.77', '::FFFF:c633:644d', '::198.51.100.77'], 'mapped')).toBe(0);
+      expect(await redis.client.zcard(key('ip:{198.51.100.77}:rl:ip-hour'))).toBe(20);
+    });
+
+    it('counts the addresses of one /64 together and admits another /64', async () => {
+      const oneNetwork = Array.from({ length: 100 }, (_, i) => `2001:db8:1:2:${(i + 1).toString(16)}::${i}`);
+      expect(await admitFrom(oneNetwork, 'net')).toBe(20);
+      expect(await admitFrom(['2001:db8:1:3::1'], 'next')).toBe(1);
+    });
+
+    it('counts IPv6 per the prefix it is given', async () => {
+      const per48 = new RedisRateLimiter(redis.client, redis.prefix, 48);
+      const answers = await Promise.all(
+        ['2001:db8:1:2::1', '2001:db8:1:3::1'].map((clientIp, i) => per48.admit(aRequest({ resetId: `p-${i}`, userId: `p-u-${i}`, clientIp }), [perIp(1)], 0, NOW)),
+      );
+      expect(answers.filter((answer) => answer.kind === 'admitted')).toHaveLength(1);
+      expect(await redis.client.zcard(key('ip:{2001:db8:1::/48}:rl:ip-hour'))).toBe(1);
+    });
+
+    it('tells the audit the address it counted, beside the one given', async () => {
+      const noted = await withAuditScope(async () => {
+        await limiter.admit(aRequest({ clientIp: '2001:0DB8:0:0:1::9' }), rules, 0, NOW);
+        return currentAuditContext();
+      });
+      expect(noted).toMatchObject({ clientIpKey: '2001:db8::/64' });
+    });
   });
 
   describe('remembered refusals', () => {

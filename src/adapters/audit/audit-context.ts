@@ -10,7 +10,10 @@ export interface AuditContext {
   userId?: string;
   /** Masked (`j***@example.com`). */
   email?: string;
+  /** As the request gave it. */
   clientIp?: string;
+  /** The address the per-IP limits counted the request under (`clientIpKey`); only a request is counted. */
+  clientIpKey?: string;
   userAgent?: string;
 }
 

@@ -17,7 +17,10 @@ export interface AuditRecord {
   readonly resetId: string | null;
   readonly userId: string | null;
   readonly email: string | null;
+  /** As the request gave it. */
   readonly clientIp: string | null;
+  /** What the per-IP limits counted it as (its IPv4 address, or its IPv6 network); null when nothing counted it. */
+  readonly clientIpKey: string | null;
   readonly userAgent: string | null;
   readonly outcome: AuditOutcome;
   /** The event's `reason`, or the `reset.verify` status that is not `completed`. */
@@ -98,6 +101,7 @@ function record(source: RecordSource, fields: Fields): AuditRecord {
     userId: fields.userId || null,
     email: context.email ?? null,
     clientIp: context.clientIp ?? null,
+    clientIpKey: context.clientIpKey ?? null,
     userAgent: context.userAgent ?? null,
     outcome: fields.outcome,
     reason: fields.reason ?? null,

@@ -1,5 +1,7 @@
 import type { RateRule } from '../../domain/policy.js';
 import type { Admission, RateLimiter, RateRequest } from '../../domain/ports.js';
+import { clientIpKey } from '../../contract/client-ip-key.js';
+import { noteAudit } from '../audit/audit-context.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineScripts } from './scripts/lua-script.js';
@@ -38,6 +40,8 @@ export class RedisRateLimiter implements RateLimiter {
   constructor(
     private readonly redis: RedisClient,
     keyPrefix: string,
+    /** IPv6 addresses count per network of this many bits (`RATE_IPV6_PREFIX`). */
+    private readonly ipv6PrefixLength: number,
   ) {
     this.keys = new RedisKeys(keyPrefix);
     defineScripts(redis, [reserveScript, releaseScript]);
@@ -78,7 +82,10 @@ export class RedisRateLimiter implements RateLimiter {
     return this.redis.resetdRelease(layer.keys.length, ...layer.keys, resetId, layer.withCooldown ? '1' : '0');
   }
 
-  /** User (cooldown and per-user rules), then IP (only with a client IP), then global; empty layers are skipped. */
+  /**
+   * User (cooldown and per-user rules), then IP (only with a client IP, counted by address, not
+   * spelling), then global; empty layers are skipped.
+   */
   private layersOf(request: RateRequest, rules: readonly RateRule[], period: number): Layer[] {
     const layer = (scope: RateRule['scope'], subject: string, withCooldown: boolean): Layer => {
       const own = rules.filter((rule) => rule.scope === scope);
@@ -87,7 +94,12 @@ export class RedisRateLimiter implements RateLimiter {
       return { keys: withCooldown ? [this.keys.cooldown(subject), ...keys] : keys, withCooldown, rules: own, refusals };
     };
     const layers = [layer('user', request.userId, true)];
-    if (request.clientIp !== undefined) layers.push(layer('ip', request.clientIp, false));
+    if (request.clientIp !== undefined) {
+      const ipKey = clientIpKey(request.clientIp, this.ipv6PrefixLength);
+      // The audit keeps the address as given and, from here, the one it was counted as.
+      noteAudit({ clientIpKey: ipKey });
+      layers.push(layer('ip', ipKey, false));
+    }
     layers.push(layer('global', 'global', false));
     return layers.filter((each) => each.keys.length > 0);
   }

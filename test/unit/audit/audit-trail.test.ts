@@ -62,6 +62,7 @@ describe('the audit trail', () => {
       userId: 'u-1',
       email: 'a***@example.com',
       clientIp: '192.0.2.10',
+      clientIpKey: null,
       userAgent: `Mozilla/5.0 ${'x'.repeat(116)}`,
       outcome: 'success',
       reason: null,
