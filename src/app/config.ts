@@ -10,8 +10,9 @@ import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from './nats-sec
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from './redis-security.js';
 import { secretFrom } from './secrets.js';
 import { readSmtpSecurity, smtpSecurityEnv } from './smtp-security.js';
+import { natsServerList, natsServersOf, urlSetting } from './url-setting.js';
 
-export { ConfigError };
+export { ConfigError, natsServersOf };
 
 const DEV_SECRET = 'development-only-secret-do-not-use-in-production!';
 const HOUR = 3_600_000;
@@ -29,13 +30,13 @@ const hostPorts = z.string().superRefine((text, context) => {
 /** Every variable resetd reads, with its default. `.env.example` mirrors this list. */
 export const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
-  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  NATS_URL: natsServerList.default('nats://127.0.0.1:4222'),
+  REDIS_URL: urlSetting('redis', 'a').default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _.:-').default('resetd'),
   REDIS_CLUSTER_NODES: hostPorts.optional(),
   REDIS_SENTINELS: hostPorts.optional(),
   REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 letters, digits or _.-').default('mymaster'),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_URL: urlSetting('smtp', 'an').optional(),
   SMTP_POOL_SIZE: int(1, 5),
   SMTP_POOL: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   MAIL_FROM: z.string().min(3).default('resetd <no-reply@localhost>'),
@@ -76,8 +77,8 @@ export const envSchema = z.object({
   OPS_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   OTEL_SERVICE_NAME: z.string().min(1).default('resetd'),
   OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).default('otlp'),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlSetting('http', 'an').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlSetting('http', 'an').optional(),
   OTEL_TRACES_SAMPLER: z
     .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
     .default('parentbased_always_on'),
@@ -240,9 +241,6 @@ function readRedisTopology(env: Env): RedisTopology {
   if (env.REDIS_SENTINELS !== undefined) return { kind: 'sentinel', sentinels: parseHostPorts(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME };
   return { kind: 'single' };
 }
-
-/** NATS_URL's comma-separated servers. */
-export const natsServersOf = (list: string): string[] => list.split(',').map((server) => server.trim()).filter(Boolean);
 
 /** An empty variable means unset, as in most shells' `VAR=` habit. */
 function withoutEmpty(environment: NodeJS.ProcessEnv): Record<string, string> {

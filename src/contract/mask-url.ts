@@ -1,14 +1,17 @@
 /**
- * The URL with its password replaced by `***`, fit for a log line or an error message. A user
- * name with no password (`nats://<token>@host`, the NATS token form) is masked too: it is the secret.
+ * The URL with its password replaced by `***`, fit for a log line, an error, the CLI's output or a
+ * span. It reads the raw text and parses nothing: a password holding `/`, `#`, `?` or `@`
+ * unencoded makes a URL that does not parse, and that is the one most in need of masking. The
+ * userinfo is everything after the scheme up to the LAST `@`; a user name with no password
+ * (`nats://<token>@host`, the NATS token form) is masked whole, as it is the secret. A secret in
+ * the query (`?password=`, which ioredis reads) is masked too. An `@` in a path with no userinfo
+ * before it hides more than it needs to, never less.
  */
 export function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '***';
-    else if (url.username) url.username = '***';
-    return url.toString().replace(/\/$/, '');
-  } catch {
-    return raw.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@').replace(/\/\/[^:@/]+@/, '//***@');
-  }
+  const scheme = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\//.exec(raw)?.[0] ?? '';
+  const rest = raw.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  const colon = rest.indexOf(':');
+  const userinfo = at < 0 ? '' : colon >= 0 && colon < at ? `${rest.slice(0, colon)}:***@` : '***@';
+  return `${scheme}${userinfo}${rest.slice(at + 1)}`.replace(/([?&;](?:pass|pwd|secret|token|auth|key)[^=&#]*=)[^&#]*/gi, '$1***');
 }

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const UNPARSED =
+  'is not a URL that parses: percent-encode special characters in its user and password (/ as %2F, # as %23, ? as %3F, % as %25)';
+
+/** NATS_URL's comma-separated servers. */
+export const natsServersOf = (list: string): string[] => list.split(',').map((server) => server.trim()).filter(Boolean);
+
+/**
+ * Whether `text` parses as a URL the way a client will read it: a host, a user and password that
+ * decode, and no `@` after the host (a `/`, `#` or `?` in the password ends the host early, and
+ * the rest of the password, `@` and all, is read as the path, query or fragment).
+ */
+function parsesWhole(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    return false;
+  }
+  return url.hostname !== '' && !`${url.pathname}${url.search}${url.hash}`.includes('@');
+}
+
+/**
+ * A variable holding one URL of scheme `scheme` or its TLS form `${scheme}s`. What does not parse
+ * is refused here, before a client parses it and fails with the whole URL in its error.
+ */
+export function urlSetting(scheme: string, article: 'a' | 'an') {
+  const schemePattern = new RegExp(`^${scheme}s?://`, 'i');
+  return z.string().superRefine((text, context) => {
+    if (!schemePattern.test(text)) context.addIssue({ code: 'custom', message: `must be ${article} ${scheme}:// or ${scheme}s:// URL` });
+    else if (!parsesWhole(text)) context.addIssue({ code: 'custom', message: UNPARSED });
+  });
+}
+
+/** A comma-separated list of NATS servers, each a URL (`nats://` is assumed when a server names no scheme). */
+export const natsServerList = z.string().superRefine((text, context) => {
+  const servers = natsServersOf(text);
+  if (servers.length === 0) context.addIssue({ code: 'custom', message: 'must name at least one NATS server' });
+  else if (!servers.every((server) => parsesWhole(server.includes('://') ? server : `nats://${server}`))) context.addIssue({ code: 'custom', message: UNPARSED });
+});
