@@ -1,7 +1,6 @@
 import { z } from 'zod';
 
-const UNPARSED =
-  'is not a URL that parses: percent-encode special characters in its user and password (/ as %2F, # as %23, ? as %3F, % as %25)';
+const UNPARSED = 'is not a URL that parses: percent-encode special characters in its user and password (/ as %2F, # as %23, ? as %3F, % as %25)';
 
 /** NATS_URL's comma-separated servers. */
 export const natsServersOf = (list: string): string[] => list.split(',').map((server) => server.trim()).filter(Boolean);
@@ -35,9 +34,12 @@ export function urlSetting(scheme: string, article: 'a' | 'an') {
   });
 }
 
-/** A comma-separated list of NATS servers, each a URL (`nats://` is assumed when a server names no scheme). */
+/** A comma-separated list of NATS servers, each a URL, or `host:port` for `nats://host:port`. */
 export const natsServerList = z.string().superRefine((text, context) => {
   const servers = natsServersOf(text);
   if (servers.length === 0) context.addIssue({ code: 'custom', message: 'must name at least one NATS server' });
-  else if (!servers.every((server) => parsesWhole(server.includes('://') ? server : `nats://${server}`))) context.addIssue({ code: 'custom', message: UNPARSED });
+  // A login in a server with no scheme is most likely the tail of a password that held a comma.
+  else if (!servers.every((server) => (server.includes('://') ? parsesWhole(server) : !server.includes('@') && parsesWhole(`nats://${server}`)))) {
+    context.addIssue({ code: 'custom', message: UNPARSED });
+  }
 });

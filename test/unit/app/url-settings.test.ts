@@ -52,6 +52,9 @@ describe('a URL setting with a special character in its password', () => {
 
   it('refuses a NATS server list in which one server does not parse', () => {
     expect(startLine({ NATS_URL: `nats://127.0.0.1:4222,nats://rt:${passwordWith('/')}@127.0.0.1:4223` })).toMatch(/^NATS_URL is not a URL that parses/);
+    // A comma in the password splits it into two "servers": the second one's login gives it away.
+    expect(startLine({ NATS_URL: 'nats://rt:1234,Omega9y@127.0.0.1:4222' })).toMatch(/^NATS_URL is not a URL that parses/);
+    expect(startLine({ NATS_URL: '127.0.0.1:4222, nats-2.test:4222' })).toBeUndefined();
   });
 
   it.each(cases.filter(([variable]) => variable === 'NATS_URL' || variable === 'REDIS_URL'))(
