@@ -1,6 +1,9 @@
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { clientIpKey } from '../../../src/contract/client-ip-key.js';
 import { decodeInbound } from '../../../src/adapters/nats/decode-inbound.js';
+import { resetRequestedData } from '../../../src/contract/schemas.js';
 
 const key = (clientIp: string, prefix = 64) => clientIpKey(clientIp, prefix);
 
@@ -28,5 +31,19 @@ describe('clientIpKey: the address a per-IP limit counts', () => {
       const decoded = decodeInbound('reset.requested', new TextEncoder().encode(JSON.stringify(event)), '1');
       expect(decoded.kind === 'invalid' && decoded.rejection.data, clientIp).toMatchObject({ reason: 'invalid_request', detail: expect.stringContaining('clientIp') });
     }
+  });
+
+  it('gives every address the schema accepts one key, whatever its spelling', () => {
+    const accepted = (clientIp: string) => resetRequestedData.safeParse({ userId: 'u-1', email: 'a@example.com', clientIp }).success;
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV6(), fc.ipV4(), fc.ipV4Extended()), fc.integer({ min: 1, max: 128 }), (clientIp, prefix) => {
+        if (!accepted(clientIp)) return;
+        // The same address, written out in full and in capitals.
+        const full = ipaddr.parse(clientIp);
+        const spellings = [clientIp, clientIp.toUpperCase(), full.kind() === 'ipv6' ? (full as ipaddr.IPv6).toFixedLengthString() : full.toString()];
+        expect(new Set(spellings.filter(accepted).map((spelling) => clientIpKey(spelling, prefix))).size).toBe(1);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
