@@ -98,6 +98,7 @@ export interface CodeStore {
 export interface RateRequest {
   readonly resetId: string;
   readonly userId: string;
+  /** As the request gave it; the per-IP limits count the address it names, not its spelling. */
   readonly clientIp?: string;
 }
 

@@ -1,3 +1,4 @@
+import { clientIpKey } from '../../../src/contract/client-ip-key.js';
 import type { RateRule } from '../../../src/domain/policy.js';
 import type { Admission, RateLimiter, RateRequest } from '../../../src/domain/ports.js';
 
@@ -66,7 +67,8 @@ function subjectOf(rule: RateRule, request: RateRequest): string | undefined {
     case 'user':
       return request.userId;
     case 'ip':
-      return request.clientIp; // no IP, no per-IP limit
+      // No IP, no per-IP limit; an address counts as the Redis limiter counts it (IPv6 per /64, the default).
+      return request.clientIp === undefined ? undefined : clientIpKey(request.clientIp, 64);
     case 'global':
       return '*';
   }
