@@ -89,6 +89,8 @@ export const envGroups: readonly EnvGroup[] = [
       RATE_USER_PER_HOUR: 'Requests per user in an hour.',
       RATE_USER_PER_DAY: 'Requests per user in a day.',
       RATE_IP_PER_HOUR: 'Requests per client IP in an hour.',
+      RATE_IPV6_PREFIX:
+        'The per-IP limit counts an IPv6 client by its network of this many leading bits (one host often holds a whole /64); IPv4 counts per address, an IPv4-mapped IPv6 address as its IPv4 address.',
       RATE_GLOBAL_PER_HOUR: 'Requests over all users in an hour.',
     },
   },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-const UNPARSED = 'is not a URL that parses: percent-encode special characters in its user and password (/ as %2F, # as %23, ? as %3F, % as %25)';
+const PARSES = 'must parse as a URL: percent-encode special characters in its user and password (/ as %2F, # as %23, ? as %3F, % as %25)';
 
 /** NATS_URL's comma-separated servers. */
 export const natsServersOf = (list: string): string[] => list.split(',').map((server) => server.trim()).filter(Boolean);
@@ -27,19 +27,15 @@ function parsesWhole(text: string): boolean {
  * is refused here, before a client parses it and fails with the whole URL in its error.
  */
 export function urlSetting(scheme: string, article: 'a' | 'an') {
-  const schemePattern = new RegExp(`^${scheme}s?://`, 'i');
-  return z.string().superRefine((text, context) => {
-    if (!schemePattern.test(text)) context.addIssue({ code: 'custom', message: `must be ${article} ${scheme}:// or ${scheme}s:// URL` });
-    else if (!parsesWhole(text)) context.addIssue({ code: 'custom', message: UNPARSED });
-  });
+  return z
+    .string()
+    .regex(new RegExp(`^${scheme}s?://`, 'i'), `must be ${article} ${scheme}:// or ${scheme}s:// URL`)
+    .refine(parsesWhole, PARSES);
 }
 
 /** A comma-separated list of NATS servers, each a URL, or `host:port` for `nats://host:port`. */
-export const natsServerList = z.string().superRefine((text, context) => {
-  const servers = natsServersOf(text);
-  if (servers.length === 0) context.addIssue({ code: 'custom', message: 'must name at least one NATS server' });
+export const natsServerList = z
+  .string()
+  .refine((text) => natsServersOf(text).length > 0, 'must name at least one NATS server')
   // A login in a server with no scheme is most likely the tail of a password that held a comma.
-  else if (!servers.every((server) => (server.includes('://') ? parsesWhole(server) : !server.includes('@') && parsesWhole(`nats://${server}`)))) {
-    context.addIssue({ code: 'custom', message: UNPARSED });
-  }
-});
+  .refine((text) => natsServersOf(text).every((server) => (server.includes('://') ? parsesWhole(server) : !server.includes('@') && parsesWhole(`nats://${server}`))), PARSES);

@@ -42,7 +42,7 @@ describe('a password in any URL is never written out, however it is spelled', ()
     const password = passwordWith(SPECIALS.join(''));
     const run = await runServiceToExit({ [variable]: urls(closedPort, password)[variable as keyof ReturnType<typeof urls>] });
     expect(run.code, run.stderr).toBe(2);
-    expect(oneLine(run.stderr)).toMatch(new RegExp(`^resetd: ${variable} is not a URL that parses: percent-encode special characters`));
+    expect(oneLine(run.stderr)).toMatch(new RegExp(`^resetd: ${variable} must parse as a URL: percent-encode special characters`));
     expect(leaks([run.stdout, run.stderr], partsOf(password))).toEqual([]);
   });
 
@@ -57,8 +57,8 @@ describe('a password in any URL is never written out, however it is spelled', ()
     // Not parsing stops both at NATS_URL, the first variable; parsing, they go on to find no server there.
     if (UNPARSED.has(special)) {
       expect([run.code, status.code]).toEqual([2, 2]);
-      expect(oneLine(run.stderr)).toMatch(/^resetd: NATS_URL is not a URL that parses/);
-      expect(oneLine(status.stderr)).toMatch(/^resetd: NATS_URL is not a URL that parses/);
+      expect(oneLine(run.stderr)).toMatch(/^resetd: NATS_URL must parse as a URL/);
+      expect(oneLine(status.stderr)).toMatch(/^resetd: NATS_URL must parse as a URL/);
     } else {
       expect([run.code, status.code]).toEqual([1, 3]);
       expect(oneLine(run.stderr)).toBe(`resetd: cannot reach Redis at redis://:***@127.0.0.1:${closedPort}: connect ECONNREFUSED 127.0.0.1:${closedPort}; check REDIS_URL and that redis-server is running`);
@@ -70,7 +70,7 @@ describe('a password in any URL is never written out, however it is spelled', ()
     const run = await runServiceToExit({ REDIS_URL: 'redis://:Zm9v/YmFyQmF6+Q==@127.0.0.1:6379' });
     expect(run.code).toBe(2);
     expect(oneLine(run.stderr)).toBe(
-      'resetd: REDIS_URL is not a URL that parses: percent-encode special characters in its user and password (/ as %2F, # as %23, ? as %3F, % as %25) (got "redis://:***@127.0.0.1:6379")',
+      'resetd: REDIS_URL must parse as a URL: percent-encode special characters in its user and password (/ as %2F, # as %23, ? as %3F, % as %25) (got "redis://:***@127.0.0.1:6379")',
     );
     expect(leaks([run.stdout, run.stderr], ['Zm9v', 'YmFy'])).toEqual([]);
   });

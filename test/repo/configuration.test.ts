@@ -14,7 +14,7 @@ describe('the configuration reference', () => {
   it('gives the rule the schema applies, in its own words where it has them', () => {
     const rules = Object.fromEntries(envReference().flatMap((group) => group.variables.map((v) => [v.name, v.rule])));
     expect(rules.OTP_LENGTH).toBe('an integer from 4 to 10');
-    expect(rules.REDIS_URL).toBe('must be a redis:// or rediss:// URL');
+    expect(rules.REDIS_URL).toBe('must be a redis:// or rediss:// URL, must parse as a URL: percent-encode special characters in its user and password (/ as %2F, # as %23, ? as %3F, % as %25)');
     expect(rules.LOG_LEVEL).toMatch(/^one of `trace`, `debug`/);
   });
 

@@ -32,7 +32,7 @@ function startLine(env: Record<string, string>): string | undefined {
 describe('a URL setting with a special character in its password', () => {
   it.each(cases)('%s with %s unencoded: refused naming the variable when it does not parse, never repeating the password', (variable, special) => {
     const line = startLine({ [variable]: URLS[variable]!(`rt:${passwordWith(special)}`) });
-    if (UNPARSED.has(special)) expect(line).toMatch(new RegExp(`^${variable} is not a URL that parses: percent-encode special characters .*\\(got "[a-z]+://rt:\\*\\*\\*@`));
+    if (UNPARSED.has(special)) expect(line).toMatch(new RegExp(`^${variable} must parse as a URL: percent-encode special characters .*\\(got "[a-z]+://rt:\\*\\*\\*@`));
     else expect(line).toBeUndefined();
     for (const part of ['Alpha7x', 'Omega9y']) expect(line ?? '').not.toContain(part);
   });
@@ -46,14 +46,14 @@ describe('a URL setting with a special character in its password', () => {
   });
 
   it('refuses a password whose first part reads as a port: the rest, `@` and all, would be the path', () => {
-    expect(startLine({ REDIS_URL: 'redis://rt:1234/Omega9y@127.0.0.1:6379' })).toMatch(/^REDIS_URL is not a URL that parses/);
-    expect(startLine({ SMTP_URL: 'smtp://rt:1234#Omega9y@mail.test:587' })).toMatch(/^SMTP_URL is not a URL that parses/);
+    expect(startLine({ REDIS_URL: 'redis://rt:1234/Omega9y@127.0.0.1:6379' })).toMatch(/^REDIS_URL must parse as a URL/);
+    expect(startLine({ SMTP_URL: 'smtp://rt:1234#Omega9y@mail.test:587' })).toMatch(/^SMTP_URL must parse as a URL/);
   });
 
   it('refuses a NATS server list in which one server does not parse', () => {
-    expect(startLine({ NATS_URL: `nats://127.0.0.1:4222,nats://rt:${passwordWith('/')}@127.0.0.1:4223` })).toMatch(/^NATS_URL is not a URL that parses/);
+    expect(startLine({ NATS_URL: `nats://127.0.0.1:4222,nats://rt:${passwordWith('/')}@127.0.0.1:4223` })).toMatch(/^NATS_URL must parse as a URL/);
     // A comma in the password splits it into two "servers": the second one's login gives it away.
-    expect(startLine({ NATS_URL: 'nats://rt:1234,Omega9y@127.0.0.1:4222' })).toMatch(/^NATS_URL is not a URL that parses/);
+    expect(startLine({ NATS_URL: 'nats://rt:1234,Omega9y@127.0.0.1:4222' })).toMatch(/^NATS_URL must parse as a URL/);
     expect(startLine({ NATS_URL: '127.0.0.1:4222, nats-2.test:4222' })).toBeUndefined();
   });
 
@@ -68,7 +68,7 @@ describe('a URL setting with a special character in its password', () => {
         refusal = error;
       }
       if (!UNPARSED.has(special)) expect(refusal).toBeUndefined();
-      else expect(refusal).toMatchObject({ name: 'CliError', exitCode: EXIT.usage, message: expect.stringMatching(new RegExp(`^${variable} is not a URL that parses`)) });
+      else expect(refusal).toMatchObject({ name: 'CliError', exitCode: EXIT.usage, message: expect.stringMatching(new RegExp(`^${variable} must parse as a URL`)) });
       expect(String((refusal as Error | undefined)?.message)).not.toMatch(/Alpha7x|Omega9y/);
     },
   );
