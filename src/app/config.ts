@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { parseHostPorts, type RedisTopology } from '../adapters/redis/redis-connection.js';
 import type { MailResilienceOptions } from '../adapters/resilience/resilient-mailer.js';
@@ -6,6 +6,7 @@ import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
 import { defaultPolicy, type ResetPolicy } from '../domain/policy.js';
 import { ConfigError } from './config-error.js';
 import { maskUrl } from '../contract/mask-url.js';
+import { keyIdOf } from '../contract/message-signature.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from './nats-security.js';
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from './redis-security.js';
 import { secretFrom } from './secrets.js';
@@ -17,7 +18,7 @@ export { ConfigError, natsServersOf };
 const DEV_SECRET = 'development-only-secret-do-not-use-in-production!';
 const HOUR = 3_600_000;
 /** Variables whose value a message must never repeat. */
-const SECRET_NAMES = /(SECRET|PASSWORD|TOKEN|SEED|CREDS|PRIVATE_KEY)/;
+const SECRET_NAMES = /(SECRET|PASSWORD|TOKEN|SEED|CREDS|PRIVATE_KEY|SIGNING_KEY)/;
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
 const hostPorts = z.string().superRefine((text, context) => {
@@ -50,6 +51,8 @@ export const envSchema = z.object({
   OTP_SECRET_FILE: z.string().optional(),
   OTP_SECRETS: z.string().optional(),
   OTP_SECRETS_FILE: z.string().optional(),
+  RESET_SIGNING_KEY: z.string().optional(),
+  RESET_SIGNING_KEY_FILE: z.string().optional(),
   OTP_LENGTH: int(4, defaultPolicy.codeLength).pipe(z.number().max(10)),
   OTP_TTL_SECONDS: int(30, defaultPolicy.codeLifetimeMs / 1000),
   OTP_MAX_TRIES: int(1, defaultPolicy.maxWrongTries),
@@ -112,6 +115,8 @@ export interface Config {
   readonly audit: { readonly file: string | undefined };
   /** Newest first. */
   readonly otpSecrets: string[];
+  /** The Ed25519 key every event and `reset.verify` reply is signed with (`Resetd-Signature`). */
+  readonly signingKey: KeyObject;
   readonly policy: ResetPolicy;
   readonly nats: {
     readonly subjectPrefix: string;
@@ -173,6 +178,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     developmentDefaults.push('SMTP_URL (mail goes to MAIL_OUTBOX_DIR)');
   }
   const smtpSecurity = readSmtpSecurity(env, env.SMTP_URL, production);
+  let signingKey = readSigningKey(env);
+  if (signingKey === undefined) {
+    if (production) throw new ConfigError('RESET_SIGNING_KEY_FILE (or RESET_SIGNING_KEY) is required when NODE_ENV=production: run `resetd keygen`');
+    // A key of this process alone: nothing signed by it verifies after a restart, which is fine for development only.
+    signingKey = generateKeyPairSync('ed25519').privateKey;
+    developmentDefaults.push(`RESET_SIGNING_KEY (a key made at start, kid ${keyIdOf(createPublicKey(signingKey))})`);
+  }
 
   return {
     production,
@@ -194,6 +206,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       halfOpenAfterMs: env.SMTP_BREAKER_HALF_OPEN_SECONDS * 1000,
     },
     otpSecrets,
+    signingKey,
     policy: {
       ...defaultPolicy,
       codeLength: env.OTP_LENGTH,
@@ -257,6 +270,26 @@ function readSecrets(env: Env): string[] {
   return secrets;
 }
 
+/** A PEM key pasted into one line of an env file keeps its line breaks as `\n`. */
+function withLineBreaks(pem: string): string {
+  return pem.includes('\n') ? pem : pem.replaceAll('\\n', '\n');
+}
+
+/** The PKCS#8 PEM Ed25519 key of RESET_SIGNING_KEY(_FILE), parsed once here; undefined when unset. */
+function readSigningKey(env: Env): KeyObject | undefined {
+  const pem = secretFrom(env, 'RESET_SIGNING_KEY');
+  if (pem === undefined) return undefined;
+  const name = env.RESET_SIGNING_KEY_FILE !== undefined ? 'RESET_SIGNING_KEY_FILE' : 'RESET_SIGNING_KEY';
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(withLineBreaks(pem));
+  } catch {
+    throw new ConfigError(`${name} is not a PEM private key (make one with \`resetd keygen\`)`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError(`${name} must hold an Ed25519 private key, not ${key.asymmetricKeyType ?? 'another kind'} (make one with \`resetd keygen\`)`);
+  return key;
+}
+
 const DKIM_PARTS = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const;
 
 /** All three DKIM variables or none; the key must be a private key a receiver can check (RSA ≥ 1024 bits or Ed25519). */
@@ -270,8 +303,7 @@ function readDkim(env: Env): DkimConfig | undefined {
     const asked = missing === 'DKIM_PRIVATE_KEY' ? 'DKIM_PRIVATE_KEY (or DKIM_PRIVATE_KEY_FILE)' : missing;
     throw new ConfigError(`${asked} is required when ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set; set all three DKIM variables or none`);
   }
-  // A key pasted into one line of an env file keeps its line breaks as `\n`.
-  const privateKey = key!.includes('\n') ? key! : key!.replaceAll('\\n', '\n');
+  const privateKey = withLineBreaks(key!);
   let details;
   try {
     const parsed = createPrivateKey(privateKey);

@@ -11,6 +11,7 @@ import { JetStreamInboxBacklog } from '../adapters/nats/jetstream-inbox-backlog.
 import { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
 import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
 import { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
+import { messageSigner } from '../contract/message-signature.js';
 import { subjectsFor } from '../contract/subjects.js';
 import { breakerStateValue, ResetMetrics } from '../adapters/otel/reset-metrics.js';
 import { TracedMailer } from '../adapters/otel/traced-mailer.js';
@@ -60,6 +61,8 @@ export function buildContainer(
   const subjects = subjectsFor(config.nats.subjectPrefix, { inbox: config.nats.inboxStream, events: config.nats.eventsStream });
   const mailOptions = { from: config.mail.from, productName: config.mail.productName, dkim: config.mail.dkim };
   const { redis, nc, js } = connections;
+  // Parsed once: each event and reply then costs one Ed25519 signature.
+  const signer = messageSigner(config.signingKey);
 
   provide(TOKENS.Clock, [], () => new SystemClock());
   provide(TOKENS.Random, [], () => new CryptoRandom());
@@ -69,7 +72,7 @@ export function buildContainer(
   provide(TOKENS.NoticeLedger, [], () => new RedisNoticeLedger(redis, config.redisKeyPrefix));
   provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(createAuditSink(config.audit.file), clock));
   provide(TOKENS.EventPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
-    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, `urn:resetd:${config.serviceName}`), audit),
+    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, `urn:resetd:${config.serviceName}`, signer), audit),
   );
 
   const smtp = config.smtp;
@@ -130,7 +133,7 @@ export function buildContainer(
   provide(
     TOKENS.VerifyResponder,
     [TOKENS.VerifyCode, TOKENS.EventPublisher, TOKENS.Random, TOKENS.AuditTrail],
-    (verifyCode, publisher, random, audit) => new NatsVerifyResponder(nc, subjects, verifyCode, publisher, random, log, metrics, audit),
+    (verifyCode, publisher, random, audit) => new NatsVerifyResponder(nc, subjects, verifyCode, publisher, random, log, metrics, audit, signer),
   );
   provide(
     TOKENS.ResetService,

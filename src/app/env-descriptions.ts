@@ -84,6 +84,14 @@ export const envGroups: readonly EnvGroup[] = [
     },
   },
   {
+    title: 'Signatures (who may say a reset completed)',
+    variables: {
+      RESET_SIGNING_KEY:
+        'Ed25519 private key in PKCS#8 PEM that signs every event and `reset.verify` reply (`Resetd-Signature`); `resetd keygen` makes one; `\\n` may stand for line breaks. Unset: a key made at start, with one warning line (with NODE_ENV=production it is required). See [security.md](security.md#who-may-say-a-reset-completed).',
+      RESET_SIGNING_KEY_FILE: 'A file holding RESET_SIGNING_KEY, instead of it (not both).',
+    },
+  },
+  {
     title: 'Rate limits (sliding windows shared by all instances)',
     variables: {
       RATE_USER_PER_HOUR: 'Requests per user in an hour.',
@@ -144,7 +152,7 @@ export const envGroups: readonly EnvGroup[] = [
   {
     title: 'Environment',
     variables: {
-      NODE_ENV: '`production` makes OTP_SECRET and SMTP_URL required, and STARTTLS for an `smtp://` server (unless SMTP_ALLOW_PLAINTEXT=true).',
+      NODE_ENV: '`production` makes OTP_SECRET, SMTP_URL and RESET_SIGNING_KEY(_FILE) required, and STARTTLS for an `smtp://` server (unless SMTP_ALLOW_PLAINTEXT=true).',
     },
   },
 ];

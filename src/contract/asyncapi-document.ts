@@ -71,7 +71,7 @@ export function asyncApiDocument(): Record<string, unknown> {
     title: 'reset.verify reply',
     contentType: 'application/json',
     payload: { $ref: '#/components/schemas/VerifyReply' },
-    examples: [{ name: 'wrongCode', payload: verifyReply.parse({ status: 'invalid_code', attemptsRemaining: 4 }) }],
+    examples: [{ name: 'wrongCode', payload: verifyReply.parse({ resetId: EXAMPLE_RESET_ID, status: 'invalid_code', attemptsRemaining: 4 }) }],
   };
 
   for (const [type, about] of Object.entries(OUTBOUND) as Array<[OutboundType, Described]>) {

@@ -75,7 +75,11 @@ export const verifyStatus = z.enum([
   'unavailable',
 ]);
 
-export const verifyReply = z.object({ status: verifyStatus, attemptsRemaining: z.number().int().min(0) });
+/**
+ * The reply names the reset it answers, and is signed with it, so a `completed` captured for one
+ * reset cannot be passed off as the answer for another. `""` only when the request's id was unreadable.
+ */
+export const verifyReply = z.object({ resetId: z.string(), status: verifyStatus, attemptsRemaining: z.number().int().min(0) });
 export type VerifyReply = z.infer<typeof verifyReply>;
 
 const iso = z.iso.datetime({ offset: true });

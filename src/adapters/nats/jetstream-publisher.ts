@@ -4,12 +4,14 @@ import type { ResetEvent } from '../../domain/events.js';
 import type { Clock, EventPublisher, PublishReceipt } from '../../domain/ports.js';
 import { inSendSpan } from '../otel/messaging-spans.js';
 import { cloudEvent, deriveEventId } from '../../contract/cloud-event.js';
+import { SIGNATURE_HEADER, type MessageSigner } from '../../contract/message-signature.js';
 import { retryingLeaderChanges, type LeaderChangeRetry } from './jetstream-retry.js';
 import type { Subjects } from '../../contract/subjects.js';
 
 /**
  * Publishes facts to `<PREFIX>_EVENTS` as CloudEvents whose id (and `Nats-Msg-Id`) is derived, not
- * random, each inside a PRODUCER span whose trace context travels in the message's headers.
+ * random, each inside a PRODUCER span whose trace context travels in the message's headers, and
+ * each signed (`Resetd-Signature`) over the very bytes published, so no one else can say a reset completed.
  */
 export class JetStreamPublisher implements EventPublisher {
   constructor(
@@ -17,19 +19,24 @@ export class JetStreamPublisher implements EventPublisher {
     private readonly subjects: Subjects,
     private readonly clock: Clock,
     private readonly source: string,
+    private readonly signer: MessageSigner,
   ) {}
 
   async publish(event: ResetEvent): Promise<PublishReceipt> {
     const id = deriveEventId(event.data.resetId, event.name, event.sequence);
     const body = cloudEvent({ id, source: this.source, type: event.name, time: new Date(this.clock.now()), data: event.data });
     const subject = this.subjects.event(event.name);
+    const bytes = ENCODER.encode(JSON.stringify(body));
     const headers = natsHeaders();
+    headers.set(SIGNATURE_HEADER, this.signer.sign(bytes));
     const ack = await inSendSpan(subject, id, headers, () =>
-      retryingLeaderChanges(() => this.js.publish(subject, JSON.stringify(body), { msgID: id, headers }), PUBLISH_RETRY),
+      retryingLeaderChanges(() => this.js.publish(subject, bytes, { msgID: id, headers }), PUBLISH_RETRY),
     );
     return { id, duplicate: ack.duplicate };
   }
 }
+
+const ENCODER = new TextEncoder();
 
 /**
  * A publish is tried again while a NATS cluster elects the stream's leader, for at most 8 tries in

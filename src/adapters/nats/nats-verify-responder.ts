@@ -11,6 +11,7 @@ import { injectIntoHeaders } from '../otel/nats-trace-context.js';
 import type { ResetMetrics } from '../otel/reset-metrics.js';
 import { recordFault } from '../otel/spans.js';
 import { decodeVerifyRequest } from './decode-inbound.js';
+import { SIGNATURE_HEADER, type MessageSigner } from '../../contract/message-signature.js';
 import type { VerifyReply } from '../../contract/schemas.js';
 import type { Subjects } from '../../contract/subjects.js';
 
@@ -19,6 +20,8 @@ export const VERIFY_QUEUE_GROUP = 'resetd';
 /**
  * Serves `reset.verify` (core NATS request-reply) in the queue group, so exactly one instance
  * answers each request. A fault answers `unavailable`: nothing was checked, no try was spent.
+ * Each reply names its reset and is signed, so a requester can tell resetd's answer from another
+ * member of the queue group's, and one reset's `completed` from another's.
  */
 export class NatsVerifyResponder {
   private subscription: Subscription | undefined;
@@ -33,6 +36,7 @@ export class NatsVerifyResponder {
     private readonly log: Logger,
     private readonly metrics: ResetMetrics,
     private readonly audit: AuditTrail,
+    private readonly signer: MessageSigner,
   ) {}
 
   start(): void {
@@ -63,32 +67,34 @@ export class NatsVerifyResponder {
   }
 
   private async answerIn(span: Span, msg: Msg): Promise<void> {
+    const inbound = decodeVerifyRequest(msg.data, `v:${this.random.token()}`);
+    noteAudit(auditFieldsOf(inbound));
+    const resetId = inbound.kind === 'invalid' ? inbound.rejection.data.resetId : inbound.submission.resetId;
+    annotateMessage({ resetId });
     let reply: VerifyReply;
     try {
-      reply = await this.verify(msg.data);
+      reply = { resetId, ...(await this.verify(inbound)) };
     } catch (error) {
       recordFault(span, error);
       this.log.warn({ err: error }, 'verify answered unavailable');
-      reply = { status: 'unavailable', attemptsRemaining: 0 };
+      reply = { resetId, status: 'unavailable', attemptsRemaining: 0 };
     }
     this.metrics.verified(reply.status);
     this.audit.verifyAnswered(reply);
     this.log.debug({ status: reply.status }, 'verify answered');
+    const body = ENCODER.encode(JSON.stringify(reply));
     const headers = natsHeaders();
     injectIntoHeaders(headers);
-    msg.respond(JSON.stringify(reply), { headers });
+    headers.set(SIGNATURE_HEADER, this.signer.sign(body));
+    msg.respond(body, { headers });
   }
 
-  private async verify(body: Uint8Array): Promise<VerifyReply> {
-    const inbound = decodeVerifyRequest(body, `v:${this.random.token()}`);
-    noteAudit(auditFieldsOf(inbound));
+  private async verify(inbound: ReturnType<typeof decodeVerifyRequest>): Promise<Omit<VerifyReply, 'resetId'>> {
     if (inbound.kind === 'invalid') {
-      annotateMessage({ resetId: inbound.rejection.data.resetId });
       await this.publisher.publish(inbound.rejection);
       annotateOutcome(inbound.rejection);
       return { status: 'invalid_request', attemptsRemaining: 0 };
     }
-    annotateMessage({ resetId: inbound.submission.resetId });
     const outcome = await this.verifyCode.handle(inbound.submission);
     annotateOutcome(outcome.event);
     return outcome.kind === 'completed'
@@ -96,3 +102,5 @@ export class NatsVerifyResponder {
       : { status: outcome.reason, attemptsRemaining: outcome.attemptsRemaining };
   }
 }
+
+const ENCODER = new TextEncoder();

@@ -98,7 +98,7 @@ describe('the audit trail', () => {
     await withAuditScope(async () => {
       noteAudit(auditFieldsOf({ kind: 'submitted', submission: { resetId: 'r-1', code: '123456', clientIp: '198.51.100.4' } }));
       await publisher.publish(wrongCode);
-      trail.verifyAnswered({ status: 'invalid_code', attemptsRemaining: 4 });
+      trail.verifyAnswered({ resetId: 'r-1', status: 'invalid_code', attemptsRemaining: 4 });
     });
 
     expect(sink.records).toEqual([
@@ -125,7 +125,7 @@ describe('the audit trail', () => {
     ['locked', 'failure', 'locked'],
   ] as const)('says %s is %s', (status, outcome, reason) => {
     const { sink, trail } = makeTrail();
-    trail.verifyAnswered({ status, attemptsRemaining: 0 });
+    trail.verifyAnswered({ resetId: 'r-1', status, attemptsRemaining: 0 });
     expect(sink.records[0]).toMatchObject({ event: 'reset.verify', outcome, reason });
   });
 
