@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT, reportFailure } from './cli-error.js';
 import { processOutput } from './cli-output.js';
 import { cliSettings, type GlobalOptions } from './cli-settings.js';
+import { collect } from './verify-keys.js';
 import { isEntryPoint } from '../app/entry-point.js';
 
 /**
@@ -51,7 +52,8 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .argument('<resetId>', 'the id printed by `resetd request`')
     .argument('<code>', 'the code from the mail')
     .option('--json', 'print the reply as JSON')
-    .action(async (resetId: string, code: string, options: { json?: boolean }) => {
+    .addOption(new Option('--verify-key <file>', "resetd's public key (PEM or JWK): the reply must verify with it; repeat for rotation").argParser(collect))
+    .action(async (resetId: string, code: string, options: { json?: boolean; verifyKey?: string[] }) => {
       const { verifyCommand } = await import('./verify-command.js');
       process.exitCode = await verifyCommand(settings(), resetId, code, options, processOutput);
     });
@@ -62,9 +64,19 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .option('--json', 'print each event as one CloudEvent JSON line')
     .option('--all', 'start from the oldest event kept (7 days) rather than from now')
     .addOption(new Option('--count <n>', 'stop after n events').argParser(positiveInteger))
+    .addOption(new Option('--verify-key <file>', "resetd's public key (PEM or JWK): say whether each event verified; repeat for rotation").argParser(collect))
     .action(async (options) => {
       const { watchCommand } = await import('./watch-command.js');
       process.exitCode = await watchCommand(settings(), options, processOutput);
+    });
+
+  program
+    .command('keygen')
+    .description("make resetd's Ed25519 signing key pair (PEM files) and print the public key and its kid")
+    .option('--out <dir>', 'where to write resetd-signing.key (private, 0600) and resetd-signing.pub', '.')
+    .action(async (options: { out: string }) => {
+      const { keygenCommand } = await import('./keygen-command.js');
+      process.exitCode = keygenCommand(options, processOutput);
     });
 
   program

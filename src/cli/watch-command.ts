@@ -3,6 +3,7 @@ import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';
 import { formatEvent } from './format-event.js';
 import { withClient } from './open-client.js';
+import { readVerifyKeys } from './verify-keys.js';
 
 export interface WatchOptions {
   readonly json?: boolean;
@@ -10,10 +11,18 @@ export interface WatchOptions {
   readonly all?: boolean;
   /** Stop after this many events. */
   readonly count?: number;
+  /** resetd's public key files: only events that verify with one of them are printed as events. */
+  readonly verifyKey?: readonly string[];
 }
 
-/** Prints each event of `<PREFIX>_EVENTS` as it arrives, until Ctrl-C (or `count` events). */
+/**
+ * Prints each event of `<PREFIX>_EVENTS` as it arrives, until Ctrl-C (or `count` events). With
+ * `--verify-key`, each line says its signature verified, and a message that does not verify is
+ * printed to stderr as NOT VERIFIED instead, never as an event.
+ */
 export function watchCommand(settings: CliSettings, options: WatchOptions, output: CliOutput): Promise<number> {
+  const verifyKeys = readVerifyKeys(options.verifyKey);
+  const onUnverified = (m: { subject: string; seq: number; reason: string }) => output.err(`NOT VERIFIED: message ${m.seq} on ${m.subject} dropped: ${m.reason}`);
   return withClient(settings, async (client) => {
     const events = client.outcomes({ deliver: options.all ? 'all' : 'new', onSkipped: (s) => output.err(`skipped message ${s.seq} on ${s.subject}: ${s.reason}`) });
     await events.ready;
@@ -24,7 +33,7 @@ export function watchCommand(settings: CliSettings, options: WatchOptions, outpu
     let seen = 0;
     try {
       for await (const event of events) {
-        output.out(options.json ? JSON.stringify(event) : formatEvent(event));
+        output.out(options.json ? JSON.stringify(event) : `${formatEvent(event)}${verifyKeys ? '  signature=verified' : ''}`);
         seen += 1;
         if (options.count !== undefined && seen >= options.count) break;
       }
@@ -33,5 +42,5 @@ export function watchCommand(settings: CliSettings, options: WatchOptions, outpu
       process.off('SIGTERM', stop);
     }
     return EXIT.ok;
-  });
+  }, { verifyKeys, onUnverified });
 }

@@ -41,3 +41,18 @@ export class InvalidRequestError extends ResetClientError {
 export class ServiceUnavailableError extends ResetClientError {
   override readonly name = 'ServiceUnavailableError';
 }
+
+/**
+ * A `reset.verify` reply that cannot be trusted: its `Resetd-Signature` did not verify against the
+ * keys given, or it answers another reset. Its status says nothing: do not let the user set a password.
+ */
+export class UnverifiedReplyError extends ResetClientError {
+  override readonly name = 'UnverifiedReplyError';
+
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}

@@ -3,7 +3,7 @@
  * the zod schemas the service validates with, so they cannot drift from what it accepts.
  *
  * ```ts
- * const client = await connect({ servers: 'nats://127.0.0.1:4222' });
+ * const client = await connect({ servers: 'nats://127.0.0.1:4222', verifyKeys: [readFileSync('resetd-signing.pub', 'utf8')] });
  * const resetId = await client.requestReset({ userId: 'u-42', email: 'ada@example.com' });
  * const { status } = await client.verify(resetId, '123456');
  * ```
@@ -12,7 +12,9 @@ import type { OutboundEvent, OutboundType, VerifyReply } from '../contract/schem
 
 export { connect, ResetClient, type ClientOptions, type ConnectOptions, type ResetRequestData } from './reset-client.js';
 export { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
-export { InvalidRequestError, NatsUnreachableError, ResetClientError, ServiceUnavailableError } from './errors.js';
+export { InvalidRequestError, NatsUnreachableError, ResetClientError, ServiceUnavailableError, UnverifiedReplyError } from './errors.js';
+export type { UnverifiedMessage } from './signature-gate.js';
+export { keyIdOf, SIGNATURE_HEADER, SignatureVerifier, type SignatureCheck, type VerifyKey } from '../contract/message-signature.js';
 export type { OutboundEvent, OutboundType, VerifyReply } from '../contract/schemas.js';
 export type { Subjects } from '../contract/subjects.js';
 

@@ -2,6 +2,7 @@ import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type Je
 import { nanos } from '@nats-io/transport-node';
 import { outboundEvent, type OutboundEvent } from '../contract/schemas.js';
 import { ResetClientError, ServiceUnavailableError } from './errors.js';
+import { warnUnverified, type SignatureGate, type UnverifiedMessage } from './signature-gate.js';
 
 export interface OutcomeOptions {
   /**
@@ -19,10 +20,17 @@ export interface OutcomeOptions {
   readonly ackWaitMs?: number;
   /** Told of a message that is not a known outcome event (from a newer resetd, say); it is skipped. */
   readonly onSkipped?: (skipped: { readonly subject: string; readonly seq: number; readonly reason: string }) => void;
+  /**
+   * Told of a message dropped because its signature did not verify against the client's
+   * `verifyKeys` (a forgery, or a key the client does not hold yet); it is never yielded.
+   * Unset: the client's `onUnverified`, else a process warning.
+   */
+  readonly onUnverified?: (message: UnverifiedMessage) => void;
 }
 
 /**
- * The outcome events as an async iterable, each parsed with the schema the service publishes with.
+ * The outcome events as an async iterable, each parsed with the schema the service publishes with,
+ * and, when the client holds resetd's public keys, only those whose signature verifies.
  * With a durable consumer an event is acknowledged when the loop comes back for the next one: an
  * event whose handling threw or broke the loop is delivered again after the ack wait.
  */
@@ -37,6 +45,7 @@ export class OutcomeStream implements AsyncIterable<OutboundEvent> {
     private readonly jsm: JetStreamManager,
     private readonly stream: string,
     private readonly options: OutcomeOptions,
+    private readonly gate: SignatureGate,
   ) {
     this.opened = this.open();
     this.ready = this.opened.then(() => undefined);
@@ -56,8 +65,9 @@ export class OutcomeStream implements AsyncIterable<OutboundEvent> {
     const durable = this.options.durable !== undefined;
     try {
       for await (const msg of messages) {
-        const event = this.parse(msg);
+        const event = this.trusted(msg);
         if (event !== undefined) yield event;
+        // A dropped message is acknowledged too: a forgery delivered again would be dropped again.
         if (durable) msg.ack();
       }
     } finally {
@@ -65,6 +75,13 @@ export class OutcomeStream implements AsyncIterable<OutboundEvent> {
       // An ordered consumer would linger on the server until its inactivity limit.
       if (!durable) await consumer.delete().catch(() => undefined);
     }
+  }
+
+  private trusted(msg: JsMsg): OutboundEvent | undefined {
+    const refusal = this.gate.refusal(msg.data, msg.headers);
+    if (refusal === undefined) return this.parse(msg);
+    (this.options.onUnverified ?? warnUnverified)({ subject: msg.subject, seq: msg.seq, reason: refusal });
+    return undefined;
   }
 
   private parse(msg: JsMsg): OutboundEvent | undefined {

@@ -19,8 +19,10 @@ import { issueDetail } from '../contract/issue-detail.js';
 import { codeSubmittedData, resetRequestedData, verifyReply, type VerifyReply } from '../contract/schemas.js';
 import { subjectsFor, type Subjects } from '../contract/subjects.js';
 import { maskUrl } from '../contract/mask-url.js';
-import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError } from './errors.js';
+import type { VerifyKey } from '../contract/message-signature.js';
+import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError, UnverifiedReplyError } from './errors.js';
 import { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
+import { SignatureGate, type UnverifiedMessage } from './signature-gate.js';
 
 /** What `requestReset` takes: the `data` of `reset.requested`, as the contract defines it. */
 export type ResetRequestData = z.input<typeof resetRequestedData>;
@@ -32,6 +34,15 @@ export interface ClientOptions {
   readonly streams?: { readonly inbox?: string; readonly events?: string };
   /** The CloudEvent `source` of what this client publishes, e.g. `urn:acme:auth`. */
   readonly source?: string;
+  /**
+   * resetd's public keys (PEM, or JWK as an object or JSON text), several while its key rotates.
+   * Given: every outcome event and `verify` reply must carry a `Resetd-Signature` that verifies
+   * with one of them; an event that does not is dropped and reported, a reply that does not throws
+   * UnverifiedReplyError. Unset: nothing is checked, and the client warns once.
+   */
+  readonly verifyKeys?: readonly VerifyKey[];
+  /** Told of each outcome event dropped for its signature, unless `outcomes()` was given its own; unset: a process warning. */
+  readonly onUnverified?: (message: UnverifiedMessage) => void;
 }
 
 export interface ConnectOptions extends ClientOptions {
@@ -65,6 +76,8 @@ export class ResetClient {
 
   /** Opens a NATS connection of its own; `close()` closes it. */
   static async connect(options: ConnectOptions): Promise<ResetClient> {
+    // A bad key fails here, before a connection is opened for nothing.
+    const gate = SignatureGate.of(options.verifyKeys);
     const servers = typeof options.servers === 'string' ? options.servers.split(',').map((s) => s.trim()) : [...options.servers];
     let nc: NatsConnection;
     try {
@@ -82,7 +95,7 @@ export class ResetClient {
       throw new NatsUnreachableError(natsConnectFailureLine(error, masked.join(',')), masked, { cause: error, failure: natsConnectFailure(error) });
     }
     try {
-      return new ResetClient(nc, await managerOf(nc), options, true);
+      return new ResetClient(nc, await managerOf(nc), options, gate, true);
     } catch (error) {
       await nc.close();
       throw error;
@@ -91,13 +104,14 @@ export class ResetClient {
 
   /** Uses a connection the caller already has, and leaves it open on `close()`. */
   static async fromConnection(nc: NatsConnection, options: ClientOptions = {}): Promise<ResetClient> {
-    return new ResetClient(nc, await managerOf(nc), options, false);
+    return new ResetClient(nc, await managerOf(nc), options, SignatureGate.of(options.verifyKeys), false);
   }
 
   private constructor(
     readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
-    options: ClientOptions,
+    private readonly options: ClientOptions,
+    private readonly gate: SignatureGate,
     private readonly ownsConnection: boolean,
   ) {
     this.subjects = subjectsFor(options.subjectPrefix ?? 'reset', options.streams ?? {});
@@ -130,6 +144,7 @@ export class ResetClient {
   /**
    * Checks a code at once (`reset.verify`, answered by one instance). `unavailable` means a fault
    * on the service's side: nothing was checked and no try was spent, so asking again is safe.
+   * @throws UnverifiedReplyError when the reply's signature does not verify (with `verifyKeys`) or it answers another reset.
    */
   async verify(resetId: string, code: string, options: { clientIp?: string; timeoutMs?: number } = {}): Promise<VerifyReply> {
     const submitted = { resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) };
@@ -140,7 +155,13 @@ export class ResetClient {
         timeout: options.timeoutMs ?? 10_000,
         headers: traceHeaders(),
       });
-      return verifyReply.parse(reply.json());
+      const refusal = this.gate.refusal(reply.data, reply.headers);
+      if (refusal !== undefined) throw new UnverifiedReplyError(`the reply on ${this.subjects.verify} did not verify (${refusal}); its status cannot be trusted`, refusal);
+      const answer = verifyReply.parse(reply.json());
+      if (answer.resetId !== resetId) {
+        throw new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers reset ${JSON.stringify(answer.resetId)}, not ${resetId}`, 'another reset');
+      }
+      return answer;
     } catch (error) {
       if (causedBy(error, NO_RESPONDERS)) {
         throw new ServiceUnavailableError(`no resetd instance answers ${this.subjects.verify}: is the service running with this subject prefix?`, { cause: error });
@@ -160,7 +181,8 @@ export class ResetClient {
    * something whose outcome must not be missed with `deliver: 'new'`.
    */
   outcomes(options: OutcomeOptions = {}): OutcomeStream {
-    return new OutcomeStream(this.js, this.jsm, this.subjects.eventsStream, options);
+    const onUnverified = options.onUnverified ?? this.options.onUnverified;
+    return new OutcomeStream(this.js, this.jsm, this.subjects.eventsStream, { ...options, ...(onUnverified ? { onUnverified } : {}) }, this.gate);
   }
 
   /** Closes the connection if `connect` opened it, after flushing what was published. */
