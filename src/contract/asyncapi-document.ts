@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clientIp, cloudEventEnvelope, codeSubmittedData, inboundData, outboundData, outboundEvent, verifyReply, type InboundType, type OutboundType } from './schemas.js';
+import { SIGNATURE_HEADER } from './message-signature.js';
 import { subjectsFor } from './subjects.js';
 
 /**
@@ -70,6 +71,7 @@ export function asyncApiDocument(): Record<string, unknown> {
     name: 'VerifyReply',
     title: 'reset.verify reply',
     contentType: 'application/json',
+    headers: { $ref: '#/components/schemas/SignedReplyHeaders' },
     payload: { $ref: '#/components/schemas/VerifyReply' },
     examples: [{ name: 'wrongCode', payload: verifyReply.parse({ resetId: EXAMPLE_RESET_ID, status: 'invalid_code', attemptsRemaining: 4 }) }],
   };
@@ -90,7 +92,7 @@ export function asyncApiDocument(): Record<string, unknown> {
       channel: { $ref: `#/channels/${channel}` },
       messages: [{ $ref: `#/channels/${channel}/messages/${message}` }],
     };
-    messages[message] = eventMessage(type, message, about, 'JetStreamHeaders');
+    messages[message] = eventMessage(type, message, about, 'SignedEventHeaders');
   }
 
   return {
@@ -178,7 +180,9 @@ default. Streams are named from the prefix: \`<PREFIX>_INBOX\` (commands, work q
 but reset.verify's is a CloudEvents 1.0 event in structured JSON mode (the \`CloudEvent\` schema)
 whose \`type\` is the event name, whatever the prefix. Clients publish commands with JetStream, and
 every JetStream publish sets \`Nats-Msg-Id\` to the event's id; trace context travels in the
-\`traceparent\` and \`tracestate\` headers. A body over 16 KiB is refused by the inbox stream at
+\`traceparent\` and \`tracestate\` headers. Every event resetd publishes, and every reset.verify
+reply, carries \`Resetd-Signature\` (a detached Ed25519 JWS over the body): consumers drop what
+does not verify. A body over 16 KiB is refused by the inbox stream at
 publish; one that breaks these schemas is answered with reset.rejected (\`invalid_request\`). No
 event ever holds a code.
 
@@ -190,15 +194,25 @@ const traceHeaders = {
   tracestate: { type: 'string', description: 'W3C Trace Context vendor state.' },
 };
 
-const HEADER_SCHEMAS = {
-  JetStreamHeaders: {
-    type: 'object',
-    properties: {
-      'Nats-Msg-Id': { type: 'string', description: "The event's `id`, so that JetStream drops a re-publish inside the stream's duplicate window." },
-      ...traceHeaders,
-    },
-    required: ['Nats-Msg-Id'],
+const msgIdHeader = {
+  'Nats-Msg-Id': { type: 'string', description: "The event's `id`, so that JetStream drops a re-publish inside the stream's duplicate window." },
+};
+
+const signatureHeader = {
+  [SIGNATURE_HEADER]: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]+\\.\\.[A-Za-z0-9_-]+$',
+    description:
+      'JWS compact serialization with a detached, unencoded payload (RFC 7515, RFC 7797): BASE64URL(protected) + ".." + BASE64URL(signature), ' +
+      'protected header {"alg":"EdDSA","kid":"<RFC 7638 thumbprint>","b64":false,"crit":["b64"]}, Ed25519 over the body bytes exactly as published. ' +
+      'Drop a message that does not verify with resetd\'s public key.',
   },
+};
+
+const HEADER_SCHEMAS = {
+  JetStreamHeaders: { type: 'object', properties: { ...msgIdHeader, ...traceHeaders }, required: ['Nats-Msg-Id'] },
+  SignedEventHeaders: { type: 'object', properties: { ...msgIdHeader, ...signatureHeader, ...traceHeaders }, required: ['Nats-Msg-Id', SIGNATURE_HEADER] },
+  SignedReplyHeaders: { type: 'object', properties: { ...signatureHeader, ...traceHeaders }, required: [SIGNATURE_HEADER] },
   TraceHeaders: { type: 'object', properties: traceHeaders },
 };
 

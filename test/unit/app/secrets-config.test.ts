@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/app/config.js';
 import { natsSecurityOptions } from '../../../src/app/nats-security.js';
+import { generateSigningKeyPair } from '../../../src/contract/message-signature.js';
 import { redisSecurityOptions } from '../../../src/app/redis-security.js';
 
 const OTP = 'a-test-secret-of-at-least-thirty-two-chars';
@@ -150,7 +151,9 @@ describe('Redis login and TLS', () => {
 });
 
 describe('SMTP login and TLS', () => {
-  const smtp = (env: Record<string, string>) => configFrom(env).smtp?.security;
+  // Production wants a signing key too; these cases are about SMTP alone.
+  const signingKey = generateSigningKeyPair().privateKeyPem;
+  const smtp = (env: Record<string, string>) => configFrom({ RESET_SIGNING_KEY: signingKey, ...env }).smtp?.security;
 
   it('requires STARTTLS for smtp:// in production unless SMTP_ALLOW_PLAINTEXT=true', () => {
     expect(smtp({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.test:587' })).toEqual({ requireTls: true });
