@@ -113,7 +113,7 @@ describe('the audit trail of a running service', () => {
     const h = natsHeaders();
     h.set('traceparent', verifySpan.traceparent);
     const wrong = await client.nc.request(client.subjects.verify, JSON.stringify({ resetId: c, code: codeC === '000000' ? '111111' : '000000', clientIp: '198.51.100.21' }), { timeout: 10_000, headers: h });
-    expect(wrong.json()).toEqual({ status: 'invalid_code', attemptsRemaining: 4 });
+    expect(wrong.json()).toEqual({ resetId: c, status: 'invalid_code', attemptsRemaining: 4 });
     expect(await client.verify({ resetId: c, code: codeC })).toEqual({ status: 'completed', attemptsRemaining: 0 });
     expect(await client.verify({ resetId: c, code: codeC })).toEqual({ status: 'unknown_reset', attemptsRemaining: 0 });
     expect(await client.verify({ resetId: c, code: 'x'.repeat(17) })).toMatchObject({ status: 'invalid_request' });

@@ -83,7 +83,7 @@ describe('the resetd CLI against a running service', () => {
 
     const again = await runCli(['verify', '--json', resetId, code], env);
     expect(again.code).toBe(1);
-    expect(JSON.parse(again.stdout)).toEqual({ status: 'unknown_reset', attemptsRemaining: 0 });
+    expect(JSON.parse(again.stdout)).toEqual({ resetId, status: 'unknown_reset', attemptsRemaining: 0 });
   });
 
   it('watch --all prints one readable line per event kept in the stream', async () => {

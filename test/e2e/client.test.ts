@@ -63,7 +63,7 @@ describe('resetd/client', () => {
     const failed = await next(events, resetId);
     expect(failed).toMatchObject({ type: 'reset.verification.failed', data: { resetId, reason: 'invalid_code', attemptsRemaining: 4 } });
 
-    expect(await client.verify(resetId, code)).toEqual({ status: 'completed', attemptsRemaining: 0 });
+    expect(await client.verify(resetId, code)).toEqual({ resetId, status: 'completed', attemptsRemaining: 0 });
     const completed = await next(events, resetId);
     expect(completed.type).toBe('reset.completed');
     await events.return?.();

@@ -52,9 +52,13 @@ export class TestClient {
     return this.publish('reset.code.submitted', { resetId, code }, options);
   }
 
+  /** Asks `reset.verify`; the reply must name the reset asked about (the contract), and its status is returned. */
   async verify(data: unknown): Promise<{ status: string; attemptsRemaining: number }> {
     const reply = await this.nc.request(this.subjects.verify, JSON.stringify(data), { timeout: 10_000 });
-    return reply.json();
+    const { resetId, ...answer } = reply.json<{ resetId: string; status: string; attemptsRemaining: number }>();
+    const asked = (data as { resetId?: unknown } | null)?.resetId;
+    if (typeof asked === 'string' && resetId !== asked) throw new Error(`the reply names reset ${JSON.stringify(resetId)}, not ${asked}`);
+    return answer;
   }
 
   /** Starts reading every event of the events stream (once it exists). */
