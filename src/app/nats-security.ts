@@ -25,6 +25,7 @@ export const natsSecurityEnv = {
   NATS_TLS_CA_FILE: z.string().optional(),
   NATS_TLS_CERT_FILE: z.string().optional(),
   NATS_TLS_KEY_FILE: z.string().optional(),
+  NATS_INBOX_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens without wildcards').optional(),
 };
 
 /** How resetd logs in to NATS: at most one way. */
@@ -39,6 +40,11 @@ export interface NatsSecurity {
   readonly login?: NatsLogin;
   /** Paths, read by the client at each (re)connection, so renewed certificates are picked up. */
   readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+  /**
+   * Where replies to this connection's requests go (`_INBOX` unless set): a prefix of its own lets
+   * the server's permissions keep each user's replies, and pulled messages, from every other user.
+   */
+  readonly inboxPrefix?: string;
 }
 
 /**
@@ -75,7 +81,8 @@ export function readNatsSecurity(env: EnvValues, servers: readonly string[]): Na
           : creds !== undefined
             ? { kind: 'creds', creds }
             : inUrl;
-  return { ...(login ? { login } : {}), ...readTls(env) };
+  const inboxPrefix = textOf(env, 'NATS_INBOX_PREFIX');
+  return { ...(login ? { login } : {}), ...readTls(env), ...(inboxPrefix !== undefined ? { inboxPrefix } : {}) };
 }
 
 function readTls(env: EnvValues): Pick<NatsSecurity, 'tls'> {
@@ -94,9 +101,9 @@ function readTls(env: EnvValues): Pick<NatsSecurity, 'tls'> {
   };
 }
 
-/** The part of nats.js's connect options that logs in and sets up TLS; every connection resetd opens uses it. */
-export function natsSecurityOptions(security: NatsSecurity): Pick<NodeConnectionOptions, 'authenticator' | 'tls'> {
-  const { login, tls } = security;
+/** The part of nats.js's connect options that logs in, sets up TLS and names the inbox; every connection resetd opens uses it. */
+export function natsSecurityOptions(security: NatsSecurity): Pick<NodeConnectionOptions, 'authenticator' | 'tls' | 'inboxPrefix'> {
+  const { login, tls, inboxPrefix } = security;
   const bytes = (text: string) => new TextEncoder().encode(text);
   const authenticator = (() => {
     switch (login?.kind) {
@@ -112,7 +119,7 @@ export function natsSecurityOptions(security: NatsSecurity): Pick<NodeConnection
         return credsAuthenticator(bytes(login.creds));
     }
   })();
-  return { ...(authenticator ? { authenticator } : {}), ...(tls ? { tls: { ...tls } } : {}) };
+  return { ...(authenticator ? { authenticator } : {}), ...(tls ? { tls: { ...tls } } : {}), ...(inboxPrefix ? { inboxPrefix } : {}) };
 }
 
 /** What an operator of the service or the CLI checks after a failed first connection of `kind`. */

@@ -53,10 +53,11 @@ export interface ConnectOptions extends ClientOptions {
   /** How long the first connection may take, in milliseconds; 5000 unless set. */
   readonly timeoutMs?: number;
   /**
-   * How to log in and whether to use TLS, as nats.js takes them: e.g.
-   * `{ authenticator: usernamePasswordAuthenticator('auth', pass), tls: { caFile: '/etc/nats/ca.pem' } }`.
+   * How to log in, whether to use TLS, and the inbox prefix the server's permissions expect, as
+   * nats.js takes them: e.g. `{ authenticator: usernamePasswordAuthenticator('auth', pass),
+   * tls: { caFile: '/etc/nats/ca.pem' }, inboxPrefix: '_INBOX_auth' }` (deploy/nats).
    */
-  readonly security?: Pick<NodeConnectionOptions, 'authenticator' | 'tls'>;
+  readonly security?: Pick<NodeConnectionOptions, 'authenticator' | 'tls' | 'inboxPrefix'>;
 }
 
 /** Opens a NATS connection of its own and returns a client over it; `close()` closes both. */

@@ -75,9 +75,9 @@ export class ManagedProcess {
     child.stderr?.on('data', collect);
   }
 
-  /** Starts `command` and resolves once a line of its output matches `ready`. */
-  static async start(name: string, command: string, args: string[], ready: RegExp, timeoutMs = 15_000): Promise<ManagedProcess> {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Starts `command` (with `env` added to the environment) and resolves once a line of its output matches `ready`. */
+  static async start(name: string, command: string, args: string[], ready: RegExp, timeoutMs = 15_000, env: Record<string, string> = {}): Promise<ManagedProcess> {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const managed = new ManagedProcess(name, child);
     const deadline = Date.now() + timeoutMs;
     while (!managed.output.some((line) => ready.test(line))) {
