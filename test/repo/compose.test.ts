@@ -56,6 +56,16 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs NATS on deploy/nats/nats-server.conf, resetd as its own user with its inbox prefix and a signing key', () => {
+    const nats = compose.services.nats as Service & { command?: string[]; volumes?: string[] };
+    expect(nats.command?.slice(0, 2)).toEqual(['-c', '/etc/nats/nats-server.conf']);
+    expect(nats.volumes).toContain('./deploy/nats:/etc/nats:ro');
+    const resetd = compose.services.resetd!;
+    expect(resetd.environment).toMatchObject({ NATS_USER: 'resetd', NATS_PASSWORD: nats.environment?.NATS_RESETD_PASSWORD, NATS_INBOX_PREFIX: '_INBOX_resetd' });
+    expect(resetd.environment?.RESET_SIGNING_KEY_FILE).toBe('/run/secrets/signing_key');
+    expect(resetd.secrets).toContain('signing_key');
+  });
+
   it('publishes the ports the README names: NATS, Mailpit, Jaeger and the operators port', () => {
     const published = Object.values(compose.services).flatMap((service) => (service.ports ?? []).map((port) => String(port).split(':')[0]));
     expect(published).toEqual(expect.arrayContaining(['4222', '6379', '1025', '8025', '16686', '4318', '9464']));
