@@ -16,6 +16,7 @@ import { LoadDriver, type LoadResult, type VerifyResult } from './lib/load.js';
 import { cpuSeconds, memory, NodeProcess, SinkProcess, stopAll } from './lib/processes.js';
 import { callsBetween, CommandLog, commandCalls, readsProcessed, scriptNames } from './lib/redis-stats.js';
 import { renderReport, type BenchResults, type CpuShare } from './lib/report.js';
+import { signingCost } from './lib/signing-cost.js';
 import { spread } from './lib/stats.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -301,6 +302,15 @@ async function main(): Promise<void> {
       say(`(5) verify run ${run}: ${result.rate.toFixed(0)}/s, p99 ${result.latency.p99.toFixed(2)} ms, ${JSON.stringify(result.statuses)}; CPU per answer: ${spent}`);
     }
     results.verify = { runs: verifyRuns, cpu: verifyCpu, concurrency: plan.verifyConcurrency };
+  }
+
+  // (8): what Resetd-Signature costs, resetd's signer and the client's verifier in this process.
+  if (wanted('signing')) {
+    const iterations = plan.quick ? 20_000 : 100_000;
+    results.signing = Array.from({ length: plan.runs }, () => signingCost(iterations));
+    for (const [i, cost] of results.signing.entries()) {
+      say(`(8) signing run ${i + 1}: ${cost.signUs.toFixed(1)} µs CPU to sign, ${cost.verifyUs.toFixed(1)} µs to verify, a ${cost.bodyBytes}-byte event`);
+    }
   }
 
   // (2): a steady half of resetd's peak, resetd and the limit at the same rate.

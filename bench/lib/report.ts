@@ -1,4 +1,5 @@
 import type { LoadResult, VerifyResult } from './load.js';
+import type { SigningCost } from './signing-cost.js';
 import { spread, type Spread } from './stats.js';
 
 /** CPU seconds per 1,000 outcomes, by process (resetd or limit, nats, redis, sink, bench). */
@@ -39,6 +40,8 @@ export interface BenchResults {
   verify?: { runs: VerifyResult[]; cpu: CpuShare[]; concurrency: number };
   /** `rssTimeline`: [seconds since the process was started, resident MB], once a second. */
   backlog?: { result: LoadResult; cpu: CpuShare; peakRssBytes: number; startSeconds: number; rssTimeline: Array<[number, number]> };
+  /** (8) The CPU of one `Resetd-Signature`, made and checked, per run. */
+  signing?: SigningCost[];
   roundTrips?: { sample: number; commandsSent: number; serverReads: number; byCommand: Array<[string, number]>; limitServerReads?: number };
   targets?: Target[];
 }
@@ -192,6 +195,24 @@ export function renderReport(results: BenchResults): { table: string; markdown: 
       commands.median.toFixed(1),
       range(commands, (v) => v.toFixed(1)),
       results.e2e.commandBreakdown.slice(0, 6).map(([name, calls]) => `${name} ${calls.toFixed(1)}`).join(', '),
+      '',
+      '',
+    ]);
+  }
+  if (results.signing && results.signing.length > 0) {
+    const sign = of(results.signing, (cost) => cost.signUs);
+    const check = of(results.signing, (cost) => cost.verifyUs);
+    // A request publishes one signed event (code.sent); a code checked with reset.verify two more
+    // signed messages (completed and the reply): three for a whole reset.
+    const perThousand = (signatures: number) => (sign.median * signatures * 1000) / 1e6;
+    const e2eCpu = results.e2e && results.e2e.resetd.length > 0 ? spread(results.e2e.cpuResetd.map((share) => share.resetd ?? NaN)).median : NaN;
+    rows.push([
+      `(8) Resetd-Signature: CPU to sign · to verify (${results.signing[0]!.bodyBytes}-byte event)`,
+      `${sign.median.toFixed(1)} µs · ${check.median.toFixed(1)} µs`,
+      range(sign, (v) => `${v.toFixed(1)} µs`),
+      Number.isFinite(e2eCpu)
+        ? `per 1,000 requests ${perThousand(1).toFixed(3)} CPU-s of (7)'s ${e2eCpu.toFixed(2)}: ${e2eCpu.toFixed(2)} with, ${(e2eCpu - perThousand(1)).toFixed(2)} without; a whole reset (3 signatures) ${perThousand(3).toFixed(3)} CPU-s per 1,000`
+        : `a whole reset signs 3 messages: ${perThousand(3).toFixed(3)} CPU-s per 1,000`,
       '',
       '',
     ]);
