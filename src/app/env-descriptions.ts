@@ -56,6 +56,8 @@ export const envGroups: readonly EnvGroup[] = [
       NATS_TLS_CA_FILE: 'CA certificate(s) in PEM to check the NATS server against; set: TLS.',
       NATS_TLS_CERT_FILE: 'Client certificate in PEM, for a NATS server that verifies clients (`tlsverify`), with NATS_TLS_KEY_FILE; read again at each reconnection.',
       NATS_TLS_KEY_FILE: 'Private key in PEM of NATS_TLS_CERT_FILE.',
+      NATS_INBOX_PREFIX:
+        "Prefix of this connection's reply subjects (unset: `_INBOX`). With deploy/nats, `_INBOX_resetd`: a prefix no other user may read, so no one sees resetd's replies or the messages it pulls.",
       REDIS_USERNAME: 'Redis ACL user, with REDIS_PASSWORD (unset: the default user); not with a user in REDIS_URL.',
       REDIS_PASSWORD: "Redis password (`requirepass`, or the ACL user's); not with a password in REDIS_URL.",
       REDIS_PASSWORD_FILE: 'A file holding REDIS_PASSWORD, instead of it (not both).',
