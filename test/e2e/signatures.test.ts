@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, UnverifiedReplyError, type OutboundEvent, type ResetClient, type UnverifiedMessage } from 'resetd/client';
 import { generateSigningKeyPair, messageSigner, SIGNATURE_HEADER, SignatureVerifier } from '../../src/contract/message-signature.js';
 import { subjectsFor } from '../../src/contract/subjects.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { codeIn } from '../support/mail-code.js';
 import { NATS_URL, uniquePrefix } from '../support/nats.js';
 import { runServiceToExit } from '../support/security.js';
@@ -192,6 +193,25 @@ describe('signed events and replies', () => {
       await both.close();
       await newOnly.close();
     }
+  });
+
+  it('shows in the CLI whether each message verified, with --verify-key (repeatable for rotation)', async () => {
+    const env = cliEnv(prefix);
+    const keys = ['--verify-key', keyFile('old.pub', oldKey.publicKeyPem), '--verify-key', keyFile('new.pub', newKey.publicKeyPem)];
+    const watch = await runCli(['watch', '--all', '--count', '4', ...keys], env);
+    expect(watch.code, watch.stderr).toBe(0);
+    expect(watch.lines).toHaveLength(4);
+    for (const line of watch.lines) expect(line).toMatch(/ {2}signature=verified$/);
+    expect(watch.stderr.match(/^NOT VERIFIED: message \d+ on \S+\.completed dropped: /gm)).toHaveLength(3);
+
+    const second = (await storedMessages(other, subjects.eventsStream)).at(-1)!;
+    const secondId = (JSON.parse(new TextDecoder().decode(second.body)) as { data: { resetId: string } }).data.resetId;
+    const checked = await runCli(['verify', secondId, '000000', ...keys], env);
+    expect(checked.lines).toEqual([expect.stringMatching(/^(invalid_code {2}attemptsRemaining=4|completed {2}attemptsRemaining=0) {2}signature=verified$/)]);
+    // The reply is signed by the new key; a CLI that holds only the old one cannot trust it.
+    const oldOnly = await runCli(['verify', secondId, '000001', '--verify-key', keyFile('old.pub', oldKey.publicKeyPem)], env);
+    expect(oldOnly.code).toBe(1);
+    expect(oldOnly.stderr).toMatch(/^resetd: NOT VERIFIED: the reply on \S+\.verify did not verify \(no key with kid /);
   });
 });
 
