@@ -22,7 +22,8 @@ function expectWellFormed(result: Inbound): void {
   expect(data.detail).toMatch(/field [\w.]+|body|not JSON|bytes/);
 }
 
-describe('decoding inbound messages, for any input', () => {
+// Thousands of runs each: the time limit is for a machine under load, not a speed target.
+describe('decoding inbound messages, for any input', { timeout: 60_000 }, () => {
   it('never throws on arbitrary bytes', () => {
     fc.assert(
       fc.property(fc.constantFrom(...TYPES), fc.uint8Array({ maxLength: 512 }), (type, bytes) => {
