@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import type { SendMailOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { OutboundMail } from '../../domain/mail.js';
@@ -47,6 +48,16 @@ function renderMail(mail: OutboundMail, options: MailOptions): RenderedMail {
   }
 }
 
+/**
+ * The address with its domain in punycode (`joerg@müller.de` → `joerg@xn--mller-kva.de`): every
+ * server takes that, with or without SMTPUTF8, and an ASCII local part then needs nothing more.
+ */
+function withAsciiDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  const ascii = at > 0 ? domainToASCII(address.slice(at + 1)) : '';
+  return ascii === '' ? address : `${address.slice(0, at)}@${ascii}`;
+}
+
 /** An address the fast path writes as it is: ASCII, no quotes, brackets, spaces or line breaks. */
 const PLAIN_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+$/;
 /** Subjects differ by language and product only; a bound keeps a stream of odd ones from growing it. */
@@ -82,17 +93,18 @@ export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
     return line;
   };
   return (mail) => {
+    const to = withAsciiDomain(mail.to);
     const rendered = renderMail(mail, options);
     // Random, not derived from the reset: a receiver that drops repeated Message-IDs must not
     // swallow a resent mail.
     const messageId = `<${randomUUID()}@${domain}>`;
     // nodemailer signs the finished message, so SMTP and the outbox carry the same signature.
     const signing = dkim ? { dkim } : {};
-    if (!PLAIN_ADDRESS.test(mail.to)) {
+    if (!PLAIN_ADDRESS.test(to)) {
       return {
         from: options.from,
         // An address object is taken as one address: a comma in it cannot add a recipient.
-        to: { name: '', address: mail.to },
+        to: { name: '', address: to },
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
@@ -102,7 +114,7 @@ export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
       };
     }
     const raw = writer.write({
-      to: mail.to,
+      to,
       subjectLine: subjectLine(rendered.subject),
       messageId,
       date: new Date(),
@@ -111,6 +123,6 @@ export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
       html: rendered.html,
     });
     // The Message-ID again, for nodemailer's own use (logs, the send's result): else it draws one at random.
-    return { envelope: { from: sender, to: [mail.to] }, raw, messageId, ...signing };
+    return { envelope: { from: sender, to: [to] }, raw, messageId, ...signing };
   };
 }
