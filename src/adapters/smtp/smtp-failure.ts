@@ -27,6 +27,8 @@ const TLS_CODE = /^(ETLS|ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SE
 
 interface NodemailerError {
   readonly code?: unknown;
+  /** Node's own code (a certificate's, ECONNREFUSED) where nodemailer put its own (ESOCKET) in `code`. */
+  readonly originalCode?: unknown;
   readonly command?: unknown;
   readonly responseCode?: unknown;
   readonly response?: unknown;
@@ -36,7 +38,7 @@ interface NodemailerError {
 /** Reads nodemailer's error (or Node's, for the socket and TLS) as one of the failure classes. */
 export function smtpFailureOf(error: unknown): SmtpFailure {
   const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as NodemailerError;
-  const code = typeof e.code === 'string' ? e.code : '';
+  const code = typeof e.originalCode === 'string' ? e.originalCode : typeof e.code === 'string' ? e.code : '';
   const command = String(e.command ?? '');
   const reply = typeof e.response === 'string' ? e.response : String(e.message);
   if (code === 'EAUTH' || code === 'ENOAUTH') return { kind: 'login', reply };
