@@ -299,7 +299,10 @@ function readSigningKey(env: Env): KeyObject | undefined {
 
 const DKIM_PARTS = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const;
 
-/** All three DKIM variables or none; the key must be a private key a receiver can check (RSA ≥ 1024 bits or Ed25519). */
+/**
+ * All three DKIM variables or none; the key must be an RSA private key of at least 1024 bits.
+ * nodemailer signs with RSA only and sends the mail unsigned when the key is another kind.
+ */
 function readDkim(env: Env): DkimConfig | undefined {
   const key = secretFrom(env, 'DKIM_PRIVATE_KEY');
   const values = { DKIM_DOMAIN: env.DKIM_DOMAIN, DKIM_SELECTOR: env.DKIM_SELECTOR, DKIM_PRIVATE_KEY: key };
@@ -318,8 +321,11 @@ function readDkim(env: Env): DkimConfig | undefined {
   } catch {
     throw new ConfigError('DKIM_PRIVATE_KEY is not a PEM private key');
   }
-  if (!(details.type === 'ed25519' || (details.type === 'rsa' && details.bits >= 1024))) {
-    throw new ConfigError(`DKIM_PRIVATE_KEY must be an RSA key of at least 1024 bits (2048 advised) or an Ed25519 key, not ${details.type} ${details.bits || ''}`.trim());
+  if (details.type === 'ed25519') {
+    throw new ConfigError('DKIM_PRIVATE_KEY is an Ed25519 key, which resetd cannot sign with (mail would go unsigned); use an RSA key of 2048 bits, published as k=rsa');
+  }
+  if (!(details.type === 'rsa' && details.bits >= 1024)) {
+    throw new ConfigError(`DKIM_PRIVATE_KEY must be an RSA key of at least 1024 bits (2048 advised), not ${details.type} ${details.bits || ''}`.trim());
   }
   return { domain: env.DKIM_DOMAIN!.toLowerCase(), selector: env.DKIM_SELECTOR!, privateKey };
 }

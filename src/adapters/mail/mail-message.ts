@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createSign, randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import type { SendMailOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
@@ -20,11 +20,23 @@ export interface MailOptions {
 export interface DkimKey {
   readonly domain: string;
   readonly selector: string;
-  /** PEM, PKCS#1 or PKCS#8; RSA (2048 bits or more) or Ed25519. */
+  /** PEM, PKCS#1 or PKCS#8; RSA (2048 bits advised). nodemailer signs with RSA only. */
   readonly privateKey: string;
 }
 
 export type MailMessageBuilder = (mail: OutboundMail) => SendMailOptions;
+
+/**
+ * Throws unless the key signs as nodemailer's DKIM signer does (RSA-SHA256). Given any other key
+ * (Ed25519, EC) nodemailer leaves the signature out without a word, and every mail would go unsigned.
+ */
+function assertSignsWithRsa(privateKey: string): void {
+  try {
+    createSign('RSA-SHA256').update('').sign(privateKey);
+  } catch (error) {
+    throw new Error('The DKIM key cannot sign with RSA-SHA256, the only algorithm nodemailer signs with; use an RSA key', { cause: error });
+  }
+}
 
 /** The domain of the sender's address; throws when `from` holds no address with a domain. */
 export function senderDomain(from: string): string {
@@ -74,6 +86,7 @@ const MAX_SUBJECTS = 64;
  */
 export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
   const domain = senderDomain(options.from);
+  if (options.dkim) assertSignsWithRsa(options.dkim.privateKey);
   const sender = addressparser(options.from, { flatten: true })[0]!.address;
   const dkim = options.dkim && { domainName: options.dkim.domain, keySelector: options.dkim.selector, privateKey: options.dkim.privateKey };
   const headers = {
