@@ -147,6 +147,14 @@ describe('NodemailerMailer against a real SMTP server', () => {
     ]);
   });
 
+  it('introduces itself in EHLO with the name it is given (SMTP_NAME)', async () => {
+    const mailer = await setUp({}, { name: 'mail.resetd.test' });
+
+    await mailer.send(aCodeMail());
+
+    expect(sink.deliveries[0]!.ehlo).toBe('mail.resetd.test');
+  });
+
   it('refuses to send once closed instead of waiting for ever', async () => {
     const mailer = await setUp();
     mailer.close();

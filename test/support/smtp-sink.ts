@@ -32,6 +32,8 @@ export interface SmtpSinkOptions {
 
 /** One accepted message: its SMTP envelope, its bytes, and mailparser's reading of them. */
 export interface SmtpDelivery {
+  /** The name the client gave in EHLO (or HELO). */
+  readonly ehlo: string;
   readonly mailFrom: string;
   readonly rcptTo: readonly string[];
   readonly raw: Buffer;
@@ -235,7 +237,7 @@ class SmtpSinkServer implements SmtpSink {
       if (failure?.stage === 'data') return callback(smtpError(failure.code, failure.message));
       if (session.envelope.rcptTo.some((r) => this.deferRecipients(r.address) === 'data')) return callback(smtpError(452, '4.2.2 Mailbox full, try again later'));
       const mailFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-      this.deliveries.push({ mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), raw, mail });
+      this.deliveries.push({ ehlo: session.hostNameAppearsAs, mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), raw, mail });
       this.notify();
       callback(null);
     } catch (error) {
