@@ -38,7 +38,7 @@ export const envGroups: readonly EnvGroup[] = [
       MAIL_OUTBOX_DIR: 'Where mail goes without SMTP_URL.',
       DKIM_DOMAIN: 'DKIM signing domain (`d=`), best the domain of MAIL_FROM; set with DKIM_SELECTOR and the key, or leave all three unset (no signature).',
       DKIM_SELECTOR: 'DKIM selector (`s=`): the public key is published as TXT at `<selector>._domainkey.<domain>`.',
-      DKIM_PRIVATE_KEY: 'DKIM private key in PEM (RSA of at least 1024 bits, 2048 advised, or Ed25519); `\\n` may stand for line breaks.',
+      DKIM_PRIVATE_KEY: 'DKIM private key in PEM: RSA of at least 1024 bits, 2048 advised (an Ed25519 key stops the start: it would leave mail unsigned); `\\n` may stand for line breaks.',
       DKIM_PRIVATE_KEY_FILE: 'A file holding the DKIM private key, instead of DKIM_PRIVATE_KEY (not both).',
     },
   },

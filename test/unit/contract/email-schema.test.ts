@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resetRequestedData } from '../../src/contract/schemas.js';
+import { resetRequestedData } from '../../../src/contract/schemas.js';
 
 const emailOk = (email: string) => resetRequestedData.safeParse({ userId: 'u-1', email }).success;
 
