@@ -92,7 +92,7 @@ export class ResilientMailer implements Mailer {
   }
 }
 
-/** Mail held back by an open breaker waits for the probe plus up to this much, so instances do not all return at once. */
+/** Mail held back by an open breaker waits for the probe plus 0.5–1.5 times this, so instances do not all return at once. */
 const PROBE_JITTER_MS = 500;
 
 class CockatielMailBreaker implements MailBreaker {
