@@ -40,6 +40,8 @@ export const envSchema = z.object({
   SMTP_URL: urlSetting('smtp', 'an').optional(),
   SMTP_POOL_SIZE: int(1, 5),
   SMTP_POOL: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+  // Receivers check the EHLO name against the sender's DNS; a container's random host name fails that.
+  SMTP_NAME: z.string().regex(/^([A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.IPv]+\])$/, 'must be a host name or an address literal such as [192.0.2.1]').optional(),
   MAIL_FROM: z.string().min(3).default('resetd <no-reply@localhost>'),
   MAIL_PRODUCT_NAME: z.string().min(1).max(60).default('resetd'),
   MAIL_OUTBOX_DIR: z.string().min(1).default('./outbox'),
@@ -102,8 +104,13 @@ export interface Config {
   readonly redisKeyPrefix: string;
   /** The per-IP limits count an IPv6 client by its network of this many bits (one host often holds a /64). */
   readonly ipv6PrefixLength: number;
-  /** `pool` false: one connection per mail (the slow way, for comparison), else up to `poolSize` kept open. */
-  readonly smtp: { readonly url: string; readonly pool: boolean; readonly poolSize: number; readonly security: SmtpSecurity } | undefined;
+  /**
+   * `pool` false: one connection per mail (the slow way, for comparison), else up to `poolSize` kept
+   * open; `name` is the EHLO name (unset: the machine's host name).
+   */
+  readonly smtp:
+    | { readonly url: string; readonly pool: boolean; readonly poolSize: number; readonly name: string | undefined; readonly security: SmtpSecurity }
+    | undefined;
   /** NATS login and TLS, for every connection the service opens. */
   readonly natsSecurity: NatsSecurity;
   /** Redis login and TLS, besides what REDIS_URL carries. */
@@ -193,7 +200,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     redisTopology: readRedisTopology(env),
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     ipv6PrefixLength: env.RATE_IPV6_PREFIX,
-    smtp: env.SMTP_URL ? { url: env.SMTP_URL, pool: env.SMTP_POOL === 'true', poolSize: env.SMTP_POOL_SIZE, security: smtpSecurity! } : undefined,
+    smtp: env.SMTP_URL ? { url: env.SMTP_URL, pool: env.SMTP_POOL === 'true', poolSize: env.SMTP_POOL_SIZE, name: env.SMTP_NAME, security: smtpSecurity! } : undefined,
     natsSecurity: readNatsSecurity(env, natsServersOf(env.NATS_URL)),
     redisSecurity: readRedisSecurity(env, env.REDIS_URL),
     mail: { from: env.MAIL_FROM, productName: env.MAIL_PRODUCT_NAME, outboxDir: env.MAIL_OUTBOX_DIR, dkim: readDkim(env) },
@@ -292,7 +299,10 @@ function readSigningKey(env: Env): KeyObject | undefined {
 
 const DKIM_PARTS = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const;
 
-/** All three DKIM variables or none; the key must be a private key a receiver can check (RSA ≥ 1024 bits or Ed25519). */
+/**
+ * All three DKIM variables or none; the key must be an RSA private key of at least 1024 bits.
+ * nodemailer signs with RSA only and sends the mail unsigned when the key is another kind.
+ */
 function readDkim(env: Env): DkimConfig | undefined {
   const key = secretFrom(env, 'DKIM_PRIVATE_KEY');
   const values = { DKIM_DOMAIN: env.DKIM_DOMAIN, DKIM_SELECTOR: env.DKIM_SELECTOR, DKIM_PRIVATE_KEY: key };
@@ -311,8 +321,11 @@ function readDkim(env: Env): DkimConfig | undefined {
   } catch {
     throw new ConfigError('DKIM_PRIVATE_KEY is not a PEM private key');
   }
-  if (!(details.type === 'ed25519' || (details.type === 'rsa' && details.bits >= 1024))) {
-    throw new ConfigError(`DKIM_PRIVATE_KEY must be an RSA key of at least 1024 bits (2048 advised) or an Ed25519 key, not ${details.type} ${details.bits || ''}`.trim());
+  if (details.type === 'ed25519') {
+    throw new ConfigError('DKIM_PRIVATE_KEY is an Ed25519 key, which resetd cannot sign with (mail would go unsigned); use an RSA key of 2048 bits, published as k=rsa');
+  }
+  if (!(details.type === 'rsa' && details.bits >= 1024)) {
+    throw new ConfigError(`DKIM_PRIVATE_KEY must be an RSA key of at least 1024 bits (2048 advised), not ${details.type} ${details.bits || ''}`.trim());
   }
   return { domain: env.DKIM_DOMAIN!.toLowerCase(), selector: env.DKIM_SELECTOR!, privateKey };
 }

@@ -11,6 +11,7 @@ import { JetStreamInboxBacklog } from '../adapters/nats/jetstream-inbox-backlog.
 import { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
 import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
 import { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
+import { maskUrl } from '../contract/mask-url.js';
 import { messageSigner } from '../contract/message-signature.js';
 import { subjectsFor } from '../contract/subjects.js';
 import { breakerStateValue, ResetMetrics } from '../adapters/otel/reset-metrics.js';
@@ -31,6 +32,7 @@ import type { Connections } from './connections.js';
 import { OpsServer, runChecks } from './ops-server.js';
 import { readinessChecks } from './readiness.js';
 import { ResetService } from './reset-service.js';
+import { SmtpStartCheck } from './smtp-start-check.js';
 import type { Observability } from './telemetry.js';
 import { TOKENS, type Token } from './tokens.js';
 
@@ -77,11 +79,14 @@ export function buildContainer(
 
   const smtp = config.smtp;
   if (smtp) {
-    // Traced inside the retries and the breaker: one span per real exchange with the server.
-    provide(TOKENS.BaseMailer, [], () => {
-      const transport = createSmtpTransport(smtp.url, { maxConnections: smtp.poolSize, pool: smtp.pool, security: smtp.security });
-      return new TracedMailer(new NodemailerMailer(transport, mailOptions), smtpServerOf(smtp.url), metrics);
+    // One SMTP mailer for the start-up check and the mail, so what the check learns (SMTPUTF8) serves the mail.
+    provide(TOKENS.SmtpMailer, [], () => {
+      const transport = createSmtpTransport(smtp.url, { maxConnections: smtp.poolSize, pool: smtp.pool, name: smtp.name, security: smtp.security });
+      return new NodemailerMailer(transport, mailOptions);
     });
+    provide(TOKENS.SmtpStartCheck, [TOKENS.SmtpMailer], (mailer) => new SmtpStartCheck(mailer, maskUrl(smtp.url), log));
+    // Traced inside the retries and the breaker: one span per real exchange with the server.
+    provide(TOKENS.BaseMailer, [TOKENS.SmtpMailer], (mailer) => new TracedMailer(mailer, smtpServerOf(smtp.url), metrics));
   } else {
     provide(TOKENS.BaseMailer, [], () => new FileOutboxMailer(config.mail.outboxDir, mailOptions));
   }
@@ -157,11 +162,15 @@ export function buildContainer(
       }),
   );
   provide(TOKENS.OpsServer, [TOKENS.ResetService, TOKENS.Inbox, TOKENS.MailBreaker], (service, inbox, breaker) => {
+    // The outbox writes files: only an SMTP server can be away.
+    const startCheck = smtp ? resolve(container, TOKENS.SmtpStartCheck) : undefined;
     const checks = readinessChecks({
       nc,
       redis,
-      // The outbox writes files: only an SMTP server can be away.
-      mailUsable: () => !smtp || breaker.state !== 'open',
+      mailProblem: () => {
+        if (!startCheck) return undefined;
+        return startCheck.reason ?? (breaker.state === 'open' ? 'the SMTP circuit breaker is open: sends failed in a row' : undefined);
+      },
       serving: () => service.isServing,
     });
     // The gauges are read at each scrape of this server's /metrics, from the same state it serves.

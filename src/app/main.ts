@@ -9,16 +9,7 @@ import { setUpTelemetry } from './telemetry.js';
 
 /** Starts resetd and stops it cleanly on SIGTERM or SIGINT. */
 export async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`resetd: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = await stoppingOnConfigError(() => loadConfig());
   const log = createLogger(config.logLevel);
   if (config.developmentDefaults.length > 0) {
     log.warn({ defaults: config.developmentDefaults }, `development defaults in use for ${config.developmentDefaults.join(', ')}; never run like this in production`);
@@ -35,6 +26,8 @@ export async function main(): Promise<void> {
     throw error;
   }
   const container = buildContainer(config, connections, log, telemetry);
+  // A server that refuses the login or the certificate stops the start; one merely down does not.
+  if (config.smtp) await stoppingOnConfigError(() => resolve(container, TOKENS.SmtpStartCheck).run());
   const service = resolve(container, TOKENS.ResetService);
   const ops = resolve(container, TOKENS.OpsServer);
   let stopping: Promise<void> | undefined;
@@ -62,6 +55,19 @@ export async function main(): Promise<void> {
     process.exit(1);
   }
   await service.start();
+}
+
+/** Runs a start-up step; a ConfigError ends the process with its one line and exit code 2 (configuration). */
+async function stoppingOnConfigError<T>(step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`resetd: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
 }
 
 // `npm start` runs this file; `resetd start` imports it and calls main() itself.

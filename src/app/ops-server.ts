@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 export interface ReadinessCheck {
   readonly name: string;
   ready(): boolean;
+  /** Why it is not ready, when the part knows more than its name says. */
+  reason?(): string | undefined;
 }
 
 export interface OpsServerOptions {
@@ -19,7 +21,7 @@ export interface OpsServerOptions {
 
 /**
  * The operators' port: `/healthz` (the process runs), `/readyz` (every check passes, else 503 with
- * the parts that do not) and `/metrics` (Prometheus text). Read-only: no reset is driven here.
+ * the parts that do not, and why where known) and `/metrics` (Prometheus text). Read-only: no reset is driven here.
  */
 export class OpsServer {
   private server: Server | undefined;
@@ -69,7 +71,14 @@ export class OpsServer {
         return send(response, 200, { status: 'ok' });
       case '/readyz': {
         const failing = runChecks(this.options.checks).filter((check) => !check.ready).map((check) => check.name);
-        return failing.length === 0 ? send(response, 200, { status: 'ready' }) : send(response, 503, { status: 'not ready', failing });
+        if (failing.length === 0) return send(response, 200, { status: 'ready' });
+        const reasons = Object.fromEntries(
+          this.options.checks.flatMap((check) => {
+            const reason = failing.includes(check.name) ? check.reason?.() : undefined;
+            return reason === undefined ? [] : [[check.name, reason]];
+          }),
+        );
+        return send(response, 503, { status: 'not ready', failing, ...(Object.keys(reasons).length > 0 ? { reasons } : {}) });
       }
       case '/metrics':
         if (this.options.serveMetrics) return this.options.serveMetrics(request, response);

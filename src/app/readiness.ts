@@ -5,8 +5,8 @@ import type { ReadinessCheck } from './ops-server.js';
 export interface ReadinessParts {
   readonly nc: NatsConnection;
   readonly redis: RedisClient;
-  /** False while mail cannot be handed over (the SMTP breaker is open). */
-  readonly mailUsable: () => boolean;
+  /** Why mail cannot be handed over now (the server not reached since start, the breaker open), or undefined. */
+  readonly mailProblem: () => string | undefined;
   /** False before the service has started and once it drains. */
   readonly serving: () => boolean;
 }
@@ -19,7 +19,7 @@ export function readinessChecks(parts: ReadinessParts): ReadinessCheck[] {
   return [
     natsCheck(parts.nc),
     { name: 'redis', ready: () => parts.redis.status === 'ready' },
-    { name: 'smtp', ready: parts.mailUsable },
+    { name: 'smtp', ready: () => parts.mailProblem() === undefined, reason: parts.mailProblem },
     { name: 'service', ready: parts.serving },
   ];
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
+import type { SmtpFailure } from '../adapters/smtp/smtp-failure.js';
 import { ConfigError } from './config-error.js';
 import { readSettingFile, secretFrom, textOf, type EnvValues } from './secrets.js';
 
@@ -37,4 +38,21 @@ export function readSmtpSecurity(env: EnvValues, url: string | undefined, produc
     requireTls: production && parsed.protocol === 'smtp:' && !plaintextAllowed,
     ...(caFile !== undefined ? { ca: readSettingFile('SMTP_TLS_CA_FILE', caFile) } : {}),
   };
+}
+
+/** Node's codes for a certificate no CA resetd trusts vouches for: a self-signed one, or a private CA's. */
+const UNTRUSTED_CERTIFICATE = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?)$/;
+
+/**
+ * The one line for a server that is reachable but cannot be used as configured: where (password
+ * masked by the caller), what failed, and the variable that fixes it. A server's reply names no secret.
+ */
+export function smtpConfigurationLine(failure: Extract<SmtpFailure, { kind: 'login' | 'tls' }>, where: string): string {
+  if (failure.kind === 'login') {
+    return `the SMTP server at ${where} refused the login: ${failure.reply}; check SMTP_USER and SMTP_PASSWORD (or SMTP_PASSWORD_FILE, or the user and password in SMTP_URL)`;
+  }
+  const failed = `TLS with the SMTP server at ${where} failed: ${failure.detail}`;
+  if (UNTRUSTED_CERTIFICATE.test(failure.code)) return `${failed}; set SMTP_TLS_CA_FILE to the CA certificate (PEM) that signed the server's certificate`;
+  if (failure.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${failed}; put in SMTP_URL the host name the certificate is issued for, not another name or an IP address`;
+  return `${failed}; check SMTP_URL (smtp:// upgrades with STARTTLS, smtps:// is TLS from the start), SMTP_TLS_CA_FILE and SMTP_ALLOW_PLAINTEXT`;
 }

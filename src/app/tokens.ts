@@ -3,12 +3,14 @@ import type { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder
 import type { AuditTrail } from '../adapters/audit/audit-trail.js';
 import type { MailBreaker } from '../adapters/resilience/mail-breaker.js';
 import type { ResilientMailer } from '../adapters/resilience/resilient-mailer.js';
+import type { NodemailerMailer } from '../adapters/smtp/nodemailer-mailer.js';
 import type { NotifyPasswordChanged } from '../domain/notify-password-changed.js';
 import type { Clock, CodeHasher, CodeStore, EventPublisher, Mailer, NoticeLedger, Random, RateLimiter } from '../domain/ports.js';
 import type { RequestReset } from '../domain/request-reset.js';
 import type { VerifyCode } from '../domain/verify-code.js';
 import type { OpsServer } from './ops-server.js';
 import type { ResetService } from './reset-service.js';
+import type { SmtpStartCheck } from './smtp-start-check.js';
 
 declare const bound: unique symbol;
 
@@ -29,6 +31,10 @@ export const TOKENS = {
   CodeStore: token<CodeStore>('CodeStore'),
   RateLimiter: token<RateLimiter>('RateLimiter'),
   NoticeLedger: token<NoticeLedger>('NoticeLedger'),
+  /** The SMTP mailer itself, when SMTP_URL is set: the start-up check probes the server through it. */
+  SmtpMailer: token<NodemailerMailer>('SmtpMailer'),
+  /** The check of the SMTP server at start, and why mail cannot go out while it has not been reached. */
+  SmtpStartCheck: token<SmtpStartCheck>('SmtpStartCheck'),
   /** The mailer that talks to the server (SMTP or the outbox), before the resilience policies wrap it. */
   BaseMailer: token<Mailer & { close?: () => void }>('BaseMailer'),
   /** The base mailer inside retries and the circuit breaker: what the use cases send through. */

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 
 // One schema per event: the validation at the boundary and the source of the client's types.
@@ -7,7 +8,20 @@ const controlChars = /\p{Cc}/gu;
 
 export const id = z.string().min(1).max(128).regex(noControl, 'must not contain control characters');
 const userId = z.string().min(1).max(128).regex(noControl, 'must not contain control characters');
-const email = z.email().max(254);
+/**
+ * An address as RFC 6531 allows it, in the dotted shape zod's own e-mail check asks of ASCII ones,
+ * with letters and digits of any script in the local part and the domain (`jörg@example.com`,
+ * `joerg@müller.de`, `joerg@xn--mller-kva.de`).
+ */
+const MAIL_ADDRESS =
+  /^(?:[\p{L}\p{M}\p{N}_'+-]+\.)*[\p{L}\p{M}\p{N}_'+-]*[\p{L}\p{M}\p{N}_+-]@(?:[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}-]*\.)+(?:\p{L}[\p{L}\p{M}]+|xn--[A-Za-z0-9-]+)$/u;
+// The domain must also have an ASCII (punycode) form, which is what goes to the SMTP server.
+const email = z
+  .email({ pattern: MAIL_ADDRESS })
+  .max(254)
+  .refine((address) => domainToASCII(address.slice(address.lastIndexOf('@') + 1)) !== '', 'Invalid email address: the domain is not a valid international domain name')
+  // JSON Schema's name for an address that may hold more than ASCII (RFC 6531).
+  .meta({ format: 'idn-email' });
 // BCP 47 in its common shape: a language, then subtags of 1–8 letters or digits.
 const locale = z.string().max(35).regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag');
 const displayName = z

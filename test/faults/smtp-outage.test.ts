@@ -56,6 +56,30 @@ describe('the SMTP server failing', () => {
     expect(deltaMb).toBeLessThan(50);
   });
 
+  it("down for 30 s: mail held back goes out within 3 s of its return, not after each message's own grown backoff", async () => {
+    world = await FaultWorld.start({ label: 'smtpback' });
+    // The probe is due 1 s after each failure: the server's return is noticed within a second.
+    await world.startService({ SMTP_BREAKER_HALF_OPEN_SECONDS: '1' });
+    const warmUp = await world.requestMany(5);
+    await world.waitForOutcomes(warmUp, 30_000);
+
+    await world.sink.stop();
+    const ids = await world.requestMany(40, { from: 5 });
+    // Long enough that a redelivery backing off by delivery count would wait 15–30 s by now.
+    await sleep(30_000);
+    world.sink.clear();
+    await world.sink.start();
+    const returned = Date.now();
+
+    await world.sink.waitForMails(40, 20_000);
+    const allMailedMs = Date.now() - returned;
+    console.info(`SMTP back after 30 s down: 40 held-back mails out ${(allMailedMs / 1000).toFixed(1)} s after its return`);
+    expect(allMailedMs).toBeLessThan(3_000);
+    const events = await world.waitForOutcomes(ids, 30_000);
+    expect(outcomeProblems(events, ids)).toEqual([]);
+    for (const index of ids.keys()) expect(world.mailCounts().get(world.email(index + 5)), world.email(index + 5)).toBe(1);
+  });
+
   it('answering 550 for one address: that reset fails as smtp_permanent after one attempt, the others are served', async () => {
     world = await FaultWorld.start({ label: 'smtp550', sink: { rejectRecipients: (address) => address === 'smtp550-3@example.com' } });
     await world.startService();

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dkimVerify } from 'mailauth';
-import type { Transporter } from 'nodemailer';
+import { generateKeyPairSync } from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MailOptions } from '../../src/adapters/mail/mail-message.js';
 import { FileOutboxMailer } from '../../src/adapters/outbox/file-outbox-mailer.js';
@@ -93,6 +94,18 @@ describe('DKIM signing', () => {
       const result = await dkimVerify(raw, { resolver: stubDns(`${SELECTOR}._domainkey.${DOMAIN}`, other.txt) });
 
       expect(result.results[0]?.status.result).toBe('fail');
+    });
+
+    it('refuses an Ed25519 key when the mailer is made, since nodemailer would send the mail unsigned', async () => {
+      const ed25519 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const options = { from: MAIL_FROM, productName: 'Acme', dkim: { ...dkim.key, privateKey: ed25519 } };
+
+      expect(() => new NodemailerMailer(transport, options)).toThrow(/cannot sign with RSA-SHA256/);
+      expect(() => new FileOutboxMailer(tmpdir(), options)).toThrow(/cannot sign with RSA-SHA256/);
+      // What the refusal prevents: nodemailer given the key signs nothing and says nothing.
+      const mail = nodemailer.createTransport({ streamTransport: true, buffer: true });
+      const info = await mail.sendMail({ from: MAIL_FROM, to: 'user@example.com', text: 'x', dkim: { domainName: DOMAIN, keySelector: SELECTOR, privateKey: ed25519 } });
+      expect((info.message as Buffer).toString('utf8')).not.toMatch(/^DKIM-Signature:/im);
     });
 
     it('adds no DKIM-Signature header without the configuration', async () => {

@@ -109,15 +109,18 @@ describe('NodemailerMailer against a real SMTP server', () => {
   });
 
   it.each([
-    ['a 451 to MAIL FROM', { code: 451, stage: 'mail' }],
-    ['a 450 to RCPT TO', { code: 450, stage: 'rcpt' }],
-    ['a 451 at the end of DATA', { code: 451, stage: 'data' }],
-    ['a 421 greeting', { code: 421, stage: 'connect' }],
-    ['a 554 greeting, which is about the server and not the mail', { code: 554, stage: 'connect' }],
-  ] as const)('throws MailUnavailableError for %s', async (_, failure) => {
+    ['a 451 to MAIL FROM, which is about the sender or the server', { code: 451, stage: 'mail' }, 'MailUnavailableError'],
+    ['a 421 greeting', { code: 421, stage: 'connect' }, 'MailUnavailableError'],
+    ['a 421 to RCPT TO: the server closing, not the recipient', { code: 421, stage: 'rcpt' }, 'MailUnavailableError'],
+    ['a 554 greeting, which is about the server and not the mail', { code: 554, stage: 'connect' }, 'MailUnavailableError'],
+    ['a 450 to RCPT TO (greylisting)', { code: 450, stage: 'rcpt' }, 'RecipientDeferredError'],
+    ['a 452 at the end of DATA (a full mailbox)', { code: 452, stage: 'data' }, 'RecipientDeferredError'],
+  ] as const)('throws MailUnavailableError for %s, as %s', async (_, failure, name) => {
     const mailer = await setUp({ failAll: failure });
 
-    await expect(mailer.send(aCodeMail())).rejects.toBeInstanceOf(MailUnavailableError);
+    const sending = mailer.send(aCodeMail());
+    await expect(sending).rejects.toBeInstanceOf(MailUnavailableError);
+    await expect(sending).rejects.toHaveProperty('name', name);
     expect(sink.mails).toHaveLength(0);
   });
 
@@ -133,15 +136,23 @@ describe('NodemailerMailer against a real SMTP server', () => {
 
     await sink.stop();
     await expect(mailer.send(aCodeMail({ to: 'during@example.com' }))).rejects.toBeInstanceOf(MailUnavailableError);
-    expect(await mailer.verify()).toBe(false);
+    expect(await mailer.probe()).toMatchObject({ kind: 'failed', failure: { kind: 'server', detail: expect.stringContaining('ECONNREFUSED') } });
 
     await sink.start();
     await expect(mailer.send(aCodeMail({ to: 'after@example.com' }))).resolves.toEqual({ kind: 'accepted' });
-    expect(await mailer.verify()).toBe(true);
+    expect(await mailer.probe()).toEqual({ kind: 'ready', smtpUtf8: true });
     expect(sink.mails.map((m) => m.to)).toMatchObject([
       { value: [{ address: 'before@example.com' }] },
       { value: [{ address: 'after@example.com' }] },
     ]);
+  });
+
+  it('introduces itself in EHLO with the name it is given (SMTP_NAME)', async () => {
+    const mailer = await setUp({}, { name: 'mail.resetd.test' });
+
+    await mailer.send(aCodeMail());
+
+    expect(sink.deliveries[0]!.ehlo).toBe('mail.resetd.test');
   });
 
   it('refuses to send once closed instead of waiting for ever', async () => {
@@ -149,7 +160,7 @@ describe('NodemailerMailer against a real SMTP server', () => {
     mailer.close();
 
     await expect(mailer.send(aCodeMail())).rejects.toBeInstanceOf(MailUnavailableError);
-    expect(await mailer.verify()).toBe(false);
+    expect(await mailer.probe()).toMatchObject({ kind: 'failed' });
   });
 
   it('logs in with the credentials in the URL and works without a pool too', async () => {

@@ -19,12 +19,21 @@ export interface SmtpSinkOptions {
   readonly replyDelayMs?: number;
   /** Recipients for which RCPT TO answers 550. */
   readonly rejectRecipients?: (address: string) => boolean;
+  /**
+   * Recipients deferred for now: `rcpt` answers 450 to RCPT TO (greylisting), `data` answers 452 at
+   * the end of DATA (a full mailbox); undefined accepts.
+   */
+  readonly deferRecipients?: (address: string) => 'rcpt' | 'data' | undefined;
+  /** Hides SMTPUTF8 from the EHLO reply, as a server without it would. */
+  readonly withoutSmtpUtf8?: boolean;
   /** A failure in force from the start; see `setFailure`. */
   readonly failAll?: SmtpFailure;
 }
 
 /** One accepted message: its SMTP envelope, its bytes, and mailparser's reading of them. */
 export interface SmtpDelivery {
+  /** The name the client gave in EHLO (or HELO). */
+  readonly ehlo: string;
   readonly mailFrom: string;
   readonly rcptTo: readonly string[];
   readonly raw: Buffer;
@@ -82,11 +91,15 @@ class SmtpSinkServer implements SmtpSink {
   private failure: { code: number; stage: SmtpStage; message: string } | undefined;
   private replyDelayMs: number;
   private readonly rejectRecipients: (address: string) => boolean;
+  private readonly deferRecipients: (address: string) => 'rcpt' | 'data' | undefined;
+  private readonly withoutSmtpUtf8: boolean;
 
   constructor(options: SmtpSinkOptions) {
     this.port_ = options.port ?? 0;
     this.replyDelayMs = options.replyDelayMs ?? 0;
     this.rejectRecipients = options.rejectRecipients ?? (() => false);
+    this.deferRecipients = options.deferRecipients ?? (() => undefined);
+    this.withoutSmtpUtf8 = options.withoutSmtpUtf8 ?? false;
     this.setFailure(options.failAll);
   }
 
@@ -185,6 +198,7 @@ class SmtpSinkServer implements SmtpSink {
       allowInsecureAuth: true,
       closeTimeout: 1_000,
       disableReverseLookup: true,
+      hideSMTPUTF8: this.withoutSmtpUtf8,
       onAuth: (auth, _session, callback) => callback(null, { user: auth.username ?? 'sink' }),
       onConnect: (_session, callback) => {
         this.connections += 1;
@@ -193,6 +207,7 @@ class SmtpSinkServer implements SmtpSink {
       onMailFrom: (_address, _session, callback) => this.answer('mail', callback),
       onRcptTo: (address, _session, callback) => {
         if (this.rejectRecipients(address.address)) return callback(smtpError(550, `No such user: ${address.address}`));
+        if (this.deferRecipients(address.address) === 'rcpt') return callback(smtpError(450, `4.2.0 Greylisted, try again later: ${address.address}`));
         this.answer('rcpt', callback);
       },
       onData: (stream, session, callback) => void this.receive(stream, session, callback),
@@ -220,8 +235,9 @@ class SmtpSinkServer implements SmtpSink {
       if (this.replyDelayMs > 0) await this.delay(this.replyDelayMs);
       const failure = this.failure;
       if (failure?.stage === 'data') return callback(smtpError(failure.code, failure.message));
+      if (session.envelope.rcptTo.some((r) => this.deferRecipients(r.address) === 'data')) return callback(smtpError(452, '4.2.2 Mailbox full, try again later'));
       const mailFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-      this.deliveries.push({ mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), raw, mail });
+      this.deliveries.push({ ehlo: session.hostNameAppearsAs, mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), raw, mail });
       this.notify();
       callback(null);
     } catch (error) {

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createSign, randomUUID } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import type { SendMailOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { OutboundMail } from '../../domain/mail.js';
@@ -19,11 +20,23 @@ export interface MailOptions {
 export interface DkimKey {
   readonly domain: string;
   readonly selector: string;
-  /** PEM, PKCS#1 or PKCS#8; RSA (2048 bits or more) or Ed25519. */
+  /** PEM, PKCS#1 or PKCS#8; RSA (2048 bits advised). nodemailer signs with RSA only. */
   readonly privateKey: string;
 }
 
 export type MailMessageBuilder = (mail: OutboundMail) => SendMailOptions;
+
+/**
+ * Throws unless the key signs as nodemailer's DKIM signer does (RSA-SHA256). Given any other key
+ * (Ed25519, EC) nodemailer leaves the signature out without a word, and every mail would go unsigned.
+ */
+function assertSignsWithRsa(privateKey: string): void {
+  try {
+    createSign('RSA-SHA256').update('').sign(privateKey);
+  } catch (error) {
+    throw new Error('The DKIM key cannot sign with RSA-SHA256, the only algorithm nodemailer signs with; use an RSA key', { cause: error });
+  }
+}
 
 /** The domain of the sender's address; throws when `from` holds no address with a domain. */
 export function senderDomain(from: string): string {
@@ -47,6 +60,16 @@ function renderMail(mail: OutboundMail, options: MailOptions): RenderedMail {
   }
 }
 
+/**
+ * The address with its domain in punycode (`joerg@müller.de` → `joerg@xn--mller-kva.de`): every
+ * server takes that, with or without SMTPUTF8, and an ASCII local part then needs nothing more.
+ */
+function withAsciiDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  const ascii = at > 0 ? domainToASCII(address.slice(at + 1)) : '';
+  return ascii === '' ? address : `${address.slice(0, at)}@${ascii}`;
+}
+
 /** An address the fast path writes as it is: ASCII, no quotes, brackets, spaces or line breaks. */
 const PLAIN_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+$/;
 /** Subjects differ by language and product only; a bound keeps a stream of odd ones from growing it. */
@@ -63,6 +86,7 @@ const MAX_SUBJECTS = 64;
  */
 export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
   const domain = senderDomain(options.from);
+  if (options.dkim) assertSignsWithRsa(options.dkim.privateKey);
   const sender = addressparser(options.from, { flatten: true })[0]!.address;
   const dkim = options.dkim && { domainName: options.dkim.domain, keySelector: options.dkim.selector, privateKey: options.dkim.privateKey };
   const headers = {
@@ -82,17 +106,18 @@ export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
     return line;
   };
   return (mail) => {
+    const to = withAsciiDomain(mail.to);
     const rendered = renderMail(mail, options);
     // Random, not derived from the reset: a receiver that drops repeated Message-IDs must not
     // swallow a resent mail.
     const messageId = `<${randomUUID()}@${domain}>`;
     // nodemailer signs the finished message, so SMTP and the outbox carry the same signature.
     const signing = dkim ? { dkim } : {};
-    if (!PLAIN_ADDRESS.test(mail.to)) {
+    if (!PLAIN_ADDRESS.test(to)) {
       return {
         from: options.from,
         // An address object is taken as one address: a comma in it cannot add a recipient.
-        to: { name: '', address: mail.to },
+        to: { name: '', address: to },
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
@@ -102,7 +127,7 @@ export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
       };
     }
     const raw = writer.write({
-      to: mail.to,
+      to,
       subjectLine: subjectLine(rendered.subject),
       messageId,
       date: new Date(),
@@ -111,6 +136,6 @@ export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
       html: rendered.html,
     });
     // The Message-ID again, for nodemailer's own use (logs, the send's result): else it draws one at random.
-    return { envelope: { from: sender, to: [mail.to] }, raw, messageId, ...signing };
+    return { envelope: { from: sender, to: [to] }, raw, messageId, ...signing };
   };
 }

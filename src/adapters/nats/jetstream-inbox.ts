@@ -1,6 +1,7 @@
 import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, type Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { MailUnavailableError } from '../../domain/errors.js';
 import type { ResetEvent } from '../../domain/events.js';
 import type { EventPublisher } from '../../domain/ports.js';
 import type { NotifyPasswordChanged } from '../../domain/notify-password-changed.js';
@@ -148,7 +149,8 @@ export class JetStreamInbox {
       disposition = await withAuditScope(() => this.handle(msg));
     } catch (error) {
       recordFault(span, error);
-      const delayMs = faultBackoff(msg.info.deliveryCount, this.options);
+      // A mailer held back by its breaker knows when the next probe is due; else back off by delivery.
+      const delayMs = (error instanceof MailUnavailableError ? error.retryAfterMs : undefined) ?? faultBackoff(msg.info.deliveryCount, this.options);
       this.log.warn({ err: error, subject: msg.subject, seq: msg.seq, delivery: msg.info.deliveryCount, delayMs }, 'message will be redelivered');
       disposition = { kind: 'nak', delayMs };
     } finally {

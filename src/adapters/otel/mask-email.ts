@@ -8,9 +8,10 @@ export function maskEmail(address: string): string {
   return `${address[0]}***${address.slice(at)}`;
 }
 
-// Local part as RFC 5322 allows it unquoted, then a dotted domain. Good enough to catch an address
-// echoed in an SMTP reply or an error message; `***` already masked is left alone.
-const ADDRESS = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+// Local part as RFC 5322 allows it unquoted, then a dotted domain, letters of any script included
+// (RFC 6531). Good enough to catch an address echoed in an SMTP reply or an error message; `***`
+// already masked is left alone.
+const ADDRESS = /[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~.-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)+/gu;
 
 /** Masks every address in a free text (an error message, a serialised log line). */
 export function maskEmailsIn(text: string): string {

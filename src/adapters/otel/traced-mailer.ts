@@ -14,8 +14,8 @@ export interface SmtpEndpoint {
   readonly port: number;
 }
 
-/** A mailer that may also be verified and closed (the SMTP mailer); both pass through. */
-type InnerMailer = Mailer & { close?(): void; verify?(): Promise<boolean> };
+/** A mailer that may also be closed (the SMTP mailer); closing passes through. */
+type InnerMailer = Mailer & { close?(): void };
 
 /**
  * Decorates the SMTP mailer: each send is a CLIENT span `smtp send` with the server, the reply
@@ -60,10 +60,6 @@ export class TracedMailer implements Mailer {
       }
       return result;
     });
-  }
-
-  verify(): Promise<boolean> {
-    return this.inner.verify?.() ?? Promise.resolve(true);
   }
 
   close(): void {

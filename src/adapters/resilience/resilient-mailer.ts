@@ -5,6 +5,7 @@ import {
   ExponentialBackoff,
   halfJitterGenerator,
   handleType,
+  handleWhen,
   isBrokenCircuitError,
   retry,
   wrap,
@@ -12,9 +13,11 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import type { Logger } from 'pino';
-import { MailUnavailableError } from '../../domain/errors.js';
+import { MailUnavailableError, RecipientDeferredError } from '../../domain/errors.js';
 import type { MailResult, OutboundMail } from '../../domain/mail.js';
 import type { Mailer } from '../../domain/ports.js';
+import { maskEmail, maskEmailsIn } from '../otel/mask-email.js';
+import { SmtpConfigurationError } from '../smtp/smtp-failure.js';
 import type { BreakerState, MailBreaker } from './mail-breaker.js';
 
 export interface MailResilienceOptions {
@@ -35,21 +38,25 @@ export interface MailResilienceOptions {
 
 /**
  * Decorates a `Mailer` with cockatiel policies: a few short retries of transient failures
- * (`MailUnavailableError`), inside a consecutive-failure circuit breaker. A permanent refusal is a
- * value, not a failure: it passes through at once and counts as the server answering. Waiting
- * longer than a few seconds is JetStream redelivery's job, not this one's.
+ * (`MailUnavailableError`), inside a consecutive-failure circuit breaker. Only the server's
+ * failures count towards opening the breaker: a recipient's deferral (`RecipientDeferredError`)
+ * is retried the same way but is the server answering, as is a permanent refusal, which is a
+ * value and passes through at once. Waiting longer than a few seconds is JetStream redelivery's
+ * job, not this one's; while the breaker is open, a failure says when its next probe is due, so
+ * held-back mail is tried again just after it rather than after its own growing backoff.
  */
 export class ResilientMailer implements Mailer {
-  readonly breaker: MailBreaker;
+  readonly breaker: CockatielMailBreaker;
   private readonly policy: IPolicy;
 
   constructor(
     private readonly inner: Mailer,
     options: MailResilienceOptions,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     const transient = handleType(MailUnavailableError);
-    const breaker = circuitBreaker(transient, {
+    const serverFault = handleWhen((error) => error instanceof MailUnavailableError && !(error instanceof RecipientDeferredError));
+    const breaker = circuitBreaker(serverFault, {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.breakerThreshold),
     });
@@ -65,16 +72,28 @@ export class ResilientMailer implements Mailer {
   }
 
   async send(mail: OutboundMail): Promise<MailResult> {
+    let result: MailResult;
     try {
-      return await this.policy.execute(() => this.inner.send(mail));
+      result = await this.policy.execute(() => this.inner.send(mail));
     } catch (error) {
       if (isBrokenCircuitError(error)) {
-        throw new MailUnavailableError('circuit open: the SMTP server failed too often; not tried now', { cause: error });
+        throw new MailUnavailableError('circuit open: the SMTP server failed too often; not tried now', { cause: error, retryAfterMs: this.breaker.probeDueInMs() });
+      }
+      if (error instanceof MailUnavailableError && !(error instanceof RecipientDeferredError) && this.breaker.state !== 'closed') {
+        throw new MailUnavailableError(error.message, { cause: error, retryAfterMs: this.breaker.probeDueInMs() });
       }
       throw error;
     }
+    if (result.kind === 'refused') {
+      // The one trace of why a reset ended as smtp_permanent; the reply often repeats the address.
+      this.log.warn({ resetId: mail.resetId, to: maskEmail(mail.to), reply: maskEmailsIn(result.reply) }, 'SMTP server refused the mail for good');
+    }
+    return result;
   }
 }
+
+/** Mail held back by an open breaker waits for the probe plus 0.5–1.5 times this, so instances do not all return at once. */
+const PROBE_JITTER_MS = 500;
 
 class CockatielMailBreaker implements MailBreaker {
   /** When the breaker last opened; cockatiel times its own half-open from Date.now() too. */
@@ -106,6 +125,15 @@ class CockatielMailBreaker implements MailBreaker {
   onStateChange(listener: (state: BreakerState) => void): { dispose(): void } {
     return this.policy.onStateChange((state) => listener(stateName(state)));
   }
+
+  /**
+   * How long until trying again is worth it: until the probe is due, or a moment while it is out
+   * (it settles in one exchange with the server), plus jitter.
+   */
+  probeDueInMs(): number {
+    const untilProbe = this.policy.state === CircuitState.Open ? Math.max(0, this.openedAt + this.halfOpenAfterMs - Date.now()) : 0;
+    return untilProbe + Math.round(PROBE_JITTER_MS / 2 + Math.random() * PROBE_JITTER_MS);
+  }
 }
 
 function stateName(state: CircuitState): BreakerState {
@@ -124,7 +152,14 @@ function logTransition(log: Logger, state: BreakerState, policy: CircuitBreakerP
   switch (state) {
     case 'open': {
       const failure = policy.lastFailure;
-      const cause = failure && 'error' in failure ? failureCode(failure.error) : undefined;
+      const error = failure && 'error' in failure ? failure.error : undefined;
+      const cause = error && failureCode(error);
+      if (error instanceof SmtpConfigurationError) {
+        // Not an outage that passes: no mail goes out until someone fixes the settings.
+        const problem = error.failure.kind === 'login' ? 'the server refused the login' : 'the TLS check failed';
+        log.error({ breaker: state, probeAfterMs: options.halfOpenAfterMs, cause, configuration: true, detail: maskEmailsIn(error.message) }, `SMTP circuit opened: ${problem}, a configuration problem`);
+        return;
+      }
       log.warn({ breaker: state, probeAfterMs: options.halfOpenAfterMs, cause }, 'SMTP circuit opened');
       return;
     }

@@ -1,38 +1,25 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import { MailUnavailableError } from '../../domain/errors.js';
+import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { MailUnavailableError, RecipientDeferredError } from '../../domain/errors.js';
 import type { MailResult, OutboundMail } from '../../domain/mail.js';
 import type { Mailer } from '../../domain/ports.js';
 import { mailMessageBuilder, type MailMessageBuilder, type MailOptions } from '../mail/mail-message.js';
+import { SmtpConfigurationError, smtpFailureOf, type SmtpFailure } from './smtp-failure.js';
 
-/** The SMTP commands whose 5xx reply is about this mail; a 5xx to EHLO or AUTH is about the server. */
-const MAIL_COMMANDS = new Set(['MAIL FROM', 'RCPT TO', 'DATA']);
+/** What the check at start learns of the server: it takes our login, and whether it offers SMTPUTF8. */
+export type SmtpProbe = { readonly kind: 'ready'; readonly smtpUtf8: boolean } | { readonly kind: 'failed'; readonly failure: SmtpFailure };
 
-interface SmtpError {
-  readonly code?: unknown;
-  readonly command?: unknown;
-  readonly responseCode?: unknown;
-  readonly response?: unknown;
-  readonly message?: unknown;
-}
-
-/** The server's reply if nodemailer's error says this mail can never be delivered, else undefined. */
-export function permanentRefusal(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as SmtpError;
-  const reply = typeof e.response === 'string' ? e.response : String(e.message);
-  if (typeof e.responseCode === 'number') {
-    return e.responseCode >= 500 && e.responseCode < 600 && MAIL_COMMANDS.has(String(e.command)) ? reply : undefined;
-  }
-  // Refused by nodemailer before anything was sent: a malformed recipient, a message over the size limit.
-  return e.code === 'EENVELOPE' || e.code === 'EMESSAGE' ? reply : undefined;
-}
+/** A local part outside ASCII needs the server's SMTPUTF8 (RFC 6531); an IDN domain alone does not (it goes as punycode). */
+const UTF8_LOCAL_PART = /^[^@]*[^\p{ASCII}][^@]*@[^@]*$/u;
 
 /** Sends mail through a nodemailer transport (pooled SMTP in production). */
 export class NodemailerMailer implements Mailer {
   private readonly build: MailMessageBuilder;
   private closed = false;
+  /** Learnt from the last probe that got through; asked for by the first mail that needs it. */
+  private smtpUtf8: Promise<boolean> | undefined;
 
   constructor(
     private readonly transport: Transporter,
@@ -44,24 +31,51 @@ export class NodemailerMailer implements Mailer {
   async send(mail: OutboundMail): Promise<MailResult> {
     // A closed pool never calls back: without this, a late send would hang for ever.
     if (this.closed) throw new MailUnavailableError('The SMTP transport is closed');
+    if (UTF8_LOCAL_PART.test(mail.to) && !(await this.offersSmtpUtf8())) {
+      // nodemailer would send the address anyway, and a server that did not offer SMTPUTF8 may
+      // mangle it or bounce it later: refuse it here, in words an operator can act on.
+      return { kind: 'refused', reply: '553 5.6.7 The SMTP server does not offer SMTPUTF8: an address whose local part is not ASCII cannot be sent through it' };
+    }
     const message = this.build(mail);
     try {
       await this.transport.sendMail(message);
       return { kind: 'accepted' };
     } catch (error) {
-      const reply = permanentRefusal(error);
-      if (reply !== undefined) return { kind: 'refused', reply };
-      throw new MailUnavailableError(`The SMTP server did not take the mail: ${describe(error)}`, { cause: error });
+      const failure = smtpFailureOf(error);
+      switch (failure.kind) {
+        case 'refused':
+          return { kind: 'refused', reply: failure.reply };
+        case 'deferred':
+          throw new RecipientDeferredError(`The SMTP server deferred the mail for this recipient: ${failure.reply}`, { cause: error });
+        case 'login':
+        case 'tls':
+          throw new SmtpConfigurationError(failure, { cause: error });
+        case 'server':
+          throw new MailUnavailableError(`The SMTP server did not take the mail: ${failure.detail}`, { cause: error });
+      }
     }
   }
 
-  /** Whether the server answers and takes our login now; opens a connection of its own. */
-  async verify(): Promise<boolean> {
-    if (this.closed) return false;
-    return this.transport.verify().then(
-      () => true,
-      () => false,
-    );
+  /**
+   * Connects, upgrades to TLS as the transport would, logs in, and says what came of it: the
+   * server's failure, classified, or that it is ready and whether it offers SMTPUTF8. Opens a
+   * connection of its own and closes it.
+   */
+  async probe(): Promise<SmtpProbe> {
+    if (this.closed) return { kind: 'failed', failure: { kind: 'server', detail: 'The SMTP transport is closed' } };
+    const result = await probeServer(this.transport.options as ProbeOptions);
+    if (result.kind === 'ready') this.smtpUtf8 = Promise.resolve(result.smtpUtf8);
+    return result;
+  }
+
+  /** Whether the server offers SMTPUTF8; a server not reached now throws as for any mail. */
+  private async offersSmtpUtf8(): Promise<boolean> {
+    this.smtpUtf8 ??= this.probe().then((result) => {
+      if (result.kind === 'ready') return result.smtpUtf8;
+      this.smtpUtf8 = undefined;
+      throw new MailUnavailableError(`The SMTP server could not be asked whether it offers SMTPUTF8: ${describeFailure(result.failure)}`);
+    });
+    return this.smtpUtf8;
   }
 
   /** Refuses new mail, lets mail already handed to a connection finish, and closes the pool. */
@@ -71,16 +85,51 @@ export class NodemailerMailer implements Mailer {
   }
 }
 
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as SmtpError).code;
-  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+/** One line about a failure, for a log or an error message. */
+export function describeFailure(failure: SmtpFailure): string {
+  return 'reply' in failure ? failure.reply : failure.detail;
+}
+
+type ProbeOptions = SMTPConnection.Options & { readonly auth?: { readonly user: string; readonly pass: string } };
+
+function probeServer(options: ProbeOptions): Promise<SmtpProbe> {
+  return new Promise((resolve) => {
+    const connection = new SMTPConnection(options);
+    let settled = false;
+    const settle = (result: SmtpProbe) => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    const fail = (error: unknown) => {
+      settle({ kind: 'failed', failure: smtpFailureOf(error) });
+      connection.close();
+    };
+    // Not once: the socket may report again after the first failure, and an unheard 'error' would throw.
+    connection.on('error', fail);
+    connection.once('end', () => settle({ kind: 'failed', failure: { kind: 'server', detail: 'The SMTP server closed the connection' } }));
+    connection.connect((error) => {
+      if (error) return fail(error);
+      // The reply to the last EHLO, after STARTTLS if there was one: the extensions in force.
+      const smtpUtf8 = /^\d{3}[ -]SMTPUTF8\b/im.test(String(connection.lastServerResponse));
+      const ready = () => {
+        settle({ kind: 'ready', smtpUtf8 });
+        connection.quit();
+      };
+      // As the transport does: a server that offers no AUTH is not asked to log us in.
+      if (options.auth === undefined || !connection.allowsAuth) return ready();
+      // login() writes into the object it is given: a copy keeps the transport's own untouched.
+      connection.login({ ...options.auth }, (error) => (error ? fail(error) : ready()));
+    });
+  });
 }
 
 export interface SmtpTransportOptions {
   /** Keep connections open and reuse them (default true). */
   readonly pool?: boolean;
   readonly maxConnections: number;
+  /** The name given in EHLO (default: the machine's host name). */
+  readonly name?: string;
   /** Messages per connection before it is replaced (nodemailer's default: 100). */
   readonly maxMessages?: number;
   /** Milliseconds to open the TCP connection (default 10 s). */
@@ -125,6 +174,7 @@ export function createSmtpTransport(url: string, options: SmtpTransportOptions):
   const common = {
     host: server.address,
     port: server.port,
+    ...(options.name === undefined ? {} : { name: options.name }),
     secure,
     auth: options.security?.auth ?? (parsed.username === '' ? undefined : { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }),
     requireTLS: options.security?.requireTls ?? false,

@@ -1,4 +1,4 @@
-import { MailUnavailableError } from '../../../src/domain/errors.js';
+import { MailUnavailableError, RecipientDeferredError } from '../../../src/domain/errors.js';
 import type { CodeMail, MailResult, NoticeMail, OutboundMail } from '../../../src/domain/mail.js';
 import type { Mailer } from '../../../src/domain/ports.js';
 
@@ -11,7 +11,8 @@ export interface HeldSend {
 
 /**
  * Keeps every mail the "SMTP server" accepted. It can be told to refuse an address for good (a 5xx
- * reply) or to be unavailable (throw MailUnavailableError) for the next N sends or until recovered.
+ * reply), to defer an address (a 4xx for that recipient), or to be unavailable (throw
+ * MailUnavailableError) for the next N sends or until recovered.
  */
 export class RecordingMailer implements Mailer {
   /** Mails the server accepted, in order. */
@@ -19,11 +20,18 @@ export class RecordingMailer implements Mailer {
   /** Mails refused for good, in order. */
   readonly refused: OutboundMail[] = [];
   private readonly refusing = new Map<string, string>();
+  private readonly deferring = new Set<string>();
   private unavailableSends = 0;
   private held?: { arrive: () => void; released: Promise<void> };
 
   refuse(address: string, reply = `550 5.1.1 <${address}>: mailbox unavailable`): this {
     this.refusing.set(address.toLowerCase(), reply);
+    return this;
+  }
+
+  /** Every send to `address` throws RecipientDeferredError (a 4xx for that recipient: greylisting, a full mailbox). */
+  defer(address: string): this {
+    this.deferring.add(address.toLowerCase());
     return this;
   }
 
@@ -82,6 +90,7 @@ export class RecordingMailer implements Mailer {
       this.unavailableSends -= 1;
       throw new MailUnavailableError('421 4.3.2 Service not available, closing transmission channel');
     }
+    if (this.deferring.has(mail.to.toLowerCase())) throw new RecipientDeferredError('450 4.2.0 Greylisted, please try again later');
     const reply = this.refusing.get(mail.to.toLowerCase());
     if (reply !== undefined) {
       this.refused.push(mail);

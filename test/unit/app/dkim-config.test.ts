@@ -65,9 +65,11 @@ describe('DKIM configuration', () => {
     expect(() => configFrom({ ...complete, DKIM_PRIVATE_KEY: ec })).toThrow(/not ec$/);
   });
 
-  it('takes an Ed25519 key', () => {
+  it('stops the start on an Ed25519 key, which would send every mail unsigned, with one line saying what to use', () => {
     const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    expect(configFrom({ ...complete, DKIM_PRIVATE_KEY: ed }).mail.dkim?.privateKey).toBe(ed);
+    expect(() => configFrom({ ...complete, DKIM_PRIVATE_KEY: ed })).toThrow(
+      'DKIM_PRIVATE_KEY is an Ed25519 key, which resetd cannot sign with (mail would go unsigned); use an RSA key of 2048 bits, published as k=rsa',
+    );
   });
 
   it('stops the start on a domain or selector that is not DNS labels', () => {

@@ -21,6 +21,10 @@ describe('maskEmailsIn', () => {
     expect(maskEmailsIn('{"msg":"sent to jane@example.com"}')).toBe('{"msg":"sent to j***@example.com"}');
   });
 
+  it('masks an internationalised address whole, not from its first ASCII letter', () => {
+    expect(maskEmailsIn('553 5.1.1 <jörg.müller@bücher.de> unknown')).toBe('553 5.1.1 <j***@bücher.de> unknown');
+  });
+
   it('leaves text without addresses, and addresses already masked, as they are', () => {
     expect(maskEmailsIn('connection refused')).toBe('connection refused');
     expect(maskEmailsIn('to j***@example.com')).toBe('to j***@example.com');

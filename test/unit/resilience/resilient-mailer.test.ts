@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BreakerState } from '../../../src/adapters/resilience/mail-breaker.js';
 import { ResilientMailer, type MailResilienceOptions } from '../../../src/adapters/resilience/resilient-mailer.js';
-import { MailUnavailableError } from '../../../src/domain/errors.js';
+import { SmtpConfigurationError } from '../../../src/adapters/smtp/smtp-failure.js';
+import { MailUnavailableError, RecipientDeferredError } from '../../../src/domain/errors.js';
 import type { CodeMail } from '../../../src/domain/mail.js';
 import { RecordingMailer } from '../../support/fakes/recording-mailer.js';
 
@@ -106,6 +107,30 @@ describe('ResilientMailer', () => {
       expect(world.mailer.breaker.state).toBe('closed');
     });
 
+    it('logs a permanent refusal once, with the server reply and the address masked', async () => {
+      const world = makeMailer();
+      world.server.refuse('gone.person@example.com', '550 5.1.1 <gone.person@example.com>: no such user');
+
+      await world.mailer.send(aMail({ resetId: 'r-gone', to: 'gone.person@example.com' }));
+
+      expect(world.logLines).toEqual([
+        expect.objectContaining({ level: 40, msg: 'SMTP server refused the mail for good', resetId: 'r-gone', to: 'g***@example.com', reply: '550 5.1.1 <g***@example.com>: no such user' }),
+      ]);
+      expect(JSON.stringify(world.logLines)).not.toContain('gone.person');
+    });
+
+    it('retries a deferral for one recipient with backoff, then gives it back as RecipientDeferredError', async () => {
+      const world = makeMailer({ attempts: 3 });
+      world.server.defer('greylisted@example.com');
+      const started = Date.now();
+
+      const result = await sendThroughTimers(world.mailer, aMail({ to: 'greylisted@example.com' }));
+
+      expect(result).toEqual({ error: expect.any(RecipientDeferredError) });
+      // Two waits of at least half of 200 and 400 ms: the tries were spread out, not fired at once.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    });
+
     it('does not retry an error that is not a transient mail failure', async () => {
       const server = { send: vi.fn().mockRejectedValue(new TypeError('bug')) };
       const mailer = new ResilientMailer(server, options, pino({ level: 'silent' }));
@@ -116,6 +141,71 @@ describe('ResilientMailer', () => {
   });
 
   describe('the circuit breaker', () => {
+    it("never opens on one recipient's deferrals, however many: they are the server answering", async () => {
+      const world = makeMailer({ attempts: 1, breakerThreshold: 2 });
+      world.server.defer('greylisted@example.com');
+
+      for (let i = 0; i < 10; i += 1) {
+        await expect(world.mailer.send(aMail({ to: 'greylisted@example.com' }))).rejects.toBeInstanceOf(RecipientDeferredError);
+      }
+      await expect(world.mailer.send(aMail())).resolves.toEqual({ kind: 'accepted' });
+      expect(world.transitions).toEqual([]);
+    });
+
+    it('a deferral as the probe closes it: the server answered', async () => {
+      const world = makeMailer({ attempts: 1 });
+      await openBreaker(world);
+      vi.advanceTimersByTime(options.halfOpenAfterMs);
+      world.server.recover().defer('greylisted@example.com');
+
+      await expect(world.mailer.send(aMail({ to: 'greylisted@example.com' }))).rejects.toBeInstanceOf(RecipientDeferredError);
+      expect(world.mailer.breaker.state).toBe('closed');
+    });
+
+    it('while open, says when its probe is due, so held-back mail is tried again just after it', async () => {
+      const world = makeMailer({ attempts: 1 });
+      await openBreaker(world);
+      vi.advanceTimersByTime(1_000);
+
+      const refused = world.mailer.send(aMail());
+      await expect(refused).rejects.toThrow(/circuit open/);
+      const retryAfterMs = await refused.catch((error: MailUnavailableError) => error.retryAfterMs);
+      // The probe is due in 4 s; up to 0.25–0.75 s of jitter is added.
+      expect(retryAfterMs).toBeGreaterThanOrEqual(options.halfOpenAfterMs - 1_000 + 250);
+      expect(retryAfterMs).toBeLessThanOrEqual(options.halfOpenAfterMs - 1_000 + 750);
+    });
+
+    it('the failure that opens it says when the probe is due too; a failure while closed leaves the wait to the caller', async () => {
+      const world = makeMailer({ attempts: 1, breakerThreshold: 2 });
+      world.server.failUntilRecovered();
+
+      const first = await world.mailer.send(aMail()).catch((error: MailUnavailableError) => error);
+      const opening = await world.mailer.send(aMail()).catch((error: MailUnavailableError) => error);
+
+      expect(first).toBeInstanceOf(MailUnavailableError);
+      expect(first).toHaveProperty('retryAfterMs', undefined);
+      expect(opening).toBeInstanceOf(MailUnavailableError);
+      expect((opening as MailUnavailableError).retryAfterMs).toBeGreaterThanOrEqual(options.halfOpenAfterMs);
+    });
+
+    it('logs a login or TLS failure that opens it as a configuration problem, at error level', async () => {
+      const server = { send: vi.fn().mockRejectedValue(new SmtpConfigurationError({ kind: 'login', reply: '535 5.7.8 Authentication failed' }, { cause: undefined })) };
+      const logLines: Array<Record<string, unknown>> = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          logLines.push(JSON.parse(chunk.toString('utf8')));
+          done();
+        },
+      });
+      const mailer = new ResilientMailer(server, { ...options, attempts: 1, breakerThreshold: 1 }, pino({ level: 'info' }, sink));
+
+      await expect(mailer.send(aMail())).rejects.toHaveProperty('cause', expect.any(SmtpConfigurationError));
+
+      expect(logLines).toEqual([
+        expect.objectContaining({ level: 50, configuration: true, msg: 'SMTP circuit opened: the server refused the login, a configuration problem', detail: expect.stringContaining('535 5.7.8') }),
+      ]);
+    });
+
     it('opens after consecutive failures and then refuses without touching the server', async () => {
       const world = makeMailer({ attempts: 1 });
       await openBreaker(world);
