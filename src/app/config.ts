@@ -67,7 +67,7 @@ export const envSchema = z.object({
   SMTP_RETRY_BUDGET_SECONDS: int(1, defaultPolicy.deliveryBudgetMs / 1000),
   SMTP_RETRY_ATTEMPTS: int(1, 3).pipe(z.number().max(10)),
   SMTP_BREAKER_THRESHOLD: int(1, 5),
-  SMTP_BREAKER_HALF_OPEN_SECONDS: int(1, 5),
+  SMTP_BREAKER_HALF_OPEN_SECONDS: int(1, 1),
   RESET_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens without wildcards').default('reset'),
   RESET_INBOX_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
   RESET_EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
