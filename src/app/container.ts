@@ -101,8 +101,8 @@ export function buildContainer(
   );
   provide(
     TOKENS.VerifyCode,
-    [TOKENS.CodeStore, TOKENS.EventPublisher, TOKENS.CodeHasher, TOKENS.Clock, TOKENS.Random],
-    (store, publisher, hasher, clock, random) => new VerifyCode({ store, publisher, hasher, clock, random }),
+    [TOKENS.CodeStore, TOKENS.EventPublisher, TOKENS.CodeHasher],
+    (store, publisher, hasher) => new VerifyCode({ store, publisher, hasher }),
   );
   provide(
     TOKENS.NotifyPasswordChanged,

@@ -46,3 +46,5 @@ export interface VerificationFailedData {
 }
 
 export type ResetEventName = ResetEvent['name'];
+
+export type RejectedEvent = Extract<ResetEvent, { name: 'reset.rejected' }>;

@@ -33,7 +33,6 @@ export class NotifyPasswordChanged {
       noticeId: change.noticeId,
       userId: change.userId,
       owner,
-      now: clock.now(),
       leaseMs: policy.leaseMs,
       ttlMs: policy.recordTtlMs,
     });
@@ -48,6 +47,8 @@ export class NotifyPasswordChanged {
         return unreachable(claimed);
     }
 
+    // Durations only: the ledger's word on how long ago the first claim was, on this clock.
+    const firstClaimedHere = clock.now() - claimed.sinceFirstClaimMs;
     const resetId = change.resetId ?? change.noticeId;
     // One event per notice, even when two changes name the same reset.
     const sequence = `notice:${change.noticeId}`;
@@ -74,7 +75,7 @@ export class NotifyPasswordChanged {
       });
       accepted = result.kind === 'accepted';
     } catch (error) {
-      if (mailGivenUp(error, claimed.claimedAt, clock.now(), policy, delivery)) return fail('smtp_retries_exhausted');
+      if (mailGivenUp(error, firstClaimedHere, clock.now(), policy, delivery)) return fail('smtp_retries_exhausted');
       throw error;
     }
     if (!accepted) return fail('smtp_permanent');

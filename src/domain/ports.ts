@@ -3,7 +3,11 @@ import type { MailResult, OutboundMail } from './mail.js';
 import type { RateRule } from './policy.js';
 import type { ResetRecord } from './reset-record.js';
 
-/** Milliseconds since the epoch. */
+/**
+ * Milliseconds since the epoch, by this process's clock: for what the domain itself stamps (an
+ * event's time, how long a delivery has been retried). Verdicts that several instances must agree
+ * on (expiry, limit windows, cooldowns, leases) are the store's, judged by Redis's one clock.
+ */
 export interface Clock {
   now(): number;
 }
@@ -32,9 +36,9 @@ export interface IssueCode {
   readonly userId: string;
   readonly digest: string;
   readonly keyId: string;
-  readonly expiresAt: number;
+  /** How long the code is valid from now, by the store's clock. */
+  readonly lifetimeMs: number;
   readonly maxTries: number;
-  readonly now: number;
   /** Who is mailing this code; the lease keeps another instance from mailing the same reset. */
   readonly owner: string;
   readonly leaseMs: number;
@@ -42,8 +46,11 @@ export interface IssueCode {
 }
 
 export type IssueResult =
-  /** This caller holds the reset and must mail the code. */
-  | { readonly kind: 'issued'; readonly issuedAt: number; readonly mailAttempts: number }
+  /**
+   * This caller holds the reset and must mail the code, which expires at `expiresAt` (store's clock).
+   * `sinceFirstIssueMs`: how long ago the reset's first code was made, for the delivery budget.
+   */
+  | { readonly kind: 'issued'; readonly expiresAt: number; readonly sinceFirstIssueMs: number; readonly mailAttempts: number }
   /** Another caller holds the lease. */
   | { readonly kind: 'busy'; readonly retryAfterMs: number }
   /** The reset already has its outcome. */
@@ -54,26 +61,38 @@ export interface Attempt {
   readonly submissionId?: string;
   /** The submitted code's digest under every key still known (`CodeHasher.digests`). */
   readonly digests: Readonly<Record<string, string>>;
-  /** When the submission is judged; a completion keeps it as its time. */
-  readonly now: number;
 }
 
+/**
+ * `sequence` names the answer's event: a submission that counts gets the next number; a refusal
+ * that changes nothing (the reset is over, or its code expired) gets one name per reason and count,
+ * so a flood of them is one event, not one each.
+ */
 export type AttemptResult =
   /** No such reset, or it has expired from the store. */
   | { readonly kind: 'missing' }
-  | { readonly kind: 'completed'; readonly sequence: number; readonly userId: string; readonly completedAt: number }
-  | { readonly kind: 'wrong'; readonly sequence: number; readonly userId: string; readonly triesLeft: number }
+  | { readonly kind: 'completed'; readonly sequence: string; readonly userId: string; readonly completedAt: number }
+  | { readonly kind: 'wrong'; readonly sequence: string; readonly userId: string; readonly triesLeft: number }
   | {
       readonly kind: 'refused';
-      readonly sequence: number;
+      readonly sequence: string;
       readonly userId?: string;
       readonly reason: 'expired' | 'locked' | 'superseded' | 'unknown_reset';
       readonly triesLeft: number;
     };
 
+export type SettleResult =
+  /** The outcome that holds for the reset: the one given, or the one it had already. */
+  | { readonly kind: 'settled'; readonly outcome: ResetEvent }
+  /** A code of this reset is being mailed; look again later. */
+  | { readonly kind: 'busy'; readonly retryAfterMs: number }
+  /** A code was made for the reset (the record says which); its outcome is that. */
+  | { readonly kind: 'finished'; readonly record: ResetRecord };
+
 /**
  * Where resets live. Every method is one atomic step across all instances, and throws only on a
- * fault (the store unreachable), never for an expected outcome.
+ * fault (the store unreachable), never for an expected outcome. Every time it judges (expiry,
+ * leases) and every instant it returns is by the store's own clock, the same for all instances.
  */
 export interface CodeStore {
   find(resetId: string): Promise<ResetRecord | undefined>;
@@ -86,11 +105,18 @@ export interface CodeStore {
   /** Records the request's outcome if `owner` still holds the reset; returns the outcome that holds. */
   finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent>;
   /**
+   * Makes `outcome` (a refusal before any code was made) the final outcome of a reset the store
+   * does not know yet, remembered for `ttlMs`, so a later request under the same id is answered
+   * with it. A reset the store knows keeps what it has.
+   */
+  settle(resetId: string, userId: string | undefined, outcome: ResetEvent, ttlMs: number): Promise<SettleResult>;
+  /**
    * Judges a submission and applies the verdict in one step: a reset that is no longer pending
    * refuses it; a code past its expiry, or whose key is no longer known, is expired and spends no
    * try; a code whose digest under the reset's key equals the stored one completes the reset;
    * any other spends a try, locking the reset at the last. A submission id seen before answers as
-   * it did the first time and spends nothing. `sequence` counts the reset's submissions.
+   * it did the first time and spends nothing. Only submissions that spend a try or complete are
+   * remembered by id (at most `maxTries` + 1 per reset), so a flood costs no storage.
    */
   attempt(attempt: Attempt): Promise<AttemptResult>;
 }
@@ -107,15 +133,15 @@ export type Admission =
   | { readonly kind: 'refused'; readonly reason: 'cooldown' | 'rate_limited'; readonly rule: string; readonly retryAfterMs: number };
 
 /**
- * Cooldown and sliding-window limits shared by all instances. Each limit is checked and counted
- * atomically, so none is ever exceeded; a refused request counts against nothing once `admit` has
+ * Cooldown and sliding-window limits shared by all instances, judged by the store's one clock.
+ * Each limit is checked and counted atomically, so none is ever exceeded; a refused request counts against nothing once `admit` has
  * returned (for a moment before, another request may see its count and be refused too early), and
  * admitting the same reset again is free. A refusal is remembered, as one small record, for at
  * least `rememberRefusalsMs` (a day unless given): asking again for a refused reset refuses it
  * again and never admits it, so a repeated request never gets a code after its refusal was reported.
  */
 export interface RateLimiter {
-  admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number, rememberRefusalsMs?: number): Promise<Admission>;
+  admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, rememberRefusalsMs?: number): Promise<Admission>;
 }
 
 /**
@@ -147,15 +173,17 @@ export interface NoticeClaim {
   readonly userId: string;
   /** Who is mailing the notice; the lease keeps another delivery from mailing it at the same time. */
   readonly owner: string;
-  readonly now: number;
   readonly leaseMs: number;
   /** How long the notice's record, and so its idempotency, lasts after the last claim. */
   readonly ttlMs: number;
 }
 
 export type NoticeClaimResult =
-  /** This caller holds the notice and must mail it; `claimedAt` is the first claim's time. */
-  | { readonly kind: 'claimed'; readonly claimedAt: number; readonly mailAttempts: number }
+  /**
+   * This caller holds the notice and must mail it; `claimedAt` is the first claim's time (ledger's
+   * clock) and `sinceFirstClaimMs` how long ago that was, for the delivery budget.
+   */
+  | { readonly kind: 'claimed'; readonly claimedAt: number; readonly sinceFirstClaimMs: number; readonly mailAttempts: number }
   /** Another caller holds the lease. */
   | { readonly kind: 'busy'; readonly retryAfterMs: number }
   /** The notice already has its outcome. */
@@ -163,8 +191,8 @@ export type NoticeClaimResult =
 
 /**
  * Remembers the password-changed notices, one record per change event id, so a repeat of the event
- * mails nothing twice. Each method is one atomic step across all instances and throws only on a
- * fault (the store unreachable).
+ * mails nothing twice. Each method is one atomic step across all instances, leases judged by the
+ * ledger's one clock, and throws only on a fault (the store unreachable).
  */
 export interface NoticeLedger {
   /**

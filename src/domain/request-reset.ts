@@ -1,6 +1,6 @@
 import type { Delivery, ResetRequest } from './commands.js';
 import { mailGivenUp } from './delivery-budget.js';
-import type { DeliveryFailureReason, ResetEvent } from './events.js';
+import type { DeliveryFailureReason, RejectedEvent, ResetEvent } from './events.js';
 import type { ResetPolicy } from './policy.js';
 import type { Admission, Clock, CodeHasher, CodeStore, EventPublisher, Mailer, Random, RateLimiter } from './ports.js';
 import type { ResetRecord } from './reset-record.js';
@@ -33,12 +33,12 @@ export class RequestReset {
   constructor(private readonly deps: ResetRequestDeps) {}
 
   async handle(request: ResetRequest, delivery: Delivery): Promise<RequestOutcome> {
-    const { store, limiter, policy, clock } = this.deps;
+    const { store, limiter, policy } = this.deps;
     // Both at once, one round trip: admitting a reset the limiter has counted already is free, and
     // a repeat of a refused one is refused again, so a redelivery costs no second slot.
     const [existing, admission] = await Promise.all([
       store.find(request.resetId),
-      limiter.admit(request, policy.rateRules, policy.cooldownMs, clock.now(), policy.recordTtlMs),
+      limiter.admit(request, policy.rateRules, policy.cooldownMs, policy.recordTtlMs),
     ]);
     // A reset with an outcome keeps it, even one whose window has moved on since.
     if (existing?.outcome) return this.report(existing.outcome);
@@ -46,20 +46,37 @@ export class RequestReset {
     return this.mailCode(request, delivery);
   }
 
+  /**
+   * Handles a `reset.requested` refused as invalid whose id could be read: the refusal becomes the
+   * reset's outcome, so a later body under the same id (a "corrected" request) gets it again and
+   * no mail. A reset that already has an outcome reports that one instead.
+   */
+  async refuseInvalid(rejection: RejectedEvent): Promise<RequestOutcome> {
+    const { resetId, userId } = rejection.data;
+    const settled = await this.deps.store.settle(resetId, userId, rejection, this.deps.policy.recordTtlMs);
+    switch (settled.kind) {
+      case 'busy':
+        return settled;
+      case 'settled':
+        return this.report(settled.outcome);
+      case 'finished':
+        return this.report(settled.record.outcome ?? sentEvent(settled.record));
+      default:
+        return unreachable(settled);
+    }
+  }
+
   private async mailCode(request: ResetRequest, delivery: Delivery): Promise<RequestOutcome> {
     const { store, mailer, hasher, clock, random, policy } = this.deps;
-    const now = clock.now();
     const code = random.digits(policy.codeLength);
     const owner = delivery.messageId;
-    const expiresAt = now + policy.codeLifetimeMs;
     const issued = await store.issue({
       resetId: request.resetId,
       userId: request.userId,
       digest: hasher.digest(request.resetId, code),
       keyId: hasher.currentKeyId,
-      expiresAt,
+      lifetimeMs: policy.codeLifetimeMs,
       maxTries: policy.maxWrongTries,
-      now,
       owner,
       leaseMs: policy.leaseMs,
       ttlMs: policy.recordTtlMs,
@@ -74,6 +91,10 @@ export class RequestReset {
       default:
         return unreachable(issued);
     }
+    // The budget counts on this process's clock from the store's word on when it began: only
+    // durations are compared, so a clock set apart from the store's costs nothing.
+    const firstIssuedHere = clock.now() - issued.sinceFirstIssueMs;
+    const { expiresAt } = issued;
 
     const fail = (reason: DeliveryFailureReason) =>
       this.finish(request.resetId, owner, 'failed', {
@@ -96,7 +117,7 @@ export class RequestReset {
       });
       accepted = result.kind === 'accepted';
     } catch (error) {
-      if (mailGivenUp(error, issued.issuedAt, clock.now(), policy, delivery)) return fail('smtp_retries_exhausted');
+      if (mailGivenUp(error, firstIssuedHere, clock.now(), policy, delivery)) return fail('smtp_retries_exhausted');
       throw error;
     }
     if (!accepted) return fail('smtp_permanent');

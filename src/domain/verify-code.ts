@@ -1,6 +1,6 @@
 import type { CodeSubmission } from './commands.js';
 import type { ResetEvent, VerificationFailureReason } from './events.js';
-import type { Clock, CodeHasher, CodeStore, EventPublisher, Random } from './ports.js';
+import type { CodeHasher, CodeStore, EventPublisher } from './ports.js';
 import { unreachable } from './unreachable.js';
 
 export type VerifyOutcome =
@@ -16,8 +16,6 @@ export interface VerifyCodeDeps {
   readonly store: CodeStore;
   readonly publisher: EventPublisher;
   readonly hasher: CodeHasher;
-  readonly clock: Clock;
-  readonly random: Random;
 }
 
 /**
@@ -30,15 +28,17 @@ export class VerifyCode {
   constructor(private readonly deps: VerifyCodeDeps) {}
 
   async handle(submission: CodeSubmission): Promise<VerifyOutcome> {
-    const { store, hasher, clock } = this.deps;
+    const { store, hasher } = this.deps;
+    // The store judges expiry by its own clock, which every instance shares; ours may be off.
     const result = await store.attempt({
       resetId: submission.resetId,
       submissionId: submission.submissionId,
       digests: hasher.digests(submission.resetId, submission.code),
-      now: clock.now(),
     });
-    if (result.kind === 'missing') return this.fail(submission, this.sequenceOutsideStore(submission), 'unknown_reset', 0, undefined);
-    const sequence = String(result.sequence);
+    // Every submission for a reset the store does not know gets the same answer, so one event name
+    // stands for them all: a flood of codes for it publishes one event per duplicate window.
+    if (result.kind === 'missing') return this.fail(submission, UNKNOWN_SEQUENCE, 'unknown_reset', 0, undefined);
+    const { sequence } = result;
     switch (result.kind) {
       case 'completed':
         return this.complete(submission.resetId, result.userId, result.completedAt, sequence);
@@ -49,11 +49,6 @@ export class VerifyCode {
       default:
         return unreachable(result);
     }
-  }
-
-  /** With no record to count in, a submission's own id keeps a redelivered answer the same. */
-  private sequenceOutsideStore(submission: CodeSubmission): string {
-    return submission.submissionId ? `s:${submission.submissionId}` : `r:${this.deps.random.token()}`;
   }
 
   private async complete(resetId: string, userId: string, completedAt: number, sequence: string): Promise<VerifyOutcome> {
@@ -82,3 +77,6 @@ export class VerifyCode {
     return { kind: 'verificationFailed', reason, attemptsRemaining, event };
   }
 }
+
+/** The store names a refusal that counts nothing `<reason>@<count>`; a reset it does not know has counted nothing. */
+const UNKNOWN_SEQUENCE = 'unknown_reset@0';

@@ -5,7 +5,7 @@ import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.js
 import type { ResetEvent } from '../../src/domain/events.js';
 import { defaultPolicy } from '../../src/domain/policy.js';
 import type { Attempt, IssueCode } from '../../src/domain/ports.js';
-import { openTestRedis, type TestRedis } from '../support/redis.js';
+import { openTestRedis, PinnedTime, type TestRedis } from '../support/redis.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -25,9 +25,8 @@ const anIssue = (overrides: Partial<IssueCode> = {}): IssueCode => {
     userId: 'u-1',
     digest: digestOf(resetId, CODE),
     keyId: 'k-1',
-    expiresAt: NOW + 10 * MINUTE,
+    lifetimeMs: 10 * MINUTE,
     maxTries: 5,
-    now: NOW,
     owner: 'owner-a',
     leaseMs: 45_000,
     ttlMs: DAY,
@@ -48,23 +47,30 @@ const failed = (resetId = 'r-1'): ResetEvent => ({
 });
 
 /** A submission of `code` (a wrong one unless given) with its digest under `keyId`, as the service's hasher gives it. */
-const anAttempt = (options: { resetId?: string; code?: string; keyId?: string; submissionId?: string; now?: number } = {}): Attempt => {
+const anAttempt = (options: { resetId?: string; code?: string; keyId?: string; submissionId?: string } = {}): Attempt => {
   const resetId = options.resetId ?? 'r-1';
   return {
     resetId,
     ...(options.submissionId === undefined ? {} : { submissionId: options.submissionId }),
     digests: { [options.keyId ?? 'k-1']: digestOf(resetId, options.code ?? WRONG_CODE) },
-    now: options.now ?? NOW,
   };
 };
 
 describe('RedisCodeStore', () => {
   let redis: TestRedis;
   let store: RedisCodeStore;
+  /** The scripts' clock, pinned so that a test moves time in steps; `one-clock.test.ts` runs on Redis's own. */
+  let time: PinnedTime;
+  /** Runs `step` at `instant` by the scripts' clock. */
+  const at = <T>(instant: number, step: () => Promise<T>): Promise<T> => {
+    time.now = instant;
+    return step();
+  };
 
   beforeEach(async () => {
     redis = await openTestRedis();
-    store = new RedisCodeStore(redis.client, redis.prefix);
+    time = new PinnedTime(NOW);
+    store = new RedisCodeStore(redis.client, redis.prefix, time);
   });
 
   afterEach(async () => {
@@ -77,7 +83,7 @@ describe('RedisCodeStore', () => {
     });
 
     it('issues a code and reads the record back', async () => {
-      expect(await store.issue(anIssue())).toEqual({ kind: 'issued', issuedAt: NOW, mailAttempts: 1 });
+      expect(await store.issue(anIssue())).toEqual({ kind: 'issued', expiresAt: NOW + 10 * MINUTE, sinceFirstIssueMs: 0, mailAttempts: 1 });
       expect(await store.find('r-1')).toEqual({
         resetId: 'r-1',
         userId: 'u-1',
@@ -94,33 +100,34 @@ describe('RedisCodeStore', () => {
     it('lets the same owner issue again: a new code and full tries, the first issuedAt kept', async () => {
       await store.issue(anIssue());
       await store.attempt(anAttempt());
-      const again = await store.issue(anIssue({ now: NOW + 5_000, digest: digestOf('r-1', '771204'), expiresAt: NOW + 11 * MINUTE }));
-      expect(again).toEqual({ kind: 'issued', issuedAt: NOW, mailAttempts: 2 });
+      const again = await at(NOW + 5_000, () => store.issue(anIssue({ digest: digestOf('r-1', '771204'), lifetimeMs: 11 * MINUTE - 5_000 })));
+      expect(again).toEqual({ kind: 'issued', expiresAt: NOW + 11 * MINUTE, sinceFirstIssueMs: 5_000, mailAttempts: 2 });
       expect(await store.find('r-1')).toMatchObject({ digest: digestOf('r-1', '771204'), triesLeft: 5, expiresAt: NOW + 11 * MINUTE });
     });
 
     it('answers busy while another owner holds the lease, and hands over once it has run out', async () => {
       await store.issue(anIssue());
-      expect(await store.issue(anIssue({ owner: 'owner-b', now: NOW + 10_000 }))).toEqual({ kind: 'busy', retryAfterMs: 35_000 });
-      expect(await store.issue(anIssue({ owner: 'owner-b', now: NOW + 45_000 }))).toEqual({
+      expect(await at(NOW + 10_000, () => store.issue(anIssue({ owner: 'owner-b' })))).toEqual({ kind: 'busy', retryAfterMs: 35_000 });
+      expect(await at(NOW + 45_000, () => store.issue(anIssue({ owner: 'owner-b' })))).toEqual({
         kind: 'issued',
-        issuedAt: NOW,
+        expiresAt: NOW + 45_000 + 10 * MINUTE,
+        sinceFirstIssueMs: 45_000,
         mailAttempts: 2,
       });
-      expect(await store.issue(anIssue({ now: NOW + 46_000 }))).toMatchObject({ kind: 'busy', retryAfterMs: 44_000 });
+      expect(await at(NOW + 46_000, () => store.issue(anIssue()))).toMatchObject({ kind: 'busy', retryAfterMs: 44_000 });
     });
 
     it('answers finished, with the record, once the reset has its outcome', async () => {
       await store.issue(anIssue());
       await store.finish('r-1', 'owner-a', 'sent', sent());
-      const again = await store.issue(anIssue({ owner: 'owner-b', now: NOW + DAY / 2 }));
+      const again = await at(NOW + DAY / 2, () => store.issue(anIssue({ owner: 'owner-b' })));
       expect(again).toMatchObject({ kind: 'finished', record: { resetId: 'r-1', state: 'sent', outcome: sent(), mailAttempts: 1 } });
     });
 
     it("supersedes the user's pending reset: its code stops working", async () => {
       await store.issue(anIssue());
       await store.finish('r-1', 'owner-a', 'sent', sent());
-      await store.issue(anIssue({ resetId: 'r-2', now: NOW + MINUTE }));
+      await at(NOW + MINUTE, () => store.issue(anIssue({ resetId: 'r-2' })));
 
       const previous = await store.find('r-1');
       expect(previous).toMatchObject({ state: 'superseded', outcome: sent() });
@@ -132,12 +139,12 @@ describe('RedisCodeStore', () => {
     it('answers finished for a superseded reset whose outcome was never recorded', async () => {
       await store.issue(anIssue());
       await store.issue(anIssue({ resetId: 'r-2', owner: 'owner-b' }));
-      const again = await store.issue(anIssue({ now: NOW + MINUTE }));
+      const again = await at(NOW + MINUTE, () => store.issue(anIssue()));
       expect(again).toMatchObject({ kind: 'finished', record: { state: 'superseded' } });
     });
 
     it('leaves exactly one pending reset after 10 parallel issues for one user on two instances', async () => {
-      const other = new RedisCodeStore(redis.connect(), redis.prefix);
+      const other = new RedisCodeStore(redis.connect(), redis.prefix, time);
       const ids = Array.from({ length: 10 }, (_, i) => `r-${i}`);
       await Promise.all(ids.map((resetId, i) => (i % 2 === 0 ? store : other).issue(anIssue({ resetId }))));
       const states = await Promise.all(ids.map(async (resetId) => (await store.find(resetId))?.state));
@@ -152,7 +159,7 @@ describe('RedisCodeStore', () => {
       // A newer reset of the user has taken the user's slot (step 2) but not yet marked r-1 (step 3).
       await store.issue(anIssue({ resetId: 'r-2', owner: 'owner-b' }));
       await redis.client.hset(`${redis.prefix}:reset:{r-1}`, 'state', 'issued');
-      const again = await store.issue(anIssue({ now: NOW + 1_000 }));
+      const again = await at(NOW + 1_000, () => store.issue(anIssue()));
       expect(again).toMatchObject({ kind: 'finished', record: { resetId: 'r-1', state: 'superseded' } });
       expect(await redis.client.get(`${redis.prefix}:user:{u-1}:current`)).toBe('r-2');
       expect(await store.find('r-2')).toMatchObject({ state: 'issued' });
@@ -187,7 +194,7 @@ describe('RedisCodeStore', () => {
 
     it('stores the outcome of an owner who lost the lease when none is stored yet', async () => {
       await store.issue(anIssue());
-      await store.issue(anIssue({ owner: 'owner-b', now: NOW + 45_000 }));
+      await at(NOW + 45_000, () => store.issue(anIssue({ owner: 'owner-b' })));
       expect(await store.finish('r-1', 'owner-a', 'sent', sent())).toEqual(sent());
       expect(await store.finish('r-1', 'owner-b', 'failed', failed())).toEqual(sent());
       expect(await store.find('r-1')).toMatchObject({ outcome: sent() });
@@ -208,11 +215,11 @@ describe('RedisCodeStore', () => {
 
     it('completes the reset on a match, once; later submissions answer unknown_reset', async () => {
       await store.issue(anIssue());
-      expect(await store.attempt(anAttempt({ code: CODE }))).toEqual({ kind: 'completed', sequence: 1, userId: 'u-1', completedAt: NOW });
+      expect(await store.attempt(anAttempt({ code: CODE }))).toEqual({ kind: 'completed', sequence: '1', userId: 'u-1', completedAt: NOW });
       expect(await store.attempt(anAttempt({ code: CODE }))).toEqual({
         kind: 'refused',
         reason: 'unknown_reset',
-        sequence: 2,
+        sequence: 'unknown_reset@1',
         userId: 'u-1',
         triesLeft: 0,
       });
@@ -226,12 +233,12 @@ describe('RedisCodeStore', () => {
       const answers = [];
       for (let i = 0; i < 6; i += 1) answers.push(await store.attempt(anAttempt()));
       expect(answers).toEqual([
-        { kind: 'wrong', sequence: 1, userId: 'u-1', triesLeft: 4 },
-        { kind: 'wrong', sequence: 2, userId: 'u-1', triesLeft: 3 },
-        { kind: 'wrong', sequence: 3, userId: 'u-1', triesLeft: 2 },
-        { kind: 'wrong', sequence: 4, userId: 'u-1', triesLeft: 1 },
-        { kind: 'wrong', sequence: 5, userId: 'u-1', triesLeft: 0 },
-        { kind: 'refused', reason: 'locked', sequence: 6, userId: 'u-1', triesLeft: 0 },
+        { kind: 'wrong', sequence: '1', userId: 'u-1', triesLeft: 4 },
+        { kind: 'wrong', sequence: '2', userId: 'u-1', triesLeft: 3 },
+        { kind: 'wrong', sequence: '3', userId: 'u-1', triesLeft: 2 },
+        { kind: 'wrong', sequence: '4', userId: 'u-1', triesLeft: 1 },
+        { kind: 'wrong', sequence: '5', userId: 'u-1', triesLeft: 0 },
+        { kind: 'refused', reason: 'locked', sequence: 'locked@5', userId: 'u-1', triesLeft: 0 },
       ]);
       expect(await store.attempt(anAttempt({ code: CODE }))).toMatchObject({ kind: 'refused', reason: 'locked' });
       expect((await store.find('r-1'))?.digest).toBeUndefined();
@@ -240,16 +247,17 @@ describe('RedisCodeStore', () => {
     it('no longer matches the code that a new code replaced', async () => {
       await store.issue(anIssue());
       await store.issue(anIssue({ digest: digestOf('r-1', '771204') }));
-      expect(await store.attempt(anAttempt({ code: CODE }))).toEqual({ kind: 'wrong', sequence: 1, userId: 'u-1', triesLeft: 4 });
+      expect(await store.attempt(anAttempt({ code: CODE }))).toEqual({ kind: 'wrong', sequence: '1', userId: 'u-1', triesLeft: 4 });
     });
 
     it('spends no try on a code at or past its expiry, right or wrong', async () => {
       await store.issue(anIssue());
       const expired = { kind: 'refused', reason: 'expired', userId: 'u-1', triesLeft: 5 };
-      expect(await store.attempt(anAttempt({ code: CODE, now: NOW + 10 * MINUTE }))).toEqual({ ...expired, sequence: 1 });
-      expect(await store.attempt(anAttempt({ now: NOW + 11 * MINUTE }))).toEqual({ ...expired, sequence: 2 });
+      // Neither counted nor remembered: every such answer is the same, and is one event.
+      expect(await at(NOW + 10 * MINUTE, () => store.attempt(anAttempt({ code: CODE })))).toEqual({ ...expired, sequence: 'expired@0' });
+      expect(await at(NOW + 11 * MINUTE, () => store.attempt(anAttempt({ submissionId: 'e-1' })))).toEqual({ ...expired, sequence: 'expired@0' });
       expect(await store.find('r-1')).toMatchObject({ triesLeft: 5, state: 'issued' });
-      expect(await store.attempt(anAttempt({ code: CODE, now: NOW + 10 * MINUTE - 1 }))).toMatchObject({ kind: 'completed' });
+      expect(await at(NOW + 10 * MINUTE - 1, () => store.attempt(anAttempt({ code: CODE })))).toMatchObject({ kind: 'completed', completedAt: NOW + 10 * MINUTE - 1 });
     });
 
     it('treats a code whose key is no longer known as expired, spending no try', async () => {
@@ -257,11 +265,11 @@ describe('RedisCodeStore', () => {
       expect(await store.attempt(anAttempt({ code: CODE, keyId: 'k-2' }))).toEqual({
         kind: 'refused',
         reason: 'expired',
-        sequence: 1,
+        sequence: 'expired@0',
         userId: 'u-1',
         triesLeft: 5,
       });
-      expect(await store.attempt({ resetId: 'r-1', digests: { 'k-2': 'x', 'k-1': digestOf('r-1', CODE) }, now: NOW })).toMatchObject({
+      expect(await store.attempt({ resetId: 'r-1', digests: { 'k-2': 'x', 'k-1': digestOf('r-1', CODE) } })).toMatchObject({
         kind: 'completed',
       });
     });
@@ -270,16 +278,16 @@ describe('RedisCodeStore', () => {
       await store.issue(anIssue());
       const first = await store.attempt(anAttempt({ submissionId: 'e-1' }));
       expect(await store.attempt(anAttempt({ submissionId: 'e-1' }))).toEqual(first);
-      expect(first).toEqual({ kind: 'wrong', sequence: 1, userId: 'u-1', triesLeft: 4 });
+      expect(first).toEqual({ kind: 'wrong', sequence: '1', userId: 'u-1', triesLeft: 4 });
       expect(await store.attempt(anAttempt({ submissionId: 'e-2', code: CODE }))).toEqual({
         kind: 'completed',
-        sequence: 2,
+        sequence: '2',
         userId: 'u-1',
         completedAt: NOW,
       });
       expect(await store.attempt(anAttempt({ submissionId: 'e-2', code: CODE }))).toEqual({
         kind: 'completed',
-        sequence: 2,
+        sequence: '2',
         userId: 'u-1',
         completedAt: NOW,
       });
@@ -287,19 +295,21 @@ describe('RedisCodeStore', () => {
 
     it('gives 20 parallel wrong codes on two instances exactly the 5 tries, then locked', async () => {
       await store.issue(anIssue());
-      const other = new RedisCodeStore(redis.connect(), redis.prefix);
+      const other = new RedisCodeStore(redis.connect(), redis.prefix, time);
       const answers = await Promise.all(
         Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).attempt(anAttempt({ submissionId: `e-${i}` }))),
       );
       const wrong = answers.flatMap((answer) => (answer.kind === 'wrong' ? [answer.triesLeft] : []));
       expect(wrong.sort()).toEqual([0, 1, 2, 3, 4]);
-      expect(answers.filter((answer) => answer.kind === 'refused' && answer.reason === 'locked')).toHaveLength(15);
-      expect(new Set(answers.map((answer) => (answer.kind === 'missing' ? 0 : answer.sequence))).size).toBe(20);
+      const locked = answers.filter((answer) => answer.kind === 'refused' && answer.reason === 'locked');
+      expect(locked).toHaveLength(15);
+      // Each try its own event; the refusals after it are one answer, so one event.
+      expect(new Set(answers.map((answer) => (answer.kind === 'missing' ? '' : answer.sequence)))).toEqual(new Set(['1', '2', '3', '4', '5', 'locked@5']));
     });
 
     it('completes the reset once for 10 parallel right codes on two instances', async () => {
       await store.issue(anIssue());
-      const other = new RedisCodeStore(redis.connect(), redis.prefix);
+      const other = new RedisCodeStore(redis.connect(), redis.prefix, time);
       const answers = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           (i % 2 === 0 ? store : other).attempt(anAttempt({ submissionId: `e-${i}`, code: CODE })),
@@ -310,14 +320,56 @@ describe('RedisCodeStore', () => {
     });
   });
 
+  describe('settle: a refusal before any code', () => {
+    const invalid: ResetEvent = {
+      name: 'reset.rejected',
+      sequence: 'e:r-1',
+      data: { resetId: 'r-1', eventId: 'r-1', reason: 'invalid_request', detail: 'The field data.email is invalid.' },
+    };
+
+    it('makes the refusal the outcome of a reset not known yet: an issue after it is finished, a code for it unknown', async () => {
+      expect(await store.settle('r-1', undefined, invalid, DAY)).toEqual({ kind: 'settled', outcome: invalid });
+      expect(await store.issue(anIssue())).toMatchObject({ kind: 'finished', record: { state: 'rejected', outcome: invalid } });
+      expect(await store.attempt(anAttempt({ code: CODE }))).toMatchObject({ kind: 'refused', reason: 'unknown_reset' });
+      expect(await redis.client.pttl(`${redis.prefix}:reset:{r-1}`)).toBeGreaterThan(DAY - MINUTE);
+    });
+
+    it('keeps the outcome a reset has, and waits for one whose code is being mailed', async () => {
+      await store.issue(anIssue());
+      expect(await at(NOW + 5_000, () => store.settle('r-1', 'u-1', invalid, DAY))).toEqual({ kind: 'busy', retryAfterMs: 40_000 });
+      await store.finish('r-1', 'owner-a', 'sent', sent());
+      expect(await store.settle('r-1', 'u-1', invalid, DAY)).toEqual({ kind: 'settled', outcome: sent() });
+    });
+  });
+
+  describe('storage ceilings', () => {
+    it('keeps a locked reset hammered with 5,000 codes under 4 KB, with no field per code', async () => {
+      await store.issue(anIssue());
+      await store.finish('r-1', 'owner-a', 'sent', sent());
+      for (let i = 0; i < 5; i += 1) await store.attempt(anAttempt({ submissionId: `e-${i}` }));
+      const key = `${redis.prefix}:reset:{r-1}`;
+      const lockedBytes = Number(await redis.client.memory('USAGE', key));
+
+      for (let batch = 0; batch < 50; batch += 1) {
+        await Promise.all(Array.from({ length: 100 }, (_, i) => store.attempt(anAttempt({ submissionId: `flood-${batch}-${i}` }))));
+      }
+
+      const floodedBytes = Number(await redis.client.memory('USAGE', key));
+      console.info(`a locked reset: ${lockedBytes} bytes, after 5,000 more codes ${floodedBytes} bytes`);
+      expect(floodedBytes).toBe(lockedBytes);
+      expect(floodedBytes).toBeLessThan(4_096);
+      expect(await redis.client.hlen(key)).toBeLessThan(25);
+    });
+  });
+
   describe('what Redis holds', () => {
     const codes = ['482913', '771204', '093358', '610027'];
 
     /** A bit of everything the service does, for two users. */
     async function runAFewResets(): Promise<void> {
-      const limiter = new RedisRateLimiter(redis.client, redis.prefix, 64);
+      const limiter = new RedisRateLimiter(redis.client, redis.prefix, 64, time);
       const admit = (resetId: string, userId: string) =>
-        limiter.admit({ resetId, userId, clientIp: '203.0.113.7' }, defaultPolicy.rateRules, defaultPolicy.cooldownMs, NOW);
+        limiter.admit({ resetId, userId, clientIp: '203.0.113.7' }, defaultPolicy.rateRules, defaultPolicy.cooldownMs);
       for (const [i, code] of codes.entries()) {
         const resetId = `r-${i}`;
         const userId = `u-${i % 2}`;

@@ -4,7 +4,7 @@ import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
 import { RedisNoticeLedger } from '../../src/adapters/redis/redis-notice-ledger.js';
 import type { ResetEvent } from '../../src/domain/events.js';
 import type { NoticeClaim } from '../../src/domain/ports.js';
-import { openTestRedis, type TestRedis } from '../support/redis.js';
+import { openTestRedis, PinnedTime, type TestRedis } from '../support/redis.js';
 
 const DAY = 24 * 60 * 60_000;
 const NOW = Date.UTC(2025, 0, 1, 12);
@@ -13,7 +13,6 @@ const aClaim = (overrides: Partial<NoticeClaim> = {}): NoticeClaim => ({
   noticeId: 'n-1',
   userId: 'u-1',
   owner: 'owner-a',
-  now: NOW,
   leaseMs: 45_000,
   ttlMs: DAY,
   ...overrides,
@@ -29,10 +28,13 @@ const failed: ResetEvent = {
 describe('RedisNoticeLedger', () => {
   let redis: TestRedis;
   let ledger: RedisNoticeLedger;
+  /** The scripts' clock, pinned so that a test moves time in steps. */
+  let time: PinnedTime;
 
   beforeEach(async () => {
     redis = await openTestRedis();
-    ledger = new RedisNoticeLedger(redis.client, redis.prefix);
+    time = new PinnedTime(NOW);
+    ledger = new RedisNoticeLedger(redis.client, redis.prefix, time);
   });
 
   afterEach(async () => {
@@ -42,7 +44,7 @@ describe('RedisNoticeLedger', () => {
   const record = () => redis.client.hgetall(new RedisKeys(redis.prefix).notice('n-1'));
 
   it('claims a new notice, in one hash under the prefix with a hash tag and a TTL of at least a day', async () => {
-    await expect(ledger.claim(aClaim())).resolves.toEqual({ kind: 'claimed', claimedAt: NOW, mailAttempts: 1 });
+    await expect(ledger.claim(aClaim())).resolves.toEqual({ kind: 'claimed', claimedAt: NOW, sinceFirstClaimMs: 0, mailAttempts: 1 });
 
     const key = `${redis.prefix}:notice:{n-1}`;
     expect(await redis.keys()).toEqual([key]);
@@ -53,10 +55,13 @@ describe('RedisNoticeLedger', () => {
   it('answers busy to another owner while the lease runs, and lets it take over after', async () => {
     await ledger.claim(aClaim());
 
-    await expect(ledger.claim(aClaim({ owner: 'owner-b', now: NOW + 15_000 }))).resolves.toEqual({ kind: 'busy', retryAfterMs: 30_000 });
-    await expect(ledger.claim(aClaim({ owner: 'owner-b', now: NOW + 45_000 }))).resolves.toEqual({
+    time.now = NOW + 15_000;
+    await expect(ledger.claim(aClaim({ owner: 'owner-b' }))).resolves.toEqual({ kind: 'busy', retryAfterMs: 30_000 });
+    time.now = NOW + 45_000;
+    await expect(ledger.claim(aClaim({ owner: 'owner-b' }))).resolves.toEqual({
       kind: 'claimed',
       claimedAt: NOW,
+      sinceFirstClaimMs: 45_000,
       mailAttempts: 2,
     });
   });
@@ -64,7 +69,8 @@ describe('RedisNoticeLedger', () => {
   it('lets the same owner claim again at once, keeping the first claim time', async () => {
     await ledger.claim(aClaim());
 
-    await expect(ledger.claim(aClaim({ now: NOW + 1_000 }))).resolves.toEqual({ kind: 'claimed', claimedAt: NOW, mailAttempts: 2 });
+    time.now = NOW + 1_000;
+    await expect(ledger.claim(aClaim())).resolves.toEqual({ kind: 'claimed', claimedAt: NOW, sinceFirstClaimMs: 1_000, mailAttempts: 2 });
   });
 
   it('records the first outcome, ends the lease, and answers every later claim with it', async () => {

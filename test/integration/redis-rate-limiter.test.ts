@@ -3,7 +3,7 @@ import { currentAuditContext, withAuditScope } from '../../src/adapters/audit/au
 import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.js';
 import { defaultPolicy, type RateRule } from '../../src/domain/policy.js';
 import type { RateRequest } from '../../src/domain/ports.js';
-import { openTestRedis, type TestRedis } from '../support/redis.js';
+import { openTestRedis, PinnedTime, type TestRedis } from '../support/redis.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -19,11 +19,19 @@ const aRequest = (overrides: Partial<RateRequest> = {}): RateRequest => ({ reset
 describe('RedisRateLimiter', () => {
   let redis: TestRedis;
   let limiter: RedisRateLimiter;
+  /** The scripts' clock, pinned so that a test moves time in steps; `one-clock.test.ts` runs on Redis's own. */
+  let time: PinnedTime;
   const key = (suffix: string) => `${redis.prefix}:${suffix}`;
+  /** Runs `step` at `instant` by the scripts' clock. */
+  const at = <T>(instant: number, step: () => Promise<T>): Promise<T> => {
+    time.now = instant;
+    return step();
+  };
 
   beforeEach(async () => {
     redis = await openTestRedis();
-    limiter = new RedisRateLimiter(redis.client, redis.prefix, 64);
+    time = new PinnedTime(NOW);
+    limiter = new RedisRateLimiter(redis.client, redis.prefix, 64, time);
   });
 
   afterEach(async () => {
@@ -32,14 +40,14 @@ describe('RedisRateLimiter', () => {
 
   /** `count` admissions in parallel, alternating between this limiter and one on a second client. */
   async function admitInParallel(count: number, request: (i: number) => RateRequest, rules: readonly RateRule[]) {
-    const other = new RedisRateLimiter(redis.connect(), redis.prefix, 64);
+    const other = new RedisRateLimiter(redis.connect(), redis.prefix, 64, time);
     return Promise.all(
-      Array.from({ length: count }, (_, i) => (i % 2 === 0 ? limiter : other).admit(request(i), rules, 0, NOW)),
+      Array.from({ length: count }, (_, i) => (i % 2 === 0 ? limiter : other).admit(request(i), rules, 0)),
     );
   }
 
   it('admits a request and counts it under every rule and the cooldown', async () => {
-    expect(await limiter.admit(aRequest(), defaultPolicy.rateRules, MINUTE, NOW)).toEqual({ kind: 'admitted' });
+    expect(await limiter.admit(aRequest(), defaultPolicy.rateRules, MINUTE)).toEqual({ kind: 'admitted' });
     expect(await redis.client.get(key('user:{u-1}:cooldown'))).toBe('r-1');
     for (const suffix of ['user:{u-1}:rl:user-hour', 'user:{u-1}:rl:user-day', `ip:{${IP}}:rl:ip-hour`, 'global:{global}:rl:global-hour']) {
       expect(await redis.client.zrange(key(suffix), 0, -1, 'WITHSCORES'), suffix).toEqual(['r-1', String(NOW)]);
@@ -47,8 +55,8 @@ describe('RedisRateLimiter', () => {
   });
 
   it('refuses another reset of the user during the cooldown, with the time it has left', async () => {
-    await limiter.admit(aRequest(), [perUser(5)], MINUTE, NOW);
-    const refusal = await limiter.admit(aRequest({ resetId: 'r-2' }), [perUser(5)], MINUTE, NOW);
+    await limiter.admit(aRequest(), [perUser(5)], MINUTE);
+    const refusal = await limiter.admit(aRequest({ resetId: 'r-2' }), [perUser(5)], MINUTE);
     const left = await redis.client.pttl(key('user:{u-1}:cooldown'));
     expect(refusal).toMatchObject({ kind: 'refused', reason: 'cooldown', rule: 'cooldown' });
     expect(refusal.kind === 'refused' && refusal.retryAfterMs).toBeGreaterThanOrEqual(left);
@@ -57,11 +65,11 @@ describe('RedisRateLimiter', () => {
   });
 
   it('admits the same reset again for free, in the cooldown and at the limit', async () => {
-    expect(await limiter.admit(aRequest(), [perUser(1)], MINUTE, NOW)).toEqual({ kind: 'admitted' });
-    expect(await limiter.admit(aRequest(), [perUser(1)], MINUTE, NOW + 1_000)).toEqual({ kind: 'admitted' });
+    expect(await limiter.admit(aRequest(), [perUser(1)], MINUTE)).toEqual({ kind: 'admitted' });
+    expect(await at(NOW + 1_000, () => limiter.admit(aRequest(), [perUser(1)], MINUTE))).toEqual({ kind: 'admitted' });
     await redis.client.del(key('user:{u-1}:cooldown'));
-    expect(await limiter.admit(aRequest({ resetId: 'r-2' }), [perUser(1)], 0, NOW + 2_000)).toMatchObject({ reason: 'rate_limited' });
-    expect(await limiter.admit(aRequest(), [perUser(1)], 0, NOW + 3_000)).toEqual({ kind: 'admitted' });
+    expect(await at(NOW + 2_000, () => limiter.admit(aRequest({ resetId: 'r-2' }), [perUser(1)], 0))).toMatchObject({ reason: 'rate_limited' });
+    expect(await at(NOW + 3_000, () => limiter.admit(aRequest(), [perUser(1)], 0))).toEqual({ kind: 'admitted' });
     expect(await redis.client.zrange(key('user:{u-1}:rl:user-hour'), 0, -1, 'WITHSCORES')).toEqual(['r-1', String(NOW)]);
   });
 
@@ -90,17 +98,17 @@ describe('RedisRateLimiter', () => {
 
   it('slides the window: a slot frees when its oldest admission leaves it', async () => {
     const rules = [perUser(2)];
-    await limiter.admit(aRequest({ resetId: 'r-1' }), rules, 0, NOW);
-    await limiter.admit(aRequest({ resetId: 'r-2' }), rules, 0, NOW + 10 * MINUTE);
-    expect(await limiter.admit(aRequest({ resetId: 'r-3' }), rules, 0, NOW + 20 * MINUTE)).toEqual({
+    await limiter.admit(aRequest({ resetId: 'r-1' }), rules, 0);
+    await at(NOW + 10 * MINUTE, () => limiter.admit(aRequest({ resetId: 'r-2' }), rules, 0));
+    expect(await at(NOW + 20 * MINUTE, () => limiter.admit(aRequest({ resetId: 'r-3' }), rules, 0))).toEqual({
       kind: 'refused',
       reason: 'rate_limited',
       rule: 'user-hour',
       retryAfterMs: 40 * MINUTE,
     });
     // A new request once the slot is free is admitted; r-3 itself stays refused (see remembered refusals).
-    expect(await limiter.admit(aRequest({ resetId: 'r-3b' }), rules, 0, NOW + HOUR)).toEqual({ kind: 'admitted' });
-    expect(await limiter.admit(aRequest({ resetId: 'r-4' }), rules, 0, NOW + HOUR + 1)).toEqual({
+    expect(await at(NOW + HOUR, () => limiter.admit(aRequest({ resetId: 'r-3b' }), rules, 0))).toEqual({ kind: 'admitted' });
+    expect(await at(NOW + HOUR + 1, () => limiter.admit(aRequest({ resetId: 'r-4' }), rules, 0))).toEqual({
       kind: 'refused',
       reason: 'rate_limited',
       rule: 'user-hour',
@@ -110,22 +118,22 @@ describe('RedisRateLimiter', () => {
 
   it('counts a refused request against nothing', async () => {
     const rules = [perUser(5), perIp(1), everyone(100)];
-    await limiter.admit(aRequest(), rules, MINUTE, NOW);
-    expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), rules, MINUTE, NOW)).toMatchObject({
+    await limiter.admit(aRequest(), rules, MINUTE);
+    expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), rules, MINUTE)).toMatchObject({
       kind: 'refused',
       rule: 'ip-hour',
     });
     expect(await redis.client.exists(key('user:{u-2}:rl:user-hour'), key('user:{u-2}:cooldown'))).toBe(0);
     expect(await redis.client.zcard(key('global:{global}:rl:global-hour'))).toBe(1);
-    expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2', clientIp: '198.51.100.1' }), rules, MINUTE, NOW)).toEqual({
+    expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2', clientIp: '198.51.100.1' }), rules, MINUTE)).toEqual({
       kind: 'admitted',
     });
   });
 
   it('releases the user and IP reservations when the global layer refuses: their windows and the cooldown are as before', async () => {
     const rules = [perUser(5), perIp(5), everyone(1)];
-    await limiter.admit(aRequest({ resetId: 'r-0', userId: 'u-0', clientIp: '198.51.100.1' }), rules, MINUTE, NOW);
-    await limiter.admit(aRequest({ resetId: 'r-1' }), [perUser(5), perIp(5)], 0, NOW);
+    await limiter.admit(aRequest({ resetId: 'r-0', userId: 'u-0', clientIp: '198.51.100.1' }), rules, MINUTE);
+    await limiter.admit(aRequest({ resetId: 'r-1' }), [perUser(5), perIp(5)], 0);
     const windows = async () => ({
       user: await redis.client.zrange(key('user:{u-1}:rl:user-hour'), 0, -1, 'WITHSCORES'),
       ip: await redis.client.zrange(key(`ip:{${IP}}:rl:ip-hour`), 0, -1, 'WITHSCORES'),
@@ -135,32 +143,32 @@ describe('RedisRateLimiter', () => {
     const before = await windows();
     expect(before).toEqual({ user: ['r-1', String(NOW)], ip: ['r-1', String(NOW)], cooldown: null, global: ['r-0'] });
 
-    const refusal = await limiter.admit(aRequest({ resetId: 'r-2' }), rules, MINUTE, NOW + 1_000);
+    const refusal = await at(NOW + 1_000, () => limiter.admit(aRequest({ resetId: 'r-2' }), rules, MINUTE));
     expect(refusal).toMatchObject({ kind: 'refused', reason: 'rate_limited', rule: 'global-hour' });
     expect(await windows()).toEqual(before);
   });
 
   it("leaves another layer's window as it was when one layer refuses", async () => {
     const rules = [perUser(5), perIp(1), everyone(100)];
-    await limiter.admit(aRequest(), rules, 0, NOW);
-    expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), rules, 0, NOW)).toMatchObject({ rule: 'ip-hour' });
+    await limiter.admit(aRequest(), rules, 0);
+    expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), rules, 0)).toMatchObject({ rule: 'ip-hour' });
     expect(await redis.client.zrange(key('global:{global}:rl:global-hour'), 0, -1)).toEqual(['r-1']);
   });
 
   it('completes an admission cut off between layers, counting each layer once', async () => {
     const rules = [perUser(5), perIp(5), everyone(5)];
     // A first try reserved the user's and the IP's layers, then the process died.
-    await limiter.admit(aRequest(), [perUser(5), perIp(5)], MINUTE, NOW);
-    expect(await limiter.admit(aRequest(), rules, MINUTE, NOW + 1_000)).toEqual({ kind: 'admitted' });
+    await limiter.admit(aRequest(), [perUser(5), perIp(5)], MINUTE);
+    expect(await at(NOW + 1_000, () => limiter.admit(aRequest(), rules, MINUTE))).toEqual({ kind: 'admitted' });
     for (const suffix of ['user:{u-1}:rl:user-hour', `ip:{${IP}}:rl:ip-hour`, 'global:{global}:rl:global-hour']) {
       expect(await redis.client.zcard(key(suffix)), suffix).toBe(1);
     }
   });
 
   it('undoes a cut-off admission that is refused when tried again', async () => {
-    await limiter.admit(aRequest({ resetId: 'r-0', userId: 'u-0', clientIp: '198.51.100.1' }), [everyone(1)], 0, NOW);
-    await limiter.admit(aRequest(), [perUser(5), perIp(5)], MINUTE, NOW);
-    expect(await limiter.admit(aRequest(), [perUser(5), perIp(5), everyone(1)], MINUTE, NOW + 1_000)).toMatchObject({ rule: 'global-hour' });
+    await limiter.admit(aRequest({ resetId: 'r-0', userId: 'u-0', clientIp: '198.51.100.1' }), [everyone(1)], 0);
+    await limiter.admit(aRequest(), [perUser(5), perIp(5)], MINUTE);
+    expect(await at(NOW + 1_000, () => limiter.admit(aRequest(), [perUser(5), perIp(5), everyone(1)], MINUTE))).toMatchObject({ rule: 'global-hour' });
     expect(await redis.client.exists(key('user:{u-1}:rl:user-hour'), key(`ip:{${IP}}:rl:ip-hour`), key('user:{u-1}:cooldown'))).toBe(0);
   });
 
@@ -184,7 +192,7 @@ describe('RedisRateLimiter', () => {
   it('limits a request without a client IP per user and globally only', async () => {
     const rules = [perUser(5), perIp(1), everyone(100)];
     for (const userId of ['u-1', 'u-2']) {
-      expect(await limiter.admit({ resetId: `r-${userId}`, userId }, rules, MINUTE, NOW)).toEqual({ kind: 'admitted' });
+      expect(await limiter.admit({ resetId: `r-${userId}`, userId }, rules, MINUTE)).toEqual({ kind: 'admitted' });
     }
     expect((await redis.keys()).filter((each) => each.includes(':ip:'))).toEqual([]);
   });
@@ -195,7 +203,7 @@ describe('RedisRateLimiter', () => {
     const admitFrom = async (addresses: readonly string[], tag: string) => {
       let admitted = 0;
       for (const [i, clientIp] of addresses.entries()) {
-        const answer = await limiter.admit(aRequest({ resetId: `${tag}-${i}`, userId: `${tag}-u-${i}`, clientIp }), rules, 0, NOW);
+        const answer = await limiter.admit(aRequest({ resetId: `${tag}-${i}`, userId: `${tag}-u-${i}`, clientIp }), rules, 0);
         if (answer.kind === 'admitted') admitted += 1;
       }
       return admitted;
@@ -220,9 +228,9 @@ describe('RedisRateLimiter', () => {
     });
 
     it('counts IPv6 per the prefix it is given', async () => {
-      const per48 = new RedisRateLimiter(redis.client, redis.prefix, 48);
+      const per48 = new RedisRateLimiter(redis.client, redis.prefix, 48, time);
       const answers = await Promise.all(
-        ['2001:db8:1:2::1', '2001:db8:1:3::1'].map((clientIp, i) => per48.admit(aRequest({ resetId: `p-${i}`, userId: `p-u-${i}`, clientIp }), [perIp(1)], 0, NOW)),
+        ['2001:db8:1:2::1', '2001:db8:1:3::1'].map((clientIp, i) => per48.admit(aRequest({ resetId: `p-${i}`, userId: `p-u-${i}`, clientIp }), [perIp(1)], 0)),
       );
       expect(answers.filter((answer) => answer.kind === 'admitted')).toHaveLength(1);
       expect(await redis.client.zcard(key('ip:{2001:db8:1::/48}:rl:ip-hour'))).toBe(1);
@@ -230,7 +238,7 @@ describe('RedisRateLimiter', () => {
 
     it('tells the audit the address it counted, beside the one given', async () => {
       const noted = await withAuditScope(async () => {
-        await limiter.admit(aRequest({ clientIp: '2001:0DB8:0:0:1::9' }), rules, 0, NOW);
+        await limiter.admit(aRequest({ clientIp: '2001:0DB8:0:0:1::9' }), rules, 0);
         return currentAuditContext();
       });
       expect(noted).toMatchObject({ clientIpKey: '2001:db8::/64' });
@@ -241,30 +249,30 @@ describe('RedisRateLimiter', () => {
     const DAY = 24 * HOUR;
 
     it('refuses a refused reset again with its first answer, even once the limit has room, for at least the memory given', async () => {
-      await limiter.admit(aRequest(), [perIp(1)], 0, NOW, DAY);
-      const first = await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(1)], 0, NOW + MINUTE, DAY);
+      await limiter.admit(aRequest(), [perIp(1)], 0, DAY);
+      const first = await at(NOW + MINUTE, () => limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(1)], 0, DAY));
       expect(first).toEqual({ kind: 'refused', reason: 'rate_limited', rule: 'ip-hour', retryAfterMs: HOUR - MINUTE });
       // The window has moved on: a new reset is admitted, the refused one is still refused, as it was.
-      expect(await limiter.admit(aRequest({ resetId: 'r-3', userId: 'u-3' }), [perIp(1)], 0, NOW + 2 * HOUR, DAY)).toEqual({ kind: 'admitted' });
-      expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(5)], 0, NOW + DAY + MINUTE, DAY)).toEqual(first);
-      expect(await limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(5)], 0, NOW + 3 * DAY, DAY)).toEqual({ kind: 'admitted' });
+      expect(await at(NOW + 2 * HOUR, () => limiter.admit(aRequest({ resetId: 'r-3', userId: 'u-3' }), [perIp(1)], 0, DAY))).toEqual({ kind: 'admitted' });
+      expect(await at(NOW + DAY + MINUTE, () => limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(5)], 0, DAY))).toEqual(first);
+      expect(await at(NOW + 3 * DAY, () => limiter.admit(aRequest({ resetId: 'r-2', userId: 'u-2' }), [perIp(5)], 0, DAY))).toEqual({ kind: 'admitted' });
     });
 
     it("repeats a refusal's first answer even when another layer refuses the repeat too", async () => {
       const rules = [perUser(5), perIp(1)];
-      await limiter.admit(aRequest({ resetId: 'r-0', userId: 'u-0' }), rules, MINUTE, NOW, DAY);
-      const first = await limiter.admit(aRequest(), rules, MINUTE, NOW + 1_000, DAY);
+      await limiter.admit(aRequest({ resetId: 'r-0', userId: 'u-0' }), rules, MINUTE, DAY);
+      const first = await at(NOW + 1_000, () => limiter.admit(aRequest(), rules, MINUTE, DAY));
       expect(first).toMatchObject({ kind: 'refused', reason: 'rate_limited', rule: 'ip-hour' });
       // Meanwhile another reset of the user, from another IP, holds the user's cooldown.
-      expect(await limiter.admit(aRequest({ resetId: 'r-9', clientIp: '198.51.100.9' }), rules, MINUTE, NOW + 2_000, DAY)).toEqual({ kind: 'admitted' });
-      expect(await limiter.admit(aRequest(), rules, MINUTE, NOW + 3_000, DAY)).toEqual(first);
+      expect(await at(NOW + 2_000, () => limiter.admit(aRequest({ resetId: 'r-9', clientIp: '198.51.100.9' }), rules, MINUTE, DAY))).toEqual({ kind: 'admitted' });
+      expect(await at(NOW + 3_000, () => limiter.admit(aRequest(), rules, MINUTE, DAY))).toEqual(first);
     });
 
     it('keeps a flood of refusals as one small field each in one hash per subject and period, and counts none of them', async () => {
-      await limiter.admit(aRequest(), [perIp(1)], 0, NOW);
+      await limiter.admit(aRequest(), [perIp(1)], 0);
       const before = await redis.keys();
       for (let i = 0; i < 300; i += 1) {
-        const answer = await limiter.admit(aRequest({ resetId: `flood-${i}`, userId: `u-flood-${i}` }), [perUser(5), perIp(1)], MINUTE, NOW + i);
+        const answer = await at(NOW + i, () => limiter.admit(aRequest({ resetId: `flood-${i}`, userId: `u-flood-${i}` }), [perUser(5), perIp(1)], MINUTE));
         expect(answer).toMatchObject({ kind: 'refused', rule: 'ip-hour' });
       }
       const added = (await redis.keys()).filter((each) => !before.includes(each));
@@ -278,15 +286,15 @@ describe('RedisRateLimiter', () => {
     });
 
     it('keeps a refusal for the cooldown in the user\'s hash', async () => {
-      await limiter.admit(aRequest(), [perUser(5)], MINUTE, NOW);
-      await limiter.admit(aRequest({ resetId: 'r-2' }), [perUser(5)], MINUTE, NOW + 1_000);
+      await limiter.admit(aRequest(), [perUser(5)], MINUTE);
+      await at(NOW + 1_000, () => limiter.admit(aRequest({ resetId: 'r-2' }), [perUser(5)], MINUTE));
       // The cooldown's time left is the key's TTL, by Redis's own clock.
       expect(await redis.client.hget(key(`user:{u-1}:refused:${Math.floor(NOW / DAY)}`), 'r-2')).toMatch(/^cooldown cooldown \d+$/);
     });
   });
 
   it('keeps an id with braces inside its hash tag, and every key expires', async () => {
-    await limiter.admit(aRequest({ userId: 'u-}{x' }), defaultPolicy.rateRules, MINUTE, NOW);
+    await limiter.admit(aRequest({ userId: 'u-}{x' }), defaultPolicy.rateRules, MINUTE);
     const keys = await redis.keys();
     expect(keys).toContain(key('user:{u-%7D%7Bx}:cooldown'));
     for (const each of keys) {

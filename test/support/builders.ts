@@ -55,11 +55,11 @@ export function makeResetWorld(options: ResetWorldOptions = {}) {
   const random = new SeededRandom({ seed: options.seed ?? 42, codes: options.codes ?? [] });
   const hasher = new FakeCodeHasher(options.keys);
   const store = new InMemoryCodeStore(clock);
-  const limiter = new InMemoryRateLimiter();
+  const limiter = new InMemoryRateLimiter(clock);
   const mailer = new RecordingMailer();
   const publisher = new RecordingPublisher();
   const requestReset = new RequestReset({ store, limiter, mailer, publisher, hasher, clock, random, policy });
-  const verifyCode = new VerifyCode({ store, publisher, hasher, clock, random });
+  const verifyCode = new VerifyCode({ store, publisher, hasher });
   return {
     policy,
     clock,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { ScriptClock } from '../../src/adapters/redis/script-clock.js';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
@@ -98,4 +99,13 @@ async function startContainer(): Promise<string> {
     .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
     .start();
   return `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
+}
+
+/** The Redis adapters' script clock pinned to `now`, which a test sets as it likes (back too). */
+export class PinnedTime implements ScriptClock {
+  constructor(public now: number) {}
+
+  pinned(): number {
+    return this.now;
+  }
 }

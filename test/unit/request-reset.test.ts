@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MailUnavailableError } from '../../src/domain/errors.js';
-import type { RejectionReason, ResetEvent } from '../../src/domain/events.js';
+import type { RejectedEvent, RejectionReason, ResetEvent } from '../../src/domain/events.js';
 import type { RequestOutcome } from '../../src/domain/request-reset.js';
 import { aDelivery, aResetRequest, makeResetWorld, policyWithRules } from '../support/builders.js';
 import { START } from '../support/fakes/fixed-clock.js';
@@ -250,6 +250,42 @@ describe('RequestReset', () => {
 
       expect(again).toEqual(first);
       expect(world.mailer.sent).toHaveLength(1);
+    });
+  });
+
+  describe('a request refused as invalid', () => {
+    const invalid = (resetId = 'r-1'): RejectedEvent => ({
+      name: 'reset.rejected',
+      sequence: `e:${resetId}`,
+      data: { resetId, eventId: resetId, reason: 'invalid_request', detail: 'The field data.email is invalid: Invalid email address.' },
+    });
+
+    it('keeps its refusal as the outcome: a corrected body under the same id gets it again, and no mail', async () => {
+      const world = makeResetWorld();
+
+      const refused = await world.requestReset.refuseInvalid(invalid());
+      const corrected = await world.request({ resetId: 'r-1' });
+
+      expect(refused).toEqual({ kind: 'reported', event: invalid() });
+      expect(corrected).toEqual(refused);
+      expect(world.mailer.sent).toEqual([]);
+      expect(world.publisher.forReset('r-1')).toEqual([invalid()]);
+    });
+
+    it('reports the outcome a reset already has instead of refusing it', async () => {
+      const world = makeResetWorld();
+      const sent = eventOf(await world.request({ resetId: 'r-1' }));
+
+      expect(await world.requestReset.refuseInvalid(invalid())).toEqual({ kind: 'reported', event: sent });
+      expect(world.publisher.forReset('r-1')).toEqual([sent]);
+    });
+
+    it('waits while a code of the reset is being mailed', async () => {
+      const world = makeResetWorld();
+      await world.store.issue({ resetId: 'r-1', userId: 'u-1', digest: 'd', keyId: 'k1', lifetimeMs: 10 * MINUTE, maxTries: 5, owner: 'm-9', leaseMs: 45 * SECOND, ttlMs: HOUR });
+
+      expect(await world.requestReset.refuseInvalid(invalid())).toEqual({ kind: 'busy', retryAfterMs: 45 * SECOND });
+      expect(world.publisher.events).toEqual([]);
     });
   });
 

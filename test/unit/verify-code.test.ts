@@ -54,8 +54,8 @@ describe('VerifyCode', () => {
       expect(right).toMatchObject(failed('expired', 5));
       expect(wrong).toMatchObject(failed('expired', 5));
       expect(world.store.peek('r-1')?.triesLeft).toBe(5);
+      // Two identical answers that changed nothing: one event stands for both.
       expect(world.publisher.named('reset.verification.failed').map((event) => event.data)).toEqual([
-        { resetId: 'r-1', userId: 'u-1', reason: 'expired', attemptsRemaining: 5 },
         { resetId: 'r-1', userId: 'u-1', reason: 'expired', attemptsRemaining: 5 },
       ]);
     });
@@ -104,6 +104,21 @@ describe('VerifyCode', () => {
       );
       expect(invalid.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
       expect(answers.filter((answer) => answer.kind === 'verificationFailed' && answer.reason === 'locked')).toHaveLength(3);
+    });
+
+    it('answers a locked reset hammered with 5,000 codes the same each time: one more event in all, nothing remembered per code', async () => {
+      const world = makeResetWorld();
+      const wrong = wrongCodeFor(await mailedCode(world));
+      for (let i = 0; i < 5; i += 1) await world.submit({ code: wrong, submissionId: `s-${i}` });
+
+      const answers = await Promise.all(Array.from({ length: 5_000 }, (_, i) => world.submit({ code: wrong, submissionId: `flood-${i}` })));
+
+      expect(new Set(answers.map((answer) => JSON.stringify(answer))).size).toBe(1);
+      expect(answers[0]).toMatchObject(failed('locked', 0));
+      expect(world.publisher.named('reset.verification.failed').map((event) => [event.data.reason, event.sequence])).toEqual([
+        ...[1, 2, 3, 4, 5].map((n) => ['invalid_code', String(n)]),
+        ['locked', 'locked@5'],
+      ]);
     });
   });
 
@@ -212,6 +227,15 @@ describe('VerifyCode', () => {
         },
       });
       expect(redelivered).toEqual(outcome);
+      expect(world.publisher.named('reset.verification.failed')).toHaveLength(1);
+    });
+
+    it('answers every code for a reset it never saw with one event', async () => {
+      const world = makeResetWorld();
+
+      await Promise.all(Array.from({ length: 100 }, (_, i) => world.submit({ resetId: 'r-404', submissionId: `s-${i}` })));
+      await world.submit({ resetId: 'r-404' });
+
       expect(world.publisher.named('reset.verification.failed')).toHaveLength(1);
     });
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { CodeSubmission, PasswordChange, ResetRequest } from '../../domain/commands.js';
-import type { ResetEvent } from '../../domain/events.js';
+import type { RejectedEvent } from '../../domain/events.js';
 import { issueDetail } from '../../contract/issue-detail.js';
 import { cloudEventEnvelope, codeSubmittedData, inboundData, type InboundType, type PasswordChangedData } from '../../contract/schemas.js';
 
@@ -10,7 +10,7 @@ export type Inbound =
   | { readonly kind: 'requested'; readonly request: ResetRequest }
   | { readonly kind: 'submitted'; readonly submission: CodeSubmission }
   | { readonly kind: 'passwordChanged'; readonly change: PasswordChange }
-  | { readonly kind: 'invalid'; readonly rejection: ResetEvent };
+  | { readonly kind: 'invalid'; readonly rejection: RejectedEvent };
 
 /**
  * Turns a message body into a command, or into the `reset.rejected` that names what is wrong with

@@ -171,14 +171,23 @@ export class JetStreamInbox {
       final: this.options.maxDeliver > 0 && msg.info.deliveryCount >= this.options.maxDeliver,
     };
     switch (inbound.kind) {
-      case 'invalid':
-        annotateMessage({ messageId: 'eventId' in inbound.rejection.data ? inbound.rejection.data.eventId : undefined, resetId: inbound.rejection.data.resetId });
-        await this.publisher.publish(inbound.rejection);
-        annotateOutcome(inbound.rejection);
-        if (type === 'reset.requested') this.metrics.requestAnswered(inbound.rejection);
+      case 'invalid': {
+        const { rejection } = inbound;
+        annotateMessage({ messageId: rejection.data.eventId || undefined, resetId: rejection.data.resetId });
+        if (type === 'reset.requested' && rejection.data.eventId) {
+          // The refusal is the request's final outcome: a later body under this id gets it too.
+          const outcome = await this.requestReset.refuseInvalid(rejection);
+          if (outcome.kind === 'reported') this.requestAnswered(outcome.event, msg);
+          this.log.info({ seq: msg.seq, detail: rejection.data }, 'rejected an invalid message');
+          return dispositionOf(outcome);
+        }
+        await this.publisher.publish(rejection);
+        annotateOutcome(rejection);
+        if (type === 'reset.requested') this.metrics.requestAnswered(rejection);
         else if (type === 'reset.code.submitted') this.metrics.verified('invalid_request');
-        this.log.info({ seq: msg.seq, detail: inbound.rejection.data }, 'rejected an invalid message');
+        this.log.info({ seq: msg.seq, detail: rejection.data }, 'rejected an invalid message');
         return { kind: 'ack' };
+      }
       case 'requested': {
         annotateMessage({ messageId: inbound.request.resetId, resetId: inbound.request.resetId });
         const outcome = await this.requestReset.handle(inbound.request, delivery);

@@ -1,14 +1,16 @@
 import type { ResetEvent } from '../../domain/events.js';
-import type { Attempt, AttemptResult, CodeStore, IssueCode, IssueResult } from '../../domain/ports.js';
+import type { Attempt, AttemptResult, CodeStore, IssueCode, IssueResult, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
 import { unreachable } from '../../domain/unreachable.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { pairsToFields, toResetRecord } from './reset-record-hash.js';
+import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
 import { attemptScript } from './scripts/attempt-script.js';
 import { finishScript } from './scripts/finish-script.js';
 import { issueScript } from './scripts/issue-script.js';
 import { defineScripts } from './scripts/lua-script.js';
+import { settleScript } from './scripts/settle-script.js';
 import { supersedeScript } from './scripts/supersede-script.js';
 import { takeCurrentScript } from './scripts/take-current-script.js';
 
@@ -22,9 +24,10 @@ export class RedisCodeStore implements CodeStore {
   constructor(
     private readonly redis: RedisClient,
     keyPrefix: string,
+    private readonly clock: ScriptClock = redisClock,
   ) {
     this.keys = new RedisKeys(keyPrefix);
-    defineScripts(redis, [issueScript, takeCurrentScript, supersedeScript, finishScript, attemptScript]);
+    defineScripts(redis, [issueScript, takeCurrentScript, supersedeScript, finishScript, settleScript, attemptScript]);
   }
 
   async find(resetId: string): Promise<ResetRecord | undefined> {
@@ -45,11 +48,11 @@ export class RedisCodeStore implements CodeStore {
       code.userId,
       code.digest,
       code.keyId,
-      code.expiresAt,
+      code.lifetimeMs,
       code.maxTries,
-      code.now,
+      clockArgument(this.clock),
       code.owner,
-      code.now + code.leaseMs,
+      code.leaseMs,
       code.ttlMs,
     );
     switch (reply[0]) {
@@ -62,7 +65,7 @@ export class RedisCodeStore implements CodeStore {
       default:
         return unreachable(reply[0]);
     }
-    const issued: IssueResult = { kind: 'issued', issuedAt: Number(reply[1]), mailAttempts: reply[2] };
+    const issued: IssueResult = { kind: 'issued', expiresAt: reply[1], sinceFirstIssueMs: reply[2], mailAttempts: reply[3] };
     const taken = await this.redis.resetdTakeCurrent(this.keys.current(code.userId), this.keys.superseded(code.userId), code.resetId, code.ttlMs);
     if (taken[0] === 'superseded') {
       // A newer reset of the user displaced this one while it was issued again: it is over.
@@ -78,11 +81,25 @@ export class RedisCodeStore implements CodeStore {
     return JSON.parse(held) as ResetEvent;
   }
 
+  async settle(resetId: string, userId: string | undefined, outcome: ResetEvent, ttlMs: number): Promise<SettleResult> {
+    const reply = await this.redis.resetdSettle(this.keys.reset(resetId), resetId, userId ?? '', JSON.stringify(outcome), ttlMs, clockArgument(this.clock));
+    switch (reply[0]) {
+      case 'settled':
+        return { kind: 'settled', outcome: JSON.parse(reply[1]) as ResetEvent };
+      case 'busy':
+        return { kind: 'busy', retryAfterMs: reply[1] };
+      case 'finished':
+        return { kind: 'finished', record: toResetRecord(pairsToFields(reply[1])) as ResetRecord };
+      default:
+        return unreachable(reply[0]);
+    }
+  }
+
   async attempt(attempt: Attempt): Promise<AttemptResult> {
     const answer = await this.redis.resetdAttempt(
       this.keys.reset(attempt.resetId),
       attempt.submissionId ?? '',
-      attempt.now,
+      clockArgument(this.clock),
       ...Object.entries(attempt.digests).flat(),
     );
     return JSON.parse(answer) as AttemptResult;

@@ -3,6 +3,7 @@ import type { NoticeClaim, NoticeClaimResult, NoticeLedger } from '../../domain/
 import { unreachable } from '../../domain/unreachable.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
+import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
 import { claimNoticeScript } from './scripts/claim-notice-script.js';
 import { finishScript } from './scripts/finish-script.js';
 import { defineScripts } from './scripts/lua-script.js';
@@ -17,6 +18,7 @@ export class RedisNoticeLedger implements NoticeLedger {
   constructor(
     private readonly redis: RedisClient,
     keyPrefix: string,
+    private readonly clock: ScriptClock = redisClock,
   ) {
     this.keys = new RedisKeys(keyPrefix);
     defineScripts(redis, [claimNoticeScript, finishScript]);
@@ -28,8 +30,8 @@ export class RedisNoticeLedger implements NoticeLedger {
       claim.noticeId,
       claim.userId,
       claim.owner,
-      claim.now,
-      claim.now + claim.leaseMs,
+      clockArgument(this.clock),
+      claim.leaseMs,
       claim.ttlMs,
     );
     switch (reply[0]) {
@@ -38,7 +40,7 @@ export class RedisNoticeLedger implements NoticeLedger {
       case 'busy':
         return { kind: 'busy', retryAfterMs: reply[1] };
       case 'claimed':
-        return { kind: 'claimed', claimedAt: Number(reply[1]), mailAttempts: reply[2] };
+        return { kind: 'claimed', claimedAt: reply[1], sinceFirstClaimMs: reply[2], mailAttempts: reply[3] };
       default:
         return unreachable(reply[0]);
     }

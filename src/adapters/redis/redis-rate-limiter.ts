@@ -4,6 +4,7 @@ import { clientIpKey } from '../../contract/client-ip-key.js';
 import { noteAudit } from '../audit/audit-context.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
+import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
 import { defineScripts } from './scripts/lua-script.js';
 import { releaseScript } from './scripts/release-script.js';
 import { reserveScript, type ReserveRefusal, type ReserveReply } from './scripts/reserve-script.js';
@@ -13,8 +14,8 @@ interface Layer {
   readonly keys: readonly string[];
   readonly withCooldown: boolean;
   readonly rules: readonly RateRule[];
-  /** The refusals hashes of this period and the one before, in the same slot. */
-  readonly refusals: readonly [string, string];
+  /** The refusals hashes of this period, the one before and the one after, in the same slot. */
+  readonly refusals: readonly [string, string, string];
 }
 
 const DAY = 86_400_000;
@@ -42,14 +43,18 @@ export class RedisRateLimiter implements RateLimiter {
     keyPrefix: string,
     /** IPv6 addresses count per network of this many bits (`RATE_IPV6_PREFIX`). */
     private readonly ipv6PrefixLength: number,
+    private readonly clock: ScriptClock = redisClock,
   ) {
     this.keys = new RedisKeys(keyPrefix);
     defineScripts(redis, [reserveScript, releaseScript]);
   }
 
-  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number, rememberRefusalsMs = DAY): Promise<Admission> {
+  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, rememberRefusalsMs = DAY): Promise<Admission> {
     // Refusals go to the hash of the current period, which lives until the end of the next one:
     // looking in this period's hash and the one before finds each for at least `rememberRefusalsMs`.
+    // Only which hash holds a refusal follows this process's clock (no verdict does, the scripts
+    // judge by Redis's); the one after is looked in too, for a writer whose clock runs ahead.
+    const now = this.clock.pinned() ?? Date.now();
     const period = Math.floor(now / rememberRefusalsMs);
     const layers = this.layersOf(request, rules, period);
     // Every layer at once (one round trip); if any refuses, the ones that counted the reset release it.
@@ -65,11 +70,11 @@ export class RedisRateLimiter implements RateLimiter {
 
   private reserve(resetId: string, layer: Layer, now: number, cooldownMs: number, period: number, rememberRefusalsMs: number): Promise<ReserveReply> {
     return this.redis.resetdReserve(
-      layer.keys.length + 2,
+      layer.keys.length + layer.refusals.length,
       ...layer.keys,
       ...layer.refusals,
       resetId,
-      now,
+      clockArgument(this.clock),
       cooldownMs,
       layer.withCooldown ? '1' : '0',
       ...layer.rules.flatMap((rule) => [rule.name, rule.limit, rule.windowMs]),
@@ -90,7 +95,11 @@ export class RedisRateLimiter implements RateLimiter {
     const layer = (scope: RateRule['scope'], subject: string, withCooldown: boolean): Layer => {
       const own = rules.filter((rule) => rule.scope === scope);
       const keys = own.map((rule) => this.keys.rate(scope, subject, rule.name));
-      const refusals = [this.keys.refusals(scope, subject, period), this.keys.refusals(scope, subject, period - 1)] as const;
+      const refusals = [
+        this.keys.refusals(scope, subject, period),
+        this.keys.refusals(scope, subject, period - 1),
+        this.keys.refusals(scope, subject, period + 1),
+      ] as const;
       return { keys: withCooldown ? [this.keys.cooldown(subject), ...keys] : keys, withCooldown, rules: own, refusals };
     };
     const layers = [layer('user', request.userId, true)];

@@ -1,7 +1,7 @@
 import { ExponentialBackoff, halfJitterGenerator, handleAll, retry, type RetryPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { ResetEvent } from '../../domain/events.js';
-import type { Attempt, AttemptResult, CodeStore, IssueCode, IssueResult } from '../../domain/ports.js';
+import type { Attempt, AttemptResult, CodeStore, IssueCode, IssueResult, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
 
 export interface FinishRetryOptions {
@@ -48,6 +48,10 @@ export class ResilientCodeStore implements CodeStore {
 
   finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
     return this.finishRetry.execute(() => this.inner.finish(resetId, owner, state, outcome));
+  }
+
+  settle(resetId: string, userId: string | undefined, outcome: ResetEvent, ttlMs: number): Promise<SettleResult> {
+    return this.inner.settle(resetId, userId, outcome, ttlMs);
   }
 
   attempt(attempt: Attempt): Promise<AttemptResult> {

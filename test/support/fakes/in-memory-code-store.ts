@@ -1,5 +1,5 @@
 import type { ResetEvent } from '../../../src/domain/events.js';
-import type { Attempt, AttemptResult, Clock, CodeStore, IssueCode, IssueResult } from '../../../src/domain/ports.js';
+import type { Attempt, AttemptResult, Clock, CodeStore, IssueCode, IssueResult, SettleResult } from '../../../src/domain/ports.js';
 import { isPending, type ResetRecord, type ResetState } from '../../../src/domain/reset-record.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -11,9 +11,9 @@ interface Entry {
   leaseUntil: number;
   /** When the record is gone, as a Redis key with a TTL would be. */
   dropAt: number;
-  /** Submissions seen so far: the `sequence` of the next one is this plus one. */
+  /** Submissions counted so far (a try spent or the reset completed): the `sequence` of the next one is this plus one. */
   submissions: number;
-  /** First answer per submission id, replayed to a redelivery. */
+  /** First answer per counted submission id, replayed to a redelivery. */
   answers: Map<string, AttemptResult>;
 }
 
@@ -30,7 +30,8 @@ const refusalFor: Record<Exclude<ResetState, 'issued' | 'sent'>, Refusal> = {
 
 /**
  * The CodeStore state machine in memory, one synchronous step per call, so each call is atomic
- * just as one Redis script is. Records vanish `ttlMs` after they were made, by the given clock.
+ * just as one Redis script is. The given clock plays Redis's: every expiry and lease is judged by
+ * it, and records vanish `ttlMs` after they were made.
  */
 export class InMemoryCodeStore implements CodeStore {
   private readonly entries = new Map<string, Entry>();
@@ -56,14 +57,16 @@ export class InMemoryCodeStore implements CodeStore {
   }
 
   async issue(code: IssueCode): Promise<IssueResult> {
+    const now = this.clock.now();
     const existing = this.live(code.resetId);
     if (existing && (existing.record.outcome || !isPending(existing.record.state))) {
       return { kind: 'finished', record: { ...existing.record } };
     }
-    if (existing && existing.owner !== code.owner && existing.leaseUntil > code.now) {
-      return { kind: 'busy', retryAfterMs: existing.leaseUntil - code.now };
+    if (existing && existing.owner !== code.owner && existing.leaseUntil > now) {
+      return { kind: 'busy', retryAfterMs: existing.leaseUntil - now };
     }
-    const issuedAt = existing?.record.issuedAt ?? code.now;
+    const issuedAt = existing?.record.issuedAt ?? now;
+    const expiresAt = now + code.lifetimeMs;
     const mailAttempts = (existing?.record.mailAttempts ?? 0) + 1;
     this.entries.set(code.resetId, {
       record: {
@@ -72,19 +75,19 @@ export class InMemoryCodeStore implements CodeStore {
         state: 'issued',
         digest: code.digest,
         keyId: code.keyId,
-        expiresAt: code.expiresAt,
+        expiresAt,
         triesLeft: code.maxTries,
         issuedAt,
         mailAttempts,
       },
       owner: code.owner,
-      leaseUntil: code.now + code.leaseMs,
-      dropAt: existing?.dropAt ?? code.now + code.ttlMs,
+      leaseUntil: now + code.leaseMs,
+      dropAt: existing?.dropAt ?? now + code.ttlMs,
       submissions: existing?.submissions ?? 0,
       answers: existing?.answers ?? new Map(),
     });
     this.supersedeOthers(code.userId, code.resetId);
-    return { kind: 'issued', issuedAt, mailAttempts };
+    return { kind: 'issued', expiresAt, sinceFirstIssueMs: now - issuedAt, mailAttempts };
   }
 
   async finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
@@ -101,35 +104,55 @@ export class InMemoryCodeStore implements CodeStore {
     return outcome;
   }
 
+  async settle(resetId: string, userId: string | undefined, outcome: ResetEvent, ttlMs: number): Promise<SettleResult> {
+    const now = this.clock.now();
+    const entry = this.live(resetId);
+    if (entry?.record.outcome) return { kind: 'settled', outcome: entry.record.outcome };
+    if (entry?.record.state === 'issued') return { kind: 'busy', retryAfterMs: Math.max(entry.leaseUntil - now, 1_000) };
+    if (entry) return { kind: 'finished', record: { ...entry.record } };
+    this.entries.set(resetId, {
+      record: { resetId, userId: userId ?? '', state: 'rejected', outcome },
+      leaseUntil: 0,
+      dropAt: now + ttlMs,
+      submissions: 0,
+      answers: new Map(),
+    });
+    return { kind: 'settled', outcome };
+  }
 
   async attempt(attempt: Attempt): Promise<AttemptResult> {
     const entry = this.live(attempt.resetId);
     if (!entry) return { kind: 'missing' };
     const seen = attempt.submissionId === undefined ? undefined : entry.answers.get(attempt.submissionId);
     if (seen) return seen;
+    const refusal = this.refusalOf(entry, attempt);
+    // A refusal changes nothing, so it is neither counted nor remembered: a flood costs nothing.
+    if (refusal) return { kind: 'refused', sequence: `${refusal.reason}@${entry.submissions}`, userId: entry.record.userId, ...refusal };
     entry.submissions += 1;
-    const result = this.apply(entry, attempt, entry.submissions);
+    const result = this.apply(entry, attempt, String(entry.submissions));
     if (attempt.submissionId !== undefined) entry.answers.set(attempt.submissionId, result);
     return result;
   }
 
-  private apply(entry: Entry, attempt: Attempt, sequence: number): AttemptResult {
+  private refusalOf(entry: Entry, attempt: Attempt): { reason: Refusal; triesLeft: number } | undefined {
     const record = entry.record;
-    const userId = record.userId;
-    if (!isPending(record.state)) {
-      const reason = refusalFor[record.state as keyof typeof refusalFor];
-      return { kind: 'refused', sequence, userId, reason, triesLeft: 0 };
-    }
-    const triesLeft = record.triesLeft ?? 0;
+    if (!isPending(record.state)) return { reason: refusalFor[record.state as keyof typeof refusalFor], triesLeft: 0 };
     // The code's digest under the key its reset's code was made with; none if that key is gone.
     const submitted = record.keyId === undefined ? undefined : attempt.digests[record.keyId];
     // An expired code spends no try: the user can do nothing about it but ask again.
-    const expired = record.expiresAt === undefined || attempt.now >= record.expiresAt || !record.digest || submitted === undefined;
-    if (expired) return { kind: 'refused', sequence, userId, reason: 'expired', triesLeft };
+    const expired = record.expiresAt === undefined || this.clock.now() >= record.expiresAt || !record.digest || submitted === undefined;
+    return expired ? { reason: 'expired', triesLeft: record.triesLeft ?? 0 } : undefined;
+  }
+
+  private apply(entry: Entry, attempt: Attempt, sequence: string): AttemptResult {
+    const record = entry.record;
+    const userId = record.userId;
+    const triesLeft = record.triesLeft ?? 0;
+    const submitted = record.keyId === undefined ? undefined : attempt.digests[record.keyId];
     if (submitted === record.digest && triesLeft > 0) {
       record.state = 'completed';
       this.releasePending(userId, record.resetId);
-      return { kind: 'completed', sequence, userId, completedAt: attempt.now };
+      return { kind: 'completed', sequence, userId, completedAt: this.clock.now() };
     }
     record.triesLeft = Math.max(0, triesLeft - 1);
     if (record.triesLeft === 0) {

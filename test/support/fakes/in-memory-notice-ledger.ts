@@ -15,7 +15,8 @@ interface Entry {
 
 /**
  * The NoticeLedger in memory, one synchronous step per call, so each call is atomic as one Redis
- * script is. Records vanish `ttlMs` after their last claim, by the given clock.
+ * script is. The given clock plays Redis's: leases are judged by it, and records vanish `ttlMs`
+ * after their last claim.
  */
 export class InMemoryNoticeLedger implements NoticeLedger {
   private readonly entries = new Map<string, Entry>();
@@ -29,22 +30,23 @@ export class InMemoryNoticeLedger implements NoticeLedger {
   }
 
   async claim(claim: NoticeClaim): Promise<NoticeClaimResult> {
+    const now = this.clock.now();
     const existing = this.live(claim.noticeId);
     if (existing?.outcome) return { kind: 'finished', outcome: structuredClone(existing.outcome) };
-    if (existing && existing.owner !== claim.owner && existing.leaseUntil > claim.now) {
-      return { kind: 'busy', retryAfterMs: existing.leaseUntil - claim.now };
+    if (existing && existing.owner !== claim.owner && existing.leaseUntil > now) {
+      return { kind: 'busy', retryAfterMs: existing.leaseUntil - now };
     }
     const entry: Entry = {
       userId: claim.userId,
       owner: claim.owner,
-      leaseUntil: claim.now + claim.leaseMs,
-      claimedAt: existing?.claimedAt ?? claim.now,
+      leaseUntil: now + claim.leaseMs,
+      claimedAt: existing?.claimedAt ?? now,
       mailAttempts: (existing?.mailAttempts ?? 0) + 1,
       state: 'issued',
-      dropAt: claim.now + claim.ttlMs,
+      dropAt: now + claim.ttlMs,
     };
     this.entries.set(claim.noticeId, entry);
-    return { kind: 'claimed', claimedAt: entry.claimedAt, mailAttempts: entry.mailAttempts };
+    return { kind: 'claimed', claimedAt: entry.claimedAt, sinceFirstClaimMs: now - entry.claimedAt, mailAttempts: entry.mailAttempts };
   }
 
   async finish(noticeId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {

@@ -1,13 +1,16 @@
 import { clientIpKey } from '../../../src/contract/client-ip-key.js';
 import type { RateRule } from '../../../src/domain/policy.js';
-import type { Admission, RateLimiter, RateRequest } from '../../../src/domain/ports.js';
+import type { Admission, Clock, RateLimiter, RateRequest } from '../../../src/domain/ports.js';
 
 /**
  * Cooldown and sliding windows in memory, checked and counted in one synchronous step. A refused
  * request counts against nothing; a reset admitted before is admitted again for free, and one
- * refused before is refused again with the same answer while its refusal is remembered.
+ * refused before is refused again with the same answer while its refusal is remembered. The given
+ * clock plays Redis's: the windows slide by it.
  */
 export class InMemoryRateLimiter implements RateLimiter {
+  constructor(private readonly clock: Clock) {}
+
   /** `${rule.name}:${subject}` → the instants of the admissions still in that rule's window, oldest first. */
   private readonly windows = new Map<string, number[]>();
   /** userId → when the user's last code was admitted. */
@@ -21,7 +24,8 @@ export class InMemoryRateLimiter implements RateLimiter {
     return this.inWindow(`${rule.name}:${subject}`, rule.windowMs, now).length;
   }
 
-  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, now: number, rememberRefusalsMs = 86_400_000): Promise<Admission> {
+  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, rememberRefusalsMs = 86_400_000): Promise<Admission> {
+    const now = this.clock.now();
     if (this.admittedResets.has(request.resetId)) return { kind: 'admitted' };
     const given = this.refusals.get(request.resetId);
     if (given && now < given.until) return given.admission;

@@ -36,8 +36,8 @@ describe('ResilientCodeStore', () => {
     const flaky = new FlakyStore(new InMemoryCodeStore(clock));
     const store = new ResilientCodeStore(flaky.store, pino({ level: 'silent' }));
     await store.issue({
-      resetId: 'r-1', userId: 'u-1', digest: 'd', keyId: 'k', expiresAt: clock.now() + 600_000, maxTries: 5,
-      now: clock.now(), owner: 'm-1', leaseMs: 45_000, ttlMs: 86_400_000,
+      resetId: 'r-1', userId: 'u-1', digest: 'd', keyId: 'k', lifetimeMs: 600_000, maxTries: 5,
+      owner: 'm-1', leaseMs: 45_000, ttlMs: 86_400_000,
     });
     return { flaky, store };
   }

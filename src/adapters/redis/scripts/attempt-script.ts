@@ -1,26 +1,31 @@
 import type { Result } from 'ioredis';
-import type { LuaScript } from './lua-script.js';
+import { CLOCK_LUA, type LuaScript } from './lua-script.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** Replies with the AttemptResult as JSON. */
-    resetdAttempt(record: string, submissionId: string, now: number, ...keyIdsAndDigests: string[]): Result<string, Context>;
+    resetdAttempt(record: string, submissionId: string, clock: string, ...keyIdsAndDigests: string[]): Result<string, Context>;
   }
 }
 
 /**
- * KEYS: the reset's hash. ARGV: submission id ('' for none), now (kept as the completion time),
- * then key id and digest pairs: the submitted code's digest under every key still known. The
- * code is judged against the stored digest with the pair of the key it was made with: none means
- * the key was rotated out, and the code is treated as expired. Lua compares interned strings by
- * reference, so the comparison takes the same time whatever the digests hold. The answer to a
- * submission id is kept in field `s:<id>` and repeated as it was.
+ * KEYS: the reset's hash. ARGV: submission id ('' for none), clock (`clockArgument`; a completion
+ * keeps its instant), then key id and digest pairs: the submitted code's digest under every key
+ * still known. The code is judged against the stored digest with the pair of the key it was made
+ * with: none means the key was rotated out, and the code is treated as expired. Lua compares
+ * interned strings by reference, so the comparison takes the same time whatever the digests hold.
+ *
+ * A submission that spends a try or completes is counted (`n`, its event's sequence) and its
+ * answer kept in field `s:<id>`, repeated as it was: at most maxTries + 1 such fields. A refusal
+ * that changes nothing (the reset is over, or its code expired) is neither counted nor kept: it
+ * is the same for every submission until something is counted, so it is named `<reason>@<n>` and
+ * a flood of them writes nothing and is one event.
  */
 export const attemptScript: LuaScript = {
   name: 'resetdAttempt',
   numberOfKeys: 1,
-  lua: `
-local record, now = KEYS[1], tonumber(ARGV[2])
+  lua: `${CLOCK_LUA}
+local record = KEYS[1]
 if redis.call('EXISTS', record) == 0 then
   return cjson.encode({kind = 'missing'})
 end
@@ -32,10 +37,9 @@ if ARGV[1] ~= '' then
     return answered
   end
 end
-local sequence = redis.call('HINCRBY', record, 'n', 1)
-local f = redis.call('HMGET', record, 'state', 'userId', 'digest', 'triesLeft', 'keyId', 'expiresAt')
+local f = redis.call('HMGET', record, 'state', 'userId', 'digest', 'triesLeft', 'keyId', 'expiresAt', 'n')
 local state, digest, triesLeft, keyId, expiresAt = f[1], f[3], tonumber(f[4]) or 0, f[5], tonumber(f[6])
-local userId = f[2] or nil
+local userId, counted = f[2] or nil, tonumber(f[7]) or 0
 local submitted = nil
 for i = 3, #ARGV - 1, 2 do
   if ARGV[i] == keyId then
@@ -43,18 +47,22 @@ for i = 3, #ARGV - 1, 2 do
   end
 end
 local function refused(reason, left)
-  return {kind = 'refused', reason = reason, sequence = sequence, userId = userId, triesLeft = left}
+  return cjson.encode({kind = 'refused', reason = reason, sequence = reason .. '@' .. counted, userId = userId, triesLeft = left})
 end
-local result
 if state == 'locked' then
-  result = refused('locked', 0)
+  return refused('locked', 0)
 elseif state == 'superseded' then
-  result = refused('superseded', 0)
+  return refused('superseded', 0)
 elseif state ~= 'issued' and state ~= 'sent' then
-  result = refused('unknown_reset', 0)
-elseif not expiresAt or now >= expiresAt or not digest or not submitted then
-  result = refused('expired', triesLeft)
-elseif submitted == digest and triesLeft > 0 then
+  return refused('unknown_reset', 0)
+end
+local now = clockNow(ARGV[2])
+if not expiresAt or now >= expiresAt or not digest or not submitted then
+  return refused('expired', triesLeft)
+end
+local sequence = tostring(redis.call('HINCRBY', record, 'n', 1))
+local result
+if submitted == digest and triesLeft > 0 then
   redis.call('HSET', record, 'state', 'completed')
   redis.call('HDEL', record, 'digest')
   result = {kind = 'completed', sequence = sequence, userId = userId, completedAt = now}

@@ -1,27 +1,28 @@
 import type { Result } from 'ioredis';
-import type { LuaScript } from './lua-script.js';
+import { CLOCK_LUA, type LuaScript } from './lua-script.js';
 
-export type ClaimNoticeReply = ['finished', string] | ['busy', number] | ['claimed', string, number];
+/** `claimed`: the first claim's time, ms since then, mail attempts. */
+export type ClaimNoticeReply = ['finished', string] | ['busy', number] | ['claimed', number, number, number];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     resetdClaimNotice(
       record: string,
-      ...args: [noticeId: string, userId: string, owner: string, now: number, leaseUntil: number, ttlMs: number]
+      ...args: [noticeId: string, userId: string, owner: string, clock: string, leaseMs: number, ttlMs: number]
     ): Result<ClaimNoticeReply, Context>;
   }
 }
 
 /**
- * KEYS: the notice's hash. ARGV: noticeId, userId, owner, now, leaseUntil, ttlMs. The hash uses a
+ * KEYS: the notice's hash. ARGV: noticeId, userId, owner, clock (`clockArgument`), leaseMs, ttlMs. The hash uses a
  * reset's field names (`state` `issued` while mailing, `owner`, `leaseUntil`, `outcome`), so the
  * finish script ends it as it ends a reset. `issuedAt` keeps the first claim's time.
  */
 export const claimNoticeScript: LuaScript = {
   name: 'resetdClaimNotice',
   numberOfKeys: 1,
-  lua: `
-local record, owner, now = KEYS[1], ARGV[3], tonumber(ARGV[4])
+  lua: `${CLOCK_LUA}
+local record, owner, now = KEYS[1], ARGV[3], clockNow(ARGV[4])
 local f = redis.call('HMGET', record, 'outcome', 'owner', 'leaseUntil', 'issuedAt')
 local outcome, holder, leaseUntil, issuedAt = f[1], f[2], f[3], f[4]
 if outcome then
@@ -30,11 +31,11 @@ end
 if holder and holder ~= owner and leaseUntil and tonumber(leaseUntil) > now then
   return {'busy', tonumber(leaseUntil) - now}
 end
-issuedAt = issuedAt or ARGV[4]
+issuedAt = tonumber(issuedAt) or now
 local mailAttempts = redis.call('HINCRBY', record, 'mailAttempts', 1)
 redis.call('HSET', record, 'noticeId', ARGV[1], 'userId', ARGV[2], 'state', 'issued', 'owner', owner,
-  'leaseUntil', ARGV[5], 'issuedAt', issuedAt)
+  'leaseUntil', string.format('%d', now + tonumber(ARGV[5])), 'issuedAt', string.format('%d', issuedAt))
 redis.call('PEXPIRE', record, ARGV[6])
-return {'claimed', issuedAt, mailAttempts}
+return {'claimed', issuedAt, now - issuedAt, mailAttempts}
 `,
 };

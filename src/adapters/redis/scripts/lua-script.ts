@@ -10,6 +10,20 @@ export interface LuaScript {
   readonly lua: string;
 }
 
+/**
+ * Lua that defines `clockNow(argument)`: the instant in ms from the clock argument
+ * (`clockArgument`), or Redis's own clock when it is ''. Prepended to every script that judges time.
+ */
+export const CLOCK_LUA = `
+local function clockNow(pinned)
+  if pinned ~= '' then
+    return tonumber(pinned)
+  end
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+`;
+
 /** Registers the scripts as commands on the client: ioredis sends EVALSHA and falls back to EVAL. */
 export function defineScripts(redis: RedisClient, scripts: readonly LuaScript[]): void {
   for (const script of scripts) {

@@ -1,5 +1,5 @@
 import type { Result } from 'ioredis';
-import type { LuaScript } from './lua-script.js';
+import { CLOCK_LUA, type LuaScript } from './lua-script.js';
 
 /** A refusal this layer gave the reset before ends with 'remembered'. */
 export type ReserveRefusal = ['refused', 'cooldown' | 'rate_limited', string, number, ('remembered' | undefined)?];
@@ -13,10 +13,11 @@ declare module 'ioredis' {
 
 /**
  * One layer of the limits, in one slot. KEYS: the user's cooldown key if `withCooldown`, then one
- * sorted set per rule of the layer, then the layer's refusals hash of this period and of the one
- * before. ARGV: resetId, now, cooldownMs, withCooldown ('1' or '0'), then name, limit and windowMs
- * of each rule in the order of its key, then how long this period's refusals hash has left to
- * live (ms: to the end of the next period).
+ * sorted set per rule of the layer, then the layer's refusals hash of this period, of the one
+ * before and of the one after (a caller whose clock is a little ahead may have written there).
+ * ARGV: resetId, clock (`clockArgument`: the windows slide by it), cooldownMs, withCooldown ('1'
+ * or '0'), then name, limit and windowMs of each rule in the order of its key, then how long this
+ * period's refusals hash has left to live (ms: to the end of the next period).
  *
  * A reset this layer has counted already is admitted again for free, and one it refused before is
  * refused again with the same answer. Otherwise the layer counts the reset under every rule (and
@@ -25,9 +26,9 @@ declare module 'ioredis' {
  */
 export const reserveScript: LuaScript = {
   name: 'resetdReserve',
-  lua: `
-local resetId, now, cooldownMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local last, refusals, earlierRefusals = #KEYS - 2, KEYS[#KEYS - 1], KEYS[#KEYS]
+  lua: `${CLOCK_LUA}
+local resetId, now, cooldownMs = ARGV[1], clockNow(ARGV[2]), tonumber(ARGV[3])
+local last, refusals = #KEYS - 3, KEYS[#KEYS - 2]
 local first, holder = 1, nil
 if ARGV[4] == '1' then
   first = 2
@@ -41,7 +42,8 @@ for i = first, last do
     return {'admitted'}
   end
 end
-local given = redis.call('HGET', refusals, resetId) or redis.call('HGET', earlierRefusals, resetId)
+local given = redis.call('HGET', refusals, resetId) or redis.call('HGET', KEYS[#KEYS - 1], resetId)
+  or redis.call('HGET', KEYS[#KEYS], resetId)
 if given then
   local reason, rule, retryAfterMs = string.match(given, '^(%S+) (%S+) (%d+)$')
   return {'refused', reason, rule, tonumber(retryAfterMs), 'remembered'}
