@@ -13,7 +13,7 @@ import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jet
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { cloudEvent, deriveEventId } from '../src/contract/cloud-event.js';
-import { ensureStreams } from '../src/adapters/nats/jetstream-streams.js';
+import { defaultStreamLimits, ensureStreams } from '../src/adapters/nats/jetstream-streams.js';
 import { subjectsFor } from '../src/contract/subjects.js';
 import { mailMessageBuilder } from '../src/adapters/mail/mail-message.js';
 import { createSmtpTransport } from '../src/adapters/smtp/nodemailer-mailer.js';
@@ -58,6 +58,7 @@ await ensureStreams(jsm, subjects, {
   ackWaitMs: 60_000,
   maxDeliver: -1,
   maxAckPending: Math.max(1000, maxInFlight * 4),
+  limits: defaultStreamLimits,
 });
 // Sanity: the durable consumer is explicit-ack, as resetd's.
 if ((await jsm.consumers.info(subjects.inboxStream, CONSUMER)).config.ack_policy !== AckPolicy.Explicit) throw new Error('consumer not explicit-ack');

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { defaultStreamLimits, type StreamLimits } from '../adapters/nats/jetstream-streams.js';
 import { parseHostPorts, type RedisTopology } from '../adapters/redis/redis-connection.js';
 import type { MailResilienceOptions } from '../adapters/resilience/resilient-mailer.js';
 import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
@@ -17,6 +18,7 @@ export { ConfigError, natsServersOf };
 
 const DEV_SECRET = 'development-only-secret-do-not-use-in-production!';
 const HOUR = 3_600_000;
+const MIB = 1_048_576;
 /** Variables whose value a message must never repeat. */
 const SECRET_NAMES = /(SECRET|PASSWORD|TOKEN|SEED|CREDS|PRIVATE_KEY|SIGNING_KEY)/;
 
@@ -74,7 +76,13 @@ export const envSchema = z.object({
   RESET_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/).default('resetd'),
   RESET_STREAM_REPLICAS: int(1, 1).pipe(z.number().max(5)),
   RESET_MAX_IN_FLIGHT: int(1, 64),
-  RESET_ACK_WAIT_SECONDS: int(5, 60),
+  // Short, so that the messages a dead instance held go to another within seconds; one in progress
+  // is kept alive by heartbeats every third of it, so a slow SMTP server causes no redelivery.
+  RESET_ACK_WAIT_SECONDS: int(2, 6),
+  RESET_INBOX_MAX_AGE_HOURS: int(1, defaultStreamLimits.inboxMaxAgeMs / HOUR),
+  RESET_INBOX_MAX_BYTES: int(MIB, defaultStreamLimits.inboxMaxBytes),
+  RESET_EVENTS_MAX_AGE_HOURS: int(1, defaultStreamLimits.eventsMaxAgeMs / HOUR),
+  RESET_EVENTS_MAX_BYTES: int(MIB, defaultStreamLimits.eventsMaxBytes),
   RESET_MAX_DELIVER: z.coerce.number().int().min(-1).default(-1),
   AUDIT_LOG_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -134,6 +142,8 @@ export interface Config {
     readonly maxInFlight: number;
     readonly ackWaitMs: number;
     readonly maxDeliver: number;
+    /** The streams' ceilings: what is older, or past the bytes, is dropped (events) or refused (inbox). */
+    readonly limits: StreamLimits;
   };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly ops: { readonly port: number; readonly host: string };
@@ -237,6 +247,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxInFlight: env.RESET_MAX_IN_FLIGHT,
       ackWaitMs: env.RESET_ACK_WAIT_SECONDS * 1000,
       maxDeliver: env.RESET_MAX_DELIVER,
+      limits: {
+        inboxMaxAgeMs: env.RESET_INBOX_MAX_AGE_HOURS * HOUR,
+        inboxMaxBytes: env.RESET_INBOX_MAX_BYTES,
+        eventsMaxAgeMs: env.RESET_EVENTS_MAX_AGE_HOURS * HOUR,
+        eventsMaxBytes: env.RESET_EVENTS_MAX_BYTES,
+      },
     },
     logLevel: env.LOG_LEVEL,
     ops: { port: env.OPS_HTTP_PORT, host: env.OPS_HTTP_HOST },

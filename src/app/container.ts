@@ -154,6 +154,7 @@ export function buildContainer(
           ackWaitMs: config.nats.ackWaitMs,
           maxDeliver: config.nats.maxDeliver,
           maxAckPending: Math.max(1000, config.nats.maxInFlight * 4),
+          limits: config.nats.limits,
         },
         inbox,
         verifyResponder,

@@ -123,7 +123,12 @@ export const envGroups: readonly EnvGroup[] = [
       RESET_CONSUMER: 'Durable consumer on the inbox, shared by all instances.',
       RESET_STREAM_REPLICAS: 'Stream replicas (3 on a NATS cluster).',
       RESET_MAX_IN_FLIGHT: "Messages one instance handles at once. Far more wants a larger heap ceiling than `npm start`'s (see [operations.md](operations.md)).",
-      RESET_ACK_WAIT_SECONDS: 'Consumer ack wait, in seconds; a message in progress is kept alive.',
+      RESET_ACK_WAIT_SECONDS:
+        "Consumer ack wait, in seconds (at least 2): a dead instance's messages go to another after it; one in progress is kept alive by heartbeats every third of it.",
+      RESET_INBOX_MAX_AGE_HOURS: 'Hours a command may wait in the inbox stream before the server drops it.',
+      RESET_INBOX_MAX_BYTES: 'Bytes the inbox stream may hold (at least 1 MiB); past it a publish is refused with `maximum bytes exceeded`. See [security.md](security.md#storage-ceilings).',
+      RESET_EVENTS_MAX_AGE_HOURS: 'Hours the events stream keeps an event.',
+      RESET_EVENTS_MAX_BYTES: 'Bytes the events stream may hold (at least 1 MiB); past it the oldest events are dropped. See [security.md](security.md#storage-ceilings).',
       RESET_MAX_DELIVER: 'Deliveries before giving up (`-1`: until the SMTP retry budget decides). Keep `-1`.',
     },
   },

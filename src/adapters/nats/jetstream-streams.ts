@@ -1,6 +1,7 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { outboundData } from '../../contract/schemas.js';
+import { MAX_BODY_BYTES } from './decode-inbound.js';
 import { retryingLeaderChanges, type LeaderChangeRetry } from './jetstream-retry.js';
 import type { Subjects } from '../../contract/subjects.js';
 
@@ -11,9 +12,29 @@ export interface StreamOptions {
   /** -1: redeliver until an outcome is recorded. */
   readonly maxDeliver: number;
   readonly maxAckPending: number;
+  readonly limits: StreamLimits;
 }
 
-const DAY = 24 * 60 * 60 * 1000;
+/** The streams' ceilings besides the inbox's message size, which the contract fixes. */
+export interface StreamLimits {
+  readonly inboxMaxAgeMs: number;
+  /** Past it the inbox refuses new commands (the publisher gets the error) rather than drop queued ones. */
+  readonly inboxMaxBytes: number;
+  readonly eventsMaxAgeMs: number;
+  /** Past it the oldest events are dropped, as they are past their age. */
+  readonly eventsMaxBytes: number;
+}
+
+const HOUR = 3_600_000;
+const GIB = 1_073_741_824;
+
+/** See docs/security.md, "Storage ceilings", for how these were sized. */
+export const defaultStreamLimits: StreamLimits = {
+  inboxMaxAgeMs: 7 * 24 * HOUR,
+  inboxMaxBytes: GIB,
+  eventsMaxAgeMs: 7 * 24 * HOUR,
+  eventsMaxBytes: 8 * GIB,
+};
 
 const OUTBOUND_TYPES = Object.keys(outboundData);
 
@@ -25,7 +46,8 @@ const SETUP_RETRY: LeaderChangeRetry = { tries: 12, deadlineMs: 30_000 };
 
 /**
  * Creates or updates both streams and the durable inbox consumer; safe to run at every start, and
- * on several instances starting at once.
+ * on several instances starting at once. An update keeps what is not set here and sets the
+ * ceilings, so a stream made by an older version gets them too.
  */
 export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, options: StreamOptions): Promise<void> {
   await upsertStream(jsm, {
@@ -35,6 +57,12 @@ export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, o
     storage: StorageType.File,
     num_replicas: options.replicas,
     duplicate_window: nanos(2 * 60_000),
+    // A body over the limit is refused at publish, so its publisher learns at once and nothing is
+    // stored. The server counts the headers too: a body must leave them room (real ones are < 2 KiB).
+    max_msg_size: MAX_BODY_BYTES,
+    max_age: nanos(options.limits.inboxMaxAgeMs),
+    max_bytes: options.limits.inboxMaxBytes,
+    discard: DiscardPolicy.New,
   });
   await upsertStream(jsm, {
     name: subjects.eventsStream,
@@ -42,7 +70,9 @@ export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, o
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     num_replicas: options.replicas,
-    max_age: nanos(7 * DAY),
+    max_age: nanos(options.limits.eventsMaxAgeMs),
+    max_bytes: options.limits.eventsMaxBytes,
+    discard: DiscardPolicy.Old,
     // Long enough to cover a redelivery after a crash, so a re-published outcome is dropped.
     duplicate_window: nanos(10 * 60_000),
   });

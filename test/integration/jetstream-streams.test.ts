@@ -1,0 +1,51 @@
+import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureStreams, type StreamOptions } from '../../src/adapters/nats/jetstream-streams.js';
+import { TestClient, uniquePrefix } from '../support/nats.js';
+
+const HOUR = 3_600_000;
+
+const options: StreamOptions = {
+  replicas: 1,
+  consumer: 'resetd',
+  ackWaitMs: 6_000,
+  maxDeliver: -1,
+  maxAckPending: 1_000,
+  limits: { inboxMaxAgeMs: 7 * 24 * HOUR, inboxMaxBytes: 8 * 1_048_576, eventsMaxAgeMs: 48 * HOUR, eventsMaxBytes: 16 * 1_048_576 },
+};
+
+describe('ensureStreams', () => {
+  let client: TestClient;
+
+  beforeEach(async () => {
+    client = await TestClient.connect(uniquePrefix('streams'));
+  });
+
+  afterEach(async () => {
+    await client.close();
+  });
+
+  it('puts the ceilings on streams made without them, and refuses a body over 16 KiB at publish', async () => {
+    const { subjects, jsm } = client;
+    // As an older version made them: no size, byte or (inbox) age ceiling.
+    await jsm.streams.add({ name: subjects.inboxStream, subjects: [subjects.requested], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
+    await jsm.streams.add({ name: subjects.eventsStream, subjects: [subjects.event('reset.code.sent')], storage: StorageType.File, max_age: nanos(7 * 24 * HOUR) });
+
+    await ensureStreams(jsm, subjects, options);
+    await ensureStreams(jsm, subjects, options);
+
+    const inbox = (await jsm.streams.info(subjects.inboxStream)).config;
+    expect(inbox).toMatchObject({ max_msg_size: 16 * 1024, max_age: nanos(7 * 24 * HOUR), max_bytes: 8 * 1_048_576, discard: 'new' });
+    expect(inbox.subjects).toContain(subjects.passwordChanged);
+    const events = (await jsm.streams.info(subjects.eventsStream)).config;
+    expect(events).toMatchObject({ max_age: nanos(48 * HOUR), max_bytes: 16 * 1_048_576, discard: 'old' });
+    expect((await jsm.consumers.info(subjects.inboxStream, 'resetd')).config.ack_wait).toBe(nanos(6_000));
+
+    await expect(client.js.publish(subjects.requested, new Uint8Array(16 * 1024 + 1))).rejects.toThrow(/maximum.*size|message size/i);
+    // The server counts headers too; a real body is far below (at most about 2 KiB by the schema).
+    await expect(client.js.publish(subjects.requested, new Uint8Array(16 * 1024), { msgID: 'a'.repeat(36) })).rejects.toThrow(/message size/);
+    await expect(client.js.publish(subjects.requested, new Uint8Array(15 * 1024), { msgID: 'a'.repeat(36) })).resolves.toMatchObject({ duplicate: false });
+    expect((await jsm.streams.info(subjects.inboxStream)).state.messages).toBe(1);
+  });
+});
