@@ -29,7 +29,6 @@ const cases: Case[] = [
   { name: 'a bad locale', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, locale: 'en_US!' }), idReadable: true, field: /data\.locale/ },
   { name: 'a displayName of 101 chars', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, displayName: 'd'.repeat(101) }), idReadable: true, field: /data\.displayName/ },
   { name: 'a userAgent of 513 chars', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, userAgent: 'a'.repeat(513) }), idReadable: true, field: /data\.userAgent/ },
-  { name: 'a 17 KiB body', type: 'reset.requested', body: (id) => envelope(id, 'reset.requested', { ...valid, pad: 'x'.repeat(17 * 1024) }), idReadable: false, field: /bytes/ },
   { name: 'a code of 17 characters', type: 'reset.code.submitted', body: (id) => envelope(id, 'reset.code.submitted', { resetId: 'r-x', code: '1'.repeat(17) }), idReadable: true, field: /data\.code/ },
   { name: 'a submission without resetId', type: 'reset.code.submitted', body: (id) => envelope(id, 'reset.code.submitted', { code: '123456' }), idReadable: true, field: /data\.resetId/ },
 ];
@@ -71,5 +70,30 @@ describe('bad input', () => {
     // Every message was acknowledged: nothing waits in the inbox for a retry.
     await expect.poll(async () => (await client.jsm.consumers.info(client.subjects.inboxStream, 'resetd')).num_ack_pending, { timeout: 10_000 }).toBe(0);
     expect((await client.jsm.consumers.info(client.subjects.inboxStream, 'resetd')).num_pending).toBe(0);
+  });
+
+  it('refuses a 17 KiB body at publish: the publisher gets the error, nothing is stored or answered', async () => {
+    const { client } = world;
+    const id = randomUUID();
+    const before = (await client.jsm.streams.info(client.subjects.inboxStream)).state.last_seq;
+    const body = JSON.stringify(envelope(id, 'reset.requested', { ...valid, pad: 'x'.repeat(17 * 1024) }));
+
+    await expect(client.publishRaw(client.subjects.requested, body, { msgId: id })).rejects.toThrow(/message size/);
+    expect((await client.jsm.streams.info(client.subjects.inboxStream)).state.last_seq).toBe(before);
+  });
+
+  it('answers a corrected body under the id of a request refused as invalid with that refusal again, and mails nothing', async () => {
+    const { client, sink } = world;
+    const id = randomUUID();
+    const email = 'corrected@example.com';
+    await client.publishRaw(client.subjects.requested, JSON.stringify(envelope(id, 'reset.requested', { userId: 'u-corrected', email: 'not-an-address' })), { msgId: id });
+    const refusal = await client.waitForEvent(id, 'reset.rejected');
+    // The same CloudEvent id, a new Nats-Msg-Id, so the stream's de-duplication does not drop it.
+    await client.publishRaw(client.subjects.requested, JSON.stringify(envelope(id, 'reset.requested', { userId: 'u-corrected', email })), { msgId: `${id}-2` });
+
+    // Both handled: nothing left in the inbox, which deletes what was acknowledged.
+    await expect.poll(async () => (await client.jsm.streams.info(client.subjects.inboxStream)).state.messages, { timeout: 10_000 }).toBe(0);
+    expect(client.events.filter((e) => e.data.resetId === id).map((e) => [e.type, e.id])).toEqual([['reset.rejected', refusal.id]]);
+    expect(sink.mailsTo(email)).toEqual([]);
   });
 });
