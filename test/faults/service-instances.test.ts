@@ -39,6 +39,35 @@ describe('service instances', () => {
     expect(second.output.some((line) => /resetd started/.test(line))).toBe(true);
   });
 
+  it('two instances, one killed with SIGKILL in the middle of 300 requests: every request has its outcome within 15 s of the kill, duplicate mails only from what it had in flight', async () => {
+    world = await FaultWorld.start({ label: 'takeover' });
+    world.sink.setReplyDelay(20);
+    const maxInFlight = 16;
+    // The default ack wait: the survivor takes the dead instance's messages over after it.
+    const env = { RESET_MAX_IN_FLIGHT: String(maxInFlight) };
+    const doomed = await world.startService({ ...env, OTEL_SERVICE_NAME: 'doomed' });
+    await world.startService({ ...env, OTEL_SERVICE_NAME: 'survivor' });
+
+    const ids = await world.requestMany(300);
+    await world.sink.waitForMails(100, 60_000);
+    await doomed.stop('SIGKILL');
+    const killedAt = Date.now();
+
+    const events = await world.waitForOutcomes(ids, 60_000);
+    expect(outcomeProblems(events, ids)).toEqual([]);
+    const outcomes = outcomeOf(events);
+    expect(ids.filter((id) => outcomes.get(id)?.type !== 'reset.code.sent')).toEqual([]);
+    const lastOutcomeAfterKillMs = Math.max(...[...outcomes.values()].map((event) => event.storedAt)) - killedAt;
+    const mails = world.mailCounts();
+    const counts = ids.map((_, index) => mails.get(world!.email(index)) ?? 0);
+    expect(counts.filter((count) => count === 0)).toEqual([]);
+    const duplicates = counts.reduce((sum, count) => sum + count - 1, 0);
+    const takenOver = [...outcomes.values()].filter((event) => event.source === 'urn:resetd:survivor').length;
+    console.info(`takeover: last outcome ${(lastOutcomeAfterKillMs / 1000).toFixed(1)} s after the kill, ${takenOver} of 300 by the survivor, ${duplicates} duplicate mails`);
+    expect(lastOutcomeAfterKillMs).toBeLessThan(15_000);
+    expect(duplicates).toBeLessThanOrEqual(maxInFlight);
+  });
+
   it('three processes share the durable consumer: 1,000 requests, each mailed once with one outcome, spread over all three', async () => {
     world = await FaultWorld.start({ label: 'three' });
     const names = ['resetd-a', 'resetd-b', 'resetd-c'];

@@ -16,6 +16,8 @@ export interface StoredEvent {
   readonly source: string;
   readonly type: string;
   readonly data: Record<string, unknown> & { resetId: string };
+  /** When the stream stored it, ms since the epoch. */
+  readonly storedAt: number;
 }
 
 export interface FaultWorldOptions {
@@ -122,8 +124,8 @@ export abstract class ServiceWorld {
     const events: StoredEvent[] = [];
     try {
       for await (const msg of messages) {
-        const body = msg.json<Omit<StoredEvent, 'seq'>>();
-        events.push({ seq: msg.seq, id: body.id, source: body.source, type: body.type, data: body.data });
+        const body = msg.json<Omit<StoredEvent, 'seq' | 'storedAt'>>();
+        events.push({ seq: msg.seq, id: body.id, source: body.source, type: body.type, data: body.data, storedAt: msg.info.timestampNanos / 1e6 });
         if (msg.seq >= last) break;
       }
     } finally {
