@@ -1,6 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
+import { sweepAcknowledged } from '../adapters/nats/jetstream-inbox-sweep.js';
 import { ensureStreams, type StreamOptions } from '../adapters/nats/jetstream-streams.js';
 import type { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
 import type { Subjects } from '../contract/subjects.js';
@@ -41,10 +42,32 @@ export class ResetService {
   async start(): Promise<void> {
     const { subjects, streams, inbox, verifyResponder, log } = this.parts;
     await ensureStreams(await this.parts.jetstreamManager(), subjects, streams);
+    await this.sweepInbox();
+    this.sweepAfterReconnects();
     inbox.start();
     verifyResponder.start();
     this.started = true;
     log.info({ inbox: subjects.inboxStream, events: subjects.eventsStream, consumer: streams.consumer }, 'resetd started');
+  }
+
+  /** A NATS server killed since may have kept acknowledged messages in the inbox; delete them. */
+  private async sweepInbox(): Promise<void> {
+    const { subjects, streams, log } = this.parts;
+    try {
+      const deleted = await sweepAcknowledged(await this.parts.jetstreamManager(), subjects.inboxStream, streams.consumer);
+      if (deleted > 0) log.warn({ deleted, inbox: subjects.inboxStream }, 'deleted acknowledged messages a NATS server restart had left in the inbox');
+    } catch (error) {
+      // They wait for the next start or reconnect; nothing is served late because of them.
+      log.warn({ err: error }, 'could not sweep acknowledged messages from the inbox');
+    }
+  }
+
+  private sweepAfterReconnects(): void {
+    void (async () => {
+      for await (const status of this.parts.connections.nc.status()) {
+        if (status.type === 'reconnect' && !this.draining) await this.sweepInbox();
+      }
+    })();
   }
 
   /** Stops fetching, finishes what is in flight, drains NATS, closes the SMTP pool and Redis. */
