@@ -48,4 +48,16 @@ describe('ensureStreams', () => {
     await expect(client.js.publish(subjects.requested, new Uint8Array(15 * 1024), { msgID: 'a'.repeat(36) })).resolves.toMatchObject({ duplicate: false });
     expect((await jsm.streams.info(subjects.inboxStream)).state.messages).toBe(1);
   });
+
+  it('refuses a publish to an inbox at its byte ceiling, keeping what it holds', async () => {
+    const { subjects, jsm } = client;
+    await ensureStreams(jsm, subjects, { ...options, limits: { ...options.limits, inboxMaxBytes: 1_048_576 } });
+    const body = new Uint8Array(15 * 1024);
+    let refusal: unknown;
+    for (let i = 0; i < 80 && refusal === undefined; i += 1) {
+      await client.js.publish(subjects.requested, body).catch((error: unknown) => (refusal = error));
+    }
+    expect(String(refusal)).toMatch(/maximum bytes exceeded/);
+    expect((await jsm.streams.info(subjects.inboxStream)).state.messages).toBeGreaterThan(60);
+  });
 });
