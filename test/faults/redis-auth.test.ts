@@ -30,7 +30,8 @@ describe('Redis with a password, an ACL user and TLS', () => {
     nats = await TestServer.nats([]);
     // The default user needs the requirepass password; `resetd` is an ACL user with its own and
     // only what the README's Security section says resetd needs, on its own keys.
-    const acl = ['~resetd-acl:*', '+@read', '+@write', '+@scripting', '+@connection', '+info'];
+    // +time: the scripts judge by Redis's clock, and a script's TIME is checked against the user's ACL too.
+    const acl = ['~resetd-acl:*', '+@read', '+@write', '+@scripting', '+@connection', '+info', '+time'];
     redis = await TestServer.redis(['--requirepass', DEFAULT_PASSWORD, '--user', 'resetd', 'on', `>${ACL_PASSWORD}`, ...acl]);
     sink = await startSmtpSink();
   });
