@@ -38,7 +38,7 @@ describe('one clock: two instances whose clocks differ by 30 s', () => {
     const deps = { store, publisher, hasher, clock };
     return {
       publisher,
-      requestReset: new RequestReset({ ...deps, limiter: new RedisRateLimiter(client, redis.prefix), mailer, random: new SeededRandom(), policy: instancePolicy }),
+      requestReset: new RequestReset({ ...deps, limiter: new RedisRateLimiter(client, redis.prefix, 64), mailer, random: new SeededRandom(), policy: instancePolicy }),
       verifyCode: new VerifyCode(deps),
     };
   }
