@@ -66,9 +66,16 @@ describe('docker-compose.yml', () => {
     expect(resetd.secrets).toContain('signing_key');
   });
 
+  // "ip:host:container" in the short syntax.
+  const published = Object.values(compose.services).flatMap((service) => (service.ports ?? []).map((port) => String(port).split(':')));
+
   it('publishes the ports the README names: NATS, Mailpit, Jaeger and the operators port', () => {
-    const published = Object.values(compose.services).flatMap((service) => (service.ports ?? []).map((port) => String(port).split(':')[0]));
-    expect(published).toEqual(expect.arrayContaining(['4222', '6379', '1025', '8025', '16686', '4318', '9464']));
+    expect(published.map((parts) => parts.at(-2))).toEqual(expect.arrayContaining(['4222', '6379', '1025', '8025', '16686', '4318', '9464']));
+  });
+
+  it('publishes every port on 127.0.0.1 only: its logins are in the file, or none', () => {
+    for (const parts of published) expect(parts, parts.join(':')).toHaveLength(3);
+    for (const parts of published) expect(parts[0], parts.join(':')).toBe('127.0.0.1');
   });
 });
 
