@@ -1,4 +1,4 @@
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { RedisClient } from '../adapters/redis/redis-client.js';
@@ -67,6 +67,15 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
     await redis.quit();
     const line = natsConnectFailureLine(error, config.natsServers.map(maskUrl).join(','));
     throw new UnreachableError(`${line}; ${natsSettingsHint(natsConnectFailure(error))}`, { cause: error });
+  }
+  try {
+    // Asks the server for the account's JetStream use: a server without it answers no one.
+    await jetstreamManager(nc, { timeout: 5_000 });
+  } catch (error) {
+    await Promise.all([nc.close(), redis.quit()]);
+    if (!(error instanceof Error && error.name === 'JetStreamNotEnabled')) throw error;
+    const where = config.natsServers.map(maskUrl).join(',');
+    throw new UnreachableError(`the NATS server at ${where} runs without JetStream: run it with JetStream (-js), or set NATS_URL to one that does`, { cause: error });
   }
   watchNats(nc, log);
   return { nc, js: jetstream(nc), redis };
