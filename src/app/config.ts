@@ -35,7 +35,8 @@ export const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   NATS_URL: natsServerList.default('nats://127.0.0.1:4222'),
   REDIS_URL: urlSetting('redis', 'a').default('redis://127.0.0.1:6379'),
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _.:-').default('resetd'),
+  // Unset: the subject prefix, so that two deployments on one Redis share no key (see redisKeyPrefixOf).
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _.:-').optional(),
   REDIS_CLUSTER_NODES: hostPorts.optional(),
   REDIS_SENTINELS: hostPorts.optional(),
   REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 letters, digits or _.-').default('mymaster'),
@@ -208,7 +209,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     natsServers: natsServersOf(env.NATS_URL),
     redisUrl: env.REDIS_URL,
     redisTopology: readRedisTopology(env),
-    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    redisKeyPrefix: redisKeyPrefixOf(env),
     ipv6PrefixLength: env.RATE_IPV6_PREFIX,
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, pool: env.SMTP_POOL === 'true', poolSize: env.SMTP_POOL_SIZE, name: env.SMTP_NAME, security: smtpSecurity! } : undefined,
     natsSecurity: readNatsSecurity(env, natsServersOf(env.NATS_URL)),
@@ -277,6 +278,12 @@ function readRedisTopology(env: Env): RedisTopology {
   if (env.REDIS_SENTINELS !== undefined) return { kind: 'sentinel', sentinels: parseHostPorts(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME };
   return { kind: 'single' };
 }
+
+/**
+ * REDIS_KEY_PREFIX, else the subject prefix: deployments told apart by RESET_SUBJECT_PREFIX on one
+ * Redis share no code, cooldown or limit (a shared fixed default made one's cooldown refuse the other's mail).
+ */
+export const redisKeyPrefixOf = (env: Pick<Env, 'REDIS_KEY_PREFIX' | 'RESET_SUBJECT_PREFIX'>): string => env.REDIS_KEY_PREFIX ?? env.RESET_SUBJECT_PREFIX;
 
 /** An empty variable means unset, as in most shells' `VAR=` habit. */
 function withoutEmpty(environment: NodeJS.ProcessEnv): Record<string, string> {

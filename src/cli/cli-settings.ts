@@ -1,4 +1,4 @@
-import { envSchema, natsServersOf } from '../app/config.js';
+import { envSchema, natsServersOf, redisKeyPrefixOf } from '../app/config.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../app/nats-security.js';
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../app/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
@@ -61,7 +61,7 @@ export function cliSettings(options: GlobalOptions, environment: NodeJS.ProcessE
     natsSecurity: readNatsSecurity(env, natsServersOf(env.NATS_URL)),
     redisUrl: env.REDIS_URL,
     redisSecurity: readRedisSecurity(env, env.REDIS_URL),
-    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    redisKeyPrefix: redisKeyPrefixOf(env),
     subjectPrefix: env.RESET_SUBJECT_PREFIX,
     streams: { inbox: env.RESET_INBOX_STREAM, events: env.RESET_EVENTS_STREAM },
     consumer: env.RESET_CONSUMER,
