@@ -22,7 +22,9 @@ const MIB = 1_048_576;
 /** Variables whose value a message must never repeat. */
 const SECRET_NAMES = /(SECRET|PASSWORD|TOKEN|SEED|CREDS|PRIVATE_KEY|SIGNING_KEY)/;
 
-const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const WHOLE = { error: 'must be a whole number' };
+const int = (min: number, fallback: number) => z.coerce.number(WHOLE).int(WHOLE).min(min, `must be at least ${min}`).default(fallback);
+const NAME = 'must be letters, digits, _ or -';
 const hostPorts = z.string().superRefine((text, context) => {
   try {
     if (parseHostPorts(text).length === 0) context.addIssue({ code: 'custom', message: 'must list host:port, comma-separated' });
@@ -72,9 +74,9 @@ export const envSchema = z.object({
   SMTP_BREAKER_THRESHOLD: int(1, 5),
   SMTP_BREAKER_HALF_OPEN_SECONDS: int(1, 1),
   RESET_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens without wildcards').default('reset'),
-  RESET_INBOX_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
-  RESET_EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
-  RESET_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/).default('resetd'),
+  RESET_INBOX_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, NAME).optional(),
+  RESET_EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, NAME).optional(),
+  RESET_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, NAME).default('resetd'),
   RESET_STREAM_REPLICAS: int(1, 1).pipe(z.number().max(5)),
   RESET_MAX_IN_FLIGHT: int(1, 64),
   // Short, so that the messages a dead instance held go to another within seconds; one in progress
@@ -84,7 +86,7 @@ export const envSchema = z.object({
   RESET_INBOX_MAX_BYTES: int(MIB, defaultStreamLimits.inboxMaxBytes),
   RESET_EVENTS_MAX_AGE_HOURS: int(1, defaultStreamLimits.eventsMaxAgeMs / HOUR),
   RESET_EVENTS_MAX_BYTES: int(MIB, defaultStreamLimits.eventsMaxBytes),
-  RESET_MAX_DELIVER: z.coerce.number().int().min(-1).default(-1),
+  RESET_MAX_DELIVER: int(-1, -1),
   AUDIT_LOG_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   OPS_HTTP_PORT: int(0, 9464).pipe(z.number().max(65535)),
@@ -171,50 +173,77 @@ export interface DkimConfig {
   readonly privateKey: string;
 }
 
-/** Parses the environment once; throws ConfigError naming the first bad variable. */
+/**
+ * Parses the environment once. Every problem is found in one pass: a bad variable is reported and
+ * the rest checked as if it were unset; throws one ConfigError listing them all, each naming its
+ * variable and what to set.
+ */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(withoutEmpty(environment));
+  const given = withoutEmpty(environment);
+  const problems: string[] = [];
+  const bad = new Set<string>();
+  let parsed = envSchema.safeParse(given);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = String(issue.path[0]);
-    // A URL's password is masked; a secret's value is never repeated.
-    const got = SECRET_NAMES.test(name) ? '' : ` (got ${JSON.stringify(maskUrl(environment[name] ?? ''))})`.replace(/\(got "(.{40}).*"\)$/, '(got "$1…")');
-    throw new ConfigError(`${name} ${issue.message.replace(/^Invalid input: /, '')}${got}`);
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      if (bad.has(name)) continue;
+      bad.add(name);
+      problems.push(`${name} ${describeIssue(issue)}${shownValue(name, environment[name] ?? '')}`);
+    }
+    parsed = envSchema.safeParse(Object.fromEntries(Object.entries(given).filter(([name]) => !bad.has(name))));
+    if (!parsed.success) throw new ConfigError(problems);
   }
   const env = parsed.data;
+  /** What `read` returns, or `fallback` with its problems noted (those of a variable already reported bad are left out). */
+  const check = <T>(read: () => T, fallback: T): T => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems.filter((problem) => !bad.has(problem.split(' ')[0]!)));
+      return fallback;
+    }
+  };
   const production = env.NODE_ENV === 'production';
   const developmentDefaults: string[] = [];
 
-  let otpSecrets = readSecrets(env);
+  let otpSecrets = check(() => readSecrets(env), [DEV_SECRET]);
   if (otpSecrets.length === 0) {
-    if (production) throw new ConfigError('OTP_SECRET is required when NODE_ENV=production');
+    if (production) problems.push(`OTP_SECRET is required when NODE_ENV=production: make one with ${MAKE_KEY} and set OTP_SECRET (or OTP_SECRET_FILE)`);
     developmentDefaults.push('OTP_SECRET');
     otpSecrets = [DEV_SECRET];
   }
-  if (!env.SMTP_URL) {
-    if (production) throw new ConfigError('SMTP_URL is required when NODE_ENV=production');
+  if (!env.SMTP_URL && !bad.has('SMTP_URL')) {
+    if (production) problems.push('SMTP_URL is required when NODE_ENV=production, e.g. smtp://user:pass@host:587 (without it mail is only written to MAIL_OUTBOX_DIR)');
     developmentDefaults.push('SMTP_URL (mail goes to MAIL_OUTBOX_DIR)');
   }
-  const smtpSecurity = readSmtpSecurity(env, env.SMTP_URL, production);
-  let signingKey = readSigningKey(env);
-  if (signingKey === undefined) {
-    if (production) throw new ConfigError('RESET_SIGNING_KEY_FILE (or RESET_SIGNING_KEY) is required when NODE_ENV=production: run `resetd keygen`');
+  const smtpSecurity = check(() => readSmtpSecurity(env, env.SMTP_URL, production), undefined);
+  // false: the key given is bad, and already reported.
+  const givenKey = check<KeyObject | undefined | false>(() => readSigningKey(env), false);
+  let signingKey = givenKey || undefined;
+  if (givenKey === undefined) {
+    if (production) problems.push('RESET_SIGNING_KEY_FILE (or RESET_SIGNING_KEY) is required when NODE_ENV=production: run `resetd keygen`');
     // A key of this process alone: nothing signed by it verifies after a restart, which is fine for development only.
     signingKey = generateKeyPairSync('ed25519').privateKey;
     developmentDefaults.push(`RESET_SIGNING_KEY (a key made at start, kid ${keyIdOf(createPublicKey(signingKey))})`);
   }
+  const redisTopology = check((): RedisTopology => readRedisTopology(env), { kind: 'single' });
+  const natsSecurity = check(() => readNatsSecurity(env, natsServersOf(env.NATS_URL)), {});
+  const redisSecurity = check(() => readRedisSecurity(env, env.REDIS_URL), {});
+  const dkim = check(() => readDkim(env), undefined);
+  if (problems.length > 0 || signingKey === undefined) throw new ConfigError(problems);
 
   return {
     production,
     natsServers: natsServersOf(env.NATS_URL),
     redisUrl: env.REDIS_URL,
-    redisTopology: readRedisTopology(env),
+    redisTopology,
     redisKeyPrefix: redisKeyPrefixOf(env),
     ipv6PrefixLength: env.RATE_IPV6_PREFIX,
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, pool: env.SMTP_POOL === 'true', poolSize: env.SMTP_POOL_SIZE, name: env.SMTP_NAME, security: smtpSecurity! } : undefined,
-    natsSecurity: readNatsSecurity(env, natsServersOf(env.NATS_URL)),
-    redisSecurity: readRedisSecurity(env, env.REDIS_URL),
-    mail: { from: env.MAIL_FROM, productName: env.MAIL_PRODUCT_NAME, outboxDir: env.MAIL_OUTBOX_DIR, dkim: readDkim(env) },
+    natsSecurity,
+    redisSecurity,
+    mail: { from: env.MAIL_FROM, productName: env.MAIL_PRODUCT_NAME, outboxDir: env.MAIL_OUTBOX_DIR, dkim },
     audit: { file: env.AUDIT_LOG_FILE },
     mailResilience: {
       attempts: env.SMTP_RETRY_ATTEMPTS,
@@ -269,6 +298,33 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   };
 }
 
+const MAKE_KEY = '`openssl rand -base64 48`';
+
+/** What is wrong with a variable, in words an operator reads without knowing zod: "must be at least 1". */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  // A message written in the schema says it best; zod's own start "Invalid" or "Too".
+  if (!/^(Invalid|Too (small|big))\b/.test(issue.message)) return issue.message;
+  const unit = (origin: string) => (origin === 'string' ? ' characters' : '');
+  switch (issue.code) {
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}${unit(issue.origin)}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}${unit(issue.origin)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'must be a whole number' : `must be a ${issue.expected}`;
+    default:
+      return 'is not valid';
+  }
+}
+
+/** The value as given, for the message: a URL's password masked, a secret's value never repeated, a long one cut. */
+function shownValue(name: string, value: string): string {
+  if (SECRET_NAMES.test(name)) return '';
+  return ` (got ${JSON.stringify(maskUrl(value))})`.replace(/\(got "(.{40}).*"\)$/, '(got "$1…")');
+}
+
 /** REDIS_CLUSTER_NODES or REDIS_SENTINELS (not both) replace REDIS_URL's host; else the one server of REDIS_URL. */
 function readRedisTopology(env: Env): RedisTopology {
   if (env.REDIS_CLUSTER_NODES !== undefined && env.REDIS_SENTINELS !== undefined) {
@@ -296,7 +352,9 @@ function readSecrets(env: Env): string[] {
   if (single !== undefined && list !== undefined) throw new ConfigError('OTP_SECRET and OTP_SECRETS are both set; set one');
   const secrets = list !== undefined ? list.split(',').map((s) => s.trim()).filter(Boolean) : single !== undefined ? [single] : [];
   const name = list !== undefined ? 'OTP_SECRETS' : 'OTP_SECRET';
-  if (secrets.some((secret) => secret.length < 32)) throw new ConfigError(`${name} must hold keys of at least 32 characters each`);
+  if (secrets.some((secret) => secret.length < 32)) {
+    throw new ConfigError(`${name} must ${list !== undefined ? 'hold keys' : 'be a key'} of at least 32 characters${list !== undefined ? ' each' : ''}: make one with ${MAKE_KEY}`);
+  }
   return secrets;
 }
 

@@ -3,14 +3,20 @@ import { isEntryPoint } from './entry-point.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openConnections, UnreachableError } from './connections.js';
 import { buildContainer, resolve } from './container.js';
+import { readDotEnvFile } from './dotenv-file.js';
 import { createLogger } from './logger.js';
 import { TOKENS } from './tokens.js';
 import { setUpTelemetry } from './telemetry.js';
 
-/** Starts resetd and stops it cleanly on SIGTERM or SIGINT. */
+/**
+ * Starts resetd and stops it cleanly on SIGTERM or SIGINT. A bad configuration exits 2 and a
+ * server it cannot use exits 1, each told in lines of `resetd: …` on stderr, with no stack.
+ */
 export async function main(): Promise<void> {
+  const fromDotEnv = await stoppingOnConfigError(() => readDotEnvFile());
   const config = await stoppingOnConfigError(() => loadConfig());
   const log = createLogger(config.logLevel);
+  if (fromDotEnv.length > 0) log.info({ variables: fromDotEnv }, `read ${fromDotEnv.length} variables from .env`);
   if (config.developmentDefaults.length > 0) {
     log.warn({ defaults: config.developmentDefaults }, `development defaults in use for ${config.developmentDefaults.join(', ')}; never run like this in production`);
   }
@@ -63,7 +69,7 @@ async function stoppingOnConfigError<T>(step: () => T | Promise<T>): Promise<T> 
     return await step();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`resetd: ${error.message}\n`);
+      for (const problem of error.problems) process.stderr.write(`resetd: ${problem}\n`);
       process.exit(2);
     }
     throw error;

@@ -1,4 +1,4 @@
-import { envSchema, natsServersOf, redisKeyPrefixOf } from '../app/config.js';
+import { describeIssue, envSchema, natsServersOf, redisKeyPrefixOf } from '../app/config.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../app/nats-security.js';
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../app/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
@@ -52,7 +52,7 @@ export function cliSettings(options: GlobalOptions, environment: NodeJS.ProcessE
   const parsed = cliEnv.safeParse(given);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new CliError(`${String(issue.path[0])} ${issue.message.replace(/^Invalid input: /, '')}`, EXIT.usage);
+    throw new CliError(`${String(issue.path[0])} ${describeIssue(issue)}`, EXIT.usage);
   }
   const env = parsed.data;
   return {

@@ -5,6 +5,7 @@ import { processOutput } from './cli-output.js';
 import { cliSettings, type GlobalOptions } from './cli-settings.js';
 import { collect } from './verify-keys.js';
 import { isEntryPoint } from '../app/entry-point.js';
+import { readDotEnvFile } from '../app/dotenv-file.js';
 
 /**
  * `resetd`: run the service, drive a reset by hand, watch its events, and look at its mail.
@@ -19,7 +20,11 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .option('--verbose', 'print the stack and causes of a failure')
     .showSuggestionAfterError()
     .exitOverride();
-  const settings = () => cliSettings(program.opts<GlobalOptions>());
+  // The service's `.env` too: the CLI talks to the deployment that `npm start` in this directory runs.
+  const settings = () => {
+    readDotEnvFile();
+    return cliSettings(program.opts<GlobalOptions>());
+  };
 
   program
     .command('start')

@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'dotenv';
+import { ConfigError } from './config-error.js';
+
+/**
+ * Copies the variables of the `.env` file in the working directory into `environment` where it
+ * lacks them, and returns their names; none when there is no such file. The environment always
+ * wins, so a deployment's own settings are never changed by a file left in the checkout.
+ */
+export function readDotEnvFile(environment: NodeJS.ProcessEnv = process.env, path = '.env'): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    throw new ConfigError(`${path} cannot be read: ${code ?? (error as Error).message}`);
+  }
+  const added = Object.entries(parse(text)).filter(([name]) => environment[name] === undefined);
+  for (const [name, value] of added) environment[name] = value;
+  return added.map(([name]) => name);
+}

@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/app/config-error.js';
+import { readDotEnvFile } from '../../../src/app/dotenv-file.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'resetd-dotenv-'));
+
+describe('the .env file', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('sets what the environment lacks and never overrides what it has, an empty value included', () => {
+    const file = join(dir, '.env');
+    writeFileSync(file, '# a comment\nNATS_URL=nats://from-file:4222\nLOG_LEVEL=debug\nMAIL_FROM="Acme <no-reply@acme.example>"\nOTP_SECRET=from-file\n');
+    const environment: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', OTP_SECRET: '' };
+    expect(readDotEnvFile(environment, file)).toEqual(['NATS_URL', 'MAIL_FROM']);
+    expect(environment).toEqual({ NATS_URL: 'nats://from-file:4222', LOG_LEVEL: 'warn', MAIL_FROM: 'Acme <no-reply@acme.example>', OTP_SECRET: '' });
+  });
+
+  it('is optional', () => {
+    const environment: NodeJS.ProcessEnv = {};
+    expect(readDotEnvFile(environment, join(dir, 'absent.env'))).toEqual([]);
+    expect(environment).toEqual({});
+  });
+
+  it('stops the start when it is there but cannot be read', () => {
+    expect(() => readDotEnvFile({}, dir)).toThrow(ConfigError);
+    expect(() => readDotEnvFile({}, dir)).toThrow(`${dir} cannot be read: EISDIR`);
+  });
+});
