@@ -10,8 +10,10 @@
  */
 import type { OutboundEvent, OutboundType, VerifyReply } from '../contract/schemas.js';
 
-export { connect, ResetClient, type ClientOptions, type ConnectOptions, type ResetRequestData } from './reset-client.js';
-export { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
+export { connect, ResetClient, type ClientOptions, type ConnectOptions, type PasswordChangedData, type ResetRequestData } from './reset-client.js';
+export { OutcomeStream, type Acknowledgeable, type OutcomeOptions, type ReceivedOutcome } from './outcome-stream.js';
+// The logins `ConnectOptions.security` takes, so that a project depending on resetd alone can log in.
+export { credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator } from '@nats-io/transport-node';
 export { InvalidRequestError, NatsUnreachableError, ResetClientError, ServiceUnavailableError, UnverifiedReplyError } from './errors.js';
 export type { UnverifiedMessage } from './signature-gate.js';
 export { keyIdOf, SIGNATURE_HEADER, SignatureVerifier, type SignatureCheck, type VerifyKey } from '../contract/message-signature.js';

@@ -18,6 +18,12 @@ export interface OutcomeOptions {
   readonly deliver?: 'all' | 'new';
   /** How long an event may stay unacknowledged before it comes again (durable only); 30 s unless set. */
   readonly ackWaitMs?: number;
+  /**
+   * Durable only. `auto` (unless set): an event is acknowledged when the loop asks for the next one
+   * or ends on it (`break`, `return`, or an exception: a loop cannot tell those apart). `manual`:
+   * only `ack()` acknowledges, so an event not acknowledged comes again after the ack wait.
+   */
+  readonly ack?: 'auto' | 'manual';
   /** Told of a message that is not a known outcome event (from a newer resetd, say); it is skipped. */
   readonly onSkipped?: (skipped: { readonly subject: string; readonly seq: number; readonly reason: string }) => void;
   /**
@@ -28,13 +34,24 @@ export interface OutcomeOptions {
   readonly onUnverified?: (message: UnverifiedMessage) => void;
 }
 
+/** Settles an outcome event with the server. */
+export interface Acknowledgeable {
+  /**
+   * Acknowledges the event to a durable consumer, which then never delivers it again; a second call
+   * does nothing, and so does every call without `durable` (an ordered consumer keeps no state).
+   */
+  ack(): void;
+}
+
+/** An outcome event as the loop receives it: the event, typed by `type`, and its `ack()`. */
+export type ReceivedOutcome = OutboundEvent & Acknowledgeable;
+
 /**
  * The outcome events as an async iterable, each parsed with the schema the service publishes with,
  * and, when the client holds resetd's public keys, only those whose signature verifies.
- * With a durable consumer an event is acknowledged when the loop comes back for the next one: an
- * event whose handling threw or broke the loop is delivered again after the ack wait.
+ * With a durable consumer, see `OutcomeOptions.ack` for when an event counts as handled.
  */
-export class OutcomeStream implements AsyncIterable<OutboundEvent> {
+export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
   /** Resolves once the consumer exists on the server; rejects as the iteration would. */
   readonly ready: Promise<void>;
   private readonly opened: Promise<{ consumer: Consumer; messages: ConsumerMessages }>;
@@ -58,19 +75,36 @@ export class OutcomeStream implements AsyncIterable<OutboundEvent> {
     void this.opened.then(({ messages }) => messages.stop(), () => undefined);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<OutboundEvent> {
+  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedOutcome> {
     if (this.iterated) throw new ResetClientError('an outcome stream can be iterated once; call outcomes() again');
     this.iterated = true;
     const { consumer, messages } = await this.opened;
     const durable = this.options.durable !== undefined;
+    const autoAck = durable && this.options.ack !== 'manual';
+    // The auto-acknowledgement of the event handed out; a loop that ends on it has handled it.
+    let pending: (() => void) | undefined;
     try {
       for await (const msg of messages) {
+        let acked = !durable;
+        const ack = () => {
+          if (!acked) msg.ack();
+          acked = true;
+        };
         const event = this.trusted(msg);
-        if (event !== undefined) yield event;
-        // A dropped message is acknowledged too: a forgery delivered again would be dropped again.
-        if (durable) msg.ack();
+        // A dropped message is never handed out, so nothing else could acknowledge it; a forgery
+        // delivered again would be dropped again.
+        if (event === undefined) {
+          ack();
+          continue;
+        }
+        pending = autoAck ? ack : undefined;
+        // Not enumerable: the event prints, compares and serialises as the CloudEvent it is.
+        yield Object.defineProperty(event, 'ack', { value: ack, enumerable: false }) as ReceivedOutcome;
+        pending?.();
+        pending = undefined;
       }
     } finally {
+      pending?.();
       messages.stop();
       // An ordered consumer would linger on the server until its inactivity limit.
       if (!durable) await consumer.delete().catch(() => undefined);

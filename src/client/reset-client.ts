@@ -16,7 +16,7 @@ import { cloudEvent } from '../contract/cloud-event.js';
 import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-connect-failure.js';
 import { urlLogin } from '../contract/nats-url-login.js';
 import { issueDetail } from '../contract/issue-detail.js';
-import { codeSubmittedData, resetRequestedData, verifyReply, type VerifyReply } from '../contract/schemas.js';
+import { codeSubmittedData, passwordChangedData, resetRequestedData, verifyReply, type VerifyReply } from '../contract/schemas.js';
 import { subjectsFor, type Subjects } from '../contract/subjects.js';
 import { maskUrl } from '../contract/mask-url.js';
 import type { VerifyKey } from '../contract/message-signature.js';
@@ -26,6 +26,9 @@ import { SignatureGate, type UnverifiedMessage } from './signature-gate.js';
 
 /** What `requestReset` takes: the `data` of `reset.requested`, as the contract defines it. */
 export type ResetRequestData = z.input<typeof resetRequestedData>;
+
+/** What `passwordChanged` takes: the `data` of `reset.password.changed`, as the contract defines it. */
+export type PasswordChangedData = z.input<typeof passwordChangedData>;
 
 export interface ClientOptions {
   /** The deployment's subject prefix (`RESET_SUBJECT_PREFIX`); `reset` unless set. */
@@ -143,6 +146,18 @@ export class ResetClient {
   }
 
   /**
+   * Publishes `reset.password.changed` once the user's new password is set, and resolves with the
+   * event's id once JetStream has stored it; resetd mails the user a notice and publishes
+   * `reset.notice.sent`. Publishing again with the same `id` sends no second notice.
+   * @throws InvalidRequestError before publishing when the data breaks the contract.
+   */
+  async passwordChanged(data: PasswordChangedData, options: { id?: string } = {}): Promise<string> {
+    const checked = passwordChangedData.safeParse(data);
+    if (!checked.success) throw invalid(checked.error, data);
+    return this.publish('reset.password.changed', this.subjects.passwordChanged, checked.data, options.id);
+  }
+
+  /**
    * Checks a code at once (`reset.verify`, answered by one instance). `unavailable` means a fault
    * on the service's side: nothing was checked and no try was spent, so asking again is safe.
    * @throws UnverifiedReplyError when the reply's signature does not verify (with `verifyKeys`) or it answers another reset.
@@ -176,10 +191,11 @@ export class ResetClient {
 
   /**
    * The outcome events, typed by `type`, as they arrive on `<PREFIX>_EVENTS`. With `durable`, a
-   * durable consumer of that name is created (or reused) and each event is acknowledged when the
-   * loop asks for the next one, so an event whose handling was cut short comes again. Without it,
-   * an ordered consumer that leaves nothing on the server. Await `ready` before publishing
-   * something whose outcome must not be missed with `deliver: 'new'`.
+   * durable consumer of that name is created (or reused), so a restarted reader goes on where it
+   * stopped: each event is acknowledged when the loop asks for the next one or ends on it, or, with
+   * `ack: 'manual'`, when its `ack()` is called. Without it, an ordered consumer that leaves nothing
+   * on the server. Await `ready` before publishing something whose outcome must not be missed with
+   * `deliver: 'new'`.
    */
   outcomes(options: OutcomeOptions = {}): OutcomeStream {
     const onUnverified = options.onUnverified ?? this.options.onUnverified;

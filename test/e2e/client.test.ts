@@ -69,26 +69,61 @@ describe('resetd/client', () => {
     await events.return?.();
   });
 
-  it('keeps its place in a durable consumer: an event not yet acknowledged comes again', async () => {
-    const first = client.outcomes({ durable: 'auth-replay', deliver: 'new', ackWaitMs: 1_000 });
+  /** The ack-pending count of the durable consumer `name`. */
+  const ackPending = async (name: string) => (await (await jetstreamManager(client.nc)).consumers.info(client.subjects.eventsStream, name)).num_ack_pending;
+
+  it('acknowledges the event a loop breaks on: the durable read again does not replay it', async () => {
+    const first = client.outcomes({ durable: 'auth-break', deliver: 'new', ackWaitMs: 1_000 });
     await first.ready;
     const resetId = await client.requestReset({ userId: 'u-client-2', email: 'client2@example.com' });
+    for await (const event of first) {
+      if (event.data.resetId === resetId) break;
+    }
+    await expect.poll(() => ackPending('auth-break')).toBe(0);
+    const later = await client.requestReset({ userId: 'u-client-3', email: 'client3@example.com' });
+
+    // The same durable, read again (by a restarted instance, say), past the ack wait: it goes on after the event it broke on.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const again = client.outcomes({ durable: 'auth-break' });
+    const seen: string[] = [];
+    for await (const event of again) {
+      seen.push(event.data.resetId);
+      if (event.data.resetId === later) break;
+    }
+    expect(seen).toEqual([later]);
+  });
+
+  it("with ack: 'manual', an event not acknowledged comes again, and ack() settles it", async () => {
+    const first = client.outcomes({ durable: 'auth-manual', deliver: 'new', ackWaitMs: 1_000, ack: 'manual' });
+    await first.ready;
+    const resetId = await client.requestReset({ userId: 'u-client-4', email: 'client4@example.com' });
     const iterator = first[Symbol.asyncIterator]();
     expect((await next(iterator, resetId)).type).toBe('reset.code.sent');
-    // Broken off before asking for the next one: the event was handed out but not acknowledged.
+    // Handed out, never acknowledged: the caller decided it was not handled.
     await iterator.return?.();
 
-    // The same durable, read again (by a restarted instance, say): the event comes back after the ack wait.
-    const again = client.outcomes({ durable: 'auth-replay' });
+    const again = client.outcomes({ durable: 'auth-manual', ack: 'manual' });
     const replay = again[Symbol.asyncIterator]();
-    const redelivered = await next(replay, resetId);
-    expect(redelivered.type).toBe('reset.code.sent');
-    // Acknowledged once the loop asks for more: nothing is left pending.
-    const pending = replay.next();
-    await expect.poll(async () => (await (await jetstreamManager(client.nc)).consumers.info(client.subjects.eventsStream, 'auth-replay')).num_ack_pending).toBe(0);
+    const { value: redelivered } = await replay.next();
+    expect(redelivered).toMatchObject({ type: 'reset.code.sent', data: { resetId } });
+    expect(Object.keys(redelivered!)).not.toContain('ack');
+    redelivered!.ack();
+    await expect.poll(() => ackPending('auth-manual')).toBe(0);
     // stop() ends a loop that waits for more.
+    const pending = replay.next();
     again.stop();
     expect((await pending).done).toBe(true);
+  });
+
+  it('publishes reset.password.changed: the user is mailed a notice', async () => {
+    const outcomes = client.outcomes({ deliver: 'new' });
+    await outcomes.ready;
+    const eventId = await client.passwordChanged({ userId: 'u-client-5', email: 'client5@example.com', displayName: 'Ada' });
+    const events = outcomes[Symbol.asyncIterator]();
+    expect(await next(events, eventId)).toMatchObject({ type: 'reset.notice.sent', data: { resetId: eventId, userId: 'u-client-5' } });
+    await events.return?.();
+    expect(await sink.waitForMail('client5@example.com')).toBeDefined();
+    await expect(client.passwordChanged({ userId: 'u-1', email: 'nope' })).rejects.toThrow(/field email/);
   });
 
   it('refuses data the contract refuses before publishing, naming the field', async () => {
