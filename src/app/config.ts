@@ -92,7 +92,8 @@ export const envSchema = z.object({
   OPS_HTTP_PORT: int(0, 9464).pipe(z.number().max(65535)),
   OPS_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   OTEL_SERVICE_NAME: z.string().min(1).default('resetd'),
-  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).default('otlp'),
+  // Unset: see tracingExporterOf.
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: urlSetting('http', 'an').optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlSetting('http', 'an').optional(),
   OTEL_TRACES_SAMPLER: z
@@ -156,14 +157,12 @@ export interface Config {
   readonly developmentDefaults: string[];
 }
 
-/** Tracing as the standard `OTEL_*` variables ask for it; `exporter: 'none'` records nothing. */
+/**
+ * Where spans go; `none` records nothing. The OpenTelemetry SDK reads the rest of the standard
+ * variables itself (the OTLP endpoints, the sampler, OTEL_BSP_*); the schema only checks them.
+ */
 export interface TracingConfig {
-  readonly exporter: Env['OTEL_TRACES_EXPORTER'];
-  /** Where OTLP/HTTP spans go (JSON over HTTP). */
-  readonly otlpUrl: string;
-  readonly sampler: Env['OTEL_TRACES_SAMPLER'];
-  /** The ratio for the `traceidratio` samplers. */
-  readonly samplerArg: number;
+  readonly exporter: NonNullable<Env['OTEL_TRACES_EXPORTER']>;
 }
 
 /** DKIM signing: the key published as TXT at `<selector>._domainkey.<domain>`. */
@@ -287,18 +286,23 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     ops: { port: env.OPS_HTTP_PORT, host: env.OPS_HTTP_HOST },
     serviceName: env.OTEL_SERVICE_NAME,
-    tracing: {
-      exporter: env.OTEL_TRACES_EXPORTER,
-      // As the OTLP exporters do: the signal's own endpoint as given, else the base one plus /v1/traces.
-      otlpUrl: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces`,
-      sampler: env.OTEL_TRACES_SAMPLER,
-      samplerArg: env.OTEL_TRACES_SAMPLER_ARG ?? 1,
-    },
+    tracing: { exporter: tracingExporterOf(env, production) },
     developmentDefaults,
   };
 }
 
 const MAKE_KEY = '`openssl rand -base64 48`';
+
+/**
+ * OTEL_TRACES_EXPORTER when set; unset, OTLP when an endpoint is named or in production, else none:
+ * a development machine has no collector, and exporting to the default localhost:4318 only logged
+ * ECONNREFUSED every few minutes.
+ */
+function tracingExporterOf(env: Env, production: boolean): TracingConfig['exporter'] {
+  if (env.OTEL_TRACES_EXPORTER !== undefined) return env.OTEL_TRACES_EXPORTER;
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  return endpoint !== undefined || production ? 'otlp' : 'none';
+}
 
 /** What is wrong with a variable, in words an operator reads without knowing zod: "must be at least 1". */
 export function describeIssue(issue: z.core.$ZodIssue): string {

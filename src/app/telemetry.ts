@@ -10,18 +10,7 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
@@ -54,11 +43,11 @@ export interface TelemetryOptions {
 }
 
 /**
- * Sets up OpenTelemetry once for the process, from the configuration read from the standard
- * `OTEL_*` variables: W3C trace context and an AsyncLocalStorage context manager, always (so a
- * client's trace context reaches the events even when nothing is recorded here); and unless the
- * exporter is `none`, a tracer provider with a batching OTLP/HTTP (JSON) or console exporter and
- * the ioredis instrumentation. Metrics are always kept, for `/metrics`.
+ * Sets up OpenTelemetry once for the process: W3C trace context and an AsyncLocalStorage context
+ * manager, always (so a client's trace context reaches the events even when nothing is recorded
+ * here); and unless the exporter is `none`, a tracer provider with a batching OTLP/HTTP (JSON) or
+ * console exporter and the ioredis instrumentation. The SDK reads the standard `OTEL_*` variables
+ * for the endpoint and the sampler itself. Metrics are always kept, for `/metrics`.
  */
 export function setUpTelemetry(options: TelemetryOptions): Telemetry {
   const { tracing, log } = options;
@@ -78,7 +67,7 @@ export function setUpTelemetry(options: TelemetryOptions): Telemetry {
     // Batching (OTEL_BSP_* tune it) keeps exporting off the path of a reset; a test's in-memory
     // exporter wants each span as soon as it ends.
     spanProcessors.push(options.spanExporter ? new SimpleSpanProcessor(spanExporter) : new BatchSpanProcessor(spanExporter));
-    tracerProvider = new NodeTracerProvider({ resource, sampler: createSampler(tracing), spanProcessors });
+    tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
     trace.setGlobalTracerProvider(tracerProvider);
     unregisterInstrumentations = instrumentRedis(tracerProvider);
   }
@@ -113,25 +102,7 @@ function createSpanExporter(tracing: TracingConfig): SpanExporter | undefined {
     case 'console':
       return new ConsoleSpanExporter();
     case 'otlp':
-      return new OTLPTraceExporter({ url: tracing.otlpUrl });
-  }
-}
-
-function createSampler(tracing: TracingConfig): Sampler {
-  const ratio = () => new TraceIdRatioBasedSampler(tracing.samplerArg);
-  switch (tracing.sampler) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return ratio();
-    case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: ratio() });
+      return new OTLPTraceExporter();
   }
 }
 
