@@ -17,7 +17,8 @@ export const envGroups: readonly EnvGroup[] = [
     variables: {
       NATS_URL: 'NATS server(s), comma-separated. One is enough to find a cluster; listing all lets an instance start while one is down.',
       REDIS_URL: 'Redis; `rediss://` for TLS. Run it with persistence (AOF) in production.',
-      REDIS_KEY_PREFIX: 'Prefix of every Redis key.',
+      REDIS_KEY_PREFIX:
+        'Prefix of every Redis key. Unset: RESET_SUBJECT_PREFIX, so deployments with different prefixes on one Redis share no key (before, `resetd`: set that to keep the keys of an older deployment).',
       REDIS_CLUSTER_NODES:
         "Redis Cluster: some of its nodes as `host:port`, comma-separated (the client learns the rest). Set: REDIS_URL's host is not used; its user, password and `rediss://` are, for every node.",
       REDIS_SENTINELS:
@@ -150,8 +151,9 @@ export const envGroups: readonly EnvGroup[] = [
     title: 'OpenTelemetry',
     variables: {
       OTEL_SERVICE_NAME: 'Service name in traces, and the CloudEvent `source`.',
-      OTEL_TRACES_EXPORTER: '`otlp` (OTLP over HTTP), `console` (stdout, for development) or `none` (nothing recorded; trace context still passes through).',
-      OTEL_EXPORTER_OTLP_ENDPOINT: 'OTLP/HTTP base endpoint; unset: `http://localhost:4318` (traces go to `<endpoint>/v1/traces`).',
+      OTEL_TRACES_EXPORTER:
+        '`otlp` (OTLP over HTTP), `console` (stdout, for development) or `none` (nothing recorded; trace context still passes through). Unset: `otlp` when an OTLP endpoint is set or NODE_ENV=production, else `none` (a development machine has no collector).',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'OTLP/HTTP base endpoint (traces go to `<endpoint>/v1/traces`); setting it turns export on. Unset while exporting: `http://localhost:4318`.',
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'OTLP/HTTP traces endpoint, used as given; overrides OTEL_EXPORTER_OTLP_ENDPOINT for traces.',
       OTEL_TRACES_SAMPLER: 'Which spans are recorded.',
       OTEL_TRACES_SAMPLER_ARG: 'The ratio for the `traceidratio` samplers; unset: 1.',

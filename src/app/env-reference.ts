@@ -77,10 +77,12 @@ export function envExample(): string {
 const MARKDOWN_HEADER = `<!-- Generated from src/app/config.ts (envSchema) and src/app/env-descriptions.ts by \`npm run configuration\`: do not edit by hand. -->
 # Configuration
 
-Every setting is an environment variable, parsed and checked once at start. A bad value stops the
-start with one line naming the variable; no error line repeats a secret, and a URL is printed with
-its password masked. [\`.env.example\`](../.env.example) lists the same variables, each set to its
-default, and is generated from the same schema.
+Every setting is an environment variable, parsed and checked once at start. A \`.env\` file in the
+working directory, when present, is read for the variables the environment does not set (the
+environment always wins), by the service and the CLI alike. Bad values stop the start (exit 2) with
+one line each, naming the variable and what to set, all of them in one start; no error line repeats
+a secret, and a URL is printed with its password masked. [\`.env.example\`](../.env.example) lists
+the same variables, each set to its default, and is generated from the same schema.
 
 Every secret can also come from a file, \`<NAME>_FILE\` (the Docker and Kubernetes convention);
 setting both is a start error naming the variable. An empty value means unset. With
@@ -92,8 +94,10 @@ development default is used with one warning line. The CLI reads the same variab
 
 const ENV_HEADER = `# resetd configuration: every variable it reads, set to its default.
 # Generated from src/app/config.ts and src/app/env-descriptions.ts by \`npm run configuration\`.
-# Copy to .env (or your deployment's environment) and change what you need. An empty value means
-# unset. A bad value stops the start with one line naming the variable. docs/configuration.md says more.
+# Copy to .env (or your deployment's environment) and change what you need: resetd and its CLI read
+# .env in the working directory for the variables the environment does not set (the environment
+# always wins). An empty value means unset. Bad values stop the start (exit 2) with one line each,
+# naming the variable. docs/configuration.md says more.
 `;
 
 function properties(io: 'input' | 'output'): Record<string, JsonSchemaProperty> {
