@@ -27,6 +27,7 @@ describe('the start, before any server is asked', () => {
       'resetd: OPS_HTTP_PORT must be a whole number (got "x")',
       expect.stringMatching(/^resetd: OTP_SECRET is required when NODE_ENV=production: make one with `openssl rand -base64 48`/),
       expect.stringMatching(/^resetd: SMTP_URL is required when NODE_ENV=production/),
+      expect.stringMatching(/^resetd: RESET_SIGNING_KEY_FILE \(or RESET_SIGNING_KEY\) is required when NODE_ENV=production/),
     ]);
   });
 
