@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -5,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/app/config.js';
 import { setUpTelemetry, type Telemetry } from '../../../src/app/telemetry.js';
 
+const aSigningKey = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const configFrom = (env: Record<string, string>) => loadConfig({ OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars', ...env });
 
 describe('telemetry set-up from the OTEL_* variables', () => {
@@ -57,8 +59,9 @@ describe('the OTEL_* configuration', () => {
     expect(exporterOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' })).toBe('otlp');
     expect(exporterOf({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp' })).toBe('otlp');
     expect(exporterOf({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe('otlp');
-    expect(exporterOf({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com:587' })).toBe('otlp');
-    expect(exporterOf({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com:587', OTEL_TRACES_EXPORTER: 'none' })).toBe('none');
+    const production = { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com:587', RESET_SIGNING_KEY: aSigningKey() };
+    expect(exporterOf(production)).toBe('otlp');
+    expect(exporterOf({ ...production, OTEL_TRACES_EXPORTER: 'none' })).toBe('none');
   });
 
   it('stops the start with one line naming a bad variable', () => {
