@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultWorld } from '../support/fault-world.js';
 import { codeIn } from '../support/mail-code.js';
@@ -12,7 +13,6 @@ const HEAP_CEILING_MB = 96;
 const REPLY_WITHIN_MS = 30_000;
 const NORMAL_WITHIN_MS = 2_000;
 const STATUSES = ['completed', 'invalid_code', 'expired', 'locked', 'unknown_reset', 'superseded', 'invalid_request', 'unavailable'];
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Flooded {
   readonly world: FaultWorld;
