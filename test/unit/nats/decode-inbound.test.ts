@@ -32,7 +32,7 @@ describe('a reset.verify request that breaks a rule', () => {
       rejection: {
         name: 'reset.rejected',
         sequence: 'm:7',
-        data: { resetId: 'r-1', eventId: '', reason: 'invalid_request', detail: 'The field code must be at most 16 characters.' },
+        data: { resetId: 'r-1', eventId: '', reason: 'invalid_request', detail: 'The field code must be at most 16 characters long.' },
       },
     });
   });
