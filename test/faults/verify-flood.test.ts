@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SIGNATURE_HEADER } from '../../src/contract/message-signature.js';
 import { FaultWorld } from '../support/fault-world.js';
 import { codeIn } from '../support/mail-code.js';
 import { opsGet, sampleValue } from '../support/ops-http.js';
@@ -22,12 +23,16 @@ interface Flooded {
   readonly resets: ReadonlyArray<{ resetId: string; code: string }>;
 }
 
-/** One verify of a reset no one asked for: the whole path (Redis, then a published outcome). */
+/**
+ * One verify of a reset no one asked for: the whole path (Redis, then a published outcome). Its
+ * status, if the reply is signed and names the reset asked about, as every reply must.
+ */
 async function verifyUnknown(world: FaultWorld): Promise<string> {
-  const body = JSON.stringify({ resetId: randomUUID(), code: '123456' });
+  const resetId = randomUUID();
   try {
-    const reply = await world.client.nc.request(world.client.subjects.verify, body, { timeout: REPLY_WITHIN_MS });
-    return (reply.json() as { status: string }).status;
+    const reply = await world.client.nc.request(world.client.subjects.verify, JSON.stringify({ resetId, code: '123456' }), { timeout: REPLY_WITHIN_MS });
+    const answer = reply.json<{ resetId: string; status: string }>();
+    return answer.resetId === resetId && reply.headers?.has(SIGNATURE_HEADER) ? answer.status : 'unsigned or for another reset';
   } catch {
     return 'no reply';
   }
