@@ -267,8 +267,8 @@ describe('RequestReset', () => {
       const refused = await world.requestReset.refuseInvalid(invalid());
       const corrected = await world.request({ resetId: 'r-1' });
 
-      expect(refused).toEqual({ kind: 'reported', event: invalid() });
-      expect(corrected).toEqual(refused);
+      expect(refused).toEqual({ kind: 'reported', event: invalid(), repeated: false });
+      expect(corrected).toEqual({ ...refused, repeated: true });
       expect(world.mailer.sent).toEqual([]);
       expect(world.publisher.forReset('r-1')).toEqual([invalid()]);
     });
@@ -277,7 +277,7 @@ describe('RequestReset', () => {
       const world = makeResetWorld();
       const sent = eventOf(await world.request({ resetId: 'r-1' }));
 
-      expect(await world.requestReset.refuseInvalid(invalid())).toEqual({ kind: 'reported', event: sent });
+      expect(await world.requestReset.refuseInvalid(invalid())).toEqual({ kind: 'reported', event: sent, repeated: true });
       expect(world.publisher.forReset('r-1')).toEqual([sent]);
     });
 
