@@ -79,6 +79,7 @@ export const envSchema = z.object({
   RESET_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, NAME).default('resetd'),
   RESET_STREAM_REPLICAS: int(1, 1).pipe(z.number().max(5)),
   RESET_MAX_IN_FLIGHT: int(1, 64),
+  VERIFY_MAX_IN_FLIGHT: int(1, 256),
   // Short, so that the messages a dead instance held go to another within seconds; one in progress
   // is kept alive by heartbeats every third of it, so a slow SMTP server causes no redelivery.
   RESET_ACK_WAIT_SECONDS: int(2, 6),
@@ -144,6 +145,8 @@ export interface Config {
     readonly consumer: string;
     readonly replicas: number;
     readonly maxInFlight: number;
+    /** `reset.verify` requests one instance holds at once; the excess is answered `unavailable` at once. */
+    readonly verifyMaxInFlight: number;
     readonly ackWaitMs: number;
     readonly maxDeliver: number;
     /** The streams' ceilings: what is older, or past the bytes, is dropped (events) or refused (inbox). */
@@ -274,6 +277,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       consumer: env.RESET_CONSUMER,
       replicas: env.RESET_STREAM_REPLICAS,
       maxInFlight: env.RESET_MAX_IN_FLIGHT,
+      verifyMaxInFlight: env.VERIFY_MAX_IN_FLIGHT,
       ackWaitMs: env.RESET_ACK_WAIT_SECONDS * 1000,
       maxDeliver: env.RESET_MAX_DELIVER,
       limits: {

@@ -102,7 +102,7 @@ export function buildContainer(
   provide(
     TOKENS.VerifyCode,
     [TOKENS.CodeStore, TOKENS.EventPublisher, TOKENS.CodeHasher],
-    (store, publisher, hasher) => new VerifyCode({ store, publisher, hasher }),
+    (store, publisher, hasher) => new VerifyCode({ store, publisher, hasher, policy: config.policy }),
   );
   provide(
     TOKENS.NotifyPasswordChanged,
@@ -138,7 +138,7 @@ export function buildContainer(
   provide(
     TOKENS.VerifyResponder,
     [TOKENS.VerifyCode, TOKENS.EventPublisher, TOKENS.Random, TOKENS.AuditTrail],
-    (verifyCode, publisher, random, audit) => new NatsVerifyResponder(nc, subjects, verifyCode, publisher, random, log, metrics, audit, signer),
+    (verifyCode, publisher, random, audit) => new NatsVerifyResponder(nc, subjects, verifyCode, publisher, random, log, metrics, audit, signer, { maxInFlight: config.nats.verifyMaxInFlight }),
   );
   provide(
     TOKENS.ResetService,

@@ -124,6 +124,8 @@ export const envGroups: readonly EnvGroup[] = [
       RESET_CONSUMER: 'Durable consumer on the inbox, shared by all instances.',
       RESET_STREAM_REPLICAS: 'Stream replicas (3 on a NATS cluster).',
       RESET_MAX_IN_FLIGHT: "Messages one instance handles at once. Far more wants a larger heap ceiling than `npm start`'s (see [operations.md](operations.md)).",
+      VERIFY_MAX_IN_FLIGHT:
+        '`reset.verify` requests one instance holds at once; past it a request is answered `unavailable` at once, unread (see [security.md](security.md#bounded-verify-and-pasted-codes)).',
       RESET_ACK_WAIT_SECONDS:
         "Consumer ack wait, in seconds (at least 2): a dead instance's messages go to another after it; one in progress is kept alive by heartbeats every third of it.",
       RESET_INBOX_MAX_AGE_HOURS: 'Hours a command may wait in the inbox stream before the server drops it.',

@@ -79,7 +79,7 @@ export async function demoCommand(settings: CliSettings, output: CliOutput): Pro
     const verifyAt = performance.now();
     sent('reset.verify', resetId, `the right code, ${code}`);
     const reply = await client.verify(resetId, code);
-    say(`← ${'reply'.padEnd(TYPE_WIDTH)}  ${resetId}  status=${reply.status} attemptsRemaining=${reply.attemptsRemaining}`);
+    say(`← ${'reply'.padEnd(TYPE_WIDTH)}  ${resetId}  status=${reply.status}${reply.attemptsRemaining === undefined ? '' : ` attemptsRemaining=${reply.attemptsRemaining}`}`);
     const completed = await events.waitFor(resetId, ['reset.completed']);
     const verifiedMs = Math.round(performance.now() - verifyAt);
     events.stop();

@@ -22,7 +22,7 @@ export function verifyCommand(settings: CliSettings, resetId: string, code: stri
     async (client) => {
       const reply = await client.verify(resetId, code);
       const signature = verifyKeys ? '  signature=verified' : '';
-      output.out(options.json ? JSON.stringify(verifyKeys ? { ...reply, verified: true } : reply) : `${reply.status}  attemptsRemaining=${reply.attemptsRemaining}${signature}`);
+      output.out(options.json ? JSON.stringify(verifyKeys ? { ...reply, verified: true } : reply) : `${[reply.status, ...Object.entries(reply).filter(([key]) => key !== 'status' && key !== 'resetId').map(([key, value]) => `${key}=${value}`)].join('  ')}${signature}`);
       return reply.status === 'completed' ? EXIT.ok : EXIT.failed;
     },
     { verifyKeys },

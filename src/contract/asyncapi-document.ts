@@ -40,7 +40,9 @@ export function asyncApiDocument(): Record<string, unknown> {
     title: 'reset.verify',
     description:
       'Core NATS request-reply, captured by no stream. Served by every instance in the queue group `resetd`, so exactly one ' +
-      'instance answers each request. Same effects and same outbound events as `reset.code.submitted`.',
+      'instance answers each request. Same effects and same outbound events as `reset.code.submitted`, except that a ' +
+      'request that cannot be read (not JSON, a missing field, a CloudEvent envelope) is answered `invalid_request` with a ' +
+      '`detail` in the reply alone and publishes nothing.',
     messages: { VerifyRequest: { $ref: '#/components/messages/VerifyRequest' } },
   };
   channels.resetVerifyReply = {
@@ -52,7 +54,9 @@ export function asyncApiDocument(): Record<string, unknown> {
   operations.answerVerify = {
     action: 'receive',
     title: 'Answer reset.verify',
-    summary: 'Checks a code and replies with the status; `unavailable` means a fault: nothing was checked, no try was spent, retry.',
+    summary:
+      'Checks a code and replies with the status; `unavailable` means a fault or an instance holding its maximum of verifies: ' +
+      'nothing was checked, no try was spent, retry.',
     channel: { $ref: '#/channels/resetVerify' },
     messages: [{ $ref: '#/channels/resetVerify/messages/VerifyRequest' }],
     reply: { channel: { $ref: '#/channels/resetVerifyReply' }, messages: [{ $ref: '#/channels/resetVerifyReply/messages/VerifyReply' }] },

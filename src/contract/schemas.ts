@@ -7,7 +7,7 @@ const noControl = /^[^\p{Cc}]*$/u;
 const controlChars = /\p{Cc}/gu;
 
 export const id = z.string().min(1).max(128).regex(noControl, 'must not contain control characters');
-const userId = z.string().min(1).max(128).regex(noControl, 'must not contain control characters');
+export const userId = z.string().min(1).max(128).regex(noControl, 'must not contain control characters');
 /**
  * An address as RFC 6531 allows it, in the dotted shape zod's own e-mail check asks of ASCII ones,
  * with letters and digits of any script in the local part and the domain (`jörg@example.com`,
@@ -92,8 +92,14 @@ export const verifyStatus = z.enum([
 /**
  * The reply names the reset it answers, and is signed with it, so a `completed` captured for one
  * reset cannot be passed off as the answer for another. `""` only when the request's id was unreadable.
+ * `attemptsRemaining` comes with `invalid_code` (and `locked`); `detail` names the field of an `invalid_request`.
  */
-export const verifyReply = z.object({ resetId: z.string(), status: verifyStatus, attemptsRemaining: z.number().int().min(0) });
+export const verifyReply = z.object({
+  resetId: z.string(),
+  status: verifyStatus,
+  attemptsRemaining: z.number().int().min(0).optional(),
+  detail: z.string().optional(),
+});
 export type VerifyReply = z.infer<typeof verifyReply>;
 
 const iso = z.iso.datetime({ offset: true });

@@ -83,7 +83,7 @@ export class NotifyPasswordChanged {
   }
 
   private async report(event: ResetEvent): Promise<NoticeOutcome> {
-    await this.deps.publisher.publish(event);
-    return { kind: 'reported', event };
+    const { duplicate } = await this.deps.publisher.publish(event);
+    return { kind: 'reported', event, repeated: duplicate };
   }
 }

@@ -7,7 +7,8 @@ import type { ResetRecord } from './reset-record.js';
 import { unreachable } from './unreachable.js';
 
 export type RequestOutcome =
-  | { readonly kind: 'reported'; readonly event: ResetEvent }
+  /** `repeated`: the broker already had this outcome (a redelivery, a re-published request); it was counted then. */
+  | { readonly kind: 'reported'; readonly event: ResetEvent; readonly repeated: boolean }
   /** Another instance is mailing this reset right now; look again later. */
   | { readonly kind: 'busy'; readonly retryAfterMs: number };
 
@@ -153,8 +154,8 @@ export class RequestReset {
   }
 
   private async report(event: ResetEvent): Promise<RequestOutcome> {
-    await this.deps.publisher.publish(event);
-    return { kind: 'reported', event };
+    const { duplicate } = await this.deps.publisher.publish(event);
+    return { kind: 'reported', event, repeated: duplicate };
   }
 }
 

@@ -1,21 +1,39 @@
 import type { CodeSubmission } from './commands.js';
 import type { ResetEvent, VerificationFailureReason } from './events.js';
+import type { ResetPolicy } from './policy.js';
 import type { CodeHasher, CodeStore, EventPublisher } from './ports.js';
 import { unreachable } from './unreachable.js';
 
+/**
+ * What a submission came to. `repeated`: the broker already had this outcome (a redelivered
+ * submission), so it was counted when it was first reported.
+ */
 export type VerifyOutcome =
-  | { readonly kind: 'completed'; readonly event: ResetEvent }
+  | { readonly kind: 'completed'; readonly event: ResetEvent; readonly repeated: boolean }
   | {
       readonly kind: 'verificationFailed';
       readonly reason: VerificationFailureReason;
       readonly attemptsRemaining: number;
       readonly event: ResetEvent;
-    };
+      readonly repeated: boolean;
+    }
+  /** The code is not the policy's number of digits: nothing was checked, no try was spent. */
+  | { readonly kind: 'rejected'; readonly detail: string; readonly event: ResetEvent; readonly repeated: boolean };
 
 export interface VerifyCodeDeps {
   readonly store: CodeStore;
   readonly publisher: EventPublisher;
   readonly hasher: CodeHasher;
+  readonly policy: Pick<ResetPolicy, 'codeLength'>;
+}
+
+/**
+ * The code as the user meant it: whitespace around it dropped (codes are pasted), then exactly
+ * `length` ASCII digits; undefined for anything else.
+ */
+export function typedCode(raw: string, length: number): string | undefined {
+  const code = raw.trim();
+  return code.length === length && /^[0-9]+$/.test(code) ? code : undefined;
 }
 
 /**
@@ -28,12 +46,15 @@ export class VerifyCode {
   constructor(private readonly deps: VerifyCodeDeps) {}
 
   async handle(submission: CodeSubmission): Promise<VerifyOutcome> {
-    const { store, hasher } = this.deps;
+    const { store, hasher, policy } = this.deps;
+    const code = typedCode(submission.code, policy.codeLength);
+    // A typo is not a guess: a code that cannot be one costs the user no try.
+    if (code === undefined) return this.reject(submission, `The field code must be ${policy.codeLength} digits; spaces around it are ignored.`);
     // The store judges expiry by its own clock, which every instance shares; ours may be off.
     const result = await store.attempt({
       resetId: submission.resetId,
       submissionId: submission.submissionId,
-      digests: hasher.digests(submission.resetId, submission.code),
+      digests: hasher.digests(submission.resetId, code),
     });
     // Every submission for a reset the store does not know gets the same answer, so one event name
     // stands for them all: a flood of codes for it publishes one event per duplicate window.
@@ -57,8 +78,8 @@ export class VerifyCode {
       sequence,
       data: { resetId, userId, completedAt: new Date(completedAt).toISOString() },
     };
-    await this.deps.publisher.publish(event);
-    return { kind: 'completed', event };
+    const { duplicate } = await this.deps.publisher.publish(event);
+    return { kind: 'completed', event, repeated: duplicate };
   }
 
   private async fail(
@@ -73,10 +94,25 @@ export class VerifyCode {
       sequence,
       data: { resetId: submission.resetId, ...(userId ? { userId } : {}), reason, attemptsRemaining },
     };
-    await this.deps.publisher.publish(event);
-    return { kind: 'verificationFailed', reason, attemptsRemaining, event };
+    const { duplicate } = await this.deps.publisher.publish(event);
+    return { kind: 'verificationFailed', reason, attemptsRemaining, event, repeated: duplicate };
+  }
+
+  private async reject(submission: CodeSubmission, detail: string): Promise<VerifyOutcome> {
+    const event: ResetEvent = {
+      name: 'reset.rejected',
+      // As for any rejected message, its event id keeps a redelivery's rejection the same one; a
+      // verify has none, and its malformed codes for one reset are one fact, as unknown resets are.
+      sequence: submission.submissionId ? `e:${submission.submissionId}` : MALFORMED_SEQUENCE,
+      data: { resetId: submission.resetId, eventId: submission.submissionId ?? '', reason: 'invalid_request', detail },
+    };
+    const { duplicate } = await this.deps.publisher.publish(event);
+    return { kind: 'rejected', detail, event, repeated: duplicate };
   }
 }
 
 /** The store names a refusal that counts nothing `<reason>@<count>`; a reset it does not know has counted nothing. */
 const UNKNOWN_SEQUENCE = 'unknown_reset@0';
+
+/** The rejection of a `reset.verify` code that is not N digits: the same fact however often. */
+const MALFORMED_SEQUENCE = 'malformed_code';

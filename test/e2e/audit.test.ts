@@ -205,7 +205,7 @@ describe('the audit trail of a running service', () => {
       ['failure', 'invalid_code', 4],
       ['success', null, 0],
       ['failure', 'unknown_reset', 0],
-      ['rejected', 'invalid_request', 0],
+      ['rejected', 'invalid_request', null],
     ]);
     expect(answers[0]).toMatchObject({ resetId: c, userId: 'u-audit-2', clientIp: '198.51.100.21', trace_id: verifySpan.traceId, eventId: null });
     expect(answers[1]).toMatchObject({ resetId: c, userId: 'u-audit-2' });

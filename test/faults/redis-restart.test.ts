@@ -47,7 +47,7 @@ describe('Redis going away', () => {
     await service.waitForLog(/Redis connection lost/);
     for (const attempt of [code, wrong]) {
       const asked = Date.now();
-      expect(await world.client.verify({ resetId, code: attempt })).toEqual({ status: 'unavailable', attemptsRemaining: 0 });
+      expect(await world.client.verify({ resetId, code: attempt })).toEqual({ status: 'unavailable' });
       expect(Date.now() - asked).toBeLessThan(3_000);
     }
     await sleep(1_000);
@@ -70,7 +70,7 @@ describe('Redis going away', () => {
     let later: string[];
     try {
       const asked = Date.now();
-      expect(await world.client.verify({ resetId: first, code: '123456' })).toEqual({ status: 'unavailable', attemptsRemaining: 0 });
+      expect(await world.client.verify({ resetId: first, code: '123456' })).toEqual({ status: 'unavailable' });
       expect(Date.now() - asked).toBeLessThan(8_000);
       later = await world.requestMany(5, { from: 1 });
       await sleep(2_000);

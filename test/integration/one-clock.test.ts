@@ -39,7 +39,7 @@ describe('one clock: two instances whose clocks differ by 30 s', () => {
     return {
       publisher,
       requestReset: new RequestReset({ ...deps, limiter: new RedisRateLimiter(client, redis.prefix, 64), mailer, random: new SeededRandom(), policy: instancePolicy }),
-      verifyCode: new VerifyCode(deps),
+      verifyCode: new VerifyCode({ ...deps, policy: instancePolicy }),
     };
   }
 

@@ -59,7 +59,7 @@ export function makeResetWorld(options: ResetWorldOptions = {}) {
   const mailer = new RecordingMailer();
   const publisher = new RecordingPublisher();
   const requestReset = new RequestReset({ store, limiter, mailer, publisher, hasher, clock, random, policy });
-  const verifyCode = new VerifyCode({ store, publisher, hasher });
+  const verifyCode = new VerifyCode({ store, publisher, hasher, policy });
   return {
     policy,
     clock,

@@ -52,11 +52,17 @@ export class TestClient {
     return this.publish('reset.code.submitted', { resetId, code }, options);
   }
 
-  /** Asks `reset.verify`; the reply must name the reset asked about (the contract), and its status is returned. */
-  async verify(data: unknown): Promise<{ status: string; attemptsRemaining: number }> {
-    const reply = await this.nc.request(this.subjects.verify, JSON.stringify(data), { timeout: 10_000 });
-    const { resetId, ...answer } = reply.json<{ resetId: string; status: string; attemptsRemaining: number }>();
-    const asked = (data as { resetId?: unknown } | null)?.resetId;
+  verify(data: unknown): Promise<{ status: string; attemptsRemaining?: number; detail?: string }> {
+    return this.verifyBody(JSON.stringify(data), (data as { resetId?: unknown } | null)?.resetId);
+  }
+
+  /**
+   * Sends `body` as it is (JSON or not) to `reset.verify`; the reply must name the reset asked
+   * about (the contract), and its status is returned.
+   */
+  async verifyBody(body: string, asked?: unknown): Promise<{ status: string; attemptsRemaining?: number; detail?: string }> {
+    const reply = await this.nc.request(this.subjects.verify, body, { timeout: 10_000 });
+    const { resetId, ...answer } = reply.json<{ resetId: string; status: string; attemptsRemaining?: number; detail?: string }>();
     if (typeof asked === 'string' && resetId !== asked) throw new Error(`the reply names reset ${JSON.stringify(resetId)}, not ${asked}`);
     return answer;
   }

@@ -30,7 +30,7 @@ describe('NotifyPasswordChanged', () => {
         clientIp: '192.0.2.10',
       },
     ]);
-    expect(outcome).toEqual({ kind: 'reported', event: noticeSent() });
+    expect(outcome).toEqual({ kind: 'reported', event: noticeSent(), repeated: false });
     expect(world.publisher.events).toEqual([noticeSent()]);
     expect(world.ledger.peek('n-1')).toMatchObject({ state: 'sent', mailAttempts: 1 });
   });
@@ -62,7 +62,7 @@ describe('NotifyPasswordChanged', () => {
     world.clock.advance(MINUTE);
     const again = await world.changed({}, { messageId: 'm-2' });
 
-    expect(again).toEqual(first);
+    expect(again).toEqual({ ...first, repeated: true });
     expect(world.mailer.notices()).toHaveLength(1);
     expect(world.publisher.events).toEqual([noticeSent()]);
   });
@@ -112,7 +112,7 @@ describe('NotifyPasswordChanged', () => {
         sequence: 'notice:n-1',
         data: { resetId: 'r-1', userId: 'u-1', reason: 'smtp_permanent', attempts: 1 },
       };
-      expect(outcome).toEqual({ kind: 'reported', event: failed });
+      expect(outcome).toEqual({ kind: 'reported', event: failed, repeated: false });
       expect(world.publisher.events).toEqual([failed]);
       expect(world.mailer.refused).toHaveLength(1);
       expect(world.ledger.peek('n-1')).toMatchObject({ state: 'failed' });
@@ -128,7 +128,7 @@ describe('NotifyPasswordChanged', () => {
       world.clock.advance(MINUTE);
       const outcome = await world.changed({}, { attempt: 3 });
 
-      expect(outcome).toEqual({ kind: 'reported', event: noticeSent() });
+      expect(outcome).toEqual({ kind: 'reported', event: noticeSent(), repeated: false });
       expect(world.publisher.events).toEqual([noticeSent()]);
       expect(world.ledger.peek('n-1')).toMatchObject({ mailAttempts: 3 });
     });
@@ -183,7 +183,7 @@ describe('NotifyPasswordChanged', () => {
       held.release();
       await first;
 
-      expect(await world.changed({}, { messageId: 'm-2' })).toEqual({ kind: 'reported', event: noticeSent() });
+      expect(await world.changed({}, { messageId: 'm-2' })).toEqual({ kind: 'reported', event: noticeSent(), repeated: true });
       expect(world.mailer.notices()).toHaveLength(1);
     });
 
@@ -194,7 +194,7 @@ describe('NotifyPasswordChanged', () => {
       await expect(world.changed({}, { messageId: 'm-1', attempt: 1 })).rejects.toBeInstanceOf(MailUnavailableError);
       const outcome = await world.changed({}, { messageId: 'm-1', attempt: 2 });
 
-      expect(outcome).toEqual({ kind: 'reported', event: noticeSent() });
+      expect(outcome).toEqual({ kind: 'reported', event: noticeSent(), repeated: false });
     });
 
     it('lets another message take over a lease that ran out (its holder crashed)', async () => {
@@ -205,7 +205,7 @@ describe('NotifyPasswordChanged', () => {
       world.clock.advance(world.policy.leaseMs);
       const outcome = await world.changed({}, { messageId: 'm-2' });
 
-      expect(outcome).toEqual({ kind: 'reported', event: noticeSent() });
+      expect(outcome).toEqual({ kind: 'reported', event: noticeSent(), repeated: false });
       expect(world.ledger.peek('n-1')).toMatchObject({ mailAttempts: 2 });
     });
   });

@@ -47,7 +47,7 @@ describe('RequestReset', () => {
         sequence: '0',
         data: { resetId: 'r-1', userId: 'u-1', expiresAt: iso(START + 10 * MINUTE) },
       };
-      expect(outcome).toEqual({ kind: 'reported', event });
+      expect(outcome).toEqual({ kind: 'reported', event, repeated: false });
       expect(world.publisher.events).toEqual([event]);
     });
 
@@ -80,6 +80,7 @@ describe('RequestReset', () => {
       expect(early).toMatchObject(rejected('cooldown', 45));
       expect(early).toEqual({
         kind: 'reported',
+        repeated: false,
         event: {
           name: 'reset.rejected',
           sequence: '0',
@@ -199,7 +200,7 @@ describe('RequestReset', () => {
       world.clock.advance(30 * MINUTE); // past cooldown and expiry: a replay must not look again
       const again = await world.request({}, { attempt: 2 });
 
-      expect(again).toEqual(first);
+      expect(again).toEqual({ ...first, repeated: true });
       expect(world.mailer.sent).toHaveLength(1);
       expect(world.publisher.events).toEqual([eventOf(first)]);
     });
@@ -225,7 +226,7 @@ describe('RequestReset', () => {
       world.clock.advance(HOUR);
       const again = await world.request({ resetId: 'r-2' }, { attempt: 2 });
 
-      expect(again).toEqual(rejection);
+      expect(again).toEqual({ ...rejection, repeated: true });
       expect(world.mailer.mailsFor('r-2')).toEqual([]);
       expect(world.publisher.forReset('r-2')).toHaveLength(1);
     });
@@ -237,7 +238,7 @@ describe('RequestReset', () => {
 
       expect(world.store.peek('r-2')).toBeUndefined();
       world.clock.advance(23 * HOUR);
-      expect(await world.request({ resetId: 'r-2' })).toEqual(rejection);
+      expect(await world.request({ resetId: 'r-2' })).toEqual({ ...rejection, repeated: true });
       expect(world.mailer.mailsFor('r-2')).toEqual([]);
     });
 
@@ -248,7 +249,7 @@ describe('RequestReset', () => {
 
       const again = await world.request({}, { attempt: 2 });
 
-      expect(again).toEqual(first);
+      expect(again).toEqual({ ...first, repeated: true });
       expect(world.mailer.sent).toHaveLength(1);
     });
   });
@@ -266,8 +267,8 @@ describe('RequestReset', () => {
       const refused = await world.requestReset.refuseInvalid(invalid());
       const corrected = await world.request({ resetId: 'r-1' });
 
-      expect(refused).toEqual({ kind: 'reported', event: invalid() });
-      expect(corrected).toEqual(refused);
+      expect(refused).toEqual({ kind: 'reported', event: invalid(), repeated: false });
+      expect(corrected).toEqual({ ...refused, repeated: true });
       expect(world.mailer.sent).toEqual([]);
       expect(world.publisher.forReset('r-1')).toEqual([invalid()]);
     });
@@ -276,7 +277,7 @@ describe('RequestReset', () => {
       const world = makeResetWorld();
       const sent = eventOf(await world.request({ resetId: 'r-1' }));
 
-      expect(await world.requestReset.refuseInvalid(invalid())).toEqual({ kind: 'reported', event: sent });
+      expect(await world.requestReset.refuseInvalid(invalid())).toEqual({ kind: 'reported', event: sent, repeated: true });
       expect(world.publisher.forReset('r-1')).toEqual([sent]);
     });
 
@@ -299,13 +300,14 @@ describe('RequestReset', () => {
 
       expect(outcome).toEqual({
         kind: 'reported',
+        repeated: false,
         event: {
           name: 'reset.delivery.failed',
           sequence: '0',
           data: { resetId: 'r-1', userId: 'u-1', reason: 'smtp_permanent', attempts: 1 },
         },
       });
-      expect(redelivered).toEqual(outcome);
+      expect(redelivered).toEqual({ ...outcome, repeated: true });
       expect(world.mailer.sent).toEqual([]);
       expect(world.mailer.refused).toHaveLength(1);
       expect(world.publisher.events).toHaveLength(1);
@@ -344,13 +346,14 @@ describe('RequestReset', () => {
 
       expect(givenUp).toEqual({
         kind: 'reported',
+        repeated: false,
         event: {
           name: 'reset.delivery.failed',
           sequence: '0',
           data: { resetId: 'r-1', userId: 'u-1', reason: 'smtp_retries_exhausted', attempts: 3 },
         },
       });
-      expect(redelivered).toEqual(givenUp);
+      expect(redelivered).toEqual({ ...givenUp, repeated: true });
       expect(world.mailer.sent).toEqual([]);
       expect(world.publisher.events).toHaveLength(1);
     });

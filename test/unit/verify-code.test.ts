@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeResetWorld, wrongCodeFor, type ResetWorld } from '../support/builders.js';
 import { START } from '../support/fakes/fixed-clock.js';
+import { typedCode } from '../../src/domain/verify-code.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -28,7 +29,7 @@ describe('VerifyCode', () => {
       sequence: '1',
       data: { resetId: 'r-1', userId: 'u-1', completedAt: iso(START + 2 * MINUTE) },
     };
-    expect(outcome).toEqual({ kind: 'completed', event });
+    expect(outcome).toEqual({ kind: 'completed', event, repeated: false });
     expect(world.publisher.named('reset.completed')).toEqual([event]);
     expect(world.store.peek('r-1')?.state).toBe('completed');
   });
@@ -87,8 +88,8 @@ describe('VerifyCode', () => {
       const redelivered = await world.submit({ code: wrong, submissionId: 's-1' });
       const next = await world.submit({ code: wrong, submissionId: 's-2' });
 
-      expect(first).toMatchObject(failed('invalid_code', 4));
-      expect(redelivered).toEqual(first);
+      expect(first).toMatchObject({ ...failed('invalid_code', 4), repeated: false });
+      expect(redelivered).toEqual({ ...first, repeated: true });
       expect(next).toMatchObject(failed('invalid_code', 3));
       expect(world.publisher.named('reset.verification.failed').map((event) => event.sequence)).toEqual(['1', '2']);
     });
@@ -113,8 +114,10 @@ describe('VerifyCode', () => {
 
       const answers = await Promise.all(Array.from({ length: 5_000 }, (_, i) => world.submit({ code: wrong, submissionId: `flood-${i}` })));
 
-      expect(new Set(answers.map((answer) => JSON.stringify(answer))).size).toBe(1);
+      expect(new Set(answers.map((answer) => JSON.stringify({ ...answer, repeated: undefined }))).size).toBe(1);
       expect(answers[0]).toMatchObject(failed('locked', 0));
+      // One fact, counted once: every answer after the first repeats it.
+      expect(answers.filter((answer) => !answer.repeated)).toHaveLength(1);
       expect(world.publisher.named('reset.verification.failed').map((event) => [event.data.reason, event.sequence])).toEqual([
         ...[1, 2, 3, 4, 5].map((n) => ['invalid_code', String(n)]),
         ['locked', 'locked@5'],
@@ -220,13 +223,14 @@ describe('VerifyCode', () => {
 
       expect(outcome).toEqual({
         ...failed('unknown_reset', 0),
+        repeated: false,
         event: {
           name: 'reset.verification.failed',
           sequence: expect.any(String),
           data: { resetId: 'r-404', reason: 'unknown_reset', attemptsRemaining: 0 },
         },
       });
-      expect(redelivered).toEqual(outcome);
+      expect(redelivered).toEqual({ ...outcome, repeated: true });
       expect(world.publisher.named('reset.verification.failed')).toHaveLength(1);
     });
 
@@ -257,6 +261,60 @@ describe('VerifyCode', () => {
         kind: 'verificationFailed',
         reason: 'unknown_reset',
       });
+    });
+  });
+
+  describe('codes as users type them', () => {
+    it('completes with the code pasted with whitespace around it', async () => {
+      const world = makeResetWorld();
+      const code = await mailedCode(world);
+
+      expect(await world.submit({ code: ` ${code}\n` })).toMatchObject({ kind: 'completed' });
+    });
+
+    it('rejects a code that is not 6 digits once trimmed, spending no try, so the right code still completes', async () => {
+      const world = makeResetWorld();
+      const code = await mailedCode(world);
+      const malformed = ['123', 'abcdef', '12 345', `${code}0`, `${code.slice(0, 3)} ${code.slice(3)}`, '１２３４５６', ' \t\n', '-12345', '1e5000'];
+
+      const outcomes = [];
+      for (const typed of malformed) outcomes.push(await world.submit({ code: typed }));
+
+      expect(outcomes.map((outcome) => outcome.kind)).toEqual(malformed.map(() => 'rejected'));
+      expect(world.store.peek('r-1')?.triesLeft).toBe(5);
+      expect(await world.submit({ code })).toMatchObject({ kind: 'completed' });
+    });
+
+    it('spends a try on a wrong code typed with whitespace around it, as on any wrong code', async () => {
+      const world = makeResetWorld();
+      const wrong = wrongCodeFor(await mailedCode(world));
+
+      expect(await world.submit({ code: ` ${wrong}` })).toMatchObject(failed('invalid_code', 4));
+      expect(await world.submit({ code: `${wrong}\n` })).toMatchObject(failed('invalid_code', 3));
+    });
+
+    it('reports a malformed submission as reset.rejected invalid_request naming the code, once per submission', async () => {
+      const world = makeResetWorld();
+      await mailedCode(world);
+
+      const outcome = await world.submit({ code: 'abc', submissionId: 's-1' });
+      const redelivered = await world.submit({ code: 'abc', submissionId: 's-1' });
+
+      const event = {
+        name: 'reset.rejected',
+        sequence: 'e:s-1',
+        data: { resetId: 'r-1', eventId: 's-1', reason: 'invalid_request', detail: 'The field code must be 6 digits; spaces around it are ignored.' },
+      };
+      expect(outcome).toEqual({ kind: 'rejected', detail: event.data.detail, event, repeated: false });
+      expect(redelivered).toEqual({ ...outcome, repeated: true });
+      expect(world.publisher.named('reset.rejected')).toEqual([event]);
+      expect(world.publisher.named('reset.verification.failed')).toEqual([]);
+    });
+
+    it('takes the configured number of digits', () => {
+      expect(typedCode(' 12345678 ', 8)).toBe('12345678');
+      expect(typedCode('123456', 8)).toBeUndefined();
+      expect(typedCode('1234', 4)).toBe('1234');
     });
   });
 

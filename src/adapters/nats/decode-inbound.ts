@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { CodeSubmission, PasswordChange, ResetRequest } from '../../domain/commands.js';
 import type { RejectedEvent } from '../../domain/events.js';
 import { issueDetail } from '../../contract/issue-detail.js';
-import { cloudEventEnvelope, codeSubmittedData, inboundData, type InboundType, type PasswordChangedData } from '../../contract/schemas.js';
+import { cloudEventEnvelope, codeSubmittedData, id, inboundData, userId as userIdRule, type InboundType, type PasswordChangedData } from '../../contract/schemas.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -11,6 +11,12 @@ export type Inbound =
   | { readonly kind: 'submitted'; readonly submission: CodeSubmission }
   | { readonly kind: 'passwordChanged'; readonly change: PasswordChange }
   | { readonly kind: 'invalid'; readonly rejection: RejectedEvent };
+
+/** A `reset.verify` request: a submission, one that breaks a rule, or one that cannot be read at all. */
+export type VerifyRequest =
+  | Extract<Inbound, { kind: 'submitted' | 'invalid' }>
+  /** `resetId`: the reset the request names if that much can be read, else `""`. */
+  | { readonly kind: 'unreadable'; readonly resetId: string; readonly detail: string };
 
 /**
  * Turns a message body into a command, or into the `reset.rejected` that names what is wrong with
@@ -39,7 +45,7 @@ export function decodeInbound(expectedType: string, body: Uint8Array, fallbackSe
   if (!schema) return reject(`The type ${expectedType} is not one resetd accepts.`, { eventId });
   const data = schema.safeParse(event.data);
   if (!data.success) {
-    const userId = typeof event.data.userId === 'string' && event.data.userId.length <= 128 ? event.data.userId : undefined;
+    const userId = valid(userIdRule, event.data.userId);
     return reject(issueDetail(data.error, event.data, 'data.').detail, { eventId, resetId: resetIdOf(expectedType, json, eventId), userId });
   }
   switch (expectedType as InboundType) {
@@ -60,14 +66,33 @@ export function decodeInbound(expectedType: string, body: Uint8Array, fallbackSe
 
 /**
  * Decodes a `reset.verify` request: the `data` of `reset.code.submitted` as plain JSON, without an
- * envelope.
+ * envelope. A request that cannot be read (not a JSON object, an envelope, `resetId` or `code`
+ * missing) is `unreadable`: it names no reset a rejection could be about.
  */
-export function decodeVerifyRequest(body: Uint8Array, fallbackSequence: string): Extract<Inbound, { kind: 'submitted' | 'invalid' }> {
+export function decodeVerifyRequest(body: Uint8Array, fallbackSequence: string): VerifyRequest {
   const json = body.byteLength > MAX_BODY_BYTES ? undefined : parseJson(body);
-  if (json === undefined) return rejection('The body is not JSON of at most 16 KiB.', {}, fallbackSequence);
+  if (json === undefined) return unreadable('', 'The body is not JSON of at most 16 KiB.');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return unreadable('', 'The body must be a JSON object with the fields resetId and code.');
+  const fields = json as Record<string, unknown>;
+  const resetId = valid(id, fields.resetId);
+  if ('specversion' in fields || 'data' in fields) {
+    return unreadable('', 'The body is a CloudEvent envelope; reset.verify takes the plain data (resetId, code) as the body.');
+  }
+  for (const field of ['resetId', 'code'] as const) {
+    if (fields[field] === undefined) return unreadable(resetId ?? '', `The field ${field} is missing.`);
+    if (typeof fields[field] !== 'string') return unreadable(resetId ?? '', `The field ${field} must be a string.`);
+  }
   const data = codeSubmittedData.safeParse(json);
-  if (!data.success) return rejection(issueDetail(data.error, json, 'data.').detail, { resetId: resetIdIn(json) }, fallbackSequence);
+  if (!data.success) return rejection(issueDetail(data.error, json).detail, { resetId }, fallbackSequence);
   return { kind: 'submitted', submission: data.data };
+}
+
+const unreadable = (resetId: string, detail: string): VerifyRequest => ({ kind: 'unreadable', resetId, detail });
+
+/** The reset a `reset.verify` request names, read and nothing more; `""` when it names no valid one. */
+export function verifyRequestResetId(body: Uint8Array): string {
+  const json = body.byteLength > MAX_BODY_BYTES ? undefined : parseJson(body);
+  return valid(id, (json as { resetId?: unknown } | null | undefined)?.resetId) ?? '';
 }
 
 type Seen = Partial<{ eventId: string; resetId: string; userId: string }>;
@@ -97,19 +122,19 @@ function parseJson(body: Uint8Array): unknown {
   }
 }
 
+/** `value` if it passes `rule`: a rejection repeats only what was valid, never what broke the rules. */
+function valid(rule: z.ZodType<string>, value: unknown): string | undefined {
+  return rule.safeParse(value).success ? (value as string) : undefined;
+}
+
 function readableId(json: unknown): string | undefined {
-  const value = (json as { id?: unknown } | null)?.id;
-  return typeof value === 'string' && value.length > 0 && value.length <= 128 ? value : undefined;
+  return valid(id, (json as { id?: unknown } | null)?.id);
 }
 
 /** The reset a rejected message was about: a request's own id, or the reset a code was submitted for. */
 function resetIdOf(expectedType: string, json: unknown, eventId: string | undefined): string | undefined {
   if (expectedType === 'reset.requested') return eventId;
   const data = (json as { data?: unknown } | null)?.data;
-  return resetIdIn(data) ?? (expectedType === 'reset.password.changed' ? eventId : undefined);
-}
-
-function resetIdIn(data: unknown): string | undefined {
-  const value = (data as { resetId?: unknown } | null | undefined)?.resetId;
-  return typeof value === 'string' && value.length <= 128 ? value : undefined;
+  const resetId = valid(id, (data as { resetId?: unknown } | null | undefined)?.resetId);
+  return resetId ?? (expectedType === 'reset.password.changed' ? eventId : undefined);
 }

@@ -10,7 +10,7 @@ import type { VerifyCode } from '../../domain/verify-code.js';
 import { noteAudit, withAuditScope } from '../audit/audit-context.js';
 import { auditFieldsOf } from '../audit/inbound-audit.js';
 import { annotateMessage, annotateOutcome, inProcessSpan } from '../otel/messaging-spans.js';
-import type { ResetMetrics } from '../otel/reset-metrics.js';
+import { verificationResultOf, type ResetMetrics } from '../otel/reset-metrics.js';
 import { recordFault } from '../otel/spans.js';
 import { decodeInbound } from './decode-inbound.js';
 import { dispositionOf, faultBackoff, type BackoffOptions, type Disposition } from './disposition.js';
@@ -177,28 +177,29 @@ export class JetStreamInbox {
         if (type === 'reset.requested' && rejection.data.eventId) {
           // The refusal is the request's final outcome: a later body under this id gets it too.
           const outcome = await this.requestReset.refuseInvalid(rejection);
-          if (outcome.kind === 'reported') this.requestAnswered(outcome.event, msg);
+          if (outcome.kind === 'reported') this.requestAnswered(outcome, msg);
           this.log.info({ seq: msg.seq, detail: rejection.data }, 'rejected an invalid message');
           return dispositionOf(outcome);
         }
-        await this.publisher.publish(rejection);
+        const { duplicate } = await this.publisher.publish(rejection);
         annotateOutcome(rejection);
-        if (type === 'reset.requested') this.metrics.requestAnswered(rejection);
-        else if (type === 'reset.code.submitted') this.metrics.verified('invalid_request');
+        // Outcomes are counted, not deliveries: a redelivery's rejection the broker already had was counted then.
+        if (!duplicate && type === 'reset.requested') this.metrics.requestAnswered(rejection);
+        else if (!duplicate && type === 'reset.code.submitted') this.metrics.verified('invalid_request');
         this.log.info({ seq: msg.seq, detail: rejection.data }, 'rejected an invalid message');
         return { kind: 'ack' };
       }
       case 'requested': {
         annotateMessage({ messageId: inbound.request.resetId, resetId: inbound.request.resetId });
         const outcome = await this.requestReset.handle(inbound.request, delivery);
-        if (outcome.kind === 'reported') this.requestAnswered(outcome.event, msg);
+        if (outcome.kind === 'reported') this.requestAnswered(outcome, msg);
         return dispositionOf(outcome);
       }
       case 'submitted': {
         annotateMessage({ messageId: inbound.submission.submissionId, resetId: inbound.submission.resetId });
         const outcome = await this.verifyCode.handle(inbound.submission);
         annotateOutcome(outcome.event);
-        this.metrics.verified(outcome.kind === 'completed' ? 'completed' : outcome.reason);
+        if (!outcome.repeated) this.metrics.verified(verificationResultOf(outcome));
         return { kind: 'ack' };
       }
       case 'passwordChanged': {
@@ -210,11 +211,13 @@ export class JetStreamInbox {
     }
   }
 
-  private requestAnswered(outcome: ResetEvent, msg: JsMsg): void {
-    annotateOutcome(outcome);
-    this.metrics.requestAnswered(outcome);
+  private requestAnswered({ event, repeated }: { event: ResetEvent; repeated: boolean }, msg: JsMsg): void {
+    annotateOutcome(event);
+    // Outcomes are counted, not deliveries: one the broker already had was counted when first reported.
+    if (repeated) return;
+    this.metrics.requestAnswered(event);
     // From the moment the stream took the request, so time spent waiting in it counts too.
-    if (outcome.name === 'reset.code.sent') this.metrics.mailedAfter((Date.now() - msg.time.getTime()) / 1000);
+    if (event.name === 'reset.code.sent') this.metrics.mailedAfter((Date.now() - msg.time.getTime()) / 1000);
   }
 }
 

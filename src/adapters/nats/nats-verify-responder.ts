@@ -1,5 +1,5 @@
 import { SpanKind, type Span } from '@opentelemetry/api';
-import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { EventPublisher, Random } from '../../domain/ports.js';
 import type { VerifyCode } from '../../domain/verify-code.js';
@@ -10,16 +10,23 @@ import { annotateMessage, annotateOutcome, inProcessSpan } from '../otel/messagi
 import { injectIntoHeaders } from '../otel/nats-trace-context.js';
 import type { ResetMetrics } from '../otel/reset-metrics.js';
 import { recordFault } from '../otel/spans.js';
-import { decodeVerifyRequest } from './decode-inbound.js';
+import { decodeVerifyRequest, verifyRequestResetId, type VerifyRequest } from './decode-inbound.js';
 import { SIGNATURE_HEADER, type MessageSigner } from '../../contract/message-signature.js';
 import type { VerifyReply } from '../../contract/schemas.js';
 import type { Subjects } from '../../contract/subjects.js';
 
 export const VERIFY_QUEUE_GROUP = 'resetd';
 
+export interface VerifyOptions {
+  /** Verifies one instance holds at once; past it, a request is answered `unavailable` unread. */
+  readonly maxInFlight: number;
+}
+
 /**
  * Serves `reset.verify` (core NATS request-reply) in the queue group, so exactly one instance
  * answers each request. A fault answers `unavailable`: nothing was checked, no try was spent.
+ * So does a request past `maxInFlight`, at once: each verify held costs heap until Redis and
+ * JetStream answer it, and a burst of them held together would exhaust the heap.
  * Each reply names its reset and is signed, so a requester can tell resetd's answer from another
  * member of the queue group's, and one reset's `completed` from another's.
  */
@@ -37,6 +44,7 @@ export class NatsVerifyResponder {
     private readonly metrics: ResetMetrics,
     private readonly audit: AuditTrail,
     private readonly signer: MessageSigner,
+    private readonly options: VerifyOptions,
   ) {}
 
   start(): void {
@@ -47,6 +55,7 @@ export class NatsVerifyResponder {
           this.log.warn({ err: error }, 'verify subscription error');
           return;
         }
+        if (this.inFlight.size >= this.options.maxInFlight) return this.shed(msg);
         const work = this.answer(msg);
         this.inFlight.add(work);
         void work.finally(() => this.inFlight.delete(work));
@@ -60,6 +69,15 @@ export class NatsVerifyResponder {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * Turns a request away at once: only its resetId is read (the reply must name it), no span, no
+   * audit record, nothing published, so that shedding a flood costs next to nothing.
+   */
+  private shed(msg: Msg): void {
+    this.metrics.verifyShedOne();
+    this.respond(msg, { resetId: verifyRequestResetId(msg.data), status: 'unavailable' });
+  }
+
   /** Answers inside a SERVER span that continues the requester's trace; the reply carries it back. */
   private answer(msg: Msg): Promise<void> {
     const message = { subject: msg.subject, headers: msg.headers, bodySize: msg.data.byteLength, group: VERIFY_QUEUE_GROUP };
@@ -68,8 +86,7 @@ export class NatsVerifyResponder {
 
   private async answerIn(span: Span, msg: Msg): Promise<void> {
     const inbound = decodeVerifyRequest(msg.data, `v:${this.random.token()}`);
-    noteAudit(auditFieldsOf(inbound));
-    const resetId = inbound.kind === 'invalid' ? inbound.rejection.data.resetId : inbound.submission.resetId;
+    const resetId = inbound.kind === 'unreadable' ? inbound.resetId : inbound.kind === 'invalid' ? inbound.rejection.data.resetId : inbound.submission.resetId;
     annotateMessage({ resetId });
     let reply: VerifyReply;
     try {
@@ -77,29 +94,41 @@ export class NatsVerifyResponder {
     } catch (error) {
       recordFault(span, error);
       this.log.warn({ err: error }, 'verify answered unavailable');
-      reply = { resetId, status: 'unavailable', attemptsRemaining: 0 };
+      reply = { resetId, status: 'unavailable' };
     }
     this.metrics.verified(reply.status);
     this.audit.verifyAnswered(reply);
     this.log.debug({ status: reply.status }, 'verify answered');
+    this.respond(msg, reply, injectIntoHeaders);
+  }
+
+  private respond(msg: Msg, reply: VerifyReply, addHeaders?: (headers: MsgHdrs) => void): void {
     const body = ENCODER.encode(JSON.stringify(reply));
     const headers = natsHeaders();
-    injectIntoHeaders(headers);
+    addHeaders?.(headers);
     headers.set(SIGNATURE_HEADER, this.signer.sign(body));
     msg.respond(body, { headers });
   }
 
-  private async verify(inbound: ReturnType<typeof decodeVerifyRequest>): Promise<Omit<VerifyReply, 'resetId'>> {
+  private async verify(inbound: VerifyRequest): Promise<Omit<VerifyReply, 'resetId'>> {
+    // It names no reset a rejection could be about: the reply alone says what is wrong.
+    if (inbound.kind === 'unreadable') return { status: 'invalid_request', detail: inbound.detail };
+    noteAudit(auditFieldsOf(inbound));
     if (inbound.kind === 'invalid') {
       await this.publisher.publish(inbound.rejection);
       annotateOutcome(inbound.rejection);
-      return { status: 'invalid_request', attemptsRemaining: 0 };
+      return { status: 'invalid_request', detail: inbound.rejection.data.detail };
     }
     const outcome = await this.verifyCode.handle(inbound.submission);
     annotateOutcome(outcome.event);
-    return outcome.kind === 'completed'
-      ? { status: 'completed', attemptsRemaining: 0 }
-      : { status: outcome.reason, attemptsRemaining: outcome.attemptsRemaining };
+    switch (outcome.kind) {
+      case 'completed':
+        return { status: 'completed', attemptsRemaining: 0 };
+      case 'verificationFailed':
+        return { status: outcome.reason, attemptsRemaining: outcome.attemptsRemaining };
+      case 'rejected':
+        return { status: 'invalid_request', detail: outcome.detail };
+    }
   }
 }
 

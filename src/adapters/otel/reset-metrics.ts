@@ -1,6 +1,7 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { outboundData, verifyStatus } from '../../contract/schemas.js';
 import type { ResetEvent } from '../../domain/events.js';
+import type { VerifyOutcome } from '../../domain/verify-code.js';
 
 /** The result of one verification: completed, a refusal's reason, or the request-reply's own two. */
 export type VerificationResult = (typeof verifyStatus.options)[number];
@@ -105,6 +106,12 @@ export class ResetMetrics {
     this.verifications.add(1, { result });
   }
 
+  /** A `reset.verify` turned away unread: the instance held as many as it may. Counted as `unavailable` too. */
+  verifyShedOne(): void {
+    this.verifyShed.add(1);
+    this.verified('unavailable');
+  }
+
   /** A code mail accepted `seconds` after its request reached the stream. */
   mailedAfter(seconds: number): void {
     if (Number.isFinite(seconds) && seconds >= 0) this.requestToMail.record(seconds);
@@ -147,6 +154,18 @@ export class ResetMetrics {
       .addCallback((result) => {
         for (const check of sources.readiness()) result.observe(check.ready ? 1 : 0, { check: check.name });
       });
+  }
+}
+
+/** The result a submitted code's outcome counts as. */
+export function verificationResultOf(outcome: VerifyOutcome): VerificationResult {
+  switch (outcome.kind) {
+    case 'completed':
+      return 'completed';
+    case 'verificationFailed':
+      return outcome.reason;
+    case 'rejected':
+      return 'invalid_request';
   }
 }
 

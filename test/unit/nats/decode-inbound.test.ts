@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { decodeInbound, decodeVerifyRequest, verifyRequestResetId } from '../../../src/adapters/nats/decode-inbound.js';
+
+const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
+const envelope = (type: string, data: unknown, id = 'e-1') => ({ specversion: '1.0', id, source: 'urn:test', type, data });
+
+describe('a reset.verify request that cannot be read', () => {
+  it.each([
+    ['not JSON', '{"resetId": "r-1",', '', 'The body is not JSON of at most 16 KiB.'],
+    ['a JSON array', ['r-1', '123456'], '', 'The body must be a JSON object with the fields resetId and code.'],
+    ['a CloudEvent envelope', envelope('reset.code.submitted', { resetId: 'r-1', code: '123456' }), '', 'The body is a CloudEvent envelope; reset.verify takes the plain data (resetId, code) as the body.'],
+    ['no resetId', { code: '123456' }, '', 'The field resetId is missing.'],
+    ['no code', { resetId: 'r-1' }, 'r-1', 'The field code is missing.'],
+    ['a code that is a number', { resetId: 'r-1', code: 123456 }, 'r-1', 'The field code must be a string.'],
+  ])('%s is answered with the field named in plain words', (_name, body, resetId, detail) => {
+    expect(decodeVerifyRequest(encode(body), '1')).toEqual({ kind: 'unreadable', resetId, detail });
+  });
+
+  it('names its reset, as far as that much can be read, for the reply of a request turned away unread', () => {
+    expect(verifyRequestResetId(encode({ resetId: 'r-1', code: 'anything' }))).toBe('r-1');
+    expect(verifyRequestResetId(encode({ resetId: 'r\u0000x' }))).toBe('');
+    expect(verifyRequestResetId(encode('not json'))).toBe('');
+  });
+});
+
+describe('a reset.verify request that breaks a rule', () => {
+  it('is rejected like a submitted code, naming the field and the reset when its id is valid', () => {
+    const decoded = decodeVerifyRequest(encode({ resetId: 'r-1', code: '1'.repeat(17) }), '7');
+
+    expect(decoded).toEqual({
+      kind: 'invalid',
+      rejection: {
+        name: 'reset.rejected',
+        sequence: 'm:7',
+        data: { resetId: 'r-1', eventId: '', reason: 'invalid_request', detail: 'The field code must be at most 16 characters long.' },
+      },
+    });
+  });
+
+  it('does not repeat a resetId that broke the rules', () => {
+    const decoded = decodeVerifyRequest(encode({ resetId: 'r\u0000x', code: '123456' }), '7');
+
+    expect(decoded).toMatchObject({ kind: 'invalid', rejection: { data: { resetId: '', detail: 'The field resetId must not contain control characters.' } } });
+  });
+});
+
+describe('a rejection of an inbound message', () => {
+  it('carries a userId only when it passed validation', () => {
+    const broken = decodeInbound('reset.requested', encode(envelope('reset.requested', { userId: 'u\u0000x', email: 'a@example.com' })), '1');
+    const otherField = decodeInbound('reset.requested', encode(envelope('reset.requested', { userId: 'u-1', email: 'nope' })), '1');
+
+    expect(broken).toMatchObject({ kind: 'invalid', rejection: { data: { eventId: 'e-1', detail: 'The field data.userId must not contain control characters.' } } });
+    expect(broken.kind === 'invalid' && 'userId' in broken.rejection.data).toBe(false);
+    expect(otherField).toMatchObject({ kind: 'invalid', rejection: { data: { userId: 'u-1', detail: expect.stringContaining('data.email') } } });
+  });
+
+  it('carries no event id or resetId that broke the rules, and is then told apart by its message', () => {
+    const decoded = decodeInbound('reset.code.submitted', encode(envelope('reset.code.submitted', { resetId: 'r\u0007', code: '123456' }, 'e\u0000')), '42');
+
+    expect(decoded).toMatchObject({ kind: 'invalid', rejection: { sequence: 'm:42', data: { eventId: '', resetId: '' } } });
+  });
+
+  it('names a missing field as missing, and the data as a whole as data', () => {
+    const noUserId = decodeInbound('reset.requested', encode(envelope('reset.requested', { email: 'a@example.com' })), '1');
+    const noData = decodeInbound('reset.requested', encode({ specversion: '1.0', id: 'e-1', source: 's', type: 'reset.requested' }), '1');
+
+    expect(noUserId).toMatchObject({ rejection: { data: { detail: 'The field data.userId is missing.' } } });
+    expect(noData).toMatchObject({ rejection: { data: { detail: 'The field data is missing.' } } });
+  });
+});
