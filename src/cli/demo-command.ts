@@ -21,7 +21,7 @@ import { codeInMailText, plainTextOf } from './mail-text.js';
 import { openClient } from './open-client.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const SERVICE_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
+const SERVICE_ENTRY = fileURLToPath(new URL('../app/main.js', import.meta.url));
 const STEP_TIMEOUT_MS = 10_000;
 
 /**
