@@ -1,11 +1,16 @@
 // An auth service's use of resetd/client, compiled by test/e2e/client-package.test.ts in a project
 // that depends on resetd alone (strict TypeScript), so what the README shows keeps compiling.
+import { readFileSync } from 'node:fs';
 import { connect, usernamePasswordAuthenticator, type OutcomeOf } from 'resetd/client';
 
 const resetd = await connect({
   servers: 'nats://127.0.0.1:4222',
   source: 'urn:acme:auth',
   security: { authenticator: usernamePasswordAuthenticator('auth', 'the-auth-service-password') },
+  // resetd's public key (`resetd keygen` prints it): events and replies that do not verify are
+  // never handed over as outcomes; they are reported here instead.
+  verifyKeys: [readFileSync('resetd-signing.pub', 'utf8')],
+  onUnverified: (message) => console.warn(`dropped an unverified message on ${message.subject}: ${message.reason}`),
 });
 
 // The user asked for a reset: resetd mails a code, or says why not.

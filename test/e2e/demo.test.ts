@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { NATS_URL } from '../support/nats.js';
 
-// `npm run demo` is `npm run build && node dist/src/cli/cli.js demo`; the build is there already.
+// `npm run demo` is `node dist/src/cli/cli.js demo`, the build `npm ci` made (the global setup builds it here).
 describe('the demo', () => {
   it('runs one whole reset, telling each step and event with its timing, in under 10 s, and leaves nothing behind', async () => {
     const started = Date.now();
