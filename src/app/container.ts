@@ -8,7 +8,8 @@ import { AuditingPublisher } from '../adapters/audit/auditing-publisher.js';
 import { CryptoRandom } from '../adapters/crypto/crypto-random.js';
 import { HmacCodeHasher } from '../adapters/crypto/hmac-code-hasher.js';
 import { JetStreamInboxBacklog } from '../adapters/nats/jetstream-inbox-backlog.js';
-import { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
+import { InboxRouter } from '../adapters/nats/inbox-router.js';
+import { JetStreamConsumeLoop } from '../adapters/nats/jetstream-consume-loop.js';
 import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
 import { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
 import { maskUrl } from '../contract/mask-url.js';
@@ -112,28 +113,32 @@ export function buildContainer(
   provide(
     TOKENS.Inbox,
     [TOKENS.RequestReset, TOKENS.VerifyCode, TOKENS.NotifyPasswordChanged, TOKENS.EventPublisher, TOKENS.MailBreaker],
-    (requestReset, verifyCode, notifyPasswordChanged, publisher, breaker) =>
-      new JetStreamInbox(
-        js,
+    (requestReset, verifyCode, notifyPasswordChanged, publisher, breaker) => {
+      const router = new InboxRouter(
         subjects,
-        {
-          consumer: config.nats.consumer,
-          maxInFlight: config.nats.maxInFlight,
-          maxDeliver: config.nats.maxDeliver,
-          fetchExpiresMs: 3_000,
-          workingIntervalMs: Math.max(1_000, Math.floor(config.nats.ackWaitMs / 3)),
-          baseMs: 1_000,
-          maxMs: 30_000,
-        },
+        { consumer: config.nats.consumer, maxDeliver: config.nats.maxDeliver, baseMs: 1_000, maxMs: 30_000 },
         requestReset,
         verifyCode,
         notifyPasswordChanged,
         publisher,
+        log,
+        metrics,
+      );
+      return new JetStreamConsumeLoop(
+        js,
+        {
+          stream: subjects.inboxStream,
+          consumer: config.nats.consumer,
+          maxInFlight: config.nats.maxInFlight,
+          fetchExpiresMs: 3_000,
+          workingIntervalMs: Math.max(1_000, Math.floor(config.nats.ackWaitMs / 3)),
+        },
+        (delivery) => router.route(delivery),
         // Backpressure: while SMTP is down, the backlog waits in JetStream rather than in this process.
         () => breaker.holdingBack,
         log,
-        metrics,
-      ),
+      );
+    },
   );
   provide(
     TOKENS.VerifyResponder,

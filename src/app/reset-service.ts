@@ -1,6 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import type { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
+import type { JetStreamConsumeLoop } from '../adapters/nats/jetstream-consume-loop.js';
 import { sweepAcknowledged } from '../adapters/nats/jetstream-inbox-sweep.js';
 import { ensureStreams, type StreamOptions } from '../adapters/nats/jetstream-streams.js';
 import type { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
@@ -12,7 +12,7 @@ export interface ResetServiceParts {
   readonly connections: Connections;
   readonly subjects: Subjects;
   readonly streams: StreamOptions;
-  readonly inbox: JetStreamInbox;
+  readonly inbox: JetStreamConsumeLoop;
   readonly verifyResponder: NatsVerifyResponder;
   /** Closes the mail transport; a send after it fails as unavailable rather than hanging. */
   readonly closeMailer: () => void;

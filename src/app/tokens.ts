@@ -1,4 +1,4 @@
-import type { JetStreamInbox } from '../adapters/nats/jetstream-inbox.js';
+import type { JetStreamConsumeLoop } from '../adapters/nats/jetstream-consume-loop.js';
 import type { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
 import type { AuditTrail } from '../adapters/audit/audit-trail.js';
 import type { MailBreaker } from '../adapters/resilience/mail-breaker.js';
@@ -47,7 +47,7 @@ export const TOKENS = {
   RequestReset: token<RequestReset>('RequestReset'),
   VerifyCode: token<VerifyCode>('VerifyCode'),
   NotifyPasswordChanged: token<NotifyPasswordChanged>('NotifyPasswordChanged'),
-  Inbox: token<JetStreamInbox>('Inbox'),
+  Inbox: token<JetStreamConsumeLoop>('Inbox'),
   VerifyResponder: token<NatsVerifyResponder>('VerifyResponder'),
   ResetService: token<ResetService>('ResetService'),
   OpsServer: token<OpsServer>('OpsServer'),

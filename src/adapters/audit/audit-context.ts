@@ -30,20 +30,25 @@ function scope(): AuditContext | undefined {
 }
 
 /**
- * Runs `work` in an audit scope of its own: what the handler notes with `noteAudit`, and the
- * outcomes published while it runs, share one context, apart from every other message in flight.
+ * Runs `work` in an audit scope of its own, starting from what is `known` (the decoded command):
+ * what is noted with `noteAudit`, and the outcomes published while it runs, share one context,
+ * apart from every other message in flight.
  */
-export function withAuditScope<T>(work: () => Promise<T>): Promise<T> {
+export function withAuditScope<T>(work: () => Promise<T>, known: AuditContext = {}): Promise<T> {
   const fresh: AuditContext = {};
+  noteInto(fresh, known);
   return context.with(context.active().setValue(SCOPE, fresh), () => (context.active().getValue(SCOPE) === fresh ? work() : fallback.run(fresh, work)));
 }
 
 /** Adds what became known (the decoded command, the user of an outcome) to the current scope; a field once set stays. */
 export function noteAudit(fields: AuditContext): void {
   const current = scope();
-  if (!current) return;
+  if (current) noteInto(current, fields);
+}
+
+function noteInto(target: AuditContext, fields: AuditContext): void {
   for (const [key, value] of Object.entries(fields) as Array<[keyof AuditContext, string | undefined]>) {
-    if (value !== undefined && value !== '' && current[key] === undefined) current[key] = value;
+    if (value !== undefined && value !== '' && target[key] === undefined) target[key] = value;
   }
 }
 

@@ -3,14 +3,14 @@ import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, ty
 import type { Logger } from 'pino';
 import type { EventPublisher, Random } from '../../domain/ports.js';
 import type { VerifyCode } from '../../domain/verify-code.js';
-import { noteAudit, withAuditScope } from '../audit/audit-context.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { auditFieldsOf } from '../audit/inbound-audit.js';
-import { annotateMessage, annotateOutcome, inProcessSpan } from '../otel/messaging-spans.js';
+import { annotateMessage } from '../otel/messaging-spans.js';
 import { injectIntoHeaders } from '../otel/nats-trace-context.js';
 import type { ResetMetrics } from '../otel/reset-metrics.js';
 import { recordFault } from '../otel/spans.js';
 import { decodeVerifyRequest, verifyRequestResetId, type VerifyRequest } from './decode-inbound.js';
+import { inCommandScope, publishRejection, verifySubmission } from './inbound-handling.js';
 import { SIGNATURE_HEADER, type MessageSigner } from '../../contract/message-signature.js';
 import type { VerifyReply } from '../../contract/schemas.js';
 import type { Subjects } from '../../contract/subjects.js';
@@ -81,11 +81,13 @@ export class NatsVerifyResponder {
   /** Answers inside a SERVER span that continues the requester's trace; the reply carries it back. */
   private answer(msg: Msg): Promise<void> {
     const message = { subject: msg.subject, headers: msg.headers, bodySize: msg.data.byteLength, group: VERIFY_QUEUE_GROUP };
-    return inProcessSpan(message, SpanKind.SERVER, (span) => withAuditScope(() => this.answerIn(span, msg)));
+    const inbound = decodeVerifyRequest(msg.data, `v:${this.random.token()}`);
+    // A request that cannot be read tells the audit trail nothing it could trust.
+    const audit = inbound.kind === 'unreadable' ? {} : auditFieldsOf(inbound);
+    return inCommandScope(message, SpanKind.SERVER, audit, (span) => this.answerIn(span, msg, inbound));
   }
 
-  private async answerIn(span: Span, msg: Msg): Promise<void> {
-    const inbound = decodeVerifyRequest(msg.data, `v:${this.random.token()}`);
+  private async answerIn(span: Span, msg: Msg, inbound: VerifyRequest): Promise<void> {
     const resetId = inbound.kind === 'unreadable' ? inbound.resetId : inbound.kind === 'invalid' ? inbound.rejection.data.resetId : inbound.submission.resetId;
     annotateMessage({ resetId });
     let reply: VerifyReply;
@@ -113,14 +115,11 @@ export class NatsVerifyResponder {
   private async verify(inbound: VerifyRequest): Promise<Omit<VerifyReply, 'resetId'>> {
     // It names no reset a rejection could be about: the reply alone says what is wrong.
     if (inbound.kind === 'unreadable') return { status: 'invalid_request', detail: inbound.detail };
-    noteAudit(auditFieldsOf(inbound));
     if (inbound.kind === 'invalid') {
-      await this.publisher.publish(inbound.rejection);
-      annotateOutcome(inbound.rejection);
+      await publishRejection(this.publisher, inbound.rejection);
       return { status: 'invalid_request', detail: inbound.rejection.data.detail };
     }
-    const outcome = await this.verifyCode.handle(inbound.submission);
-    annotateOutcome(outcome.event);
+    const outcome = await verifySubmission(this.verifyCode, inbound.submission);
     switch (outcome.kind) {
       case 'completed':
         return { status: 'completed', attemptsRemaining: 0 };
