@@ -184,6 +184,18 @@ describe('the audit trail', () => {
       expect(sink.records[0]!.trace_id).toBe(traceId);
     });
   });
+
+  it('starts a scope from the fields it is opened with: a later note adds what is missing and overrides nothing', async () => {
+    const { sink, publisher } = makeTrail();
+    const request = aResetRequest({ clientIp: '198.51.100.7' });
+
+    await withAuditScope(async () => {
+      noteAudit({ clientIp: '203.0.113.9', clientIpKey: '198.51.100.7' });
+      await publisher.publish(codeSent);
+    }, auditFieldsOf({ kind: 'requested', request }));
+
+    expect(sink.records[0]).toMatchObject({ resetId: 'r-1', clientIp: '198.51.100.7', clientIpKey: '198.51.100.7' });
+  });
 });
 
 describe('the file sink', () => {
