@@ -1,5 +1,5 @@
 import type { Delivery, PasswordChange } from './commands.js';
-import { mailGivenUp } from './delivery-budget.js';
+import { sendWithinBudget } from './delivery-budget.js';
 import type { DeliveryFailureReason, ResetEvent } from './events.js';
 import type { ResetPolicy } from './policy.js';
 import type { Clock, EventPublisher, Mailer, NoticeLedger } from './ports.js';
@@ -61,9 +61,9 @@ export class NotifyPasswordChanged {
         data: { resetId, userId: change.userId, reason, attempts: claimed.mailAttempts },
       });
 
-    let accepted: boolean;
-    try {
-      const result = await mailer.send({
+    const ending = await sendWithinBudget(
+      mailer,
+      {
         kind: 'notice',
         resetId,
         to: change.email,
@@ -72,13 +72,10 @@ export class NotifyPasswordChanged {
         // Without a time from the auth service, the first handling's: the same in every retry.
         changedAt: change.changedAt ?? claimed.claimedAt,
         clientIp: change.clientIp,
-      });
-      accepted = result.kind === 'accepted';
-    } catch (error) {
-      if (mailGivenUp(error, firstClaimedHere, clock.now(), policy, delivery)) return fail('smtp_retries_exhausted');
-      throw error;
-    }
-    if (!accepted) return fail('smtp_permanent');
+      },
+      { firstTriedAt: firstClaimedHere, clock, policy, delivery },
+    );
+    if (ending.kind === 'failed') return fail(ending.reason);
     return finish('sent', { name: 'reset.notice.sent', sequence, data: { resetId, userId: change.userId } });
   }
 

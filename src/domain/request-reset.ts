@@ -1,5 +1,5 @@
 import type { Delivery, ResetRequest } from './commands.js';
-import { mailGivenUp } from './delivery-budget.js';
+import { sendWithinBudget } from './delivery-budget.js';
 import type { DeliveryFailureReason, RejectedEvent, ResetEvent } from './events.js';
 import type { ResetPolicy } from './policy.js';
 import type { Admission, Clock, CodeHasher, CodeStore, EventPublisher, Mailer, Random, RateLimiter } from './ports.js';
@@ -104,9 +104,9 @@ export class RequestReset {
         data: { resetId: request.resetId, userId: request.userId, reason, attempts: issued.mailAttempts },
       });
 
-    let accepted: boolean;
-    try {
-      const result = await mailer.send({
+    const ending = await sendWithinBudget(
+      mailer,
+      {
         kind: 'code',
         resetId: request.resetId,
         to: request.email,
@@ -115,13 +115,10 @@ export class RequestReset {
         code,
         expiresAt,
         lifetimeMinutes: Math.round(policy.codeLifetimeMs / MINUTE),
-      });
-      accepted = result.kind === 'accepted';
-    } catch (error) {
-      if (mailGivenUp(error, firstIssuedHere, clock.now(), policy, delivery)) return fail('smtp_retries_exhausted');
-      throw error;
-    }
-    if (!accepted) return fail('smtp_permanent');
+      },
+      { firstTriedAt: firstIssuedHere, clock, policy, delivery },
+    );
+    if (ending.kind === 'failed') return fail(ending.reason);
     return this.finish(request.resetId, owner, 'sent', {
       name: 'reset.code.sent',
       sequence: '0',
