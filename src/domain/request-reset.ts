@@ -39,7 +39,7 @@ export class RequestReset {
     // a repeat of a refused one is refused again, so a redelivery costs no second slot.
     const [existing, admission] = await Promise.all([
       store.find(request.resetId),
-      limiter.admit(request, policy.rateRules, policy.cooldownMs, policy.recordTtlMs),
+      limiter.admit({ request, rules: policy.rateRules, cooldownMs: policy.cooldownMs, rememberRefusalsMs: policy.recordTtlMs }),
     ]);
     // A reset with an outcome keeps it, even one whose window has moved on since.
     if (existing?.outcome) return this.report(existing.outcome);
@@ -54,7 +54,7 @@ export class RequestReset {
    */
   async refuseInvalid(rejection: RejectedEvent): Promise<RequestOutcome> {
     const { resetId, userId } = rejection.data;
-    const settled = await this.deps.store.settle(resetId, userId, rejection, this.deps.policy.recordTtlMs);
+    const settled = await this.deps.store.settle({ resetId, userId, outcome: rejection, ttlMs: this.deps.policy.recordTtlMs });
     switch (settled.kind) {
       case 'busy':
         return settled;
@@ -147,7 +147,7 @@ export class RequestReset {
   }
 
   private async finish(resetId: string, owner: string, state: 'sent' | 'failed', event: ResetEvent): Promise<RequestOutcome> {
-    return this.report(await this.deps.store.finish(resetId, owner, state, event));
+    return this.report(await this.deps.store.finish({ id: resetId, owner, state, outcome: event }));
   }
 
   private async report(event: ResetEvent): Promise<RequestOutcome> {

@@ -1,5 +1,5 @@
 import type { ResetEvent } from '../../../src/domain/events.js';
-import type { Attempt, AttemptResult, Clock, CodeStore, IssueCode, IssueResult, SettleResult } from '../../../src/domain/ports.js';
+import type { Attempt, AttemptResult, Clock, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../../src/domain/ports.js';
 import { isPending, type ResetRecord, type ResetState } from '../../../src/domain/reset-record.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -90,21 +90,22 @@ export class InMemoryCodeStore implements CodeStore {
     return { kind: 'issued', expiresAt, sinceFirstIssueMs: now - issuedAt, mailAttempts };
   }
 
-  async finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
-    const entry = this.live(resetId);
+  async finish({ id, owner, state, outcome }: FinishDelivery): Promise<ResetEvent> {
+    const entry = this.live(id);
     if (!entry) return outcome; // the record is gone: nothing holds but what the caller knows
     if (entry.record.outcome) return entry.record.outcome;
-    if (entry.owner !== owner) return outcome; // someone took the reset over and will record its own
     entry.record.outcome = outcome;
+    // Someone who took the reset over holds its lease; the outcome reported first holds all the same.
+    if (entry.owner !== owner) return outcome;
     // A reset superseded while its mail went out stays superseded: its code must not work.
     if (entry.record.state === 'issued') entry.record.state = state;
-    if (state === 'failed') this.releasePending(entry.record.userId, resetId);
+    if (state === 'failed') this.releasePending(entry.record.userId, id);
     entry.owner = undefined;
     entry.leaseUntil = 0;
     return outcome;
   }
 
-  async settle(resetId: string, userId: string | undefined, outcome: ResetEvent, ttlMs: number): Promise<SettleResult> {
+  async settle({ resetId, userId, outcome, ttlMs }: SettleReset): Promise<SettleResult> {
     const now = this.clock.now();
     const entry = this.live(resetId);
     if (entry?.record.outcome) return { kind: 'settled', outcome: entry.record.outcome };
@@ -151,12 +152,14 @@ export class InMemoryCodeStore implements CodeStore {
     const submitted = record.keyId === undefined ? undefined : attempt.digests[record.keyId];
     if (submitted === record.digest && triesLeft > 0) {
       record.state = 'completed';
+      delete record.digest; // single use: the code is forgotten
       this.releasePending(userId, record.resetId);
       return { kind: 'completed', sequence, userId, completedAt: this.clock.now() };
     }
     record.triesLeft = Math.max(0, triesLeft - 1);
     if (record.triesLeft === 0) {
       record.state = 'locked';
+      delete record.digest;
       this.releasePending(userId, record.resetId);
     }
     return { kind: 'wrong', sequence, userId, triesLeft: record.triesLeft };
@@ -166,7 +169,10 @@ export class InMemoryCodeStore implements CodeStore {
     const previous = this.pendingOf.get(userId);
     if (previous !== undefined && previous !== resetId) {
       const entry = this.live(previous);
-      if (entry && isPending(entry.record.state)) entry.record.state = 'superseded';
+      if (entry && isPending(entry.record.state)) {
+        entry.record.state = 'superseded';
+        delete entry.record.digest; // its code stops working
+      }
     }
     this.pendingOf.set(userId, resetId);
   }
