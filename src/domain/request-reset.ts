@@ -61,7 +61,7 @@ export class RequestReset {
       case 'settled':
         return this.report(settled.outcome);
       case 'finished':
-        return this.report(settled.record.outcome ?? sentEvent(settled.record));
+        return this.report(outcomeOf(settled.record));
       default:
         return unreachable(settled);
     }
@@ -86,7 +86,7 @@ export class RequestReset {
       case 'busy':
         return issued;
       case 'finished':
-        return this.report(issued.record.outcome ?? sentEvent(issued.record));
+        return this.report(outcomeOf(issued.record));
       case 'issued':
         break;
       default:
@@ -156,9 +156,16 @@ export class RequestReset {
   }
 }
 
-/** A reset superseded before its outcome was recorded had its code made, and most likely mailed. */
-const sentEvent = (record: ResetRecord): ResetEvent => ({
-  name: 'reset.code.sent',
-  sequence: '0',
-  data: { resetId: record.resetId, userId: record.userId, expiresAt: new Date(record.expiresAt ?? 0).toISOString() },
-});
+/**
+ * The outcome a finished reset answers with. One superseded before its outcome was recorded had
+ * its code made, and most likely mailed.
+ */
+function outcomeOf(record: ResetRecord): ResetEvent {
+  if (record.state === 'rejected') return record.outcome;
+  if (record.outcome) return record.outcome;
+  return {
+    name: 'reset.code.sent',
+    sequence: '0',
+    data: { resetId: record.resetId, userId: record.userId, expiresAt: new Date(record.expiresAt).toISOString() },
+  };
+}

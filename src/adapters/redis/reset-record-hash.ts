@@ -5,22 +5,18 @@ import { hashPairs, storedOutcome } from './scripts/script-reply.js';
 /** An instant or count as the scripts write it (`%d`). */
 const integer = z.string().regex(/^-?\d+$/).transform(Number);
 
+const ofReset = { resetId: z.string(), userId: z.string().default(''), outcome: storedOutcome.optional() };
+const ofCode = { ...ofReset, keyId: z.string(), expiresAt: integer, triesLeft: integer, issuedAt: integer, mailAttempts: integer };
+
 /**
- * A reset's hash as Redis keeps it. The lease (`owner`, `leaseUntil`), the submission counter `n`
- * and the answers `s:*` are the scripts' own and stay behind.
+ * A reset's hash as Redis keeps it, told apart by `state`. The lease (`owner`, `leaseUntil`), the
+ * submission counter `n` and the answers `s:*` are the scripts' own and stay behind.
  */
-const resetHash = z.object({
-  resetId: z.string(),
-  userId: z.string().default(''),
-  state: z.enum(['issued', 'sent', 'completed', 'locked', 'superseded', 'rejected', 'failed']),
-  digest: z.string().optional(),
-  keyId: z.string().optional(),
-  expiresAt: integer.optional(),
-  triesLeft: integer.optional(),
-  issuedAt: integer.optional(),
-  mailAttempts: integer.optional(),
-  outcome: storedOutcome.optional(),
-});
+const resetHash: z.ZodType<ResetRecord, Record<string, string>> = z.union([
+  z.object({ ...ofCode, state: z.enum(['issued', 'sent']), digest: z.string() }),
+  z.object({ ...ofCode, state: z.enum(['completed', 'locked', 'superseded', 'failed']), digest: z.string().optional() }),
+  z.object({ ...ofReset, state: z.literal('rejected'), outcome: storedOutcome }),
+]);
 
 /** Reads a reset's hash (as HGETALL returns it) into a record, or undefined when there is none. */
 export function toResetRecord(fields: Record<string, string>): ResetRecord | undefined {
