@@ -71,7 +71,8 @@ export class RedisRateLimiter implements RateLimiter {
    * spelling), then global; empty layers are skipped.
    */
   private layersOf(request: RateRequest, rules: readonly RateRule[], period: number): Layer[] {
-    const layer = (scope: RateRule['scope'], subject: string, withCooldown: boolean): Layer => {
+    // The cooldown is the user's: it lives in the user's layer.
+    const layer = (scope: RateRule['scope'], subject: string): Layer => {
       const own = rules.filter((rule) => rule.scope === scope);
       const windows = own.map((rule) => this.keys.rate(scope, subject, rule.name));
       const refusals = [
@@ -79,16 +80,16 @@ export class RedisRateLimiter implements RateLimiter {
         this.keys.refusals(scope, subject, period - 1),
         this.keys.refusals(scope, subject, period + 1),
       ] as const;
-      return { ...(withCooldown ? { cooldownKey: this.keys.cooldown(subject) } : {}), windows, rules: own, refusals };
+      return { ...(scope === 'user' ? { cooldownKey: this.keys.cooldown(subject) } : {}), windows, rules: own, refusals };
     };
-    const layers = [layer('user', request.userId, true)];
+    const layers = [layer('user', request.userId)];
     if (request.clientIp !== undefined) {
       const ipKey = clientIpKey(request.clientIp, this.ipv6PrefixLength);
       // The audit keeps the address as given and, from here, the one it was counted as.
       noteAudit({ clientIpKey: ipKey });
-      layers.push(layer('ip', ipKey, false));
+      layers.push(layer('ip', ipKey));
     }
-    layers.push(layer('global', 'global', false));
+    layers.push(layer('global', 'global'));
     return layers.filter((each) => each.cooldownKey !== undefined || each.windows.length > 0);
   }
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Attempt, AttemptResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, type LuaScript } from './lua-script.js';
-import { decodeReply } from './script-reply.js';
+import { decodeReply, jsonText } from './script-reply.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -87,10 +87,7 @@ return answer
 };
 
 /** The AttemptResult as the script encodes it (cjson): an answer kept in `s:<id>` is read back the same way. */
-const attemptReply: z.ZodType<AttemptResult> = z
-  .string()
-  .transform((text): unknown => JSON.parse(text))
-  .pipe(
+const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
     z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('missing') }),
       z.object({ kind: z.literal('completed'), sequence: z.string(), userId: z.string(), completedAt: z.number() }),

@@ -1,7 +1,7 @@
 import type { Result } from 'ioredis';
 import type { RedisClient } from '../redis-client.js';
 import type { LuaScript } from './lua-script.js';
-import { COOLDOWN, type Reserve } from './reserve-script.js';
+import { COOLDOWN, layerKeys, type Reserve } from './reserve-script.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -33,6 +33,6 @@ return 1
 
 /** Releases what `runReserve` counted for the same layer; the script's reply (always 1) says nothing. */
 export async function runRelease(redis: RedisClient, layer: Pick<Reserve, 'cooldownKey' | 'windows' | 'resetId'>): Promise<void> {
-  const keys = [...(layer.cooldownKey === undefined ? [] : [layer.cooldownKey]), ...layer.windows];
-  await redis.resetdRelease(keys.length, ...keys, layer.resetId, layer.cooldownKey === undefined ? COOLDOWN.none : COOLDOWN.held);
+  const { keys, cooldown } = layerKeys(layer);
+  await redis.resetdRelease(keys.length, ...keys, layer.resetId, cooldown);
 }

@@ -115,15 +115,23 @@ export interface Reserve {
   readonly refusalsTtlMs: number;
 }
 
+/** A layer's cooldown key (if it holds one) and windows, as KEYS begin, and the flag that says which. Shared with the release script. */
+export function layerKeys(layer: Pick<Reserve, 'cooldownKey' | 'windows'>): { readonly keys: string[]; readonly cooldown: string } {
+  return layer.cooldownKey === undefined
+    ? { keys: [...layer.windows], cooldown: COOLDOWN.none }
+    : { keys: [layer.cooldownKey, ...layer.windows], cooldown: COOLDOWN.held };
+}
+
 export async function runReserve(redis: RedisClient, reserve: Reserve): Promise<ReserveReply> {
-  const keys = [...(reserve.cooldownKey === undefined ? [] : [reserve.cooldownKey]), ...reserve.windows, ...reserve.refusals];
+  const { keys, cooldown } = layerKeys(reserve);
   const reply = await redis.resetdReserve(
-    keys.length,
+    keys.length + reserve.refusals.length,
     ...keys,
+    ...reserve.refusals,
     reserve.resetId,
     reserve.clock,
     reserve.cooldownMs,
-    reserve.cooldownKey === undefined ? COOLDOWN.none : COOLDOWN.held,
+    cooldown,
     ...reserve.rules.flatMap((rule) => [rule.name, rule.limit, rule.windowMs]),
     reserve.refusalsTtlMs,
   );

@@ -20,11 +20,18 @@ export function decodeReply<T>(script: LuaScript, schema: z.ZodType<T>, reply: u
 
 const fact = <N extends OutboundType>(name: N) => z.object({ name: z.literal(name), sequence: z.string(), data: outboundData[name] });
 
+/** Text that a script holds as JSON (an outcome, an answer cjson encoded), parsed for a schema to check. */
+export const jsonText = z.string().transform((text, context): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    context.issues.push({ code: 'custom', message: 'not JSON', input: text });
+    return z.NEVER;
+  }
+});
+
 /** An outcome as the scripts keep it: the JSON of a ResetEvent, checked against the wire contract. */
-export const storedOutcome = z
-  .string()
-  .transform((text): unknown => JSON.parse(text))
-  .pipe(
+export const storedOutcome = jsonText.pipe(
     z.discriminatedUnion('name', [
       fact('reset.code.sent'),
       fact('reset.rejected'),
