@@ -53,7 +53,7 @@ export class NotifyPasswordChanged {
     // One event per notice, even when two changes name the same reset.
     const sequence = `notice:${change.noticeId}`;
     const finish = async (state: 'sent' | 'failed', event: ResetEvent) =>
-      this.report(await ledger.finish(change.noticeId, owner, state, event));
+      this.report(await ledger.finish({ id: change.noticeId, owner, state, outcome: event }));
     const fail = (reason: DeliveryFailureReason) =>
       finish('failed', {
         name: 'reset.delivery.failed',

@@ -81,6 +81,23 @@ export type AttemptResult =
       readonly triesLeft: number;
     };
 
+/** The end of a delivery: of a reset's code (`CodeStore.finish`) or of a notice (`NoticeLedger.finish`). */
+export interface FinishDelivery {
+  /** The reset's id, or the notice's. */
+  readonly id: string;
+  readonly owner: string;
+  readonly state: 'sent' | 'failed';
+  readonly outcome: ResetEvent;
+}
+
+export interface SettleReset {
+  readonly resetId: string;
+  readonly userId?: string;
+  readonly outcome: ResetEvent;
+  /** How long the outcome is remembered. */
+  readonly ttlMs: number;
+}
+
 export type SettleResult =
   /** The outcome that holds for the reset: the one given, or the one it had already. */
   | { readonly kind: 'settled'; readonly outcome: ResetEvent }
@@ -102,14 +119,18 @@ export interface CodeStore {
    * the one before.
    */
   issue(code: IssueCode): Promise<IssueResult>;
-  /** Records the request's outcome if `owner` still holds the reset; returns the outcome that holds. */
-  finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent>;
+  /**
+   * Records the request's outcome unless the reset has one already (the first wins), and returns
+   * the outcome that holds. Only while `owner` still holds the reset does its state change and its
+   * lease end; a superseded reset stays superseded. A reset gone from the store is not made again.
+   */
+  finish(finish: FinishDelivery): Promise<ResetEvent>;
   /**
    * Makes `outcome` (a refusal before any code was made) the final outcome of a reset the store
    * does not know yet, remembered for `ttlMs`, so a later request under the same id is answered
    * with it. A reset the store knows keeps what it has.
    */
-  settle(resetId: string, userId: string | undefined, outcome: ResetEvent, ttlMs: number): Promise<SettleResult>;
+  settle(settle: SettleReset): Promise<SettleResult>;
   /**
    * Judges a submission and applies the verdict in one step: a reset that is no longer pending
    * refuses it; a code past its expiry, or whose key is no longer known, is expired and spends no
@@ -128,6 +149,15 @@ export interface RateRequest {
   readonly clientIp?: string;
 }
 
+export interface AdmissionRequest {
+  readonly request: RateRequest;
+  readonly rules: readonly RateRule[];
+  /** How long after an admitted request the user's next one is refused; 0 for none. */
+  readonly cooldownMs: number;
+  /** At least how long a refusal is remembered; a day unless given. */
+  readonly rememberRefusalsMs?: number;
+}
+
 export type Admission =
   | { readonly kind: 'admitted' }
   | { readonly kind: 'refused'; readonly reason: 'cooldown' | 'rate_limited'; readonly rule: string; readonly retryAfterMs: number };
@@ -141,7 +171,7 @@ export type Admission =
  * again and never admits it, so a repeated request never gets a code after its refusal was reported.
  */
 export interface RateLimiter {
-  admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, rememberRefusalsMs?: number): Promise<Admission>;
+  admit(admission: AdmissionRequest): Promise<Admission>;
 }
 
 /**
@@ -201,5 +231,5 @@ export interface NoticeLedger {
    */
   claim(claim: NoticeClaim): Promise<NoticeClaimResult>;
   /** Records the outcome (the first one recorded wins) and ends the lease; returns the outcome that holds. */
-  finish(noticeId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent>;
+  finish(finish: FinishDelivery): Promise<ResetEvent>;
 }

@@ -39,7 +39,7 @@ export class RequestReset {
     // a repeat of a refused one is refused again, so a redelivery costs no second slot.
     const [existing, admission] = await Promise.all([
       store.find(request.resetId),
-      limiter.admit(request, policy.rateRules, policy.cooldownMs, policy.recordTtlMs),
+      limiter.admit({ request, rules: policy.rateRules, cooldownMs: policy.cooldownMs, rememberRefusalsMs: policy.recordTtlMs }),
     ]);
     // A reset with an outcome keeps it, even one whose window has moved on since.
     if (existing?.outcome) return this.report(existing.outcome);
@@ -54,14 +54,14 @@ export class RequestReset {
    */
   async refuseInvalid(rejection: RejectedEvent): Promise<RequestOutcome> {
     const { resetId, userId } = rejection.data;
-    const settled = await this.deps.store.settle(resetId, userId, rejection, this.deps.policy.recordTtlMs);
+    const settled = await this.deps.store.settle({ resetId, userId, outcome: rejection, ttlMs: this.deps.policy.recordTtlMs });
     switch (settled.kind) {
       case 'busy':
         return settled;
       case 'settled':
         return this.report(settled.outcome);
       case 'finished':
-        return this.report(settled.record.outcome ?? sentEvent(settled.record));
+        return this.report(outcomeOf(settled.record));
       default:
         return unreachable(settled);
     }
@@ -86,7 +86,7 @@ export class RequestReset {
       case 'busy':
         return issued;
       case 'finished':
-        return this.report(issued.record.outcome ?? sentEvent(issued.record));
+        return this.report(outcomeOf(issued.record));
       case 'issued':
         break;
       default:
@@ -147,7 +147,7 @@ export class RequestReset {
   }
 
   private async finish(resetId: string, owner: string, state: 'sent' | 'failed', event: ResetEvent): Promise<RequestOutcome> {
-    return this.report(await this.deps.store.finish(resetId, owner, state, event));
+    return this.report(await this.deps.store.finish({ id: resetId, owner, state, outcome: event }));
   }
 
   private async report(event: ResetEvent): Promise<RequestOutcome> {
@@ -156,9 +156,16 @@ export class RequestReset {
   }
 }
 
-/** A reset superseded before its outcome was recorded had its code made, and most likely mailed. */
-const sentEvent = (record: ResetRecord): ResetEvent => ({
-  name: 'reset.code.sent',
-  sequence: '0',
-  data: { resetId: record.resetId, userId: record.userId, expiresAt: new Date(record.expiresAt ?? 0).toISOString() },
-});
+/**
+ * The outcome a finished reset answers with. One superseded before its outcome was recorded had
+ * its code made, and most likely mailed.
+ */
+function outcomeOf(record: ResetRecord): ResetEvent {
+  if (record.state === 'rejected') return record.outcome;
+  if (record.outcome) return record.outcome;
+  return {
+    name: 'reset.code.sent',
+    sequence: '0',
+    data: { resetId: record.resetId, userId: record.userId, expiresAt: new Date(record.expiresAt).toISOString() },
+  };
+}

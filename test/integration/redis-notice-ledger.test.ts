@@ -4,7 +4,8 @@ import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
 import { RedisNoticeLedger } from '../../src/adapters/redis/redis-notice-ledger.js';
 import type { ResetEvent } from '../../src/domain/events.js';
 import type { NoticeClaim } from '../../src/domain/ports.js';
-import { openTestRedis, PinnedTime, type TestRedis } from '../support/redis.js';
+import { describeNoticeLedger } from '../support/contracts/notice-ledger-contract.js';
+import { openTestRedis, PinnedTime, scriptClockOf, type TestRedis } from '../support/redis.js';
 
 const DAY = 24 * 60 * 60_000;
 const NOW = Date.UTC(2025, 0, 1, 12);
@@ -19,12 +20,18 @@ const aClaim = (overrides: Partial<NoticeClaim> = {}): NoticeClaim => ({
 });
 
 const sent: ResetEvent = { name: 'reset.notice.sent', sequence: 'notice:n-1', data: { resetId: 'r-1', userId: 'u-1' } };
-const failed: ResetEvent = {
-  name: 'reset.delivery.failed',
-  sequence: 'notice:n-1',
-  data: { resetId: 'r-1', userId: 'u-1', reason: 'smtp_permanent', attempts: 1 },
-};
 
+describeNoticeLedger('RedisNoticeLedger', async (clock) => {
+  const redis = await openTestRedis();
+  const time = scriptClockOf(clock);
+  return {
+    port: new RedisNoticeLedger(redis.client, redis.prefix, time),
+    another: () => new RedisNoticeLedger(redis.connect(), redis.prefix, time),
+    close: () => redis.close(),
+  };
+});
+
+/** What is Redis's own: one hash per notice, its hash tag and TTL, scripts shared with the code store. */
 describe('RedisNoticeLedger', () => {
   let redis: TestRedis;
   let ledger: RedisNoticeLedger;
@@ -52,33 +59,10 @@ describe('RedisNoticeLedger', () => {
     expect(await record()).toMatchObject({ noticeId: 'n-1', userId: 'u-1', state: 'issued', owner: 'owner-a' });
   });
 
-  it('answers busy to another owner while the lease runs, and lets it take over after', async () => {
+  it('ends the lease in the hash with the outcome', async () => {
     await ledger.claim(aClaim());
 
-    time.now = NOW + 15_000;
-    await expect(ledger.claim(aClaim({ owner: 'owner-b' }))).resolves.toEqual({ kind: 'busy', retryAfterMs: 30_000 });
-    time.now = NOW + 45_000;
-    await expect(ledger.claim(aClaim({ owner: 'owner-b' }))).resolves.toEqual({
-      kind: 'claimed',
-      claimedAt: NOW,
-      sinceFirstClaimMs: 45_000,
-      mailAttempts: 2,
-    });
-  });
-
-  it('lets the same owner claim again at once, keeping the first claim time', async () => {
-    await ledger.claim(aClaim());
-
-    time.now = NOW + 1_000;
-    await expect(ledger.claim(aClaim())).resolves.toEqual({ kind: 'claimed', claimedAt: NOW, sinceFirstClaimMs: 1_000, mailAttempts: 2 });
-  });
-
-  it('records the first outcome, ends the lease, and answers every later claim with it', async () => {
-    await ledger.claim(aClaim());
-
-    await expect(ledger.finish('n-1', 'owner-a', 'sent', sent)).resolves.toEqual(sent);
-    await expect(ledger.finish('n-1', 'owner-b', 'failed', failed)).resolves.toEqual(sent);
-    await expect(ledger.claim(aClaim({ owner: 'owner-c' }))).resolves.toEqual({ kind: 'finished', outcome: sent });
+    await ledger.finish({ id: 'n-1', owner: 'owner-a', state: 'sent', outcome: sent });
     const fields = await record();
     expect(fields).toMatchObject({ state: 'sent' });
     expect(fields.owner).toBeUndefined();
@@ -88,7 +72,7 @@ describe('RedisNoticeLedger', () => {
     await ledger.claim(aClaim());
     await redis.client.del(`${redis.prefix}:notice:{n-1}`);
 
-    await expect(ledger.finish('n-1', 'owner-a', 'sent', sent)).resolves.toEqual(sent);
+    await expect(ledger.finish({ id: 'n-1', owner: 'owner-a', state: 'sent', outcome: sent })).resolves.toEqual(sent);
 
     expect(await redis.keys()).toEqual([]);
   });
@@ -97,7 +81,7 @@ describe('RedisNoticeLedger', () => {
     const store = new RedisCodeStore(redis.client, redis.prefix);
     await ledger.claim(aClaim());
 
-    await expect(ledger.finish('n-1', 'owner-a', 'sent', sent)).resolves.toEqual(sent);
+    await expect(ledger.finish({ id: 'n-1', owner: 'owner-a', state: 'sent', outcome: sent })).resolves.toEqual(sent);
     await expect(store.find('r-1')).resolves.toBeUndefined();
   });
 

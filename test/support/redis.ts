@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { ScriptClock } from '../../src/adapters/redis/script-clock.js';
+import type { Clock } from '../../src/domain/ports.js';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
@@ -109,3 +110,6 @@ export class PinnedTime implements ScriptClock {
     return this.now;
   }
 }
+
+/** The Redis adapters' script clock read from a test's clock, so a contract suite moves both sides' time alike. */
+export const scriptClockOf = (clock: Clock): ScriptClock => ({ pinned: () => clock.now() });

@@ -1,11 +1,10 @@
 import type { ResetEvent } from '../../domain/events.js';
-import type { NoticeClaim, NoticeClaimResult, NoticeLedger } from '../../domain/ports.js';
-import { unreachable } from '../../domain/unreachable.js';
+import type { FinishDelivery, NoticeClaim, NoticeClaimResult, NoticeLedger } from '../../domain/ports.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
-import { claimNoticeScript } from './scripts/claim-notice-script.js';
-import { finishScript } from './scripts/finish-script.js';
+import { claimNoticeScript, runClaimNotice } from './scripts/claim-notice-script.js';
+import { finishScript, runFinish } from './scripts/finish-script.js';
 import { defineScripts } from './scripts/lua-script.js';
 
 /**
@@ -24,30 +23,11 @@ export class RedisNoticeLedger implements NoticeLedger {
     defineScripts(redis, [claimNoticeScript, finishScript]);
   }
 
-  async claim(claim: NoticeClaim): Promise<NoticeClaimResult> {
-    const reply = await this.redis.resetdClaimNotice(
-      this.keys.notice(claim.noticeId),
-      claim.noticeId,
-      claim.userId,
-      claim.owner,
-      clockArgument(this.clock),
-      claim.leaseMs,
-      claim.ttlMs,
-    );
-    switch (reply[0]) {
-      case 'finished':
-        return { kind: 'finished', outcome: JSON.parse(reply[1]) as ResetEvent };
-      case 'busy':
-        return { kind: 'busy', retryAfterMs: reply[1] };
-      case 'claimed':
-        return { kind: 'claimed', claimedAt: reply[1], sinceFirstClaimMs: reply[2], mailAttempts: reply[3] };
-      default:
-        return unreachable(reply[0]);
-    }
+  claim(claim: NoticeClaim): Promise<NoticeClaimResult> {
+    return runClaimNotice(this.redis, this.keys.notice(claim.noticeId), claim, clockArgument(this.clock));
   }
 
-  async finish(noticeId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
-    const held = await this.redis.resetdFinish(this.keys.notice(noticeId), owner, state, JSON.stringify(outcome));
-    return JSON.parse(held) as ResetEvent;
+  finish(finish: FinishDelivery): Promise<ResetEvent> {
+    return runFinish(this.redis, this.keys.notice(finish.id), finish);
   }
 }

@@ -1,22 +1,16 @@
 import type { RateRule } from '../../domain/policy.js';
-import type { Admission, RateLimiter, RateRequest } from '../../domain/ports.js';
+import type { Admission, AdmissionRequest, RateLimiter, RateRequest } from '../../domain/ports.js';
 import { clientIpKey } from '../../contract/client-ip-key.js';
 import { noteAudit } from '../audit/audit-context.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
 import { defineScripts } from './scripts/lua-script.js';
-import { releaseScript } from './scripts/release-script.js';
-import { reserveScript, type ReserveRefusal, type ReserveReply } from './scripts/reserve-script.js';
+import { releaseScript, runRelease } from './scripts/release-script.js';
+import { reserveScript, runReserve, type Reserve } from './scripts/reserve-script.js';
 
 /** The keys of one slot's limits: the user's (with the cooldown), one client IP's, or the global ones. */
-interface Layer {
-  readonly keys: readonly string[];
-  readonly withCooldown: boolean;
-  readonly rules: readonly RateRule[];
-  /** The refusals hashes of this period, the one before and the one after, in the same slot. */
-  readonly refusals: readonly [string, string, string];
-}
+type Layer = Pick<Reserve, 'cooldownKey' | 'windows' | 'rules' | 'refusals'>;
 
 const DAY = 86_400_000;
 
@@ -49,7 +43,7 @@ export class RedisRateLimiter implements RateLimiter {
     defineScripts(redis, [reserveScript, releaseScript]);
   }
 
-  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, rememberRefusalsMs = DAY): Promise<Admission> {
+  async admit({ request, rules, cooldownMs, rememberRefusalsMs = DAY }: AdmissionRequest): Promise<Admission> {
     // Refusals go to the hash of the current period, which lives until the end of the next one:
     // looking in this period's hash and the one before finds each for at least `rememberRefusalsMs`.
     // Only which hash holds a refusal follows this process's clock (no verdict does, the scripts
@@ -57,34 +51,19 @@ export class RedisRateLimiter implements RateLimiter {
     const now = this.clock.pinned() ?? Date.now();
     const period = Math.floor(now / rememberRefusalsMs);
     const layers = this.layersOf(request, rules, period);
+    const clock = clockArgument(this.clock);
+    // Relative, so the key expires by Redis's clock when the caller's says it should.
+    const refusalsTtlMs = (period + 2) * rememberRefusalsMs - now;
     // Every layer at once (one round trip); if any refuses, the ones that counted the reset release it.
-    const replies = await Promise.all(layers.map((layer) => this.reserve(request.resetId, layer, now, cooldownMs, period, rememberRefusalsMs)));
+    const reservations = layers.map((layer): Reserve => ({ ...layer, resetId: request.resetId, clock, cooldownMs, refusalsTtlMs }));
+    const replies = await Promise.all(reservations.map((reservation) => runReserve(this.redis, reservation)));
     // A repeat keeps the answer it got first, though another layer may refuse it now as well.
-    const refusals = replies.filter((reply): reply is ReserveRefusal => reply[0] === 'refused');
-    const refusal = refusals.find((reply) => reply[4] === 'remembered') ?? refusals[0];
+    const refusals = replies.filter((reply) => reply.kind === 'refused');
+    const refusal = refusals.find((reply) => reply.remembered) ?? refusals[0];
     if (!refusal) return { kind: 'admitted' };
-    await Promise.all(layers.filter((_, i) => replies[i]![0] === 'admitted').map((layer) => this.release(request.resetId, layer)));
-    const [, reason, rule, retryAfterMs] = refusal;
+    await Promise.all(reservations.filter((_, i) => replies[i]!.kind === 'admitted').map((reservation) => runRelease(this.redis, reservation)));
+    const { reason, rule, retryAfterMs } = refusal;
     return { kind: 'refused', reason, rule, retryAfterMs };
-  }
-
-  private reserve(resetId: string, layer: Layer, now: number, cooldownMs: number, period: number, rememberRefusalsMs: number): Promise<ReserveReply> {
-    return this.redis.resetdReserve(
-      layer.keys.length + layer.refusals.length,
-      ...layer.keys,
-      ...layer.refusals,
-      resetId,
-      clockArgument(this.clock),
-      cooldownMs,
-      layer.withCooldown ? '1' : '0',
-      ...layer.rules.flatMap((rule) => [rule.name, rule.limit, rule.windowMs]),
-      // Relative, so the key expires by Redis's clock when the caller's says it should.
-      (period + 2) * rememberRefusalsMs - now,
-    );
-  }
-
-  private release(resetId: string, layer: Layer): Promise<number> {
-    return this.redis.resetdRelease(layer.keys.length, ...layer.keys, resetId, layer.withCooldown ? '1' : '0');
   }
 
   /**
@@ -92,24 +71,25 @@ export class RedisRateLimiter implements RateLimiter {
    * spelling), then global; empty layers are skipped.
    */
   private layersOf(request: RateRequest, rules: readonly RateRule[], period: number): Layer[] {
-    const layer = (scope: RateRule['scope'], subject: string, withCooldown: boolean): Layer => {
+    // The cooldown is the user's: it lives in the user's layer.
+    const layer = (scope: RateRule['scope'], subject: string): Layer => {
       const own = rules.filter((rule) => rule.scope === scope);
-      const keys = own.map((rule) => this.keys.rate(scope, subject, rule.name));
+      const windows = own.map((rule) => this.keys.rate(scope, subject, rule.name));
       const refusals = [
         this.keys.refusals(scope, subject, period),
         this.keys.refusals(scope, subject, period - 1),
         this.keys.refusals(scope, subject, period + 1),
       ] as const;
-      return { keys: withCooldown ? [this.keys.cooldown(subject), ...keys] : keys, withCooldown, rules: own, refusals };
+      return { ...(scope === 'user' ? { cooldownKey: this.keys.cooldown(subject) } : {}), windows, rules: own, refusals };
     };
-    const layers = [layer('user', request.userId, true)];
+    const layers = [layer('user', request.userId)];
     if (request.clientIp !== undefined) {
       const ipKey = clientIpKey(request.clientIp, this.ipv6PrefixLength);
       // The audit keeps the address as given and, from here, the one it was counted as.
       noteAudit({ clientIpKey: ipKey });
-      layers.push(layer('ip', ipKey, false));
+      layers.push(layer('ip', ipKey));
     }
-    layers.push(layer('global', 'global', false));
-    return layers.filter((each) => each.keys.length > 0);
+    layers.push(layer('global', 'global'));
+    return layers.filter((each) => each.cooldownKey !== undefined || each.windows.length > 0);
   }
 }

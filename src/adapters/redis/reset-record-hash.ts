@@ -1,32 +1,28 @@
-import type { ResetEvent } from '../../domain/events.js';
-import type { ResetRecord, ResetState } from '../../domain/reset-record.js';
+import { z } from 'zod';
+import type { ResetRecord } from '../../domain/reset-record.js';
+import { hashPairs, storedOutcome } from './scripts/script-reply.js';
 
-const numberOf = (value: string | undefined): number | undefined => (value === undefined ? undefined : Number(value));
+/** An instant or count as the scripts write it (`%d`). */
+const integer = z.string().regex(/^-?\d+$/).transform(Number);
+
+const ofReset = { resetId: z.string(), userId: z.string().default(''), outcome: storedOutcome.optional() };
+const ofCode = { ...ofReset, keyId: z.string(), expiresAt: integer, triesLeft: integer, issuedAt: integer, mailAttempts: integer };
 
 /**
- * Reads a reset's hash (as HGETALL returns it) into a record, or undefined when there is none.
- * The lease (`owner`, `leaseUntil`), the submission counter `n` and the answers `s:*` stay behind.
+ * A reset's hash as Redis keeps it, told apart by `state`. The lease (`owner`, `leaseUntil`), the
+ * submission counter `n` and the answers `s:*` are the scripts' own and stay behind.
  */
+const resetHash: z.ZodType<ResetRecord, Record<string, string>> = z.union([
+  z.object({ ...ofCode, state: z.enum(['issued', 'sent']), digest: z.string() }),
+  z.object({ ...ofCode, state: z.enum(['completed', 'locked', 'superseded', 'failed']), digest: z.string().optional() }),
+  z.object({ ...ofReset, state: z.literal('rejected'), outcome: storedOutcome }),
+]);
+
+/** Reads a reset's hash (as HGETALL returns it) into a record, or undefined when there is none. */
 export function toResetRecord(fields: Record<string, string>): ResetRecord | undefined {
-  const { resetId, state } = fields;
-  if (resetId === undefined || state === undefined) return undefined;
-  return {
-    resetId,
-    userId: fields.userId ?? '',
-    state: state as ResetState,
-    digest: fields.digest,
-    keyId: fields.keyId,
-    expiresAt: numberOf(fields.expiresAt),
-    triesLeft: numberOf(fields.triesLeft),
-    issuedAt: numberOf(fields.issuedAt),
-    mailAttempts: numberOf(fields.mailAttempts),
-    outcome: fields.outcome === undefined ? undefined : (JSON.parse(fields.outcome) as ResetEvent),
-  };
+  if (fields.resetId === undefined || fields.state === undefined) return undefined;
+  return resetHash.parse(fields);
 }
 
-/** HGETALL as a script returns it: field, value, field, value… */
-export function pairsToFields(pairs: readonly string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i] as string] = pairs[i + 1] as string;
-  return fields;
-}
+/** A reset's hash as a script returns it (HGETALL's field, value… list), for a reply that carries it. */
+export const resetRecordPairs = hashPairs.pipe(resetHash);

@@ -1,7 +1,7 @@
 import { ExponentialBackoff, halfJitterGenerator, handleAll, retry, type RetryPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { ResetEvent } from '../../domain/events.js';
-import type { Attempt, AttemptResult, CodeStore, IssueCode, IssueResult, SettleResult } from '../../domain/ports.js';
+import type { Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
 
 export interface FinishRetryOptions {
@@ -46,12 +46,12 @@ export class ResilientCodeStore implements CodeStore {
     return this.inner.issue(code);
   }
 
-  finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
-    return this.finishRetry.execute(() => this.inner.finish(resetId, owner, state, outcome));
+  finish(finish: FinishDelivery): Promise<ResetEvent> {
+    return this.finishRetry.execute(() => this.inner.finish(finish));
   }
 
-  settle(resetId: string, userId: string | undefined, outcome: ResetEvent, ttlMs: number): Promise<SettleResult> {
-    return this.inner.settle(resetId, userId, outcome, ttlMs);
+  settle(settle: SettleReset): Promise<SettleResult> {
+    return this.inner.settle(settle);
   }
 
   attempt(attempt: Attempt): Promise<AttemptResult> {

@@ -1,11 +1,10 @@
 import type { ResetEvent } from '../../../src/domain/events.js';
-import type { Attempt, AttemptResult, Clock, CodeStore, IssueCode, IssueResult, SettleResult } from '../../../src/domain/ports.js';
-import { isPending, type ResetRecord, type ResetState } from '../../../src/domain/reset-record.js';
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Attempt, AttemptResult, Clock, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../../src/domain/ports.js';
+import { isPending, type ClosedReset, type PendingReset, type ResetRecord, type ResetState } from '../../../src/domain/reset-record.js';
 
 interface Entry {
-  record: Mutable<ResetRecord>;
+  /** Replaced, never changed in place: a snapshot handed out stays as it was. */
+  record: ResetRecord;
   /** Who may mail the code, and until when no one else may take the reset over. */
   owner?: string;
   leaseUntil: number;
@@ -20,7 +19,7 @@ interface Entry {
 type Refusal = Extract<AttemptResult, { kind: 'refused' }>['reason'];
 
 /** What a submission to a reset that is no longer pending is told. */
-const refusalFor: Record<Exclude<ResetState, 'issued' | 'sent'>, Refusal> = {
+const refusalFor: Record<Exclude<ResetState, PendingReset['state']>, Refusal> = {
   completed: 'unknown_reset', // single use: a used code is as good as no code
   locked: 'locked',
   superseded: 'superseded',
@@ -42,8 +41,7 @@ export class InMemoryCodeStore implements CodeStore {
 
   /** A snapshot for assertions, without the internals. */
   peek(resetId: string): ResetRecord | undefined {
-    const entry = this.live(resetId);
-    return entry && { ...entry.record };
+    return this.live(resetId)?.record;
   }
 
   /** Simulates a lost Redis (no AOF): every record is gone. */
@@ -59,15 +57,16 @@ export class InMemoryCodeStore implements CodeStore {
   async issue(code: IssueCode): Promise<IssueResult> {
     const now = this.clock.now();
     const existing = this.live(code.resetId);
-    if (existing && (existing.record.outcome || !isPending(existing.record.state))) {
-      return { kind: 'finished', record: { ...existing.record } };
+    if (existing && (existing.record.outcome || !isPending(existing.record))) {
+      return { kind: 'finished', record: existing.record };
     }
     if (existing && existing.owner !== code.owner && existing.leaseUntil > now) {
       return { kind: 'busy', retryAfterMs: existing.leaseUntil - now };
     }
-    const issuedAt = existing?.record.issuedAt ?? now;
+    const previous = existing && isPending(existing.record) ? existing.record : undefined;
+    const issuedAt = previous?.issuedAt ?? now;
     const expiresAt = now + code.lifetimeMs;
-    const mailAttempts = (existing?.record.mailAttempts ?? 0) + 1;
+    const mailAttempts = (previous?.mailAttempts ?? 0) + 1;
     this.entries.set(code.resetId, {
       record: {
         resetId: code.resetId,
@@ -90,26 +89,27 @@ export class InMemoryCodeStore implements CodeStore {
     return { kind: 'issued', expiresAt, sinceFirstIssueMs: now - issuedAt, mailAttempts };
   }
 
-  async finish(resetId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
-    const entry = this.live(resetId);
+  async finish({ id, owner, state, outcome }: FinishDelivery): Promise<ResetEvent> {
+    const entry = this.live(id);
     if (!entry) return outcome; // the record is gone: nothing holds but what the caller knows
     if (entry.record.outcome) return entry.record.outcome;
-    if (entry.owner !== owner) return outcome; // someone took the reset over and will record its own
-    entry.record.outcome = outcome;
+    entry.record = { ...entry.record, outcome };
+    // Someone who took the reset over holds its lease; the outcome reported first holds all the same.
+    if (entry.owner !== owner) return outcome;
     // A reset superseded while its mail went out stays superseded: its code must not work.
-    if (entry.record.state === 'issued') entry.record.state = state;
-    if (state === 'failed') this.releasePending(entry.record.userId, resetId);
+    if (entry.record.state === 'issued') entry.record = state === 'sent' ? { ...entry.record, state: 'sent' } : { ...entry.record, state: 'failed' };
+    if (state === 'failed') this.releasePending(entry.record.userId, id);
     entry.owner = undefined;
     entry.leaseUntil = 0;
     return outcome;
   }
 
-  async settle(resetId: string, userId: string | undefined, outcome: ResetEvent, ttlMs: number): Promise<SettleResult> {
+  async settle({ resetId, userId, outcome, ttlMs }: SettleReset): Promise<SettleResult> {
     const now = this.clock.now();
     const entry = this.live(resetId);
     if (entry?.record.outcome) return { kind: 'settled', outcome: entry.record.outcome };
     if (entry?.record.state === 'issued') return { kind: 'busy', retryAfterMs: Math.max(entry.leaseUntil - now, 1_000) };
-    if (entry) return { kind: 'finished', record: { ...entry.record } };
+    if (entry) return { kind: 'finished', record: entry.record };
     this.entries.set(resetId, {
       record: { resetId, userId: userId ?? '', state: 'rejected', outcome },
       leaseUntil: 0,
@@ -125,48 +125,44 @@ export class InMemoryCodeStore implements CodeStore {
     if (!entry) return { kind: 'missing' };
     const seen = attempt.submissionId === undefined ? undefined : entry.answers.get(attempt.submissionId);
     if (seen) return seen;
-    const refusal = this.refusalOf(entry, attempt);
+    const record = entry.record;
     // A refusal changes nothing, so it is neither counted nor remembered: a flood costs nothing.
-    if (refusal) return { kind: 'refused', sequence: `${refusal.reason}@${entry.submissions}`, userId: entry.record.userId, ...refusal };
+    const refuse = (reason: Refusal, triesLeft: number): AttemptResult => ({
+      kind: 'refused',
+      sequence: `${reason}@${entry.submissions}`,
+      userId: record.userId,
+      reason,
+      triesLeft,
+    });
+    if (!isPending(record)) return refuse(refusalFor[record.state], 0);
+    // The code's digest under the key its reset's code was made with; none if that key is gone.
+    // An expired code spends no try: the user can do nothing about it but ask again.
+    if (this.clock.now() >= record.expiresAt || attempt.digests[record.keyId] === undefined) return refuse('expired', record.triesLeft);
     entry.submissions += 1;
-    const result = this.apply(entry, attempt, String(entry.submissions));
+    const result = this.apply(entry, record, attempt, String(entry.submissions));
     if (attempt.submissionId !== undefined) entry.answers.set(attempt.submissionId, result);
     return result;
   }
 
-  private refusalOf(entry: Entry, attempt: Attempt): { reason: Refusal; triesLeft: number } | undefined {
-    const record = entry.record;
-    if (!isPending(record.state)) return { reason: refusalFor[record.state as keyof typeof refusalFor], triesLeft: 0 };
-    // The code's digest under the key its reset's code was made with; none if that key is gone.
-    const submitted = record.keyId === undefined ? undefined : attempt.digests[record.keyId];
-    // An expired code spends no try: the user can do nothing about it but ask again.
-    const expired = record.expiresAt === undefined || this.clock.now() >= record.expiresAt || !record.digest || submitted === undefined;
-    return expired ? { reason: 'expired', triesLeft: record.triesLeft ?? 0 } : undefined;
-  }
-
-  private apply(entry: Entry, attempt: Attempt, sequence: string): AttemptResult {
-    const record = entry.record;
+  private apply(entry: Entry, record: PendingReset, attempt: Attempt, sequence: string): AttemptResult {
     const userId = record.userId;
-    const triesLeft = record.triesLeft ?? 0;
-    const submitted = record.keyId === undefined ? undefined : attempt.digests[record.keyId];
-    if (submitted === record.digest && triesLeft > 0) {
-      record.state = 'completed';
+    if (attempt.digests[record.keyId] === record.digest && record.triesLeft > 0) {
+      entry.record = closed(record, 'completed'); // single use: the code is forgotten
       this.releasePending(userId, record.resetId);
       return { kind: 'completed', sequence, userId, completedAt: this.clock.now() };
     }
-    record.triesLeft = Math.max(0, triesLeft - 1);
-    if (record.triesLeft === 0) {
-      record.state = 'locked';
-      this.releasePending(userId, record.resetId);
-    }
-    return { kind: 'wrong', sequence, userId, triesLeft: record.triesLeft };
+    const triesLeft = Math.max(0, record.triesLeft - 1);
+    entry.record = triesLeft === 0 ? closed({ ...record, triesLeft }, 'locked') : { ...record, triesLeft };
+    if (triesLeft === 0) this.releasePending(userId, record.resetId);
+    return { kind: 'wrong', sequence, userId, triesLeft };
   }
 
   private supersedeOthers(userId: string, resetId: string): void {
     const previous = this.pendingOf.get(userId);
     if (previous !== undefined && previous !== resetId) {
       const entry = this.live(previous);
-      if (entry && isPending(entry.record.state)) entry.record.state = 'superseded';
+      // Its code stops working.
+      if (entry && isPending(entry.record)) entry.record = closed(entry.record, 'superseded');
     }
     this.pendingOf.set(userId, resetId);
   }
@@ -184,4 +180,9 @@ export class InMemoryCodeStore implements CodeStore {
     }
     return entry;
   }
+}
+
+/** A pending reset whose code can be used no more, its digest forgotten as the store forgets it. */
+function closed({ digest: _forgotten, ...record }: PendingReset, state: ClosedReset['state']): ClosedReset {
+  return { ...record, state };
 }

@@ -1,5 +1,5 @@
 import type { ResetEvent } from '../../../src/domain/events.js';
-import type { Clock, NoticeClaim, NoticeClaimResult, NoticeLedger } from '../../../src/domain/ports.js';
+import type { Clock, FinishDelivery, NoticeClaim, NoticeClaimResult, NoticeLedger } from '../../../src/domain/ports.js';
 
 interface Entry {
   userId: string;
@@ -49,8 +49,8 @@ export class InMemoryNoticeLedger implements NoticeLedger {
     return { kind: 'claimed', claimedAt: entry.claimedAt, sinceFirstClaimMs: now - entry.claimedAt, mailAttempts: entry.mailAttempts };
   }
 
-  async finish(noticeId: string, owner: string, state: 'sent' | 'failed', outcome: ResetEvent): Promise<ResetEvent> {
-    const entry = this.live(noticeId);
+  async finish({ id, owner, state, outcome }: FinishDelivery): Promise<ResetEvent> {
+    const entry = this.live(id);
     if (!entry) return outcome; // expired: not made again, as it would have no TTL
     if (entry.outcome) return structuredClone(entry.outcome);
     if (entry.owner === owner) {

@@ -1,6 +1,6 @@
 import { clientIpKey } from '../../../src/contract/client-ip-key.js';
 import type { RateRule } from '../../../src/domain/policy.js';
-import type { Admission, Clock, RateLimiter, RateRequest } from '../../../src/domain/ports.js';
+import type { Admission, AdmissionRequest, Clock, RateLimiter, RateRequest } from '../../../src/domain/ports.js';
 
 /**
  * Cooldown and sliding windows in memory, checked and counted in one synchronous step. A refused
@@ -24,7 +24,7 @@ export class InMemoryRateLimiter implements RateLimiter {
     return this.inWindow(`${rule.name}:${subject}`, rule.windowMs, now).length;
   }
 
-  async admit(request: RateRequest, rules: readonly RateRule[], cooldownMs: number, rememberRefusalsMs = 86_400_000): Promise<Admission> {
+  async admit({ request, rules, cooldownMs, rememberRefusalsMs = 86_400_000 }: AdmissionRequest): Promise<Admission> {
     const now = this.clock.now();
     if (this.admittedResets.has(request.resetId)) return { kind: 'admitted' };
     const given = this.refusals.get(request.resetId);

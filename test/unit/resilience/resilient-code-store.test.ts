@@ -46,7 +46,7 @@ describe('ResilientCodeStore', () => {
     const { flaky, store } = await issuedWorld();
     flaky.down = true;
 
-    const finished = store.finish('r-1', 'm-1', 'sent', sent);
+    const finished = store.finish({ id: 'r-1', owner: 'm-1', state: 'sent', outcome: sent });
     await vi.advanceTimersByTimeAsync(2_000);
     flaky.down = false;
     await vi.advanceTimersByTimeAsync(3_000);
@@ -59,7 +59,7 @@ describe('ResilientCodeStore', () => {
     const { flaky, store } = await issuedWorld();
     flaky.down = true;
 
-    const finished = store.finish('r-1', 'm-1', 'sent', sent).catch((error: unknown) => error);
+    const finished = store.finish({ id: 'r-1', owner: 'm-1', state: 'sent', outcome: sent }).catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(120_000);
     expect(await finished).toBeInstanceOf(Error);
   });

@@ -1,10 +1,13 @@
 import type { Result } from 'ioredis';
+import { z } from 'zod';
+import type { Attempt, AttemptResult } from '../../../domain/ports.js';
+import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, type LuaScript } from './lua-script.js';
+import { decodeReply, jsonText } from './script-reply.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** Replies with the AttemptResult as JSON. */
-    resetdAttempt(record: string, submissionId: string, clock: string, ...keyIdsAndDigests: string[]): Result<string, Context>;
+    resetdAttempt(record: string, submissionId: string, clock: string, ...keyIdsAndDigests: string[]): Result<unknown, Context>;
   }
 }
 
@@ -82,3 +85,25 @@ end
 return answer
 `,
 };
+
+/** The AttemptResult as the script encodes it (cjson): an answer kept in `s:<id>` is read back the same way. */
+const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('missing') }),
+      z.object({ kind: z.literal('completed'), sequence: z.string(), userId: z.string(), completedAt: z.number() }),
+      z.object({ kind: z.literal('wrong'), sequence: z.string(), userId: z.string(), triesLeft: z.number() }),
+      z.object({
+        kind: z.literal('refused'),
+        sequence: z.string(),
+        userId: z.string().optional(),
+        reason: z.enum(['expired', 'locked', 'superseded', 'unknown_reset']),
+        triesLeft: z.number(),
+      }),
+    ]),
+  );
+
+/** Runs the attempt script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
+export async function runAttempt(redis: RedisClient, record: string, attempt: Attempt, clock: string): Promise<AttemptResult> {
+  const reply = await redis.resetdAttempt(record, attempt.submissionId ?? '', clock, ...Object.entries(attempt.digests).flat());
+  return decodeReply(attemptScript, attemptReply, reply);
+}

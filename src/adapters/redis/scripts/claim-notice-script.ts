@@ -1,15 +1,13 @@
 import type { Result } from 'ioredis';
+import { z } from 'zod';
+import type { NoticeClaim, NoticeClaimResult } from '../../../domain/ports.js';
+import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, type LuaScript } from './lua-script.js';
-
-/** `claimed`: the first claim's time, ms since then, mail attempts. */
-export type ClaimNoticeReply = ['finished', string] | ['busy', number] | ['claimed', number, number, number];
+import { decodeReply, storedOutcome } from './script-reply.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    resetdClaimNotice(
-      record: string,
-      ...args: [noticeId: string, userId: string, owner: string, clock: string, leaseMs: number, ttlMs: number]
-    ): Result<ClaimNoticeReply, Context>;
+    resetdClaimNotice(record: string, ...args: (string | number)[]): Result<unknown, Context>;
   }
 }
 
@@ -39,3 +37,18 @@ redis.call('PEXPIRE', record, ARGV[6])
 return {'claimed', issuedAt, now - issuedAt, mailAttempts}
 `,
 };
+
+/** `claimed`: the first claim's time, ms since then, mail attempts. */
+const claimNoticeReply: z.ZodType<NoticeClaimResult> = z.union([
+  z.tuple([z.literal('finished'), storedOutcome]).transform(([, outcome]) => ({ kind: 'finished' as const, outcome })),
+  z.tuple([z.literal('busy'), z.number()]).transform(([, retryAfterMs]) => ({ kind: 'busy' as const, retryAfterMs })),
+  z
+    .tuple([z.literal('claimed'), z.number(), z.number(), z.number()])
+    .transform(([, claimedAt, sinceFirstClaimMs, mailAttempts]) => ({ kind: 'claimed' as const, claimedAt, sinceFirstClaimMs, mailAttempts })),
+]);
+
+/** Runs the claim script on the notice's hash `record`; `clock` as `clockArgument` gives it. */
+export async function runClaimNotice(redis: RedisClient, record: string, claim: NoticeClaim, clock: string): Promise<NoticeClaimResult> {
+  const reply = await redis.resetdClaimNotice(record, claim.noticeId, claim.userId, claim.owner, clock, claim.leaseMs, claim.ttlMs);
+  return decodeReply(claimNoticeScript, claimNoticeReply, reply);
+}

@@ -1,9 +1,13 @@
 import type { Result } from 'ioredis';
+import type { ResetEvent } from '../../../domain/events.js';
+import type { FinishDelivery } from '../../../domain/ports.js';
+import type { RedisClient } from '../redis-client.js';
 import type { LuaScript } from './lua-script.js';
+import { decodeReply, storedOutcome } from './script-reply.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    resetdFinish(record: string, owner: string, state: string, outcome: string): Result<string, Context>;
+    resetdFinish(record: string, owner: string, state: string, outcome: string): Result<unknown, Context>;
   }
 }
 
@@ -34,3 +38,9 @@ redis.call('HSET', record, 'outcome', outcome)
 return outcome
 `,
 };
+
+/** Runs the finish script on `record`, the hash of the reset or notice `finish.id`; returns the outcome that holds. */
+export async function runFinish(redis: RedisClient, record: string, finish: FinishDelivery): Promise<ResetEvent> {
+  const reply = await redis.resetdFinish(record, finish.owner, finish.state, JSON.stringify(finish.outcome));
+  return decodeReply(finishScript, storedOutcome, reply);
+}

@@ -1,16 +1,14 @@
 import type { Result } from 'ioredis';
+import { z } from 'zod';
+import type { IssueCode } from '../../../domain/ports.js';
+import type { RedisClient } from '../redis-client.js';
+import { resetRecordPairs } from '../reset-record-hash.js';
 import { CLOCK_LUA, type LuaScript } from './lua-script.js';
-
-/** `issued`: expiresAt, ms since the reset's first code was made, mail attempts. */
-export type IssueReply = ['finished', string[]] | ['busy', number] | ['issued', number, number, number];
+import { decodeReply } from './script-reply.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    resetdIssue(
-      record: string,
-      ...args: [resetId: string, userId: string, digest: string, keyId: string, lifetimeMs: number, maxTries: number,
-        clock: string, owner: string, leaseMs: number, ttlMs: number]
-    ): Result<IssueReply, Context>;
+    resetdIssue(record: string, ...args: (string | number)[]): Result<unknown, Context>;
   }
 }
 
@@ -44,3 +42,30 @@ redis.call('PEXPIRE', record, ARGV[10])
 return {'issued', expiresAt, now - issuedAt, mailAttempts}
 `,
 };
+
+/** `issued`: the code's expiry, ms since the reset's first code was made, mail attempts. */
+const issueReply = z.union([
+  z.tuple([z.literal('finished'), resetRecordPairs]).transform(([, record]) => ({ kind: 'finished' as const, record })),
+  z.tuple([z.literal('busy'), z.number()]).transform(([, retryAfterMs]) => ({ kind: 'busy' as const, retryAfterMs })),
+  z
+    .tuple([z.literal('issued'), z.number(), z.number(), z.number()])
+    .transform(([, expiresAt, sinceFirstIssueMs, mailAttempts]) => ({ kind: 'issued' as const, expiresAt, sinceFirstIssueMs, mailAttempts })),
+]);
+
+/** Runs the issue script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
+export async function runIssue(redis: RedisClient, record: string, code: IssueCode, clock: string): Promise<z.output<typeof issueReply>> {
+  const reply = await redis.resetdIssue(
+    record,
+    code.resetId,
+    code.userId,
+    code.digest,
+    code.keyId,
+    code.lifetimeMs,
+    code.maxTries,
+    clock,
+    code.owner,
+    code.leaseMs,
+    code.ttlMs,
+  );
+  return decodeReply(issueScript, issueReply, reply);
+}

@@ -1,22 +1,24 @@
 import type { Result } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import type { LuaScript } from './lua-script.js';
+import { COOLDOWN, layerKeys, type Reserve } from './reserve-script.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    resetdRelease(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
+    resetdRelease(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<unknown, Context>;
   }
 }
 
 /**
  * Undoes one layer's count of a reset, in one slot. KEYS: as for the reserve script. ARGV: resetId,
- * withCooldown ('1' or '0'). Removes the reset from every window and ends the cooldown only if this
+ * `COOLDOWN.held` or `COOLDOWN.none`. Removes the reset from every window and ends the cooldown only if this
  * reset started it, so a refused request spends nothing. Idempotent.
  */
 export const releaseScript: LuaScript = {
   name: 'resetdRelease',
   lua: `
 local resetId, first = ARGV[1], 1
-if ARGV[2] == '1' then
+if ARGV[2] == '${COOLDOWN.held}' then
   first = 2
   if redis.call('GET', KEYS[1]) == resetId then
     redis.call('DEL', KEYS[1])
@@ -28,3 +30,9 @@ end
 return 1
 `,
 };
+
+/** Releases what `runReserve` counted for the same layer; the script's reply (always 1) says nothing. */
+export async function runRelease(redis: RedisClient, layer: Pick<Reserve, 'cooldownKey' | 'windows' | 'resetId'>): Promise<void> {
+  const { keys, cooldown } = layerKeys(layer);
+  await redis.resetdRelease(keys.length, ...keys, layer.resetId, cooldown);
+}

@@ -1,22 +1,25 @@
 import type { Result } from 'ioredis';
+import { z } from 'zod';
+import type { RateRule } from '../../../domain/policy.js';
+import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, type LuaScript } from './lua-script.js';
-
-/** A refusal this layer gave the reset before ends with 'remembered'. */
-export type ReserveRefusal = ['refused', 'cooldown' | 'rate_limited', string, number, ('remembered' | undefined)?];
-export type ReserveReply = ['admitted'] | ReserveRefusal;
+import { decodeReply } from './script-reply.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    resetdReserve(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<ReserveReply, Context>;
+    resetdReserve(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<unknown, Context>;
   }
 }
 
+/** Whether a layer holds the user's cooldown: its first key is then the cooldown key. Named, not '1' and '0'. */
+export const COOLDOWN = { held: 'with-cooldown', none: 'no-cooldown' } as const;
+
 /**
- * One layer of the limits, in one slot. KEYS: the user's cooldown key if `withCooldown`, then one
+ * One layer of the limits, in one slot. KEYS: the user's cooldown key if the layer holds it, then one
  * sorted set per rule of the layer, then the layer's refusals hash of this period, of the one
  * before and of the one after (a caller whose clock is a little ahead may have written there).
- * ARGV: resetId, clock (`clockArgument`: the windows slide by it), cooldownMs, withCooldown ('1'
- * or '0'), then name, limit and windowMs of each rule in the order of its key, then how long this
+ * ARGV: resetId, clock (`clockArgument`: the windows slide by it), cooldownMs, `COOLDOWN.held` or
+ * `COOLDOWN.none`, then name, limit and windowMs of each rule in the order of its key, then how long this
  * period's refusals hash has left to live (ms: to the end of the next period).
  *
  * A reset this layer has counted already is admitted again for free, and one it refused before is
@@ -27,10 +30,11 @@ declare module 'ioredis' {
 export const reserveScript: LuaScript = {
   name: 'resetdReserve',
   lua: `${CLOCK_LUA}
+local withCooldown = ARGV[4] == '${COOLDOWN.held}'
 local resetId, now, cooldownMs = ARGV[1], clockNow(ARGV[2]), tonumber(ARGV[3])
 local last, refusals = #KEYS - 3, KEYS[#KEYS - 2]
 local first, holder = 1, nil
-if ARGV[4] == '1' then
+if withCooldown then
   first = 2
   holder = redis.call('GET', KEYS[1])
   if holder == resetId then
@@ -77,3 +81,59 @@ end
 return {'admitted'}
 `,
 };
+
+const reason = z.enum(['cooldown', 'rate_limited']);
+/** A refusal this layer gave the reset before ends with 'remembered'. */
+const reserveReply = z.union([
+  z.tuple([z.literal('admitted')]).transform(() => ({ kind: 'admitted' as const })),
+  z
+    .tuple([z.literal('refused'), reason, z.string(), z.number()], z.literal('remembered'))
+    .transform(([, why, rule, retryAfterMs, remembered]) => ({
+      kind: 'refused' as const,
+      reason: why,
+      rule,
+      retryAfterMs,
+      remembered: remembered !== undefined,
+    })),
+]);
+export type ReserveReply = z.output<typeof reserveReply>;
+
+/** One layer's keys (each in the layer's slot) and what the script needs to judge them. */
+export interface Reserve {
+  /** The user's cooldown key, when the layer holds it. */
+  readonly cooldownKey?: string;
+  /** One sorted set per rule, in the order of `rules`. */
+  readonly windows: readonly string[];
+  readonly rules: readonly RateRule[];
+  /** The layer's refusals hashes of this period, the one before and the one after. */
+  readonly refusals: readonly [string, string, string];
+  readonly resetId: string;
+  /** `clockArgument`. */
+  readonly clock: string;
+  readonly cooldownMs: number;
+  /** How long this period's refusals hash has left to live. */
+  readonly refusalsTtlMs: number;
+}
+
+/** A layer's cooldown key (if it holds one) and windows, as KEYS begin, and the flag that says which. Shared with the release script. */
+export function layerKeys(layer: Pick<Reserve, 'cooldownKey' | 'windows'>): { readonly keys: string[]; readonly cooldown: string } {
+  return layer.cooldownKey === undefined
+    ? { keys: [...layer.windows], cooldown: COOLDOWN.none }
+    : { keys: [layer.cooldownKey, ...layer.windows], cooldown: COOLDOWN.held };
+}
+
+export async function runReserve(redis: RedisClient, reserve: Reserve): Promise<ReserveReply> {
+  const { keys, cooldown } = layerKeys(reserve);
+  const reply = await redis.resetdReserve(
+    keys.length + reserve.refusals.length,
+    ...keys,
+    ...reserve.refusals,
+    reserve.resetId,
+    reserve.clock,
+    reserve.cooldownMs,
+    cooldown,
+    ...reserve.rules.flatMap((rule) => [rule.name, rule.limit, rule.windowMs]),
+    reserve.refusalsTtlMs,
+  );
+  return decodeReply(reserveScript, reserveReply, reply);
+}

@@ -1,12 +1,14 @@
 import type { Result } from 'ioredis';
+import { z } from 'zod';
+import type { SettleReset, SettleResult } from '../../../domain/ports.js';
+import type { RedisClient } from '../redis-client.js';
+import { resetRecordPairs } from '../reset-record-hash.js';
 import { CLOCK_LUA, type LuaScript } from './lua-script.js';
-
-/** `settled`: the outcome that holds (JSON); `busy`: ms to wait; `finished`: the record as HGETALL gives it. */
-export type SettleReply = ['settled', string] | ['busy', number] | ['finished', string[]];
+import { decodeReply, storedOutcome } from './script-reply.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    resetdSettle(record: string, ...args: [resetId: string, userId: string, outcome: string, ttlMs: number, clock: string]): Result<SettleReply, Context>;
+    resetdSettle(record: string, ...args: (string | number)[]): Result<unknown, Context>;
   }
 }
 
@@ -36,3 +38,16 @@ redis.call('PEXPIRE', record, ARGV[4])
 return {'settled', ARGV[3]}
 `,
 };
+
+/** `settled`: the outcome that holds; `busy`: ms to wait; `finished`: the record. */
+const settleReply: z.ZodType<SettleResult> = z.union([
+  z.tuple([z.literal('settled'), storedOutcome]).transform(([, outcome]) => ({ kind: 'settled' as const, outcome })),
+  z.tuple([z.literal('busy'), z.number()]).transform(([, retryAfterMs]) => ({ kind: 'busy' as const, retryAfterMs })),
+  z.tuple([z.literal('finished'), resetRecordPairs]).transform(([, record]) => ({ kind: 'finished' as const, record })),
+]);
+
+/** Runs the settle script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
+export async function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string): Promise<SettleResult> {
+  const reply = await redis.resetdSettle(record, settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock);
+  return decodeReply(settleScript, settleReply, reply);
+}

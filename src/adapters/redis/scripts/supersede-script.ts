@@ -1,10 +1,13 @@
 import type { Result } from 'ioredis';
+import type { ResetRecord } from '../../../domain/reset-record.js';
+import type { RedisClient } from '../redis-client.js';
+import { resetRecordPairs } from '../reset-record-hash.js';
 import type { LuaScript } from './lua-script.js';
+import { decodeReply } from './script-reply.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** Replies with the reset's hash as HGETALL gives it. */
-    resetdSupersede(record: string): Result<string[], Context>;
+    resetdSupersede(record: string): Result<unknown, Context>;
   }
 }
 
@@ -26,3 +29,8 @@ end
 return redis.call('HGETALL', record)
 `,
 };
+
+/** Runs the supersede script on the reset's hash `record`; returns the record as it now is. */
+export async function runSupersede(redis: RedisClient, record: string): Promise<ResetRecord> {
+  return decodeReply(supersedeScript, resetRecordPairs, await redis.resetdSupersede(record));
+}

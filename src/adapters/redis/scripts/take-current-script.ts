@@ -1,12 +1,12 @@
 import type { Result } from 'ioredis';
+import { z } from 'zod';
+import type { RedisClient } from '../redis-client.js';
 import type { LuaScript } from './lua-script.js';
-
-/** `superseded`: another reset of the user has displaced this one. `current`: the resets this one displaced. */
-export type TakeCurrentReply = ['superseded'] | ['current', string[]];
+import { decodeReply } from './script-reply.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    resetdTakeCurrent(current: string, displaced: string, resetId: string, ttlMs: number): Result<TakeCurrentReply, Context>;
+    resetdTakeCurrent(current: string, displaced: string, resetId: string, ttlMs: number): Result<unknown, Context>;
   }
 }
 
@@ -47,3 +47,22 @@ redis.call('PEXPIRE', displaced, ttl)
 return {'current', superseding}
 `,
 };
+
+/** `superseded`: another reset of the user has displaced this one. `current`: the resets this one displaced. */
+const takeCurrentReply = z.union([
+  z.tuple([z.literal('superseded')]).transform(() => ({ kind: 'superseded' as const })),
+  z.tuple([z.literal('current'), z.array(z.string())]).transform(([, displaced]) => ({ kind: 'current' as const, displaced })),
+]);
+
+export interface TakeCurrent {
+  /** The user's `current` key and `superseded` hash (RedisKeys). */
+  readonly current: string;
+  readonly superseded: string;
+  readonly resetId: string;
+  readonly ttlMs: number;
+}
+
+export async function runTakeCurrent(redis: RedisClient, take: TakeCurrent): Promise<z.output<typeof takeCurrentReply>> {
+  const reply = await redis.resetdTakeCurrent(take.current, take.superseded, take.resetId, take.ttlMs);
+  return decodeReply(takeCurrentScript, takeCurrentReply, reply);
+}
