@@ -89,7 +89,10 @@ describe.skipIf(!PROMETHEUS || !PROMTOOL)('a real Prometheus scraping resetd, wi
   it('evaluates every recording and alerting rule without error, every recording rule with data', async () => {
     const rules = await prometheus.rules();
     expect(rules.filter((rule) => rule.health !== 'ok')).toEqual([]);
+    // Rules are evaluated each second on a machine the whole suite shares: a quantile may need one
+    // more evaluation after the outage's burst before its window holds data again.
     for (const rule of rules.filter((r) => r.type === 'recording')) {
+      await waitFor(async () => computed(await prometheus.query(rule.name)), 15_000, 250).catch(() => undefined);
       expect(computed(await prometheus.query(rule.name)), rule.name).toBe(true);
     }
     expect(rules.filter((rule) => rule.type === 'recording').length).toBeGreaterThan(10);
