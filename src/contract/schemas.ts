@@ -63,7 +63,8 @@ export const cloudEventEnvelope = z.object({
   source: z.string().min(1).max(512),
   type: z.string().min(1).max(128),
   time: z.iso.datetime({ offset: true }).optional(),
-  datacontenttype: z.literal('application/json').optional(),
+  // A media type: case-insensitive, parameters such as `; charset=utf-8` allowed (some clients always send one).
+  datacontenttype: z.string().regex(/^application\/json\s*(;.*)?$/i, 'must be application/json').optional(),
   data: z.record(z.string(), z.unknown()),
 });
 

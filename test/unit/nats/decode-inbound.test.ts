@@ -68,3 +68,20 @@ describe('a rejection of an inbound message', () => {
     expect(noData).toMatchObject({ rejection: { data: { detail: 'The field data is missing.' } } });
   });
 });
+
+describe('the envelope of an inbound event', () => {
+  const data = { userId: 'u-1', email: 'ada@example.com' };
+
+  it.each(['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8'])('accepts datacontenttype %s', (type) => {
+    expect(decodeInbound('reset.requested', encode({ ...envelope('reset.requested', data), datacontenttype: type }), '1').kind).toBe('requested');
+  });
+
+  it('refuses another media type, naming the field', () => {
+    const decoded = decodeInbound('reset.requested', encode({ ...envelope('reset.requested', data), datacontenttype: 'text/plain' }), '1');
+    expect(decoded).toMatchObject({ kind: 'invalid', rejection: { data: { detail: expect.stringContaining('datacontenttype') } } });
+  });
+
+  it('ignores attributes and extensions it does not know', () => {
+    expect(decodeInbound('reset.requested', encode({ ...envelope('reset.requested', data), traceparent: 'x', partitionkey: 'p' }), '1').kind).toBe('requested');
+  });
+});
