@@ -53,14 +53,17 @@ export class InboxRouter {
     };
     // Each message's outcomes are audited with what its own command said (IP, user agent, user).
     return inCommandScope(message, SpanKind.CONSUMER, auditFieldsOf(inbound), async (span) => {
+      let disposition: Disposition;
       try {
-        return await this.handle(type, inbound, delivery);
+        disposition = await this.handle(type, inbound, delivery);
       } catch (error) {
         recordFault(span, error);
-        const disposition = faultDisposition(error, delivery.deliveryCount, this.options);
+        disposition = faultDisposition(error, delivery.deliveryCount, this.options);
         this.log.warn({ err: error, subject: delivery.subject, seq: delivery.seq, delivery: delivery.deliveryCount, delayMs: disposition.delayMs }, 'message will be redelivered');
-        return disposition;
       }
+      // Inside the span, so the line carries the trace id of the command that caused it.
+      this.log.debug({ subject: delivery.subject, seq: delivery.seq, delivery: delivery.deliveryCount, disposition }, 'message handled');
+      return disposition;
     });
   }
 

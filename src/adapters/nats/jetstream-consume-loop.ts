@@ -147,7 +147,6 @@ export class JetStreamConsumeLoop {
     } finally {
       clearInterval(heartbeat);
     }
-    this.log.debug({ subject: msg.subject, seq: msg.seq, delivery: msg.info.deliveryCount, disposition }, 'message handled');
     if (disposition.kind === 'ack') msg.ack();
     else msg.nak(disposition.delayMs);
   }
