@@ -4,48 +4,26 @@ import { RedisCodeStore } from '../../src/adapters/redis/redis-code-store.js';
 import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.js';
 import type { ResetEvent } from '../../src/domain/events.js';
 import { defaultPolicy } from '../../src/domain/policy.js';
-import type { Attempt, IssueCode } from '../../src/domain/ports.js';
+import type { Attempt } from '../../src/domain/ports.js';
 import { describeCodeStore } from '../support/contracts/code-store-contract.js';
 import { openTestRedis, PinnedTime, scriptClockOf, type TestRedis } from '../support/redis.js';
+import { CODE, codeSent, deliveryFailed, issueBuilder } from '../support/store-builders.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const NOW = Date.UTC(2025, 0, 1, 12);
 const SECRET = 'integration-test-secret-0123456789abcdef';
-const CODE = '482913';
 const WRONG_CODE = '000000';
 
 /** What the service's CodeHasher does: HMAC-SHA-256 under a secret, bound to the reset. */
 const digestOf = (resetId: string, code: string): string =>
   createHmac('sha256', SECRET).update(`${resetId}:${code}`).digest('base64url');
 
-const anIssue = (overrides: Partial<IssueCode> = {}): IssueCode => {
-  const resetId = overrides.resetId ?? 'r-1';
-  return {
-    resetId,
-    userId: 'u-1',
-    digest: digestOf(resetId, CODE),
-    keyId: 'k-1',
-    lifetimeMs: 10 * MINUTE,
-    maxTries: 5,
-    owner: 'owner-a',
-    leaseMs: 45_000,
-    ttlMs: DAY,
-    ...overrides,
-  };
-};
+const anIssue = issueBuilder(digestOf);
 
-const sent = (resetId = 'r-1'): ResetEvent => ({
-  name: 'reset.code.sent',
-  sequence: '0',
-  data: { resetId, userId: 'u-1', expiresAt: new Date(NOW + 10 * MINUTE).toISOString() },
-});
+const sent = (resetId = 'r-1'): ResetEvent => codeSent(NOW, resetId);
 
-const failed = (resetId = 'r-1'): ResetEvent => ({
-  name: 'reset.delivery.failed',
-  sequence: '0',
-  data: { resetId, userId: 'u-1', reason: 'smtp_permanent', attempts: 1 },
-});
+const failed = deliveryFailed;
 
 /** A submission of `code` (a wrong one unless given) with its digest under `keyId`, as the service's hasher gives it. */
 const anAttempt = (options: { resetId?: string; code?: string; keyId?: string; submissionId?: string } = {}): Attempt => {

@@ -2,24 +2,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisCodeStore } from '../../src/adapters/redis/redis-code-store.js';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
 import { RedisNoticeLedger } from '../../src/adapters/redis/redis-notice-ledger.js';
-import type { ResetEvent } from '../../src/domain/events.js';
-import type { NoticeClaim } from '../../src/domain/ports.js';
 import { describeNoticeLedger } from '../support/contracts/notice-ledger-contract.js';
 import { openTestRedis, PinnedTime, scriptClockOf, type TestRedis } from '../support/redis.js';
+import { aNoticeClaim, noticeSent } from '../support/store-builders.js';
 
 const DAY = 24 * 60 * 60_000;
 const NOW = Date.UTC(2025, 0, 1, 12);
 
-const aClaim = (overrides: Partial<NoticeClaim> = {}): NoticeClaim => ({
-  noticeId: 'n-1',
-  userId: 'u-1',
-  owner: 'owner-a',
-  leaseMs: 45_000,
-  ttlMs: DAY,
-  ...overrides,
-});
+const aClaim = aNoticeClaim;
 
-const sent: ResetEvent = { name: 'reset.notice.sent', sequence: 'notice:n-1', data: { resetId: 'r-1', userId: 'u-1' } };
+const sent = noticeSent;
 
 describeNoticeLedger('RedisNoticeLedger', async (clock) => {
   const redis = await openTestRedis();

@@ -1,44 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { ResetEvent } from '../../../src/domain/events.js';
-import type { Attempt, CodeStore, IssueCode } from '../../../src/domain/ports.js';
+import type { Attempt, CodeStore } from '../../../src/domain/ports.js';
 import { START } from '../fakes/fixed-clock.js';
+import { CODE, codeSent, deliveryFailed, issueBuilder } from '../store-builders.js';
 import { usePort, type MakePort } from './port-under-test.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-const CODE = '482913';
 const WRONG_CODE = '000000';
 
 /** A stand-in for the keyed digest the service's CodeHasher makes: the store only compares them. */
 const digestOf = (resetId: string, code: string): string => `digest(${resetId}:${code})`;
 
-const anIssue = (overrides: Partial<IssueCode> = {}): IssueCode => {
-  const resetId = overrides.resetId ?? 'r-1';
-  return {
-    resetId,
-    userId: 'u-1',
-    digest: digestOf(resetId, CODE),
-    keyId: 'k-1',
-    lifetimeMs: 10 * MINUTE,
-    maxTries: 5,
-    owner: 'owner-a',
-    leaseMs: 45_000,
-    ttlMs: DAY,
-    ...overrides,
-  };
-};
+const anIssue = issueBuilder(digestOf);
 
-const sent = (resetId = 'r-1'): ResetEvent => ({
-  name: 'reset.code.sent',
-  sequence: '0',
-  data: { resetId, userId: 'u-1', expiresAt: new Date(START + 10 * MINUTE).toISOString() },
-});
+const sent = (resetId = 'r-1'): ResetEvent => codeSent(START, resetId);
 
-const failed = (resetId = 'r-1'): ResetEvent => ({
-  name: 'reset.delivery.failed',
-  sequence: '0',
-  data: { resetId, userId: 'u-1', reason: 'smtp_permanent', attempts: 1 },
-});
+const failed = deliveryFailed;
 
 const invalid: ResetEvent = {
   name: 'reset.rejected',

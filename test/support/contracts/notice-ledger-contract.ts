@@ -2,20 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { ResetEvent } from '../../../src/domain/events.js';
 import type { NoticeClaim, NoticeLedger } from '../../../src/domain/ports.js';
 import { START } from '../fakes/fixed-clock.js';
+import { aNoticeClaim, noticeSent } from '../store-builders.js';
 import { usePort, type MakePort } from './port-under-test.js';
 
-const DAY = 24 * 60 * 60_000;
 
-const aClaim = (overrides: Partial<NoticeClaim> = {}): NoticeClaim => ({
-  noticeId: 'n-1',
-  userId: 'u-1',
-  owner: 'owner-a',
-  leaseMs: 45_000,
-  ttlMs: DAY,
-  ...overrides,
-});
+const aClaim = aNoticeClaim;
 
-const sent: ResetEvent = { name: 'reset.notice.sent', sequence: 'notice:n-1', data: { resetId: 'r-1', userId: 'u-1' } };
+const sent = noticeSent;
 const failed: ResetEvent = {
   name: 'reset.delivery.failed',
   sequence: 'notice:n-1',
