@@ -156,6 +156,8 @@ describe('signed events and replies', () => {
         msg.respond(body, { headers: h });
       },
     });
+    // The responder is on another connection: its interest must reach the server before the first request.
+    await other.flush();
     try {
       const completedFor = (id: string) => new TextEncoder().encode(JSON.stringify({ resetId: id, status: 'completed', attemptsRemaining: 0 }));
       answer = (id) => ({ body: completedFor(id) });
