@@ -3,18 +3,20 @@
  * `reset.requested` from JetStream (at most `BENCH_MAX_IN_FLIGHT` at once, as resetd), make a code
  * and its keyed digest, as many Redis round trips as resetd (`BENCH_REDIS_ROUND_TRIPS`, at least
  * four), one mail through resetd's own message builder and SMTP transport with the same pool, one
- * awaited publish of the outcome, ack. No validation schema, no tracing, metrics, audit, retries or breaker, no lease.
+ * awaited publish of the outcome, signed as the contract requires of every event (`Resetd-Signature`,
+ * resetd's own signer), ack. No validation schema, no tracing, metrics, audit, retries or breaker, no lease.
  *
  * A process of its own, configured by environment; prints `limit started` once it pulls.
  */
-import { createHmac, randomInt } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { cloudEvent, deriveEventId } from '../src/contract/cloud-event.js';
 import { defaultStreamLimits, ensureStreams } from '../src/adapters/nats/jetstream-streams.js';
 import { subjectsFor } from '../src/contract/subjects.js';
+import { messageSigner, SIGNATURE_HEADER } from '../src/contract/message-signature.js';
 import { mailMessageBuilder } from '../src/adapters/mail/mail-message.js';
 import { createSmtpTransport } from '../src/adapters/smtp/nodemailer-mailer.js';
 
@@ -70,6 +72,9 @@ const transport = createSmtpTransport(env('SMTP_URL'), {
   pool: true,
   ...(caFile ? { security: { requireTls: true, ca: readFileSync(caFile, 'utf8') } } : {}),
 });
+// As resetd without RESET_SIGNING_KEY: a key made at start.
+const signer = messageSigner(generateKeyPairSync('ed25519').privateKey);
+const encoder = new TextEncoder();
 const build = mailMessageBuilder({ from: env('MAIL_FROM', 'resetd <no-reply@bench.example>'), productName: 'resetd' });
 
 async function handle(msg: JsMsg): Promise<void> {
@@ -105,7 +110,10 @@ async function handle(msg: JsMsg): Promise<void> {
   await redis.hset(record, 'state', 'sent', 'outcome', JSON.stringify(outcome));
   const id = deriveEventId(resetId, 'reset.code.sent', '0');
   const body = cloudEvent({ id, source, type: 'reset.code.sent', time: new Date(), data: outcome });
-  await js.publish(subjects.event('reset.code.sent'), JSON.stringify(body), { msgID: id });
+  const bytes = encoder.encode(JSON.stringify(body));
+  const h = natsHeaders();
+  h.set(SIGNATURE_HEADER, signer.sign(bytes));
+  await js.publish(subjects.event('reset.code.sent'), bytes, { msgID: id, headers: h });
   msg.ack();
 }
 

@@ -43,6 +43,9 @@ export type FetchGate = () => boolean;
  */
 export class JetStreamConsumeLoop {
   private readonly inFlight = new Set<Promise<void>>();
+  /** The messages being handled, which the heartbeat keeps claimed. */
+  private readonly inHand = new Set<JsMsg>();
+  private heartbeat: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
   private slotFreed: (() => void) | undefined;
@@ -60,6 +63,12 @@ export class JetStreamConsumeLoop {
   }
 
   start(): void {
+    // While a message is being handled it is ours: tell the server, so it is not redelivered to
+    // another instance mid-flight (a slow SMTP server must not cause a second mail). One timer for
+    // every message in hand, not one each: each is told at least once an interval all the same.
+    this.heartbeat ??= setInterval(() => {
+      for (const msg of this.inHand) msg.working();
+    }, this.options.workingIntervalMs).unref();
     this.running ??= this.pullLoop();
   }
 
@@ -69,6 +78,8 @@ export class JetStreamConsumeLoop {
     this.slotFreed?.();
     await this.running;
     await Promise.allSettled([...this.inFlight]);
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 
   private async pullLoop(): Promise<void> {
@@ -135,9 +146,7 @@ export class JetStreamConsumeLoop {
       deliveryCount: msg.info.deliveryCount,
       storedAt: msg.time,
     };
-    // While a message is being handled it is ours: tell the server, so it is not redelivered to
-    // another instance mid-flight (a slow SMTP server must not cause a second mail).
-    const heartbeat = setInterval(() => msg.working(), this.options.workingIntervalMs);
+    this.inHand.add(msg);
     let disposition: Disposition;
     try {
       disposition = await this.handler(delivery);
@@ -145,7 +154,7 @@ export class JetStreamConsumeLoop {
       this.log.error({ err: error, subject: msg.subject, seq: msg.seq }, 'the handler failed; the message is redelivered after the ack wait');
       return;
     } finally {
-      clearInterval(heartbeat);
+      this.inHand.delete(msg);
     }
     if (disposition.kind === 'ack') msg.ack();
     else msg.nak(disposition.delayMs);

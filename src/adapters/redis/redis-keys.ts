@@ -6,7 +6,8 @@ export type RateScope = 'user' | 'ip' | 'global';
  * tag, and two different ids never encode to the same text.
  */
 const escape = (text: string): string =>
-  text.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  SPECIAL.test(text) ? text.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`) : text;
+const SPECIAL = /[%{}]/;
 
 /**
  * Builds every key resetd keeps in Redis, all under one prefix. The part in braces is the Redis

@@ -55,7 +55,16 @@ export class RedisRateLimiter implements RateLimiter {
     // Relative, so the key expires by Redis's clock when the caller's says it should.
     const refusalsTtlMs = (period + 2) * rememberRefusalsMs - now;
     // Every layer at once (one round trip); if any refuses, the ones that counted the reset release it.
-    const reservations = layers.map((layer): Reserve => ({ ...layer, resetId: request.resetId, clock, cooldownMs, refusalsTtlMs }));
+    const reservations = layers.map((layer): Reserve => ({
+      cooldownKey: layer.cooldownKey,
+      windows: layer.windows,
+      rules: layer.rules,
+      refusals: layer.refusals,
+      resetId: request.resetId,
+      clock,
+      cooldownMs,
+      refusalsTtlMs,
+    }));
     const replies = await Promise.all(reservations.map((reservation) => runReserve(this.redis, reservation)));
     // A repeat keeps the answer it got first, though another layer may refuse it now as well.
     const refusals = replies.filter((reply) => reply.kind === 'refused');
@@ -80,7 +89,7 @@ export class RedisRateLimiter implements RateLimiter {
         this.keys.refusals(scope, subject, period - 1),
         this.keys.refusals(scope, subject, period + 1),
       ] as const;
-      return { ...(scope === 'user' ? { cooldownKey: this.keys.cooldown(subject) } : {}), windows, rules: own, refusals };
+      return { cooldownKey: scope === 'user' ? this.keys.cooldown(subject) : undefined, windows, rules: own, refusals };
     };
     const layers = [layer('user', request.userId)];
     if (request.clientIp !== undefined) {

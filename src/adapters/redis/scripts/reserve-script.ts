@@ -124,16 +124,14 @@ export function layerKeys(layer: Pick<Reserve, 'cooldownKey' | 'windows'>): { re
 
 export async function runReserve(redis: RedisClient, reserve: Reserve): Promise<ReserveReply> {
   const { keys, cooldown } = layerKeys(reserve);
-  const reply = await redis.resetdReserve(
-    keys.length + reserve.refusals.length,
-    ...keys,
-    ...reserve.refusals,
-    reserve.resetId,
-    reserve.clock,
-    reserve.cooldownMs,
-    cooldown,
-    ...reserve.rules.flatMap((rule) => [rule.name, rule.limit, rule.windowMs]),
-    reserve.refusalsTtlMs,
-  );
-  return decodeReply(reserveScript, reserveReply, reply);
+  keys.push(...reserve.refusals);
+  const args: (string | number)[] = [reserve.resetId, reserve.clock, reserve.cooldownMs, cooldown];
+  for (const rule of reserve.rules) args.push(rule.name, rule.limit, rule.windowMs);
+  args.push(reserve.refusalsTtlMs);
+  const reply = await redis.resetdReserve(keys.length, ...keys, ...args);
+  // Most replies admit: that one is checked as it is, without the schema.
+  return isAdmitted(reply) ? ADMITTED : decodeReply(reserveScript, reserveReply, reply);
 }
+
+const ADMITTED: ReserveReply = { kind: 'admitted' };
+const isAdmitted = (reply: unknown): boolean => Array.isArray(reply) && reply.length === 1 && reply[0] === 'admitted';
