@@ -100,18 +100,22 @@ export async function redisCli(args: readonly string[], timeoutMs = 60_000): Pro
 /**
  * A Redis Cluster of three masters and three replicas on loopback, made with
  * `redis-cli --cluster create … --cluster-replicas 1`. `nodeTimeoutMs` is `cluster-node-timeout`:
- * how long a master may be silent before its replica takes over.
+ * how long a master may be silent before its replica takes over. The bench asks for no replicas
+ * and no append-only file (`replicas: 0, persistent: false`), to match its single Redis.
  */
 export class RedisClusterGroup {
   private constructor(readonly nodes: readonly RedisClusterNode[]) {}
 
-  static async start(options: { masters?: number; nodeTimeoutMs?: number } = {}): Promise<RedisClusterGroup> {
-    const count = (options.masters ?? 3) * 2;
-    const nodes = await Promise.all(Array.from({ length: count }, () => RedisClusterNode.create(options.nodeTimeoutMs ?? 2_000)));
+  static async start(options: { masters?: number; replicas?: number; nodeTimeoutMs?: number; persistent?: boolean } = {}): Promise<RedisClusterGroup> {
+    const replicas = options.replicas ?? 1;
+    const count = (options.masters ?? 3) * (1 + replicas);
+    const nodes = await Promise.all(
+      Array.from({ length: count }, () => RedisClusterNode.create(options.nodeTimeoutMs ?? 2_000, { persistent: options.persistent ?? true })),
+    );
     const group = new RedisClusterGroup(nodes);
     try {
       await Promise.all(nodes.map((node) => node.start()));
-      await redisCli(['--cluster', 'create', ...nodes.map((node) => node.address), '--cluster-replicas', '1', '--cluster-yes']);
+      await redisCli(['--cluster', 'create', ...nodes.map((node) => node.address), '--cluster-replicas', String(replicas), '--cluster-yes']);
       await group.waitUntilHealthy();
     } catch (error) {
       await group.close();

@@ -251,15 +251,17 @@ export class NatsClusterNode extends RestartableServer {
   }
 }
 
-/** One `redis-server` with `--cluster-enabled yes` and an fsynced append-only file, for a Redis Cluster on loopback. */
+/** One `redis-server` with `--cluster-enabled yes` and (unless `persistent` is false) an fsynced append-only file, for a Redis Cluster on loopback. */
 export class RedisClusterNode extends RestartableServer {
-  static async create(nodeTimeoutMs: number): Promise<RedisClusterNode> {
+  static async create(nodeTimeoutMs: number, options: RedisServerOptions = {}): Promise<RedisClusterNode> {
     const node = new RedisClusterNode(await freePort(), mkdtempSync(join(tmpdir(), 'resetd-redis-cluster-')));
     node.nodeTimeoutMs = nodeTimeoutMs;
+    node.persistent = options.persistent ?? true;
     return node;
   }
 
   private nodeTimeoutMs = 15_000;
+  private persistent = true;
 
   get address(): string {
     return `127.0.0.1:${this.port}`;
@@ -270,7 +272,7 @@ export class RedisClusterNode extends RestartableServer {
     const args = [
       '--port', String(this.port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
       '--cluster-config-file', join(this.dir, `nodes-${this.port}.conf`), '--cluster-node-timeout', String(this.nodeTimeoutMs),
-      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', this.dir,
+      '--save', '', '--dir', this.dir, ...(this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     ];
     this.process = await ManagedProcess.start(`redis-server ${this.port}`, REDIS_SERVER, args, /Ready to accept connections/);
   }
