@@ -12,12 +12,14 @@ import { Redis } from 'ioredis';
 import { envSchema } from '../src/app/config.js';
 import { NATS_SERVER, NatsServer, REDIS_SERVER, RedisServer } from '../test/support/processes.js';
 import { serviceNodeFlags } from '../test/support/service-node-flags.js';
+import type { Bench } from './lib/bench-context.js';
 import { LoadDriver, type LoadResult, type VerifyResult } from './lib/load.js';
-import { cpuSeconds, memory, NodeProcess, SinkProcess, stopAll } from './lib/processes.js';
+import { measured, memory, NodeProcess, SinkProcess, stopAll } from './lib/processes.js';
 import { callsBetween, CommandLog, commandCalls, readsProcessed, scriptNames } from './lib/redis-stats.js';
 import { renderReport, type BenchResults, type CpuShare } from './lib/report.js';
 import { signingCost } from './lib/signing-cost.js';
 import { spread } from './lib/stats.js';
+import { steadyFigure } from './lib/steady-figure.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const DIST = new URL('../', import.meta.url);
@@ -152,8 +154,10 @@ async function main(): Promise<void> {
     ...(tls ? { SMTP_TLS_CA_FILE: tls.cert } : {}),
     ...extra,
   });
-  const startService = (name: string, prefix: string, extra?: Record<string, string>) =>
-    NodeProcess.start(name, SERVICE_MAIN, serviceEnv(prefix, extra), tmp, /resetd started/, nodeArgs);
+  const startService = (name: string, prefix: string, extra?: Record<string, string>, extraNodeArgs: string[] = []) =>
+    NodeProcess.start(name, SERVICE_MAIN, serviceEnv(prefix, extra), tmp, /resetd started/, [...nodeArgs, ...extraNodeArgs]);
+  const processes = () => ({ nats: nats.pid!, redis: redisServer.pid!, sink: sink.pid, bench: process.pid });
+  const bench: Bench = { driver, say, tmp, warmup: plan.warmup, window: plan.window, startService, processes, onExit: (cleanup) => cleanups.push(cleanup) };
 
   const results: BenchResults = {
     meta: {
@@ -176,16 +180,6 @@ async function main(): Promise<void> {
       window: plan.window,
       seconds: 0,
     },
-  };
-
-  const processes = () => ({ nats: nats.pid!, redis: redisServer.pid!, sink: sink.pid, bench: process.pid });
-  /** CPU seconds each process spent in `work`, per 1,000 outcomes. */
-  const measured = async <T extends { count: number }>(pids: Record<string, number>, work: () => Promise<T>): Promise<[T, CpuShare]> => {
-    const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-    const result = await work();
-    const share: CpuShare = {};
-    for (const [name, pid] of Object.entries(pids)) share[name] = ((cpuSeconds(pid) - before[name]!) / result.count) * 1000;
-    return [result, share];
   };
 
   const resetd = await startService('resetd', 'reset');
@@ -313,21 +307,11 @@ async function main(): Promise<void> {
     }
   }
 
-  // (2): a steady half of resetd's peak, resetd and the limit at the same rate.
-  if (wanted('half')) {
-    const peak = e2e.length > 0 ? spread(e2e.map((r) => r.throughput)).median : Number(process.env.BENCH_PEAK ?? 400);
-    const rate = Math.max(1, Math.round(peak / 2));
-    const half: LoadResult[] = [];
-    const halfLimit: LoadResult[] = [];
-    for (let run = 1; run <= plan.runs; run += 1) {
-      const result = await driver.steady('reset', `half${run}`, rate, plan.halfSeconds, `(2) resetd at ${rate}/s, run ${run}/${plan.runs}`);
-      half.push(result);
-      say(`(2) resetd at ${rate}/s run ${run}: p50 ${result.latency.p50.toFixed(1)} ms, p95 ${result.latency.p95.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, publish-ack p99 ${result.publishAck.p99.toFixed(2)} ms`);
-      const limitResult = await driver.steady('limit', `lhalf${run}`, rate, plan.halfSeconds, `(2) limit at ${rate}/s, run ${run}/${plan.runs}`);
-      halfLimit.push(limitResult);
-      say(`(2) limit at ${rate}/s run ${run}: p50 ${limitResult.latency.p50.toFixed(1)} ms, p99 ${limitResult.latency.p99.toFixed(1)} ms`);
-    }
-    results.half = { rate, resetd: half, limit: halfLimit };
+  // (2): steady rates, a half and a quarter of resetd's peak, resetd and the limit at the same rate.
+  const peak = e2e.length > 0 ? spread(e2e.map((r) => r.throughput)).median : Number(process.env.BENCH_PEAK ?? 400);
+  for (const [name, fraction] of [['half', 1 / 2], ['quarter', 1 / 4]] as const) {
+    if (!wanted(name)) continue;
+    results[name] = await steadyFigure(bench, { figure: '(2)', name, fraction, peak, runs: plan.runs, seconds: plan.halfSeconds });
   }
   await limit.stop();
 

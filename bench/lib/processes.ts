@@ -184,3 +184,15 @@ export class SinkProcess {
     await once(this.child, 'exit');
   }
 }
+
+/** CPU seconds per 1,000 outcomes, by process (resetd or limit, nats, redis, sink, bench). */
+export type CpuShare = Record<string, number>;
+
+/** Runs `work` and returns it with the CPU seconds each of `pids` spent meanwhile, per 1,000 of its outcomes. */
+export async function measured<T extends { count: number }>(pids: Record<string, number>, work: () => Promise<T>): Promise<[T, CpuShare]> {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const result = await work();
+  const share: CpuShare = {};
+  for (const [name, pid] of Object.entries(pids)) share[name] = ((cpuSeconds(pid) - before[name]!) / result.count) * 1000;
+  return [result, share];
+}

@@ -1,9 +1,12 @@
 import type { LoadResult, VerifyResult } from './load.js';
+import type { CpuShare } from './processes.js';
+import { steadyRows } from './report-figures.js';
+import { int, medianOf, ms, of, range, ratio, type Row } from './report-format.js';
 import type { SigningCost } from './signing-cost.js';
-import { spread, type Spread } from './stats.js';
+import type { SteadyFigure } from './steady-figure.js';
+import { spread } from './stats.js';
 
-/** CPU seconds per 1,000 outcomes, by process (resetd or limit, nats, redis, sink, bench). */
-export type CpuShare = Record<string, number>;
+export type { CpuShare };
 
 export interface BenchResults {
   meta: {
@@ -35,7 +38,8 @@ export interface BenchResults {
     commandsPerReset: number[];
     commandBreakdown: Array<[string, number]>;
   };
-  half?: { rate: number; resetd: LoadResult[]; limit: LoadResult[] };
+  half?: SteadyFigure;
+  quarter?: SteadyFigure;
   slow?: { runs: LoadResult[]; cpu: CpuShare[] };
   verify?: { runs: VerifyResult[]; cpu: CpuShare[]; concurrency: number };
   /** `rssTimeline`: [seconds since the process was started, resident MB], once a second. */
@@ -52,15 +56,6 @@ export interface Target {
   readonly target: string;
   readonly pass: boolean;
 }
-
-const int = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
-const ms = (value: number) => (!Number.isFinite(value) ? '–' : value >= 100 ? `${Math.round(value).toLocaleString('en-US')} ms` : `${value.toFixed(value >= 10 ? 1 : 2)} ms`);
-const ratio = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)} ×` : '–');
-const range = (s: Spread, format: (value: number) => string) => (s.runs.length > 1 ? `${format(s.min)} – ${format(s.max)}` : '(1 run)');
-const of = <T>(items: readonly T[], pick: (item: T) => number) => spread(items.map(pick));
-const medianOf = (shares: readonly CpuShare[], name: string) => (shares.length === 0 ? NaN : spread(shares.map((share) => share[name] ?? NaN)).median);
-
-type Row = [figure: string, resetd: string, runs: string, compared: string, target: string, verdict: string];
 
 /** The table of figures and targets, as aligned text for the terminal and as Markdown. */
 export function renderReport(results: BenchResults): { table: string; markdown: string } {
@@ -115,28 +110,8 @@ export function renderReport(results: BenchResults): { table: string; markdown: 
     ]);
   }
 
-  if (results.half && results.half.resetd.length > 0) {
-    const { rate, resetd, limit } = results.half;
-    const p99 = of(resetd, (r) => r.latency.p99);
-    const limitP99 = of(limit, (r) => r.latency.p99);
-    rows.push([
-      `(2) publish → code.sent at a steady ${int(rate)} /s (half the peak): p50 · p95 · p99`,
-      [of(resetd, (r) => r.latency.p50), of(resetd, (r) => r.latency.p95), p99].map((s) => ms(s.median)).join(' · '),
-      `p99 ${range(p99, ms)}`,
-      `limit p99 ${ms(limitP99.median)} at the same rate`,
-      "≤ 50 ms and ≤ the limit's",
-      verdict('p99 at half load', `${ms(p99.median)} (limit ${ms(limitP99.median)})`, "≤ 50 ms and ≤ limit's", p99.median <= 50 && p99.median <= limitP99.median),
-    ]);
-    const ack = of(resetd, (r) => r.publishAck.p99);
-    rows.push([
-      `(2) caller's cost at ${int(rate)} /s: publish → JetStream ack, p99`,
-      ms(ack.median),
-      range(ack, ms),
-      `p50 ${ms(of(resetd, (r) => r.publishAck.p50).median)}`,
-      '≤ 5 ms',
-      verdict(`publish-ack p99 at ${int(rate)} /s`, ms(ack.median), '≤ 5 ms', ack.median <= 5),
-    ]);
-  }
+  if (results.half) rows.push(...steadyRows(results.half, verdict, { p99: 50, notAboveLimit: true }));
+  if (results.quarter) rows.push(...steadyRows(results.quarter, verdict, { p99: 50, notAboveLimit: false }));
 
   if (results.slow && results.slow.runs.length > 0) {
     const slow = of(results.slow.runs, (r) => r.throughput);
