@@ -13,13 +13,14 @@ import { envSchema } from '../src/app/config.js';
 import { NATS_SERVER, NatsServer, REDIS_SERVER, RedisServer } from '../test/support/processes.js';
 import { serviceNodeFlags } from '../test/support/service-node-flags.js';
 import type { Bench } from './lib/bench-context.js';
-import { LoadDriver, type LoadResult, type VerifyResult } from './lib/load.js';
+import { LoadDriver, type LoadResult } from './lib/load.js';
 import { measured, memory, NodeProcess, SinkProcess, stopAll } from './lib/processes.js';
 import { callsBetween, CommandLog, commandCalls, readsProcessed, scriptNames } from './lib/redis-stats.js';
 import { renderReport, type BenchResults, type CpuShare } from './lib/report.js';
 import { signingCost } from './lib/signing-cost.js';
 import { spread } from './lib/stats.js';
 import { steadyFigure } from './lib/steady-figure.js';
+import { CodePool, verifyFigure } from './lib/verify-figure.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const DIST = new URL('../', import.meta.url);
@@ -39,6 +40,8 @@ interface Plan {
   readonly halfSeconds: number;
   readonly verifyPerRun: number;
   readonly verifyConcurrency: number;
+  /** Seconds of each open-loop verify run (at half the peak, at twice it). */
+  readonly verifySeconds: number;
   readonly slowN: number;
   readonly backlogN: number;
   readonly roundTripSample: number;
@@ -79,6 +82,7 @@ function readPlan(argv: readonly string[]): Plan {
     halfSeconds: number('half-seconds', quick ? 5 : 15),
     verifyPerRun: number('verify', quick ? 2_000 : 10_000),
     verifyConcurrency: 64,
+    verifySeconds: number('verify-seconds', quick ? 0.5 : 2),
     slowN: number('slow-n', quick ? 1_000 : 5_000),
     backlogN: number('backlog', quick ? 10_000 : 100_000),
     roundTripSample: number('sample', quick ? 50 : 200),
@@ -247,7 +251,8 @@ async function main(): Promise<void> {
   const cpuLimit: CpuShare[] = [];
   const commandsPerReset: number[] = [];
   let commandBreakdown: Array<[string, number]> = [];
-  const resetdTags: string[] = [];
+  // The tags of every run on resetd's own subjects: their codes serve the verify figure.
+  const resetdTags: string[] = ['warm-r', 'rt'];
   if (wanted('e2e')) {
     for (let run = 1; run <= plan.runs; run += 1) {
       const tag = `e2e${run}`;
@@ -272,32 +277,6 @@ async function main(): Promise<void> {
     results.e2e = { resetd: e2e, limit: limitRuns, cpuResetd, cpuLimit, commandsPerReset, commandBreakdown };
   }
 
-  // (5): reset.verify with the codes of the resets just mailed.
-  if (wanted('verify')) {
-    await sleep(300);
-    const pairs = [...sink.codes].filter(([resetId]) => resetdTags.some((tag) => resetId.startsWith(`${tag}-`)));
-    const verifyRuns: VerifyResult[] = [];
-    const verifyCpu: CpuShare[] = [];
-    // The codes of the warm-up resets warm the verify path up, as the warm-up burst did the request path.
-    const warmPairs = [...sink.codes].filter(([resetId]) => resetId.startsWith('warm-r-'));
-    await driver.verify('reset', warmPairs, plan.verifyConcurrency, 'warm-up verify (not measured)');
-    for (let run = 1; run <= plan.runs; run += 1) {
-      const slice = pairs.slice((run - 1) * plan.verifyPerRun, run * plan.verifyPerRun);
-      if (slice.length < plan.verifyPerRun) {
-        say(`(5) verify run ${run}: only ${slice.length} codes left; skipped (run the e2e figure first)`);
-        break;
-      }
-      const [result, cpu] = await measured({ resetd: resetd.pid, ...processes() }, () =>
-        driver.verify('reset', slice, plan.verifyConcurrency, `(5) verify run ${run}/${plan.runs}`),
-      );
-      verifyRuns.push(result);
-      verifyCpu.push(cpu);
-      const spent = Object.entries(cpu).map(([name, seconds]) => `${name} ${(seconds * 1000).toFixed(0)} µs`).join(', ');
-      say(`(5) verify run ${run}: ${result.rate.toFixed(0)}/s, p99 ${result.latency.p99.toFixed(2)} ms, ${JSON.stringify(result.statuses)}; CPU per answer: ${spent}`);
-    }
-    results.verify = { runs: verifyRuns, cpu: verifyCpu, concurrency: plan.verifyConcurrency };
-  }
-
   // (8): what Resetd-Signature costs, resetd's signer and the client's verifier in this process.
   if (wanted('signing')) {
     const iterations = plan.quick ? 20_000 : 100_000;
@@ -312,8 +291,23 @@ async function main(): Promise<void> {
   for (const [name, fraction] of [['half', 1 / 2], ['quarter', 1 / 4]] as const) {
     if (!wanted(name)) continue;
     results[name] = await steadyFigure(bench, { figure: '(2)', name, fraction, peak, runs: plan.runs, seconds: plan.halfSeconds });
+    resetdTags.push(...Array.from({ length: plan.runs }, (_, run) => `${name}${run + 1}`));
   }
   await limit.stop();
+
+  // (5): reset.verify with the codes of the resets mailed so far (more are sent if too few are left).
+  if (wanted('verify')) {
+    await sleep(300);
+    // The codes of the warm-up resets warm the verify path up, as the warm-up burst did the request path.
+    const codes = new CodePool(bench, sink, resetdTags);
+    await driver.verify('reset', await codes.take(Math.min(plan.warmup, 2_000)), plan.verifyConcurrency, 'warm-up verify (not measured)');
+    results.verify = await verifyFigure(bench, resetd, codes, {
+      runs: plan.runs,
+      perRun: plan.verifyPerRun,
+      concurrency: plan.verifyConcurrency,
+      openSeconds: plan.verifySeconds,
+    });
+  }
 
   // (4): the same resetd with one SMTP connection per mail.
   if (wanted('slow')) {

@@ -195,16 +195,10 @@ export class LoadDriver {
   async steady(prefix: string, tag: string, rate: number, seconds: number, label: string): Promise<LoadResult> {
     const n = Math.max(1, Math.round(rate * seconds));
     const run = this.track(tag, n);
-    const interval = 1000 / rate;
     const pending: Promise<void>[] = [];
-    const t0 = performance.now();
     const ticker = setInterval(() => this.progress(`${label}: ${rate.toFixed(0)}/s, published ${pending.length}/${n}, outcomes ${run.count}/${n}`), 2_000);
     try {
-      for (let i = 0; i < n; i += 1) {
-        const wait = t0 + i * interval - performance.now();
-        if (wait >= 1) await sleep(wait);
-        pending.push(this.publishOne(prefix, run, i));
-      }
+      await paced(n, rate, (i) => pending.push(this.publishOne(prefix, run, i)));
       await Promise.all(pending);
     } finally {
       clearInterval(ticker);
@@ -245,30 +239,60 @@ export class LoadDriver {
   }
 
   /**
-   * `reset.verify` with `concurrency` requests in flight, one per (resetId, code) pair: requests per
-   * second over the whole run, the latency of each, and how many answered `completed`.
+   * `reset.verify` with `concurrency` requests in flight (closed loop), one per (resetId, code)
+   * pair: requests per second over the whole run, the latency of each, and how each was answered.
    */
   async verify(prefix: string, pairs: ReadonlyArray<readonly [string, string]>, concurrency: number, label: string): Promise<VerifyResult> {
-    const latencies = new Float64Array(pairs.length);
-    const statuses: Record<string, number> = {};
+    const answers = new VerifyAnswers(pairs.length);
     let next = 0;
-    const decoder = new TextDecoder();
     const t0 = performance.now();
     const worker = async () => {
       while (next < pairs.length) {
         const index = next++;
-        const [resetId, code] = pairs[index]!;
-        const start = performance.now();
-        const reply = await this.nc.request(`${prefix}.verify`, JSON.stringify({ resetId, code }), { timeout: 10_000 });
-        latencies[index] = performance.now() - start;
-        const status = (JSON.parse(decoder.decode(reply.data)) as { status: string }).status;
-        statuses[status] = (statuses[status] ?? 0) + 1;
+        answers.record(index, await this.verifyOne(prefix, pairs[index]!));
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const seconds = (performance.now() - t0) / 1000;
     this.progress(`${label}: ${pairs.length} answered in ${seconds.toFixed(2)} s`);
-    return { label, count: pairs.length, rate: pairs.length / seconds, latency: summarise(latencies), statuses };
+    return { label, count: pairs.length, rate: pairs.length / seconds, latency: answers.latency(), statuses: answers.statuses };
+  }
+
+  /**
+   * `reset.verify` on a fixed schedule of `rate` per second (open loop: on time whatever the
+   * answers), one request per pair. The latency is of the requests answered other than
+   * `unavailable` (an instance past its maximum sheds at once); the pairs shed come back unused.
+   */
+  async verifyAt(prefix: string, pairs: ReadonlyArray<readonly [string, string]>, rate: number, label: string): Promise<[VerifyResult, Array<readonly [string, string]>]> {
+    const answers = new VerifyAnswers(pairs.length);
+    const pending: Promise<void>[] = [];
+    const t0 = performance.now();
+    await paced(pairs.length, rate, (index) => pending.push(this.verifyOne(prefix, pairs[index]!).then((answer) => answers.record(index, answer))));
+    const sendSeconds = (performance.now() - t0) / 1000;
+    await Promise.all(pending);
+    const seconds = (performance.now() - t0) / 1000;
+    this.progress(`${label}: ${pairs.length} sent in ${sendSeconds.toFixed(2)} s, all answered in ${seconds.toFixed(2)} s`);
+    const unused = pairs.filter((_, index) => answers.status[index] === 'unavailable');
+    const result = {
+      label,
+      count: pairs.length,
+      rate: pairs.length / seconds,
+      offeredRate: pairs.length / Math.max(sendSeconds, 1 / rate),
+      latency: answers.latency((status) => status !== 'unavailable'),
+      statuses: answers.statuses,
+    };
+    return [result, unused];
+  }
+
+  /** One request-reply; a timeout is an answer too (`timeout`), so an overload cannot stop the run. */
+  private async verifyOne(prefix: string, [resetId, code]: readonly [string, string]): Promise<{ ms: number; status: string }> {
+    const start = performance.now();
+    try {
+      const reply = await this.nc.request(`${prefix}.verify`, JSON.stringify({ resetId, code }), { timeout: 10_000 });
+      return { ms: performance.now() - start, status: (JSON.parse(DECODER.decode(reply.data)) as { status: string }).status };
+    } catch {
+      return { ms: performance.now() - start, status: 'timeout' };
+    }
   }
 
   async close(): Promise<void> {
@@ -279,7 +303,45 @@ export class LoadDriver {
 export interface VerifyResult {
   readonly label: string;
   readonly count: number;
+  /** Requests answered per second, from the first request to the last answer. */
   readonly rate: number;
+  /** Open loop: the rate the requests were sent at, as achieved. */
+  readonly offeredRate?: number;
   readonly latency: LatencySummary;
   readonly statuses: Record<string, number>;
+}
+
+const DECODER = new TextDecoder();
+
+/** Each verify request's latency and status, by index. */
+class VerifyAnswers {
+  readonly ms: Float64Array;
+  readonly status: string[];
+  readonly statuses: Record<string, number> = {};
+
+  constructor(n: number) {
+    this.ms = new Float64Array(n);
+    this.status = new Array<string>(n);
+  }
+
+  record(index: number, answer: { ms: number; status: string }): void {
+    this.ms[index] = answer.ms;
+    this.status[index] = answer.status;
+    this.statuses[answer.status] = (this.statuses[answer.status] ?? 0) + 1;
+  }
+
+  latency(include: (status: string) => boolean = () => true): LatencySummary {
+    return summarise(this.ms.filter((_, index) => include(this.status[index]!)));
+  }
+}
+
+/** Calls `send(i)` for i in 0…n-1 on a fixed schedule of `rate` per second, whatever each call does. */
+async function paced(n: number, rate: number, send: (index: number) => void): Promise<void> {
+  const interval = 1000 / rate;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 1) {
+    const wait = t0 + i * interval - performance.now();
+    if (wait >= 1) await sleep(wait);
+    send(i);
+  }
 }

@@ -1,5 +1,6 @@
-import { int, ms, of, range, ratio, type Row, type Verdict } from './report-format.js';
+import { int, medianOf, ms, of, percent, range, ratio, type Row, type Verdict } from './report-format.js';
 import type { SteadyFigure } from './steady-figure.js';
+import type { VerifyFigure } from './verify-figure.js';
 
 /** (2): resetd and the limit at one steady rate: publish → code.sent, and the caller's publish → ack. */
 export function steadyRows(figure: SteadyFigure, verdict: Verdict, target: { p99: number; notAboveLimit: boolean }): Row[] {
@@ -38,4 +39,51 @@ export function steadyRows(figure: SteadyFigure, verdict: Verdict, target: { p99
       verdict(`publish-ack p99 at ${int(rate)} /s vs the limit`, ratio(ackShare), '≤ 1.2 ×', ackShare <= 1.2),
     ],
   ];
+}
+
+/** (5): reset.verify's peak (closed loop), its CPU per answer, and open loop at half and twice the peak. */
+export function verifyRows(figure: VerifyFigure, verdict: Verdict): Row[] {
+  const rows: Row[] = [];
+  if (figure.runs.length === 0) return rows;
+  const rate = of(figure.runs, (r) => r.rate);
+  const p99 = of(figure.runs, (r) => r.latency.p99);
+  const cpu = of(figure.cpu, (share) => share.resetd ?? NaN);
+  const others = ['nats', 'redis', 'bench'].map((name) => `${name} ${medianOf(figure.cpu, name).toFixed(3)}`).join(', ');
+  rows.push(
+    [
+      `(5) reset.verify, ${figure.concurrency} in flight (closed loop), right codes: the peak answers/s · p99`,
+      `${int(rate.median)} /s · ${ms(p99.median)}`,
+      `${range(rate, (v) => `${int(v)}`)} · ${range(p99, ms)}`,
+      `p50 ${ms(of(figure.runs, (r) => r.latency.p50).median)}; the p99 is queueing (≥ ${figure.concurrency} ÷ the rate)`,
+      '≥ 6,000 /s',
+      verdict('reset.verify peak', `${int(rate.median)} /s`, '≥ 6,000 /s', rate.median >= 6000),
+    ],
+    ['(5) reset.verify: CPU-seconds per 1,000 answers (resetd process, closed-loop runs)', `${cpu.median.toFixed(3)} s`, range(cpu, (v) => v.toFixed(3)), `meanwhile: ${others}`, '', ''],
+  );
+  if (figure.half.length > 0) {
+    const halfP99 = of(figure.half, (r) => r.latency.p99);
+    const sent = of(figure.half, (r) => r.offeredRate ?? NaN);
+    rows.push([
+      `(5) reset.verify open loop at half the peak (${int(sent.median)} /s sent, ${int(figure.half[0]!.count)} a run): p50 · p99`,
+      `${ms(of(figure.half, (r) => r.latency.p50).median)} · ${ms(halfP99.median)}`,
+      `p99 ${range(halfP99, ms)}`,
+      `answers: ${JSON.stringify(figure.half[0]!.statuses)}`,
+      '≤ 10 ms',
+      verdict('reset.verify p99 at half the peak', ms(halfP99.median), '≤ 10 ms', halfP99.median <= 10),
+    ]);
+  }
+  if (figure.overload.length > 0) {
+    const shed = of(figure.overload, (r) => (r.statuses.unavailable ?? 0) / r.count);
+    const answeredP99 = of(figure.overload, (r) => r.latency.p99);
+    const sent = of(figure.overload, (r) => r.offeredRate ?? NaN);
+    rows.push([
+      `(5) reset.verify open loop at twice the peak (${int(sent.median)} /s sent, ${int(figure.overload[0]!.count)} a run): share shed (unavailable) · p99 of the rest`,
+      `${percent(shed.median)} · ${ms(answeredP99.median)}`,
+      `${range(shed, percent)} · ${range(answeredP99, ms)}`,
+      `answers: ${JSON.stringify(figure.overload[0]!.statuses)}`,
+      '(reported)',
+      '',
+    ]);
+  }
+  return rows;
 }

@@ -1,10 +1,11 @@
-import type { LoadResult, VerifyResult } from './load.js';
+import type { LoadResult } from './load.js';
 import type { CpuShare } from './processes.js';
-import { steadyRows } from './report-figures.js';
+import { steadyRows, verifyRows } from './report-figures.js';
 import { int, medianOf, ms, of, range, ratio, type Row } from './report-format.js';
 import type { SigningCost } from './signing-cost.js';
 import type { SteadyFigure } from './steady-figure.js';
 import { spread } from './stats.js';
+import type { VerifyFigure } from './verify-figure.js';
 
 export type { CpuShare };
 
@@ -41,7 +42,7 @@ export interface BenchResults {
   half?: SteadyFigure;
   quarter?: SteadyFigure;
   slow?: { runs: LoadResult[]; cpu: CpuShare[] };
-  verify?: { runs: VerifyResult[]; cpu: CpuShare[]; concurrency: number };
+  verify?: VerifyFigure;
   /** `rssTimeline`: [seconds since the process was started, resident MB], once a second. */
   backlog?: { result: LoadResult; cpu: CpuShare; peakRssBytes: number; startSeconds: number; rssTimeline: Array<[number, number]> };
   /** (8) The CPU of one `Resetd-Signature`, made and checked, per run. */
@@ -126,18 +127,7 @@ export function renderReport(results: BenchResults): { table: string; markdown: 
     ]);
   }
 
-  if (results.verify && results.verify.runs.length > 0) {
-    const rate = of(results.verify.runs, (r) => r.rate);
-    const p99 = of(results.verify.runs, (r) => r.latency.p99);
-    rows.push([
-      `(5) reset.verify, ${results.verify.concurrency} in flight, right codes: answers/s · p99`,
-      `${int(rate.median)} /s · ${ms(p99.median)}`,
-      `${range(rate, (v) => `${int(v)}`)} · ${range(p99, ms)}`,
-      `p50 ${ms(of(results.verify.runs, (r) => r.latency.p50).median)}`,
-      '≥ 5,000 /s, p99 ≤ 10 ms',
-      verdict('reset.verify', `${int(rate.median)} /s, p99 ${ms(p99.median)}`, '≥ 5,000 /s, p99 ≤ 10 ms', rate.median >= 5000 && p99.median <= 10),
-    ]);
-  }
+  if (results.verify) rows.push(...verifyRows(results.verify, verdict));
 
   if (results.backlog) {
     const { result, peakRssBytes } = results.backlog;
