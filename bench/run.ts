@@ -12,7 +12,9 @@ import { Redis } from 'ioredis';
 import { envSchema } from '../src/app/config.js';
 import { NATS_SERVER, NatsServer, REDIS_SERVER, RedisServer } from '../test/support/processes.js';
 import { serviceNodeFlags } from '../test/support/service-node-flags.js';
+import { OtlpReceiver } from '../test/support/otlp-receiver.js';
 import type { Bench } from './lib/bench-context.js';
+import { startVariants, VARIANT_NAMES, type VariantName, type VariantRun } from './lib/e2e-variants.js';
 import { LoadDriver, type LoadResult } from './lib/load.js';
 import { measured, memory, NodeProcess, SinkProcess, stopAll } from './lib/processes.js';
 import { callsBetween, CommandLog, commandCalls, readsProcessed, scriptNames } from './lib/redis-stats.js';
@@ -42,6 +44,8 @@ interface Plan {
   readonly verifyConcurrency: number;
   /** Seconds of each open-loop verify run (at half the peak, at twice it). */
   readonly verifySeconds: number;
+  /** Requests per run of the variants (tracing on, two instances, Redis Cluster). */
+  readonly variantN: number;
   readonly slowN: number;
   readonly backlogN: number;
   readonly roundTripSample: number;
@@ -83,6 +87,7 @@ function readPlan(argv: readonly string[]): Plan {
     verifyPerRun: number('verify', quick ? 2_000 : 10_000),
     verifyConcurrency: 64,
     verifySeconds: number('verify-seconds', quick ? 0.5 : 2),
+    variantN: number('variant-n', quick ? 3_000 : 10_000),
     slowN: number('slow-n', quick ? 1_000 : 5_000),
     backlogN: number('backlog', quick ? 10_000 : 100_000),
     roundTripSample: number('sample', quick ? 50 : 200),
@@ -162,6 +167,15 @@ async function main(): Promise<void> {
     NodeProcess.start(name, SERVICE_MAIN, serviceEnv(prefix, extra), tmp, /resetd started/, [...nodeArgs, ...extraNodeArgs]);
   const processes = () => ({ nats: nats.pid!, redis: redisServer.pid!, sink: sink.pid, bench: process.pid });
   const bench: Bench = { driver, say, tmp, warmup: plan.warmup, window: plan.window, startService, processes, onExit: (cleanup) => cleanups.push(cleanup) };
+  let receiver: OtlpReceiver | undefined;
+  const otlpReceiver = async () => {
+    if (!receiver) {
+      receiver = await OtlpReceiver.start();
+      cleanups.push(() => receiver!.stop());
+      say(`OTLP/HTTP receiver on ${receiver.url}`);
+    }
+    return receiver;
+  };
 
   const results: BenchResults = {
     meta: {
@@ -253,7 +267,11 @@ async function main(): Promise<void> {
   let commandBreakdown: Array<[string, number]> = [];
   // The tags of every run on resetd's own subjects: their codes serve the verify figure.
   const resetdTags: string[] = ['warm-r', 'rt'];
-  if (wanted('e2e')) {
+  const variantNames = VARIANT_NAMES.filter((name) => plan.only?.has(name) ?? true);
+  const variantRuns: Partial<Record<VariantName, VariantRun[]>> = {};
+  if (wanted('e2e') || variantNames.length > 0) {
+    // (9), (11), (12): resetd deployed otherwise, in the same rounds as (1) and the limit.
+    const variants = await startVariants(bench, variantNames, otlpReceiver);
     for (let run = 1; run <= plan.runs; run += 1) {
       const tag = `e2e${run}`;
       const before = await commandCalls(admin);
@@ -267,6 +285,12 @@ async function main(): Promise<void> {
       e2e.push(result);
       cpuResetd.push(cpu);
       say(`(1) resetd run ${run}: ${result.throughput.toFixed(0)}/s, p99 ${result.latency.p99.toFixed(0)} ms, publish-ack p99 ${result.publishAck.p99.toFixed(2)} ms, ${cpu.resetd!.toFixed(2)} CPU-s per 1,000`);
+      for (const variant of variants) {
+        const measuredRun = await variant.burst(`${variant.name}${run}`, plan.variantN, `${variant.describe}, run ${run}/${plan.runs}`);
+        (variantRuns[variant.name] ??= []).push(measuredRun);
+        const extra = measuredRun.spansPerReset !== undefined ? `, ${measuredRun.spansPerReset.toFixed(2)} spans per reset` : measuredRun.commandsPerReset !== undefined ? `, ${measuredRun.commandsPerReset.toFixed(1)} Redis commands per reset` : '';
+        say(`${variant.describe}, run ${run}: ${measuredRun.result.throughput.toFixed(0)}/s, ${measuredRun.cpu.resetd!.toFixed(2)} CPU-s per 1,000${extra}`);
+      }
       const [limitResult, limitCpu] = await measured({ limit: limit.pid, ...processes() }, () =>
         driver.burst('limit', `lim${run}`, plan.n, plan.window, `(3) limit run ${run}/${plan.runs}`),
       );
@@ -275,6 +299,8 @@ async function main(): Promise<void> {
       say(`(3) limit run ${run}: ${limitResult.throughput.toFixed(0)}/s, p99 ${limitResult.latency.p99.toFixed(0)} ms, ${limitCpu.limit!.toFixed(2)} CPU-s per 1,000`);
     }
     results.e2e = { resetd: e2e, limit: limitRuns, cpuResetd, cpuLimit, commandsPerReset, commandBreakdown };
+    results.variants = { n: plan.variantN, runs: variantRuns };
+    for (const variant of variants) await variant.stop();
   }
 
   // (8): what Resetd-Signature costs, resetd's signer and the client's verifier in this process.

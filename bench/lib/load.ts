@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { aClientSpan } from '../../test/support/trace-context.js';
 import { summarise, type LatencySummary } from './stats.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -78,6 +79,7 @@ export class RunTracker {
 export class LoadDriver {
   private readonly runs = new Map<string, RunTracker>();
   private readonly watched = new Set<string>();
+  private readonly tracedCallers = new Set<string>();
   private ipCounter = 0;
 
   private constructor(
@@ -109,6 +111,14 @@ export class LoadDriver {
     }
   }
 
+  /**
+   * Requests to this deployment carry a sampled W3C `traceparent` of a span of the caller's own, as
+   * an auth service that traces would send: resetd's spans continue the caller's trace.
+   */
+  traceCallers(prefix: string): void {
+    this.tracedCallers.add(prefix);
+  }
+
   async flush(): Promise<void> {
     await this.nc.flush();
   }
@@ -138,7 +148,8 @@ export class LoadDriver {
     const body = this.body(resetId, index);
     const start = performance.now();
     run.published[index] = start;
-    return this.js.publish(`${prefix}.requested`, body, { msgID: resetId }).then(() => {
+    const options = this.tracedCallers.has(prefix) ? { msgID: resetId, headers: traceHeaders() } : { msgID: resetId };
+    return this.js.publish(`${prefix}.requested`, body, options).then(() => {
       run.acked[index] = performance.now() - start;
     });
   }
@@ -344,4 +355,11 @@ async function paced(n: number, rate: number, send: (index: number) => void): Pr
     if (wait >= 1) await sleep(wait);
     send(i);
   }
+}
+
+/** Headers with a sampled `traceparent` of a new client span. */
+function traceHeaders() {
+  const h = headers();
+  h.set('traceparent', aClientSpan().traceparent);
+  return h;
 }

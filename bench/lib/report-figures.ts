@@ -1,6 +1,12 @@
+import type { VariantName, VariantRun } from './e2e-variants.js';
+import type { LoadResult } from './load.js';
+import type { CpuShare } from './processes.js';
 import { int, medianOf, ms, of, percent, range, ratio, type Row, type Verdict } from './report-format.js';
 import type { SteadyFigure } from './steady-figure.js';
 import type { VerifyFigure } from './verify-figure.js';
+
+const cpuOf = (runs: readonly { cpu: CpuShare }[]) => of(runs, (run) => run.cpu.resetd ?? NaN);
+const seconds = (value: number) => `${value.toFixed(2)} s`;
 
 /** (2): resetd and the limit at one steady rate: publish → code.sent, and the caller's publish → ack. */
 export function steadyRows(figure: SteadyFigure, verdict: Verdict, target: { p99: number; notAboveLimit: boolean }): Row[] {
@@ -81,6 +87,61 @@ export function verifyRows(figure: VerifyFigure, verdict: Verdict): Row[] {
       `${percent(shed.median)} · ${ms(answeredP99.median)}`,
       `${range(shed, percent)} · ${range(answeredP99, ms)}`,
       `answers: ${JSON.stringify(figure.overload[0]!.statuses)}`,
+      '(reported)',
+      '',
+    ]);
+  }
+  return rows;
+}
+
+/** (9), (11), (12): each variant's runs beside (1)'s resetd (one instance, one Redis, tracing off) and the limit's, from the same rounds. */
+export function variantRows(
+  e2e: { resetd: LoadResult[]; cpuResetd: CpuShare[]; cpuLimit: CpuShare[]; commandsPerReset: number[] },
+  variants: { n: number; runs: Partial<Record<VariantName, VariantRun[]>> },
+  verdict: Verdict,
+): Row[] {
+  const rows: Row[] = [];
+  const one = of(e2e.cpuResetd, (share) => share.resetd ?? NaN).median;
+  const oneThroughput = of(e2e.resetd, (r) => r.throughput).median;
+  const limit = medianOf(e2e.cpuLimit, 'limit');
+  const n = int(variants.n);
+  const { tracing, instances, cluster } = variants.runs;
+  if (tracing && tracing.length > 0) {
+    const cpu = cpuOf(tracing);
+    const spans = of(tracing, (run) => run.spansPerReset ?? NaN).median;
+    const share = cpu.median / limit;
+    rows.push([
+      `(9) CPU-seconds per 1,000 resets, tracing on (OTLP/HTTP to the bench's receiver, sampled traceparent from the caller), ${n} a run`,
+      seconds(cpu.median),
+      range(cpu, (v) => v.toFixed(2)),
+      `limit ${limit.toFixed(2)} s: ${ratio(share)}; tracing off (7) ${one.toFixed(2)} s: ${ratio(cpu.median / one)}; ${spans.toFixed(2)} spans per reset received; ${int(of(tracing, (run) => run.result.throughput).median)} /s`,
+      '≤ 1.2 × limit',
+      verdict('CPU per reset vs the limit, tracing on', ratio(share), '≤ 1.2 ×', share <= 1.2),
+    ]);
+  }
+  if (instances && instances.length > 0) {
+    const cpu = cpuOf(instances);
+    const throughput = of(instances, (run) => run.result.throughput);
+    const share = cpu.median / one;
+    rows.push([
+      `(11) two resetd on one consumer, ${n} a run: throughput · CPU-seconds per 1,000 resets (both processes)`,
+      `${int(throughput.median)} /s · ${seconds(cpu.median)}`,
+      `${range(throughput, (v) => `${int(v)}`)} · ${range(cpu, (v) => v.toFixed(2))}`,
+      `one instance (1): ${int(oneThroughput)} /s · ${seconds(one)}; CPU ${ratio(share)}`,
+      "≤ 1.1 × one's",
+      verdict('CPU per reset, two instances vs one', ratio(share), '≤ 1.1 ×', share <= 1.1),
+    ]);
+  }
+  if (cluster && cluster.length > 0) {
+    const cpu = cpuOf(cluster);
+    const commands = of(cluster, (run) => run.commandsPerReset ?? NaN).median;
+    const oneCommands = of(e2e.commandsPerReset, (value) => value).median;
+    const redis = of(cluster, (run) => run.cpu.redis ?? NaN).median;
+    rows.push([
+      `(12) Redis Cluster of 3 masters, ${n} a run: CPU-seconds per 1,000 resets · Redis commands per reset`,
+      `${seconds(cpu.median)} · ${commands.toFixed(1)}`,
+      range(cpu, (v) => v.toFixed(2)),
+      `one Redis (1): ${seconds(one)}, ${ratio(cpu.median / one)}; ${oneCommands.toFixed(1)} commands; Redis CPU ${redis.toFixed(2)} s (3 masters) vs ${medianOf(e2e.cpuResetd, 'redis').toFixed(2)} s; ${int(of(cluster, (run) => run.result.throughput).median)} /s`,
       '(reported)',
       '',
     ]);

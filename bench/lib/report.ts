@@ -1,6 +1,7 @@
+import type { VariantName, VariantRun } from './e2e-variants.js';
 import type { LoadResult } from './load.js';
 import type { CpuShare } from './processes.js';
-import { steadyRows, verifyRows } from './report-figures.js';
+import { steadyRows, variantRows, verifyRows } from './report-figures.js';
 import { int, medianOf, ms, of, range, ratio, type Row } from './report-format.js';
 import type { SigningCost } from './signing-cost.js';
 import type { SteadyFigure } from './steady-figure.js';
@@ -43,6 +44,8 @@ export interface BenchResults {
   quarter?: SteadyFigure;
   slow?: { runs: LoadResult[]; cpu: CpuShare[] };
   verify?: VerifyFigure;
+  /** (9), (11), (12): resetd deployed otherwise, `n` requests a run, in the rounds of (1). */
+  variants?: { n: number; runs: Partial<Record<VariantName, VariantRun[]>> };
   /** `rssTimeline`: [seconds since the process was started, resident MB], once a second. */
   backlog?: { result: LoadResult; cpu: CpuShare; peakRssBytes: number; startSeconds: number; rssTimeline: Array<[number, number]> };
   /** (8) The CPU of one `Resetd-Signature`, made and checked, per run. */
@@ -146,13 +149,15 @@ export function renderReport(results: BenchResults): { table: string; markdown: 
   if (results.e2e && results.e2e.resetd.length > 0) {
     const cpu = spread(results.e2e.cpuResetd.map((share) => share.resetd ?? NaN));
     const others = ['nats', 'redis', 'sink', 'bench'].map((name) => `${name} ${medianOf(results.e2e!.cpuResetd, name).toFixed(2)}`).join(', ');
+    const limitCpu = medianOf(results.e2e.cpuLimit, 'limit');
+    const share = cpu.median / limitCpu;
     rows.push([
-      '(7) CPU-seconds per 1,000 resets (resetd process, end-to-end runs)',
+      '(7) CPU-seconds per 1,000 resets (resetd process, end-to-end runs, tracing off)',
       `${cpu.median.toFixed(2)} s`,
       range(cpu, (v) => v.toFixed(2)),
-      `meanwhile: ${others}`,
-      '',
-      '',
+      `limit ${limitCpu.toFixed(2)} s: ${ratio(share)}; meanwhile: ${others}`,
+      '≤ 1.2 × limit',
+      verdict('CPU per reset vs the limit, tracing off', ratio(share), '≤ 1.2 ×', share <= 1.2),
     ]);
     const commands = spread(results.e2e.commandsPerReset);
     rows.push([
@@ -182,6 +187,7 @@ export function renderReport(results: BenchResults): { table: string; markdown: 
       '',
     ]);
   }
+  if (results.e2e && results.e2e.resetd.length > 0 && results.variants) rows.push(...variantRows(results.e2e, results.variants, verdict));
   if (results.roundTrips) {
     const { serverReads, commandsSent, byCommand, sample } = results.roundTrips;
     rows.push([
