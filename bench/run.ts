@@ -14,6 +14,7 @@ import { NATS_SERVER, NatsServer, REDIS_SERVER, RedisServer } from '../test/supp
 import { serviceNodeFlags } from '../test/support/service-node-flags.js';
 import { OtlpReceiver } from '../test/support/otlp-receiver.js';
 import type { Bench } from './lib/bench-context.js';
+import { concernCosts } from './lib/concern-costs.js';
 import { startVariants, VARIANT_NAMES, type VariantName, type VariantRun } from './lib/e2e-variants.js';
 import { LoadDriver, type LoadResult } from './lib/load.js';
 import { measured, memory, NodeProcess, SinkProcess, stopAll } from './lib/processes.js';
@@ -44,7 +45,7 @@ interface Plan {
   readonly verifyConcurrency: number;
   /** Seconds of each open-loop verify run (at half the peak, at twice it). */
   readonly verifySeconds: number;
-  /** Requests per run of the variants (tracing on, two instances, Redis Cluster). */
+  /** Requests per run of the variants (tracing on, two instances, Redis Cluster) and of the profiled run. */
   readonly variantN: number;
   readonly slowN: number;
   readonly backlogN: number;
@@ -301,6 +302,13 @@ async function main(): Promise<void> {
     results.e2e = { resetd: e2e, limit: limitRuns, cpuResetd, cpuLimit, commandsPerReset, commandBreakdown };
     results.variants = { n: plan.variantN, runs: variantRuns };
     for (const variant of variants) await variant.stop();
+  }
+
+  // (10): a CPU profile of resetd, tracing on, charged to each concern.
+  if (wanted('concerns')) {
+    const costs = await concernCosts(bench, await otlpReceiver(), plan.variantN);
+    results.concerns = costs;
+    say(`(10) ${costs.samples} samples: ${Object.entries(costs.shares).map(([name, share]) => `${name} ${(share * 100).toFixed(1)} %`).join(', ')} of ${costs.profiledCpu.toFixed(2)} CPU-s per 1,000 (profiled)`);
   }
 
   // (8): what Resetd-Signature costs, resetd's signer and the client's verifier in this process.

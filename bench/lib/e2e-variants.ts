@@ -66,7 +66,7 @@ async function tracedVariant(bench: Bench, receiver: OtlpReceiver): Promise<Vari
 }
 
 /** resetd's environment for tracing as shipped, exporting to `receiver`. */
-function tracingOn(receiver: OtlpReceiver): Record<string, string> {
+export function tracingOn(receiver: OtlpReceiver): Record<string, string> {
   return { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
 }
 
@@ -124,14 +124,14 @@ async function clusterVariant(bench: Bench): Promise<Variant> {
 }
 
 /** Watches the prefix's outcomes and sends a warm-up burst, not measured, as (1) does. */
-async function warm(bench: Bench, prefix: string, tag: string): Promise<void> {
+export async function warm(bench: Bench, prefix: string, tag: string): Promise<void> {
   bench.driver.watch(prefix);
   await bench.driver.flush();
   await bench.driver.burst(prefix, tag, bench.warmup, bench.window, `warm-up ${prefix} (not measured)`);
 }
 
 /** Resolves once the receiver has taken no span for `SPAN_QUIET_MS`. */
-async function untilQuiet(receiver: OtlpReceiver): Promise<void> {
+export async function untilQuiet(receiver: OtlpReceiver): Promise<void> {
   let seen = -1;
   let since = performance.now();
   while (performance.now() - since < SPAN_QUIET_MS) {

@@ -1,3 +1,5 @@
+import type { ConcernCosts } from './concern-costs.js';
+import { CONCERNS } from './cpu-profile.js';
 import type { VariantName, VariantRun } from './e2e-variants.js';
 import type { LoadResult } from './load.js';
 import type { CpuShare } from './processes.js';
@@ -147,4 +149,20 @@ export function variantRows(
     ]);
   }
   return rows;
+}
+
+/** (10): the CPU per 1,000 resets charged to each concern by the profile, scaled to (9)'s CPU (else the profiled run's own). */
+export function concernRows(costs: ConcernCosts, tracing: readonly VariantRun[] | undefined): Row[] {
+  const traced = tracing && tracing.length > 0 ? cpuOf(tracing).median : NaN;
+  const base = Number.isFinite(traced) ? traced : costs.profiledCpu;
+  const source = Number.isFinite(traced) ? `(9)'s ${seconds(traced)}` : `the profiled run's ${seconds(costs.profiledCpu)}`;
+  const restByModule = costs.restByModule.map(([owner, share]) => `${owner} ${percent(share)}`).join(', ');
+  return CONCERNS.map((concern) => [
+    `(10) CPU per 1,000 resets charged to ${concern} (CPU profile, tracing on, ${int(costs.count)} resets, ${int(costs.samples)} samples)`,
+    `${(costs.shares[concern] * base).toFixed(3)} s`,
+    '(1 run)',
+    `${percent(costs.shares[concern])} of ${source}${concern === 'rest' ? `; most of it: ${restByModule}` : ''}`,
+    '',
+    '',
+  ]);
 }

@@ -1,7 +1,8 @@
+import type { ConcernCosts } from './concern-costs.js';
 import type { VariantName, VariantRun } from './e2e-variants.js';
 import type { LoadResult } from './load.js';
 import type { CpuShare } from './processes.js';
-import { steadyRows, variantRows, verifyRows } from './report-figures.js';
+import { concernRows, steadyRows, variantRows, verifyRows } from './report-figures.js';
 import { int, medianOf, ms, of, range, ratio, type Row } from './report-format.js';
 import type { SigningCost } from './signing-cost.js';
 import type { SteadyFigure } from './steady-figure.js';
@@ -46,6 +47,8 @@ export interface BenchResults {
   verify?: VerifyFigure;
   /** (9), (11), (12): resetd deployed otherwise, `n` requests a run, in the rounds of (1). */
   variants?: { n: number; runs: Partial<Record<VariantName, VariantRun[]>> };
+  /** (10) */
+  concerns?: ConcernCosts;
   /** `rssTimeline`: [seconds since the process was started, resident MB], once a second. */
   backlog?: { result: LoadResult; cpu: CpuShare; peakRssBytes: number; startSeconds: number; rssTimeline: Array<[number, number]> };
   /** (8) The CPU of one `Resetd-Signature`, made and checked, per run. */
@@ -188,6 +191,7 @@ export function renderReport(results: BenchResults): { table: string; markdown: 
     ]);
   }
   if (results.e2e && results.e2e.resetd.length > 0 && results.variants) rows.push(...variantRows(results.e2e, results.variants, verdict));
+  if (results.concerns) rows.push(...concernRows(results.concerns, results.variants?.runs.tracing));
   if (results.roundTrips) {
     const { serverReads, commandsSent, byCommand, sample } = results.roundTrips;
     rows.push([
