@@ -117,8 +117,8 @@ export function renderReport(results: BenchResults): { table: string; markdown: 
     ]);
   }
 
-  if (results.half) rows.push(...steadyRows(results.half, verdict, { p99: 50, notAboveLimit: true }));
-  if (results.quarter) rows.push(...steadyRows(results.quarter, verdict, { p99: 50, notAboveLimit: false }));
+  if (results.half) rows.push(...steadyRows(results.half, verdict, { timesLimit: 1.2 }));
+  if (results.quarter) rows.push(...steadyRows(results.quarter, verdict, { p99Ms: 50 }));
 
   if (results.slow && results.slow.runs.length > 0) {
     const slow = of(results.slow.runs, (r) => r.throughput);
