@@ -60,7 +60,11 @@ await ensureStreams(jsm, subjects, {
   ackWaitMs: 60_000,
   maxDeliver: -1,
   maxAckPending: Math.max(1000, maxInFlight * 4),
-  limits: defaultStreamLimits,
+  limits: {
+    ...defaultStreamLimits,
+    inboxMaxBytes: Number(env('RESET_INBOX_MAX_BYTES', String(defaultStreamLimits.inboxMaxBytes))),
+    eventsMaxBytes: Number(env('RESET_EVENTS_MAX_BYTES', String(defaultStreamLimits.eventsMaxBytes))),
+  },
 });
 // Sanity: the durable consumer is explicit-ack, as resetd's.
 if ((await jsm.consumers.info(subjects.inboxStream, CONSUMER)).config.ack_policy !== AckPolicy.Explicit) throw new Error('consumer not explicit-ack');
