@@ -43,13 +43,13 @@ return {'issued', expiresAt, now - issuedAt, mailAttempts}
 `,
 };
 
-/** `issued`: the code's expiry, ms since the reset's first code was made, mail attempts. */
+/** `issued`: the code's expiry, ms since the reset's first code was made, mail attempts. The usual reply first: a union tries its options in order. */
 const issueReply = z.union([
-  z.tuple([z.literal('finished'), resetRecordPairs]).transform(([, record]) => ({ kind: 'finished' as const, record })),
-  z.tuple([z.literal('busy'), z.number()]).transform(([, retryAfterMs]) => ({ kind: 'busy' as const, retryAfterMs })),
   z
     .tuple([z.literal('issued'), z.number(), z.number(), z.number()])
     .transform(([, expiresAt, sinceFirstIssueMs, mailAttempts]) => ({ kind: 'issued' as const, expiresAt, sinceFirstIssueMs, mailAttempts })),
+  z.tuple([z.literal('finished'), resetRecordPairs]).transform(([, record]) => ({ kind: 'finished' as const, record })),
+  z.tuple([z.literal('busy'), z.number()]).transform(([, retryAfterMs]) => ({ kind: 'busy' as const, retryAfterMs })),
 ]);
 
 /** Runs the issue script on the reset's hash `record`; `clock` as `clockArgument` gives it. */

@@ -48,10 +48,10 @@ return {'current', superseding}
 `,
 };
 
-/** `superseded`: another reset of the user has displaced this one. `current`: the resets this one displaced. */
+/** `current`: the resets this one displaced (the usual reply, so tried first). `superseded`: another reset of the user has displaced this one. */
 const takeCurrentReply = z.union([
-  z.tuple([z.literal('superseded')]).transform(() => ({ kind: 'superseded' as const })),
   z.tuple([z.literal('current'), z.array(z.string())]).transform(([, displaced]) => ({ kind: 'current' as const, displaced })),
+  z.tuple([z.literal('superseded')]).transform(() => ({ kind: 'superseded' as const })),
 ]);
 
 export interface TakeCurrent {
