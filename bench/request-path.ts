@@ -1,0 +1,127 @@
+/**
+ * resetd's own cost per request, without the servers: the inbox router, the domain and every
+ * adapter of the request path as the composition root wires them (validation, span, audit scope,
+ * rate limiter and code store with their script arguments and reply decoding, retry and breaker,
+ * traced mailer, signed publish, audit record, metrics), with Redis, JetStream and SMTP answering
+ * at once. What it prints is the JavaScript the service adds to each request, apart from the
+ * libraries' I/O: a quick, quiet measure while changing that path (`npm run bench` is the real one).
+ *
+ *   node dist/bench/request-path.js [--n=20000] [--no-context] [--no-signing]
+ *
+ * `--no-context` runs without the AsyncLocalStorage context manager, to show what it costs. Add
+ * `node --cpu-prof` or `--heap-prof` to see where the time or the garbage goes.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { destination, pino } from 'pino';
+import { AuditTrail } from '../src/adapters/audit/audit-trail.js';
+import { AuditingPublisher } from '../src/adapters/audit/auditing-publisher.js';
+import { CryptoRandom } from '../src/adapters/crypto/crypto-random.js';
+import { HmacCodeHasher } from '../src/adapters/crypto/hmac-code-hasher.js';
+import type { Delivery } from '../src/adapters/nats/jetstream-consume-loop.js';
+import { InboxRouter } from '../src/adapters/nats/inbox-router.js';
+import { JetStreamPublisher } from '../src/adapters/nats/jetstream-publisher.js';
+import { ResetMetrics } from '../src/adapters/otel/reset-metrics.js';
+import { TracedMailer } from '../src/adapters/otel/traced-mailer.js';
+import type { RedisClient } from '../src/adapters/redis/redis-client.js';
+import { RedisCodeStore } from '../src/adapters/redis/redis-code-store.js';
+import { RedisRateLimiter } from '../src/adapters/redis/redis-rate-limiter.js';
+import { ResilientCodeStore } from '../src/adapters/resilience/resilient-code-store.js';
+import { ResilientMailer } from '../src/adapters/resilience/resilient-mailer.js';
+import { SystemClock } from '../src/adapters/system/system-clock.js';
+import { messageSigner } from '../src/contract/message-signature.js';
+import { subjectsFor } from '../src/contract/subjects.js';
+import type { NotifyPasswordChanged } from '../src/domain/notify-password-changed.js';
+import { defaultPolicy } from '../src/domain/policy.js';
+import { RequestReset } from '../src/domain/request-reset.js';
+import type { VerifyCode } from '../src/domain/verify-code.js';
+
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const n = Number(process.argv.find((arg) => arg.startsWith('--n='))?.slice(4) ?? 20_000);
+if (!flag('no-context')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+
+// Each server answers at once, as the request path expects of a new reset that is admitted.
+const redis = {
+  defineCommand: () => undefined,
+  hgetall: async () => ({}),
+  resetdReserve: async () => ['admitted'],
+  resetdIssue: async () => ['issued', Date.now() + 600_000, 0, 1],
+  resetdTakeCurrent: async () => ['current', []],
+  resetdFinish: async (_record: string, _owner: string, _state: string, outcome: string) => outcome,
+} as unknown as RedisClient;
+const js = { publish: async () => ({ duplicate: false }) } as unknown as JetStreamClient;
+const smtp = { send: async () => ({ kind: 'accepted' as const }) };
+
+const log = pino({ level: 'info' }, destination('/dev/null'));
+const metrics = new ResetMetrics(new MeterProvider().getMeter('resetd'));
+const subjects = subjectsFor('path');
+const clock = new SystemClock();
+const signer = flag('no-signing') ? { kid: 'none', sign: () => 'none' } : messageSigner(generateKeyPairSync('ed25519').privateKey);
+const publisher = new AuditingPublisher(
+  new JetStreamPublisher(js, subjects, clock, 'urn:resetd:path', signer),
+  new AuditTrail({ write: () => undefined, close: () => undefined }, clock),
+);
+const mailer = new ResilientMailer(
+  new TracedMailer(smtp, { address: '127.0.0.1', port: 25 }, metrics),
+  { attempts: 3, initialBackoffMs: 100, maxBackoffMs: 1_000, breakerThreshold: 5, halfOpenAfterMs: 1_000 },
+  log,
+);
+const requestReset = new RequestReset({
+  store: new ResilientCodeStore(new RedisCodeStore(redis, 'path'), log),
+  limiter: new RedisRateLimiter(redis, 'path', 64),
+  mailer,
+  publisher,
+  hasher: new HmacCodeHasher(['x'.repeat(32)]),
+  clock,
+  random: new CryptoRandom(),
+  policy: defaultPolicy,
+});
+// Only requests come through here: the other use cases are never called.
+const router = new InboxRouter(
+  subjects,
+  { consumer: 'resetd', maxDeliver: -1, baseMs: 1_000, maxMs: 30_000 },
+  requestReset,
+  {} as VerifyCode,
+  {} as NotifyPasswordChanged,
+  publisher,
+  log,
+  metrics,
+);
+
+const encoder = new TextEncoder();
+const delivery = (i: number): Delivery => ({
+  subject: subjects.requested,
+  headers: undefined,
+  seq: i,
+  deliveryCount: 1,
+  storedAt: new Date(),
+  data: encoder.encode(
+    JSON.stringify({
+      specversion: '1.0',
+      id: `path-${i}`,
+      source: 'urn:bench',
+      type: 'reset.requested',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: { userId: `u-${i}`, email: `user${i}@example.com`, clientIp: `203.0.113.${i & 255}`, locale: 'en' },
+    }),
+  ),
+});
+
+/** Routes `count` requests, 64 at a time as the inbox holds them; every one must be acked. */
+async function route(from: number, count: number): Promise<void> {
+  const inputs = Array.from({ length: count }, (_, i) => delivery(from + i));
+  for (let i = 0; i < count; i += 64) {
+    const dispositions = await Promise.all(inputs.slice(i, i + 64).map((each) => router.route(each)));
+    if (dispositions.some((disposition) => disposition.kind !== 'ack')) throw new Error(`not acked: ${JSON.stringify(dispositions)}`);
+  }
+}
+
+await route(0, 3_000);
+const started = process.cpuUsage();
+await route(1_000_000, n);
+const used = process.cpuUsage(started);
+process.stdout.write(`${((used.user + used.system) / n).toFixed(1)} µs of CPU per request (${n} requests${flag('no-context') ? ', no context manager' : ''}${flag('no-signing') ? ', no signing' : ''})\n`);
