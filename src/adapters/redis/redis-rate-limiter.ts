@@ -9,8 +9,8 @@ import { defineScripts } from './scripts/lua-script.js';
 import { releaseScript, runRelease } from './scripts/release-script.js';
 import { reserveScript, runReserve, type Reserve } from './scripts/reserve-script.js';
 
-/** The keys of one slot's limits: the user's (with the cooldown), one client IP's, or the global ones. */
-type Layer = Pick<Reserve, 'cooldownKey' | 'windows' | 'rules' | 'refusals'>;
+/** What every layer's reservation of one request has alike; the rest are the keys of its slot. */
+type Shared = Pick<Reserve, 'resetId' | 'clock' | 'cooldownMs' | 'refusalsTtlMs'>;
 
 const DAY = 86_400_000;
 
@@ -50,21 +50,10 @@ export class RedisRateLimiter implements RateLimiter {
     // judge by Redis's); the one after is looked in too, for a writer whose clock runs ahead.
     const now = this.clock.pinned() ?? Date.now();
     const period = Math.floor(now / rememberRefusalsMs);
-    const layers = this.layersOf(request, rules, period);
-    const clock = clockArgument(this.clock);
     // Relative, so the key expires by Redis's clock when the caller's says it should.
     const refusalsTtlMs = (period + 2) * rememberRefusalsMs - now;
+    const reservations = this.reservationsOf(request, rules, period, { resetId: request.resetId, clock: clockArgument(this.clock), cooldownMs, refusalsTtlMs });
     // Every layer at once (one round trip); if any refuses, the ones that counted the reset release it.
-    const reservations = layers.map((layer): Reserve => ({
-      cooldownKey: layer.cooldownKey,
-      windows: layer.windows,
-      rules: layer.rules,
-      refusals: layer.refusals,
-      resetId: request.resetId,
-      clock,
-      cooldownMs,
-      refusalsTtlMs,
-    }));
     const replies = await Promise.all(reservations.map((reservation) => runReserve(this.redis, reservation)));
     // A repeat keeps the answer it got first, though another layer may refuse it now as well.
     const refusals = replies.filter((reply) => reply.kind === 'refused');
@@ -79,9 +68,9 @@ export class RedisRateLimiter implements RateLimiter {
    * User (cooldown and per-user rules), then IP (only with a client IP, counted by address, not
    * spelling), then global; empty layers are skipped.
    */
-  private layersOf(request: RateRequest, rules: readonly RateRule[], period: number): Layer[] {
+  private reservationsOf(request: RateRequest, rules: readonly RateRule[], period: number, shared: Shared): Reserve[] {
     // The cooldown is the user's: it lives in the user's layer.
-    const layer = (scope: RateRule['scope'], subject: string): Layer => {
+    const layer = (scope: RateRule['scope'], subject: string): Reserve => {
       const own = rules.filter((rule) => rule.scope === scope);
       const windows = own.map((rule) => this.keys.rate(scope, subject, rule.name));
       const refusals = [
@@ -89,7 +78,7 @@ export class RedisRateLimiter implements RateLimiter {
         this.keys.refusals(scope, subject, period - 1),
         this.keys.refusals(scope, subject, period + 1),
       ] as const;
-      return { cooldownKey: scope === 'user' ? this.keys.cooldown(subject) : undefined, windows, rules: own, refusals };
+      return { cooldownKey: scope === 'user' ? this.keys.cooldown(subject) : undefined, windows, rules: own, refusals, ...shared };
     };
     const layers = [layer('user', request.userId)];
     if (request.clientIp !== undefined) {

@@ -129,9 +129,5 @@ export async function runReserve(redis: RedisClient, reserve: Reserve): Promise<
   for (const rule of reserve.rules) args.push(rule.name, rule.limit, rule.windowMs);
   args.push(reserve.refusalsTtlMs);
   const reply = await redis.resetdReserve(keys.length, ...keys, ...args);
-  // Most replies admit: that one is checked as it is, without the schema.
-  return isAdmitted(reply) ? ADMITTED : decodeReply(reserveScript, reserveReply, reply);
+  return decodeReply(reserveScript, reserveReply, reply);
 }
-
-const ADMITTED: ReserveReply = { kind: 'admitted' };
-const isAdmitted = (reply: unknown): boolean => Array.isArray(reply) && reply.length === 1 && reply[0] === 'admitted';
