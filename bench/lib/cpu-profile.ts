@@ -44,8 +44,8 @@ const PASS_THROUGH = /^$|^node:|\/node_modules\/sonic-boom\//;
  * Shares of the CPU samples taken between `from` and `to` (idle ones left out) charged to each
  * concern, and how many samples that was. A sample is charged to
  * the innermost frame of its stack that is a module of its own, not a pass-through: a span
- * wrapped around a handler does not make the handler's work tracing; the ioredis instrumentation
- * wrapping a command does not make the command's work tracing; the serialising and export of spans is.
+ * wrapped around a handler (or a Redis command) does not make the handler's work tracing; the
+ * serialising and export of spans is.
  * The garbage collector's samples are `gc`, whoever allocated.
  */
 export function concernShares(profile: CpuProfile, from = -Infinity, to = Infinity): ProfileShares {

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
@@ -6,8 +5,6 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -46,8 +43,8 @@ export interface TelemetryOptions {
  * Sets up OpenTelemetry once for the process: W3C trace context and an AsyncLocalStorage context
  * manager, always (so a client's trace context reaches the events even when nothing is recorded
  * here); and unless the exporter is `none`, a tracer provider with a batching OTLP/HTTP (JSON) or
- * console exporter and the ioredis instrumentation. The SDK reads the standard `OTEL_*` variables
- * for the endpoint and the sampler itself. Metrics are always kept, for `/metrics`.
+ * console exporter (Redis commands are traced where they are sent: `inRedisSpan`). The SDK reads
+ * the standard `OTEL_*` variables for the endpoint and the sampler itself. Metrics are always kept, for `/metrics`.
  */
 export function setUpTelemetry(options: TelemetryOptions): Telemetry {
   const { tracing, log } = options;
@@ -62,14 +59,12 @@ export function setUpTelemetry(options: TelemetryOptions): Telemetry {
   const spanExporter = options.spanExporter ?? createSpanExporter(tracing);
   const spanProcessors: SpanProcessor[] = [];
   let tracerProvider: NodeTracerProvider | undefined;
-  let unregisterInstrumentations = () => {};
   if (spanExporter) {
     // Batching (OTEL_BSP_* tune it) keeps exporting off the path of a reset; a test's in-memory
     // exporter wants each span as soon as it ends.
     spanProcessors.push(options.spanExporter ? new SimpleSpanProcessor(spanExporter) : new BatchSpanProcessor(spanExporter));
     tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
     trace.setGlobalTracerProvider(tracerProvider);
-    unregisterInstrumentations = instrumentRedis(tracerProvider);
   }
 
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
@@ -81,7 +76,6 @@ export function setUpTelemetry(options: TelemetryOptions): Telemetry {
     metrics: new ResetMetrics(meterProvider.getMeter('resetd')),
     serveMetrics: (request, response) => prometheus.getMetricsRequestHandler(request, response),
     async shutdown() {
-      unregisterInstrumentations();
       // A collector that does not answer must not hold the exit up for the exporter's 30 s.
       const flushed = Promise.allSettled([tracerProvider?.shutdown(), meterProvider.shutdown()]);
       await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref())]);
@@ -104,19 +98,6 @@ function createSpanExporter(tracing: TracingConfig): SpanExporter | undefined {
     case 'otlp':
       return new OTLPTraceExporter();
   }
-}
-
-/**
- * Traces Redis commands by their name alone: a script's arguments hold code digests, and keys
- * hold ids. The instrumentation patches ioredis when it is `require`d; an ESM `import` of it does
- * not pass that hook, so it is required here once more, which patches the class that every
- * importer shares, whenever it was first imported.
- */
-function instrumentRedis(tracerProvider: NodeTracerProvider): () => void {
-  const instrumentation = new IORedisInstrumentation({ dbStatementSerializer: (command) => command });
-  const unregister = registerInstrumentations({ instrumentations: [instrumentation], tracerProvider });
-  createRequire(import.meta.url)('ioredis');
-  return unregister;
 }
 
 /**

@@ -21,3 +21,6 @@ export const ATTR_RESET_OUTCOME = 'resetd.outcome';
 export const ATTR_RESET_REASON = 'resetd.reason';
 export const ATTR_DELIVERY_ATTEMPT = 'resetd.delivery.attempt';
 export const ATTR_MAIL_TO = 'resetd.mail.to';
+
+/** `db.system.name` for Redis (not yet among the stable values). */
+export const DB_SYSTEM_NAME_VALUE_REDIS = 'redis';

@@ -1,6 +1,7 @@
 import type { ResetEvent } from '../../domain/events.js';
 import type { Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
+import { inRedisSpan } from '../otel/redis-spans.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { toResetRecord } from './reset-record-hash.js';
@@ -30,7 +31,7 @@ export class RedisCodeStore implements CodeStore {
   }
 
   async find(resetId: string): Promise<ResetRecord | undefined> {
-    return toResetRecord(await this.redis.hgetall(this.keys.reset(resetId)));
+    return toResetRecord(await inRedisSpan(this.redis, { command: 'HGETALL' }, () => this.redis.hgetall(this.keys.reset(resetId))));
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Result } from 'ioredis';
 import { z } from 'zod';
+import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { Attempt, AttemptResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, type LuaScript } from './lua-script.js';
@@ -104,6 +105,6 @@ const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
 
 /** Runs the attempt script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 export async function runAttempt(redis: RedisClient, record: string, attempt: Attempt, clock: string): Promise<AttemptResult> {
-  const reply = await redis.resetdAttempt(record, attempt.submissionId ?? '', clock, ...Object.entries(attempt.digests).flat());
+  const reply = await inRedisSpan(redis, { script: attemptScript.name }, () => redis.resetdAttempt(record, attempt.submissionId ?? '', clock, ...Object.entries(attempt.digests).flat()));
   return decodeReply(attemptScript, attemptReply, reply);
 }

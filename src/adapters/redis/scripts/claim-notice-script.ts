@@ -1,5 +1,6 @@
 import type { Result } from 'ioredis';
 import { z } from 'zod';
+import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { NoticeClaim, NoticeClaimResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, type LuaScript } from './lua-script.js';
@@ -49,6 +50,6 @@ const claimNoticeReply: z.ZodType<NoticeClaimResult> = z.union([
 
 /** Runs the claim script on the notice's hash `record`; `clock` as `clockArgument` gives it. */
 export async function runClaimNotice(redis: RedisClient, record: string, claim: NoticeClaim, clock: string): Promise<NoticeClaimResult> {
-  const reply = await redis.resetdClaimNotice(record, claim.noticeId, claim.userId, claim.owner, clock, claim.leaseMs, claim.ttlMs);
+  const reply = await inRedisSpan(redis, { script: claimNoticeScript.name }, () => redis.resetdClaimNotice(record, claim.noticeId, claim.userId, claim.owner, clock, claim.leaseMs, claim.ttlMs));
   return decodeReply(claimNoticeScript, claimNoticeReply, reply);
 }

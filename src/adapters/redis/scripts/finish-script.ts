@@ -1,4 +1,5 @@
 import type { Result } from 'ioredis';
+import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { ResetEvent } from '../../../domain/events.js';
 import type { FinishDelivery } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
@@ -42,7 +43,7 @@ return outcome
 /** Runs the finish script on `record`, the hash of the reset or notice `finish.id`; returns the outcome that holds. */
 export async function runFinish(redis: RedisClient, record: string, finish: FinishDelivery): Promise<ResetEvent> {
   const outcome = JSON.stringify(finish.outcome);
-  const reply = await redis.resetdFinish(record, finish.owner, finish.state, outcome);
+  const reply = await inRedisSpan(redis, { script: finishScript.name }, () => redis.resetdFinish(record, finish.owner, finish.state, outcome));
   // Usually the outcome stored is the one just given, which needs no checking; another that won is read as the contract says.
   return reply === outcome ? finish.outcome : decodeReply(finishScript, storedOutcome, reply);
 }

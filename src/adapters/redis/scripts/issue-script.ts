@@ -1,5 +1,6 @@
 import type { Result } from 'ioredis';
 import { z } from 'zod';
+import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { IssueCode } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { resetRecordPairs } from '../reset-record-hash.js';
@@ -54,18 +55,20 @@ const issueReply = z.union([
 
 /** Runs the issue script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 export async function runIssue(redis: RedisClient, record: string, code: IssueCode, clock: string): Promise<z.output<typeof issueReply>> {
-  const reply = await redis.resetdIssue(
-    record,
-    code.resetId,
-    code.userId,
-    code.digest,
-    code.keyId,
-    code.lifetimeMs,
-    code.maxTries,
-    clock,
-    code.owner,
-    code.leaseMs,
-    code.ttlMs,
+  const reply = await inRedisSpan(redis, { script: issueScript.name }, () =>
+    redis.resetdIssue(
+      record,
+      code.resetId,
+      code.userId,
+      code.digest,
+      code.keyId,
+      code.lifetimeMs,
+      code.maxTries,
+      clock,
+      code.owner,
+      code.leaseMs,
+      code.ttlMs,
+    ),
   );
   return decodeReply(issueScript, issueReply, reply);
 }

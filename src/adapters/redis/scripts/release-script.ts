@@ -1,4 +1,5 @@
 import type { Result } from 'ioredis';
+import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { RedisClient } from '../redis-client.js';
 import type { LuaScript } from './lua-script.js';
 import { COOLDOWN, layerKeys, type Reserve } from './reserve-script.js';
@@ -34,5 +35,5 @@ return 1
 /** Releases what `runReserve` counted for the same layer; the script's reply (always 1) says nothing. */
 export async function runRelease(redis: RedisClient, layer: Pick<Reserve, 'cooldownKey' | 'windows' | 'resetId'>): Promise<void> {
   const { keys, cooldown } = layerKeys(layer);
-  await redis.resetdRelease(keys.length, ...keys, layer.resetId, cooldown);
+  await inRedisSpan(redis, { script: releaseScript.name }, () => redis.resetdRelease(keys.length, ...keys, layer.resetId, cooldown));
 }

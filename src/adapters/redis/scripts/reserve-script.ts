@@ -1,5 +1,6 @@
 import type { Result } from 'ioredis';
 import { z } from 'zod';
+import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { RateRule } from '../../../domain/policy.js';
 import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, type LuaScript } from './lua-script.js';
@@ -128,6 +129,6 @@ export async function runReserve(redis: RedisClient, reserve: Reserve): Promise<
   const args: (string | number)[] = [reserve.resetId, reserve.clock, reserve.cooldownMs, cooldown];
   for (const rule of reserve.rules) args.push(rule.name, rule.limit, rule.windowMs);
   args.push(reserve.refusalsTtlMs);
-  const reply = await redis.resetdReserve(keys.length, ...keys, ...args);
+  const reply = await inRedisSpan(redis, { script: reserveScript.name }, () => redis.resetdReserve(keys.length, ...keys, ...args));
   return decodeReply(reserveScript, reserveReply, reply);
 }

@@ -1,5 +1,6 @@
 import type { Result } from 'ioredis';
 import { z } from 'zod';
+import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { SettleReset, SettleResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { resetRecordPairs } from '../reset-record-hash.js';
@@ -48,6 +49,6 @@ const settleReply: z.ZodType<SettleResult> = z.union([
 
 /** Runs the settle script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 export async function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string): Promise<SettleResult> {
-  const reply = await redis.resetdSettle(record, settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock);
+  const reply = await inRedisSpan(redis, { script: settleScript.name }, () => redis.resetdSettle(record, settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock));
   return decodeReply(settleScript, settleReply, reply);
 }

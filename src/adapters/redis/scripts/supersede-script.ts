@@ -1,4 +1,5 @@
 import type { Result } from 'ioredis';
+import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { ResetRecord } from '../../../domain/reset-record.js';
 import type { RedisClient } from '../redis-client.js';
 import { resetRecordPairs } from '../reset-record-hash.js';
@@ -32,5 +33,5 @@ return redis.call('HGETALL', record)
 
 /** Runs the supersede script on the reset's hash `record`; returns the record as it now is. */
 export async function runSupersede(redis: RedisClient, record: string): Promise<ResetRecord> {
-  return decodeReply(supersedeScript, resetRecordPairs, await redis.resetdSupersede(record));
+  return decodeReply(supersedeScript, resetRecordPairs, await inRedisSpan(redis, { script: supersedeScript.name }, () => redis.resetdSupersede(record)));
 }

@@ -1,5 +1,6 @@
 import type { Result } from 'ioredis';
 import { z } from 'zod';
+import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { RedisClient } from '../redis-client.js';
 import type { LuaScript } from './lua-script.js';
 import { decodeReply } from './script-reply.js';
@@ -63,6 +64,6 @@ export interface TakeCurrent {
 }
 
 export async function runTakeCurrent(redis: RedisClient, take: TakeCurrent): Promise<z.output<typeof takeCurrentReply>> {
-  const reply = await redis.resetdTakeCurrent(take.current, take.superseded, take.resetId, take.ttlMs);
+  const reply = await inRedisSpan(redis, { script: takeCurrentScript.name }, () => redis.resetdTakeCurrent(take.current, take.superseded, take.resetId, take.ttlMs));
   return decodeReply(takeCurrentScript, takeCurrentReply, reply);
 }
