@@ -1,4 +1,4 @@
-import { context, SpanKind, trace, type Attributes } from '@opentelemetry/api';
+import { SpanKind, trace, type Attributes } from '@opentelemetry/api';
 import {
   ATTR_DB_OPERATION_NAME,
   ATTR_DB_STORED_PROCEDURE_NAME,
@@ -23,8 +23,7 @@ export type RedisOperation = { readonly command: string } | { readonly script: s
  * hold digests and ids.
  */
 export function inRedisSpan<T>(redis: RedisClient, operation: RedisOperation, send: () => Promise<T>): Promise<T> {
-  const parent = context.active();
-  if (!trace.getSpan(parent)?.isRecording()) return send();
+  if (!trace.getActiveSpan()?.isRecording()) return send();
   const attributes: Attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_REDIS, ...serverOf(redis) };
   let name: string;
   if ('script' in operation) {
@@ -35,7 +34,7 @@ export function inRedisSpan<T>(redis: RedisClient, operation: RedisOperation, se
     name = operation.command;
     attributes[ATTR_DB_OPERATION_NAME] = operation.command;
   }
-  return inSpan(name, { kind: SpanKind.CLIENT, attributes, parent }, send);
+  return inSpan(name, { kind: SpanKind.CLIENT, attributes }, send);
 }
 
 /** The one server a client talks to; a Cluster's node, or the master a Sentinel names, is not known here. */

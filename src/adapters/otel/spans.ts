@@ -7,13 +7,19 @@ export const tracer = trace.getTracer('resetd');
 
 /**
  * Runs `work` inside a new span, child of `parent` (the active context unless given), and ends the
- * span when `work` settles. A throw marks the span as failed and is rethrown.
+ * span when `work` settles. A throw marks the span as failed and is rethrown. Under an active span
+ * that is not recorded (tracing off, or the trace not sampled) no child is made: it would not be
+ * recorded either, and the active span's context is what travels on.
  */
 export async function inSpan<T>(
   name: string,
   options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (options.parent === undefined) {
+    const active = trace.getActiveSpan();
+    if (active && !active.isRecording()) return work(active);
+  }
   const parent = options.parent ?? context.active();
   const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
   try {
