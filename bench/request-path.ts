@@ -6,14 +6,12 @@
  * at once. What it prints is the JavaScript the service adds to each request, apart from the
  * libraries' I/O: a quick, quiet measure while changing that path (`npm run bench` is the real one).
  *
- *   node dist/bench/request-path.js [--n=20000] [--no-context] [--no-signing]
+ *   node dist/bench/request-path.js [--n=20000] [--no-signing]
  *
- * `--no-context` runs without the AsyncLocalStorage context manager, to show what it costs. Add
- * `node --cpu-prof` or `--heap-prof` to see where the time or the garbage goes.
+ * Add `node --cpu-prof` or `--heap-prof` to see where the time or the garbage goes.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { context } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { destination, pino } from 'pino';
@@ -23,7 +21,9 @@ import { CryptoRandom } from '../src/adapters/crypto/crypto-random.js';
 import { HmacCodeHasher } from '../src/adapters/crypto/hmac-code-hasher.js';
 import type { Delivery } from '../src/adapters/nats/jetstream-consume-loop.js';
 import { InboxRouter } from '../src/adapters/nats/inbox-router.js';
+import { messageUseCases } from '../src/adapters/nats/message-use-cases.js';
 import { JetStreamPublisher } from '../src/adapters/nats/jetstream-publisher.js';
+import { SynchronousContextManager } from '../src/adapters/otel/message-context.js';
 import { ResetMetrics } from '../src/adapters/otel/reset-metrics.js';
 import { TracedMailer } from '../src/adapters/otel/traced-mailer.js';
 import type { RedisClient } from '../src/adapters/redis/redis-client.js';
@@ -34,14 +34,12 @@ import { ResilientMailer } from '../src/adapters/resilience/resilient-mailer.js'
 import { SystemClock } from '../src/adapters/system/system-clock.js';
 import { messageSigner } from '../src/contract/message-signature.js';
 import { subjectsFor } from '../src/contract/subjects.js';
-import type { NotifyPasswordChanged } from '../src/domain/notify-password-changed.js';
 import { defaultPolicy } from '../src/domain/policy.js';
-import { RequestReset } from '../src/domain/request-reset.js';
-import type { VerifyCode } from '../src/domain/verify-code.js';
+import type { NoticeLedger } from '../src/domain/ports.js';
 
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const n = Number(process.argv.find((arg) => arg.startsWith('--n='))?.slice(4) ?? 20_000);
-if (!flag('no-context')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+context.setGlobalContextManager(new SynchronousContextManager());
 
 // Each server answers at once, as the request path expects of a new reset that is admitted.
 const redis = {
@@ -69,9 +67,11 @@ const mailer = new ResilientMailer(
   { attempts: 3, initialBackoffMs: 100, maxBackoffMs: 1_000, breakerThreshold: 5, halfOpenAfterMs: 1_000 },
   log,
 );
-const requestReset = new RequestReset({
+// Only requests come through here: the ledger is never called.
+const useCases = messageUseCases({
   store: new ResilientCodeStore(new RedisCodeStore(redis, 'path'), log),
   limiter: new RedisRateLimiter(redis, 'path', 64),
+  ledger: {} as NoticeLedger,
   mailer,
   publisher,
   hasher: new HmacCodeHasher(['x'.repeat(32)]),
@@ -79,17 +79,7 @@ const requestReset = new RequestReset({
   random: new CryptoRandom(),
   policy: defaultPolicy,
 });
-// Only requests come through here: the other use cases are never called.
-const router = new InboxRouter(
-  subjects,
-  { consumer: 'resetd', maxDeliver: -1, baseMs: 1_000, maxMs: 30_000 },
-  requestReset,
-  {} as VerifyCode,
-  {} as NotifyPasswordChanged,
-  publisher,
-  log,
-  metrics,
-);
+const router = new InboxRouter(subjects, { consumer: 'resetd', maxDeliver: -1, baseMs: 1_000, maxMs: 30_000 }, useCases, log, metrics);
 
 const encoder = new TextEncoder();
 const delivery = (i: number): Delivery => ({
@@ -124,4 +114,4 @@ await route(0, 3_000);
 const started = process.cpuUsage();
 await route(1_000_000, n);
 const used = process.cpuUsage(started);
-process.stdout.write(`${((used.user + used.system) / n).toFixed(1)} µs of CPU per request (${n} requests${flag('no-context') ? ', no context manager' : ''}${flag('no-signing') ? ', no signing' : ''})\n`);
+process.stdout.write(`${((used.user + used.system) / n).toFixed(1)} µs of CPU per request (${n} requests${flag('no-signing') ? ', no signing' : ''})\n`);

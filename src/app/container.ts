@@ -11,6 +11,7 @@ import { JetStreamInboxBacklog } from '../adapters/nats/jetstream-inbox-backlog.
 import { InboxRouter } from '../adapters/nats/inbox-router.js';
 import { JetStreamConsumeLoop } from '../adapters/nats/jetstream-consume-loop.js';
 import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
+import { messageUseCases } from '../adapters/nats/message-use-cases.js';
 import { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
 import { maskUrl } from '../contract/mask-url.js';
 import { messageSigner } from '../contract/message-signature.js';
@@ -25,9 +26,6 @@ import { ResilientCodeStore } from '../adapters/resilience/resilient-code-store.
 import { ResilientMailer } from '../adapters/resilience/resilient-mailer.js';
 import { createSmtpTransport, NodemailerMailer, smtpServerOf } from '../adapters/smtp/nodemailer-mailer.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
-import { NotifyPasswordChanged } from '../domain/notify-password-changed.js';
-import { RequestReset } from '../domain/request-reset.js';
-import { VerifyCode } from '../domain/verify-code.js';
 import type { Config } from './config.js';
 import type { Connections } from './connections.js';
 import { OpsServer, runChecks } from './ops-server.js';
@@ -95,32 +93,19 @@ export function buildContainer(
   provide(TOKENS.MailBreaker, [TOKENS.Mailer], (mailer) => mailer.breaker);
 
   provide(
-    TOKENS.RequestReset,
-    [TOKENS.CodeStore, TOKENS.RateLimiter, TOKENS.Mailer, TOKENS.EventPublisher, TOKENS.CodeHasher, TOKENS.Clock, TOKENS.Random],
-    (store, limiter, mailer, publisher, hasher, clock, random) =>
-      new RequestReset({ store, limiter, mailer, publisher, hasher, clock, random, policy: config.policy }),
-  );
-  provide(
-    TOKENS.VerifyCode,
-    [TOKENS.CodeStore, TOKENS.EventPublisher, TOKENS.CodeHasher],
-    (store, publisher, hasher) => new VerifyCode({ store, publisher, hasher, policy: config.policy }),
-  );
-  provide(
-    TOKENS.NotifyPasswordChanged,
-    [TOKENS.NoticeLedger, TOKENS.Mailer, TOKENS.EventPublisher, TOKENS.Clock],
-    (ledger, mailer, publisher, clock) => new NotifyPasswordChanged({ ledger, mailer, publisher, clock, policy: config.policy }),
+    TOKENS.UseCases,
+    [TOKENS.CodeStore, TOKENS.RateLimiter, TOKENS.NoticeLedger, TOKENS.Mailer, TOKENS.EventPublisher, TOKENS.CodeHasher, TOKENS.Clock, TOKENS.Random],
+    (store, limiter, ledger, mailer, publisher, hasher, clock, random) =>
+      messageUseCases({ store, limiter, ledger, mailer, publisher, hasher, clock, random, policy: config.policy }),
   );
   provide(
     TOKENS.Inbox,
-    [TOKENS.RequestReset, TOKENS.VerifyCode, TOKENS.NotifyPasswordChanged, TOKENS.EventPublisher, TOKENS.MailBreaker],
-    (requestReset, verifyCode, notifyPasswordChanged, publisher, breaker) => {
+    [TOKENS.UseCases, TOKENS.MailBreaker],
+    (useCases, breaker) => {
       const router = new InboxRouter(
         subjects,
         { consumer: config.nats.consumer, maxDeliver: config.nats.maxDeliver, baseMs: 1_000, maxMs: 30_000 },
-        requestReset,
-        verifyCode,
-        notifyPasswordChanged,
-        publisher,
+        useCases,
         log,
         metrics,
       );
@@ -142,8 +127,8 @@ export function buildContainer(
   );
   provide(
     TOKENS.VerifyResponder,
-    [TOKENS.VerifyCode, TOKENS.EventPublisher, TOKENS.Random, TOKENS.AuditTrail],
-    (verifyCode, publisher, random, audit) => new NatsVerifyResponder(nc, subjects, verifyCode, publisher, random, log, metrics, audit, signer, { maxInFlight: config.nats.verifyMaxInFlight }),
+    [TOKENS.UseCases, TOKENS.Random, TOKENS.AuditTrail],
+    (useCases, random, audit) => new NatsVerifyResponder(nc, subjects, useCases, random, log, metrics, audit, signer, { maxInFlight: config.nats.verifyMaxInFlight }),
   );
   provide(
     TOKENS.ResetService,

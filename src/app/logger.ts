@@ -1,6 +1,7 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { maskEmailsIn } from '../adapters/otel/mask-email.js';
+import { activeContext } from '../adapters/otel/message-context.js';
 
 /**
  * JSON logs to stdout. Nothing that could carry a code or an address is logged by design; the
@@ -22,7 +23,7 @@ export function createLogger(level: string, name = 'resetd', destination?: Desti
 }
 
 function traceFields(): Record<string, string> {
-  const span = trace.getActiveSpan();
+  const span = trace.getSpan(activeContext());
   if (!span) return {};
   const context = span.spanContext();
   if (!isSpanContextValid(context)) return {};

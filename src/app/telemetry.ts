@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -11,6 +10,7 @@ import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type Span
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
+import { SynchronousContextManager } from '../adapters/otel/message-context.js';
 import { ResetMetrics } from '../adapters/otel/reset-metrics.js';
 import type { TracingConfig } from './config.js';
 
@@ -40,17 +40,16 @@ export interface TelemetryOptions {
 }
 
 /**
- * Sets up OpenTelemetry once for the process: W3C trace context and an AsyncLocalStorage context
- * manager, always (so a client's trace context reaches the events even when nothing is recorded
- * here); and unless the exporter is `none`, a tracer provider with a batching OTLP/HTTP (JSON) or
+ * Sets up OpenTelemetry once for the process: W3C trace context and the message context
+ * (`SynchronousContextManager`, no AsyncLocalStorage), always (so a client's trace context reaches
+ * the events even when nothing is recorded here); and unless the exporter is `none`, a tracer provider with a batching OTLP/HTTP (JSON) or
  * console exporter (Redis commands are traced where they are sent: `inRedisSpan`). The SDK reads
  * the standard `OTEL_*` variables for the endpoint and the sampler itself. Metrics are always kept, for `/metrics`.
  */
 export function setUpTelemetry(options: TelemetryOptions): Telemetry {
   const { tracing, log } = options;
   if (log) diag.setLogger(diagToPino(log), DiagLogLevel.WARN);
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
+  context.setGlobalContextManager(new SynchronousContextManager());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const resource = defaultResource().merge(
     resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, 'service.instance.id': `${hostname()}:${process.pid}` }),

@@ -1,13 +1,11 @@
 import type { JetStreamConsumeLoop } from '../adapters/nats/jetstream-consume-loop.js';
+import type { MessageUseCases } from '../adapters/nats/message-use-cases.js';
 import type { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
 import type { AuditTrail } from '../adapters/audit/audit-trail.js';
 import type { MailBreaker } from '../adapters/resilience/mail-breaker.js';
 import type { ResilientMailer } from '../adapters/resilience/resilient-mailer.js';
 import type { NodemailerMailer } from '../adapters/smtp/nodemailer-mailer.js';
-import type { NotifyPasswordChanged } from '../domain/notify-password-changed.js';
 import type { Clock, CodeHasher, CodeStore, EventPublisher, Mailer, NoticeLedger, Random, RateLimiter } from '../domain/ports.js';
-import type { RequestReset } from '../domain/request-reset.js';
-import type { VerifyCode } from '../domain/verify-code.js';
 import type { OpsServer } from './ops-server.js';
 import type { ResetService } from './reset-service.js';
 import type { SmtpStartCheck } from './smtp-start-check.js';
@@ -44,9 +42,8 @@ export const TOKENS = {
   /** Writes one audit record per outcome event and per `reset.verify` answer. */
   AuditTrail: token<AuditTrail>('AuditTrail'),
   EventPublisher: token<EventPublisher>('EventPublisher'),
-  RequestReset: token<RequestReset>('RequestReset'),
-  VerifyCode: token<VerifyCode>('VerifyCode'),
-  NotifyPasswordChanged: token<NotifyPasswordChanged>('NotifyPasswordChanged'),
+  /** The use cases, made for each message with ports bound to its context. */
+  UseCases: token<MessageUseCases>('UseCases'),
   Inbox: token<JetStreamConsumeLoop>('Inbox'),
   VerifyResponder: token<NatsVerifyResponder>('VerifyResponder'),
   ResetService: token<ResetService>('ResetService'),

@@ -7,10 +7,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Disposition } from '../../src/adapters/nats/disposition.js';
 import { InboxRouter } from '../../src/adapters/nats/inbox-router.js';
 import { JetStreamConsumeLoop, type Delivery, type DeliveryHandler } from '../../src/adapters/nats/jetstream-consume-loop.js';
+import type { MessageUseCases } from '../../src/adapters/nats/message-use-cases.js';
 import { ResetMetrics } from '../../src/adapters/otel/reset-metrics.js';
 import { subjectsFor } from '../../src/contract/subjects.js';
+import type { EventPublisher } from '../../src/domain/ports.js';
 import { makeNoticeWorld, makeResetWorld } from '../support/builders.js';
 import { NATS_URL, uniquePrefix, waitFor } from '../support/nats.js';
+
+/** The router's use cases from a world of fakes, which record without a context to bind to. */
+function useCasesOf(world: ReturnType<typeof makeResetWorld>, publisher: EventPublisher): MessageUseCases {
+  const notice = makeNoticeWorld();
+  return { requestReset: () => world.requestReset, verifyCode: () => world.verifyCode, notifyPasswordChanged: () => notice.notify, publisher: () => publisher };
+}
 
 const log = pino({ level: 'silent' });
 const ACK_WAIT_MS = 1_000;
@@ -158,10 +166,7 @@ describe('JetStreamConsumeLoop against nats-server', () => {
     const router = new InboxRouter(
       subjects,
       { consumer: lane.consumer, maxDeliver: -1, baseMs: 100, maxMs: 1_000 },
-      world.requestReset,
-      world.verifyCode,
-      makeNoticeWorld().notify,
-      world.publisher,
+      useCasesOf(world, world.publisher),
       log,
       new ResetMetrics(createNoopMeter()),
     );
@@ -182,10 +187,7 @@ describe('JetStreamConsumeLoop against nats-server', () => {
     const router = new InboxRouter(
       subjects,
       { consumer: lane.consumer, maxDeliver: -1, baseMs: 200, maxMs: 1_000 },
-      world.requestReset,
-      world.verifyCode,
-      makeNoticeWorld().notify,
-      world.publisher.failNext(1),
+      useCasesOf(world, world.publisher.failNext(1)),
       log,
       new ResetMetrics(createNoopMeter()),
     );

@@ -1,5 +1,7 @@
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentAuditContext, withAuditScope } from '../../src/adapters/audit/audit-context.js';
+import { auditContextOf, withAuditScope } from '../../src/adapters/audit/audit-context.js';
+import { runInContext } from '../../src/adapters/otel/message-context.js';
 import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.js';
 import { defaultPolicy, type RateRule } from '../../src/domain/policy.js';
 import type { RateRequest } from '../../src/domain/ports.js';
@@ -145,11 +147,9 @@ describe('RedisRateLimiter', () => {
     });
 
     it('tells the audit the address it counted, beside the one given', async () => {
-      const noted = await withAuditScope(async () => {
-        await limiter.admit({ request: aRequest({ clientIp: '2001:0DB8:0:0:1::9' }), rules, cooldownMs: 0 });
-        return currentAuditContext();
-      });
-      expect(noted).toMatchObject({ clientIpKey: '2001:db8::/64' });
+      const scope = withAuditScope(ROOT_CONTEXT);
+      await runInContext(scope, () => limiter.admit({ request: aRequest({ clientIp: '2001:0DB8:0:0:1::9' }), rules, cooldownMs: 0 }));
+      expect(auditContextOf(scope)).toMatchObject({ clientIpKey: '2001:db8::/64' });
     });
   });
 

@@ -109,9 +109,10 @@ describe('one trace per reset, from the client through NATS, Redis and SMTP back
     expect(parseTraceparent(sent.headers.traceparent)).toEqual({ traceId, spanId: publish.spanContext().spanId });
   });
 
-  it('keeps each Redis command in the trace of the reset that sent it, with many resets at once', async () => {
-    // Commands of resets in flight together leave in one write (auto-pipelining): each must still
-    // be a child of its own reset's span, never of whichever reset happened to flush the batch.
+  it('keeps every span of a reset in its own trace, with many resets in flight at once', async () => {
+    // Each message's context is handed to its ports, not carried by the runtime, and commands of
+    // resets in flight together leave Redis in one write (auto-pipelining): every span must still
+    // be a child of its own reset's span, never of another reset's or of none.
     const count = 24;
     const resets = await Promise.all(
       Array.from({ length: count }, async (_, i) => {
@@ -123,13 +124,19 @@ describe('one trace per reset, from the client through NATS, Redis and SMTP back
         return { resetId, traceId: clientSpan.spanContext().traceId };
       }),
     );
-    for (const { resetId } of resets) await client.waitForEvent(resetId, 'reset.code.sent');
+    const sent = new Map<string, Awaited<ReturnType<TestClient['waitForEvent']>>>();
+    for (const { resetId } of resets) sent.set(resetId, await client.waitForEvent(resetId, 'reset.code.sent'));
     const consumeName = `process ${prefix}.requested`;
     const inTrace = (traceId: string) => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId);
     await waitFor(() => resets.every(({ traceId }) => inTrace(traceId).some((span) => span.name === consumeName)), 10_000);
-    for (const { traceId } of resets) {
+    for (const { resetId, traceId } of resets) {
       const spans = inTrace(traceId);
       const consume = spans.find((span) => span.name === consumeName)!;
+      expect(consume.attributes['resetd.reset.id']).toBe(resetId);
+      const smtp = spans.filter((span) => span.name === 'smtp send');
+      const publish = spans.filter((span) => span.name === `send ${prefix}.code.sent`);
+      expect([...smtp, ...publish].map((span) => span.parentSpanContext?.spanId)).toEqual([consume.spanContext().spanId, consume.spanContext().spanId]);
+      expect(parseTraceparent(sent.get(resetId)!.headers.traceparent)).toEqual({ traceId, spanId: publish[0]!.spanContext().spanId });
       const commands = spans.filter((span) => span.attributes['db.system.name'] === 'redis');
       for (const span of commands) expect(span.parentSpanContext?.spanId).toBe(consume.spanContext().spanId);
       // A new reset: its lookup, the user's and the global limits (no client IP given), issue, the user's pending reset, finish.

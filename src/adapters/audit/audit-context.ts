@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { context, createContextKey } from '@opentelemetry/api';
+import { createContextKey, type Context } from '@opentelemetry/api';
+import { activeContext } from '../otel/message-context.js';
 
 /**
  * What is known about the request an outcome answers, beyond the outcome itself. The address is
@@ -18,32 +18,22 @@ export interface AuditContext {
 }
 
 const SCOPE = createContextKey('resetd audit scope');
-/** Used only where no OpenTelemetry context manager runs (some tests): an idle one costs nothing. */
-const fallback = new AsyncLocalStorage<AuditContext>();
 
 /**
- * The scope rides in the OpenTelemetry context, whose AsyncLocalStorage the service runs anyway:
- * a second one of its own would make every promise of every message pay a second hook.
+ * `context` with an audit scope of its own, starting from what is `known` (the decoded command):
+ * what is noted with `noteAudit` in it, and the outcomes published in it, share one record of the
+ * request, apart from every other message in flight.
  */
-function scope(): AuditContext | undefined {
-  return (context.active().getValue(SCOPE) as AuditContext | undefined) ?? fallback.getStore();
-}
-
-/**
- * Runs `work` in an audit scope of its own, starting from what is `known` (the decoded command):
- * what is noted with `noteAudit`, and the outcomes published while it runs, share one context,
- * apart from every other message in flight.
- */
-export function withAuditScope<T>(work: () => Promise<T>, known: AuditContext = {}): Promise<T> {
+export function withAuditScope(context: Context, known: AuditContext = {}): Context {
   const fresh: AuditContext = {};
   noteInto(fresh, known);
-  return context.with(context.active().setValue(SCOPE, fresh), () => (context.active().getValue(SCOPE) === fresh ? work() : fallback.run(fresh, work)));
+  return context.setValue(SCOPE, fresh);
 }
 
-/** Adds what became known (the decoded command, the user of an outcome) to the current scope; a field once set stays. */
-export function noteAudit(fields: AuditContext): void {
-  const current = scope();
-  if (current) noteInto(current, fields);
+/** Adds what became known (the decoded command, the user of an outcome) to the scope of `context`; a field once set stays. */
+export function noteAudit(fields: AuditContext, context: Context = activeContext()): void {
+  const scope = context.getValue(SCOPE) as AuditContext | undefined;
+  if (scope) noteInto(scope, fields);
 }
 
 function noteInto(target: AuditContext, fields: AuditContext): void {
@@ -52,7 +42,7 @@ function noteInto(target: AuditContext, fields: AuditContext): void {
   }
 }
 
-/** The current scope's context; empty outside a scope. */
-export function currentAuditContext(): Readonly<AuditContext> {
-  return scope() ?? {};
+/** The audit scope of `context`; empty outside a scope. */
+export function auditContextOf(context: Context): Readonly<AuditContext> {
+  return (context.getValue(SCOPE) as AuditContext | undefined) ?? {};
 }

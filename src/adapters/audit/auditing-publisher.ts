@@ -1,5 +1,6 @@
 import type { ResetEvent } from '../../domain/events.js';
 import type { EventPublisher, PublishReceipt } from '../../domain/ports.js';
+import { activeContext } from '../otel/message-context.js';
 import type { AuditTrail } from './audit-trail.js';
 
 /**
@@ -13,9 +14,11 @@ export class AuditingPublisher implements EventPublisher {
   ) {}
 
   async publish(event: ResetEvent): Promise<PublishReceipt> {
+    // The message's context, taken before the await that ends it.
+    const context = activeContext();
     const receipt = await this.inner.publish(event);
-    if (receipt.duplicate) this.trail.eventRepeated(event);
-    else this.trail.eventPublished(event, receipt.id);
+    if (receipt.duplicate) this.trail.eventRepeated(event, context);
+    else this.trail.eventPublished(event, receipt.id, context);
     return receipt;
   }
 }

@@ -1,9 +1,10 @@
-import type { SpanKind, Span } from '@opentelemetry/api';
+import type { Context, Span, SpanKind } from '@opentelemetry/api';
 import type { RejectedEvent } from '../../domain/events.js';
 import type { EventPublisher, PublishReceipt } from '../../domain/ports.js';
 import type { CodeSubmission } from '../../domain/commands.js';
 import type { VerifyCode, VerifyOutcome } from '../../domain/verify-code.js';
 import { withAuditScope, type AuditContext } from '../audit/audit-context.js';
+import { activeContext, runInContext } from '../otel/message-context.js';
 import { annotateOutcome, inProcessSpan, type InboundMessage } from '../otel/messaging-spans.js';
 
 /*
@@ -13,7 +14,8 @@ import { annotateOutcome, inProcessSpan, type InboundMessage } from '../otel/mes
 
 /**
  * Handles a decoded command inside its span, continuing the producer's trace, and inside an audit
- * scope of its own that starts from what the command said (`auditFieldsOf`).
+ * scope of its own that starts from what the command said (`auditFieldsOf`). `work` gets the
+ * message's context, both in one: the use case it runs is made for it (`MessageUseCases`).
  *
  * Why a scope and not a parameter: the audit records are written behind the domain's ports (the
  * `AuditingPublisher` behind `EventPublisher`; the per-IP key is learned by the `RateLimiter`), and
@@ -24,21 +26,24 @@ export function inCommandScope<T>(
   message: InboundMessage,
   kind: SpanKind.CONSUMER | SpanKind.SERVER,
   audit: AuditContext,
-  work: (span: Span) => Promise<T>,
+  work: (span: Span, context: Context) => Promise<T>,
 ): Promise<T> {
-  return inProcessSpan(message, kind, (span) => withAuditScope(() => work(span), audit));
+  return inProcessSpan(message, kind, (span) => {
+    const context = withAuditScope(activeContext(), audit);
+    return runInContext(context, work, span, context);
+  });
 }
 
-/** Publishes the rejection of a message that broke the contract, and notes it on the span. */
-export async function publishRejection(publisher: EventPublisher, rejection: RejectedEvent): Promise<PublishReceipt> {
+/** Publishes the rejection of a message that broke the contract, and notes it on the message's span. */
+export async function publishRejection(publisher: EventPublisher, rejection: RejectedEvent, span: Span): Promise<PublishReceipt> {
   const receipt = await publisher.publish(rejection);
-  annotateOutcome(rejection);
+  annotateOutcome(span, rejection);
   return receipt;
 }
 
-/** Checks a submitted code, and notes the outcome on the span. */
-export async function verifySubmission(verifyCode: VerifyCode, submission: CodeSubmission): Promise<VerifyOutcome> {
+/** Checks a submitted code, and notes the outcome on the message's span. */
+export async function verifySubmission(verifyCode: VerifyCode, submission: CodeSubmission, span: Span): Promise<VerifyOutcome> {
   const outcome = await verifyCode.handle(submission);
-  annotateOutcome(outcome.event);
+  annotateOutcome(span, outcome.event);
   return outcome;
 }

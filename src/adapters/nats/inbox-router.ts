@@ -1,11 +1,8 @@
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, type Context, type Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ResetEvent } from '../../domain/events.js';
-import type { NotifyPasswordChanged } from '../../domain/notify-password-changed.js';
-import type { EventPublisher } from '../../domain/ports.js';
-import type { RequestReset } from '../../domain/request-reset.js';
-import type { VerifyCode } from '../../domain/verify-code.js';
 import { auditFieldsOf } from '../audit/inbound-audit.js';
+import { runInContext } from '../otel/message-context.js';
 import { annotateMessage, annotateOutcome } from '../otel/messaging-spans.js';
 import { verificationResultOf, type ResetMetrics } from '../otel/reset-metrics.js';
 import { recordFault } from '../otel/spans.js';
@@ -14,6 +11,7 @@ import { decodeInbound, type Inbound } from './decode-inbound.js';
 import { dispositionOf, faultDisposition, type BackoffOptions, type Disposition } from './disposition.js';
 import { inCommandScope, publishRejection, verifySubmission } from './inbound-handling.js';
 import type { Delivery } from './jetstream-consume-loop.js';
+import type { MessageUseCases } from './message-use-cases.js';
 
 export interface RouterOptions extends BackoffOptions {
   /** The durable consumer the messages come through (the span's consumer group). */
@@ -31,10 +29,7 @@ export class InboxRouter {
   constructor(
     private readonly subjects: Subjects,
     private readonly options: RouterOptions,
-    private readonly requestReset: RequestReset,
-    private readonly verifyCode: VerifyCode,
-    private readonly notifyPasswordChanged: NotifyPasswordChanged,
-    private readonly publisher: EventPublisher,
+    private readonly useCases: MessageUseCases,
     private readonly log: Logger,
     private readonly metrics: ResetMetrics,
   ) {}
@@ -52,22 +47,27 @@ export class InboxRouter {
       deliveryAttempt: delivery.deliveryCount,
     };
     // Each message's outcomes are audited with what its own command said (IP, user agent, user).
-    return inCommandScope(message, SpanKind.CONSUMER, auditFieldsOf(inbound), async (span) => {
+    return inCommandScope(message, SpanKind.CONSUMER, auditFieldsOf(inbound), async (span, context) => {
       let disposition: Disposition;
       try {
-        disposition = await this.handle(type, inbound, delivery);
+        disposition = await this.handle(type, inbound, delivery, span, context);
       } catch (error) {
         recordFault(span, error);
-        disposition = faultDisposition(error, delivery.deliveryCount, this.options);
-        this.log.warn({ err: error, subject: delivery.subject, seq: delivery.seq, delivery: delivery.deliveryCount, delayMs: disposition.delayMs }, 'message will be redelivered');
+        const redelivery = faultDisposition(error, delivery.deliveryCount, this.options);
+        disposition = redelivery;
+        runInContext(context, () =>
+          this.log.warn({ err: error, subject: delivery.subject, seq: delivery.seq, delivery: delivery.deliveryCount, delayMs: redelivery.delayMs }, 'message will be redelivered'),
+        );
       }
-      // Inside the span, so the line carries the trace id of the command that caused it.
-      this.log.debug({ subject: delivery.subject, seq: delivery.seq, delivery: delivery.deliveryCount, disposition }, 'message handled');
+      // In the message's context, so the line carries the trace id of the command that caused it.
+      if (this.log.isLevelEnabled('debug')) {
+        runInContext(context, () => this.log.debug({ subject: delivery.subject, seq: delivery.seq, delivery: delivery.deliveryCount, disposition }, 'message handled'));
+      }
       return disposition;
     });
   }
 
-  private async handle(type: string, inbound: Inbound, msg: Delivery): Promise<Disposition> {
+  private async handle(type: string, inbound: Inbound, msg: Delivery, span: Span, context: Context): Promise<Disposition> {
     const delivery = {
       messageId: `${this.subjects.inboxStream}:${msg.seq}`,
       attempt: msg.deliveryCount,
@@ -76,44 +76,45 @@ export class InboxRouter {
     switch (inbound.kind) {
       case 'invalid': {
         const { rejection } = inbound;
-        annotateMessage({ messageId: rejection.data.eventId || undefined, resetId: rejection.data.resetId });
+        annotateMessage(span, { messageId: rejection.data.eventId || undefined, resetId: rejection.data.resetId });
+        const rejected = () => runInContext(context, () => this.log.info({ seq: msg.seq, detail: rejection.data }, 'rejected an invalid message'));
         if (type === 'reset.requested' && rejection.data.eventId) {
           // The refusal is the request's final outcome: a later body under this id gets it too.
-          const outcome = await this.requestReset.refuseInvalid(rejection);
-          if (outcome.kind === 'reported') this.requestAnswered(outcome, msg);
-          this.log.info({ seq: msg.seq, detail: rejection.data }, 'rejected an invalid message');
+          const outcome = await this.useCases.requestReset(context).refuseInvalid(rejection);
+          if (outcome.kind === 'reported') this.requestAnswered(outcome, msg, span);
+          rejected();
           return dispositionOf(outcome);
         }
-        const { duplicate } = await publishRejection(this.publisher, rejection);
+        const { duplicate } = await publishRejection(this.useCases.publisher(context), rejection, span);
         // Outcomes are counted, not deliveries: a redelivery's rejection the broker already had was counted then.
         if (!duplicate && type === 'reset.requested') this.metrics.requestAnswered(rejection);
         else if (!duplicate && type === 'reset.code.submitted') this.metrics.verified('invalid_request');
-        this.log.info({ seq: msg.seq, detail: rejection.data }, 'rejected an invalid message');
+        rejected();
         return { kind: 'ack' };
       }
       case 'requested': {
-        annotateMessage({ messageId: inbound.request.resetId, resetId: inbound.request.resetId });
-        const outcome = await this.requestReset.handle(inbound.request, delivery);
-        if (outcome.kind === 'reported') this.requestAnswered(outcome, msg);
+        annotateMessage(span, { messageId: inbound.request.resetId, resetId: inbound.request.resetId });
+        const outcome = await this.useCases.requestReset(context).handle(inbound.request, delivery);
+        if (outcome.kind === 'reported') this.requestAnswered(outcome, msg, span);
         return dispositionOf(outcome);
       }
       case 'submitted': {
-        annotateMessage({ messageId: inbound.submission.submissionId, resetId: inbound.submission.resetId });
-        const outcome = await verifySubmission(this.verifyCode, inbound.submission);
+        annotateMessage(span, { messageId: inbound.submission.submissionId, resetId: inbound.submission.resetId });
+        const outcome = await verifySubmission(this.useCases.verifyCode(context), inbound.submission, span);
         if (!outcome.repeated) this.metrics.verified(verificationResultOf(outcome));
         return { kind: 'ack' };
       }
       case 'passwordChanged': {
-        annotateMessage({ messageId: inbound.change.noticeId, resetId: inbound.change.resetId ?? inbound.change.noticeId });
-        const outcome = await this.notifyPasswordChanged.handle(inbound.change, delivery);
-        if (outcome.kind === 'reported') annotateOutcome(outcome.event);
+        annotateMessage(span, { messageId: inbound.change.noticeId, resetId: inbound.change.resetId ?? inbound.change.noticeId });
+        const outcome = await this.useCases.notifyPasswordChanged(context).handle(inbound.change, delivery);
+        if (outcome.kind === 'reported') annotateOutcome(span, outcome.event);
         return dispositionOf(outcome);
       }
     }
   }
 
-  private requestAnswered({ event, repeated }: { event: ResetEvent; repeated: boolean }, msg: Delivery): void {
-    annotateOutcome(event);
+  private requestAnswered({ event, repeated }: { event: ResetEvent; repeated: boolean }, msg: Delivery, span: Span): void {
+    annotateOutcome(span, event);
     // Outcomes are counted, not deliveries: one the broker already had was counted when first reported.
     if (repeated) return;
     this.metrics.requestAnswered(event);

@@ -1,16 +1,17 @@
-import { SpanKind, type Span } from '@opentelemetry/api';
+import { SpanKind, type Context, type Span } from '@opentelemetry/api';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { EventPublisher, Random } from '../../domain/ports.js';
-import type { VerifyCode } from '../../domain/verify-code.js';
+import type { Random } from '../../domain/ports.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { auditFieldsOf } from '../audit/inbound-audit.js';
+import { runInContext } from '../otel/message-context.js';
 import { annotateMessage } from '../otel/messaging-spans.js';
 import { injectIntoHeaders } from '../otel/nats-trace-context.js';
 import type { ResetMetrics } from '../otel/reset-metrics.js';
 import { recordFault } from '../otel/spans.js';
 import { decodeVerifyRequest, verifyRequestResetId, type VerifyRequest } from './decode-inbound.js';
 import { inCommandScope, publishRejection, verifySubmission } from './inbound-handling.js';
+import type { MessageUseCases } from './message-use-cases.js';
 import { SIGNATURE_HEADER, type MessageSigner } from '../../contract/message-signature.js';
 import type { VerifyReply } from '../../contract/schemas.js';
 import type { Subjects } from '../../contract/subjects.js';
@@ -37,8 +38,7 @@ export class NatsVerifyResponder {
   constructor(
     private readonly nc: NatsConnection,
     private readonly subjects: Subjects,
-    private readonly verifyCode: VerifyCode,
-    private readonly publisher: EventPublisher,
+    private readonly useCases: MessageUseCases,
     private readonly random: Random,
     private readonly log: Logger,
     private readonly metrics: ResetMetrics,
@@ -84,24 +84,24 @@ export class NatsVerifyResponder {
     const inbound = decodeVerifyRequest(msg.data, `v:${this.random.token()}`);
     // A request that cannot be read tells the audit trail nothing it could trust.
     const audit = inbound.kind === 'unreadable' ? {} : auditFieldsOf(inbound);
-    return inCommandScope(message, SpanKind.SERVER, audit, (span) => this.answerIn(span, msg, inbound));
+    return inCommandScope(message, SpanKind.SERVER, audit, (span, context) => this.answerIn(span, context, msg, inbound));
   }
 
-  private async answerIn(span: Span, msg: Msg, inbound: VerifyRequest): Promise<void> {
+  private async answerIn(span: Span, context: Context, msg: Msg, inbound: VerifyRequest): Promise<void> {
     const resetId = inbound.kind === 'unreadable' ? inbound.resetId : inbound.kind === 'invalid' ? inbound.rejection.data.resetId : inbound.submission.resetId;
-    annotateMessage({ resetId });
+    annotateMessage(span, { resetId });
     let reply: VerifyReply;
     try {
-      reply = { resetId, ...(await this.verify(inbound)) };
+      reply = { resetId, ...(await this.verify(inbound, span, context)) };
     } catch (error) {
       recordFault(span, error);
-      this.log.warn({ err: error }, 'verify answered unavailable');
+      runInContext(context, () => this.log.warn({ err: error }, 'verify answered unavailable'));
       reply = { resetId, status: 'unavailable' };
     }
     this.metrics.verified(reply.status);
-    this.audit.verifyAnswered(reply);
-    this.log.debug({ status: reply.status }, 'verify answered');
-    this.respond(msg, reply, injectIntoHeaders);
+    this.audit.verifyAnswered(reply, context);
+    if (this.log.isLevelEnabled('debug')) runInContext(context, () => this.log.debug({ status: reply.status }, 'verify answered'));
+    this.respond(msg, reply, (headers) => injectIntoHeaders(headers, context));
   }
 
   private respond(msg: Msg, reply: VerifyReply, addHeaders?: (headers: MsgHdrs) => void): void {
@@ -112,14 +112,14 @@ export class NatsVerifyResponder {
     msg.respond(body, { headers });
   }
 
-  private async verify(inbound: VerifyRequest): Promise<Omit<VerifyReply, 'resetId'>> {
+  private async verify(inbound: VerifyRequest, span: Span, context: Context): Promise<Omit<VerifyReply, 'resetId'>> {
     // It names no reset a rejection could be about: the reply alone says what is wrong.
     if (inbound.kind === 'unreadable') return { status: 'invalid_request', detail: inbound.detail };
     if (inbound.kind === 'invalid') {
-      await publishRejection(this.publisher, inbound.rejection);
+      await publishRejection(this.useCases.publisher(context), inbound.rejection, span);
       return { status: 'invalid_request', detail: inbound.rejection.data.detail };
     }
-    const outcome = await verifySubmission(this.verifyCode, inbound.submission);
+    const outcome = await verifySubmission(this.useCases.verifyCode(context), inbound.submission, span);
     switch (outcome.kind) {
       case 'completed':
         return { status: 'completed', attemptsRemaining: 0 };

@@ -1,4 +1,4 @@
-import { SpanKind, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, type Span } from '@opentelemetry/api';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { ResetEvent } from '../../domain/events.js';
 import { contextFromHeaders, injectIntoHeaders } from './nats-trace-context.js';
@@ -64,16 +64,14 @@ export function inSendSpan<T>(subject: string, messageId: string, headers: MsgHd
 }
 
 /** Adds what was read from the message to the span handling it: its event id and its reset. */
-export function annotateMessage(read: { messageId?: string; resetId?: string }): void {
-  const span = trace.getActiveSpan();
-  if (read.messageId) span?.setAttribute(ATTR_MESSAGING_MESSAGE_ID, read.messageId);
-  if (read.resetId) span?.setAttribute(ATTR_RESET_ID, read.resetId);
+export function annotateMessage(span: Span, read: { messageId?: string; resetId?: string }): void {
+  if (read.messageId) span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, read.messageId);
+  if (read.resetId) span.setAttribute(ATTR_RESET_ID, read.resetId);
 }
 
 /** Adds the outcome reported for the message to the span handling it (names and reasons only). */
-export function annotateOutcome(event: ResetEvent): void {
-  const span = trace.getActiveSpan();
-  span?.setAttribute(ATTR_RESET_OUTCOME, event.name);
-  if ('reason' in event.data) span?.setAttribute(ATTR_RESET_REASON, event.data.reason);
-  if (event.data.resetId) span?.setAttribute(ATTR_RESET_ID, event.data.resetId);
+export function annotateOutcome(span: Span, event: ResetEvent): void {
+  span.setAttribute(ATTR_RESET_OUTCOME, event.name);
+  if ('reason' in event.data) span.setAttribute(ATTR_RESET_REASON, event.data.reason);
+  if (event.data.resetId) span.setAttribute(ATTR_RESET_ID, event.data.resetId);
 }

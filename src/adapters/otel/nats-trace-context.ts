@@ -1,5 +1,6 @@
-import { context, propagation, ROOT_CONTEXT, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { Match, type MsgHdrs } from '@nats-io/transport-node';
+import { activeContext } from './message-context.js';
 
 /** W3C trace context (`traceparent`, `tracestate`) read from NATS headers; header names in any case. */
 const getter: TextMapGetter<MsgHdrs | undefined> = {
@@ -23,6 +24,6 @@ export function contextFromHeaders(headers: MsgHdrs | undefined): Context {
 }
 
 /** Writes the active (or given) context into outbound headers, so the consumer continues the trace. */
-export function injectIntoHeaders(headers: MsgHdrs, from: Context = context.active()): void {
+export function injectIntoHeaders(headers: MsgHdrs, from: Context = activeContext()): void {
   propagation.inject(from, headers, setter);
 }

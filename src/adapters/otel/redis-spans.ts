@@ -8,6 +8,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from '../redis/redis-client.js';
+import { activeContext } from './message-context.js';
 import { DB_SYSTEM_NAME_VALUE_REDIS } from './semconv.js';
 import { inSpan } from './spans.js';
 
@@ -23,7 +24,7 @@ export type RedisOperation = { readonly command: string } | { readonly script: s
  * hold digests and ids.
  */
 export function inRedisSpan<T>(redis: RedisClient, operation: RedisOperation, send: () => Promise<T>): Promise<T> {
-  if (!trace.getActiveSpan()?.isRecording()) return send();
+  if (!trace.getSpan(activeContext())?.isRecording()) return send();
   const attributes: Attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_REDIS, ...serverOf(redis) };
   let name: string;
   if ('script' in operation) {

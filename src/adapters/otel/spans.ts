@@ -1,13 +1,14 @@
-import { context, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanKind } from '@opentelemetry/api';
+import { SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanKind } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { maskEmailsIn } from './mask-email.js';
+import { activeContext, runInContext } from './message-context.js';
 
 /** resetd's tracer, from the global API: a no-op until `setUpTelemetry` registers a provider. */
 export const tracer = trace.getTracer('resetd');
 
 /**
  * Runs `work` inside a new span, child of `parent` (the active context unless given), and ends the
- * span when `work` settles. A throw marks the span as failed and is rethrown. Under an active span
+ * span when `work` settles; the span's context is active for `work`'s synchronous part. A throw marks the span as failed and is rethrown. Under an active span
  * that is not recorded (tracing off, or the trace not sampled) no child is made: it would not be
  * recorded either, and the active span's context is what travels on.
  */
@@ -17,13 +18,13 @@ export async function inSpan<T>(
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   if (options.parent === undefined) {
-    const active = trace.getActiveSpan();
+    const active = trace.getSpan(activeContext());
     if (active && !active.isRecording()) return work(active);
   }
-  const parent = options.parent ?? context.active();
+  const parent = options.parent ?? activeContext();
   const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
   try {
-    return await context.with(trace.setSpan(parent, span), () => work(span));
+    return await runInContext(trace.setSpan(parent, span), work, span);
   } catch (error) {
     recordFault(span, error);
     throw error;

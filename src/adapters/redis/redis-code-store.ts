@@ -1,6 +1,7 @@
 import type { ResetEvent } from '../../domain/events.js';
 import type { Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
+import { activeContext, runInContext } from '../otel/message-context.js';
 import { inRedisSpan } from '../otel/redis-spans.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
@@ -42,9 +43,11 @@ export class RedisCodeStore implements CodeStore {
    * (the new one is not mailed yet), as if the request had come a moment later.
    */
   async issue(code: IssueCode): Promise<IssueResult> {
+    // Steps after the first follow an await: each goes back into the message's context, taken now, so its span is the message's.
+    const context = activeContext();
     const issued = await runIssue(this.redis, this.keys.reset(code.resetId), code, clockArgument(this.clock));
     if (issued.kind !== 'issued') return issued;
-    const taken = await runTakeCurrent(this.redis, {
+    const taken = await runInContext(context, runTakeCurrent, this.redis, {
       current: this.keys.current(code.userId),
       superseded: this.keys.superseded(code.userId),
       resetId: code.resetId,
@@ -52,9 +55,9 @@ export class RedisCodeStore implements CodeStore {
     });
     if (taken.kind === 'superseded') {
       // A newer reset of the user displaced this one while it was issued again: it is over.
-      return { kind: 'finished', record: await runSupersede(this.redis, this.keys.reset(code.resetId)) };
+      return { kind: 'finished', record: await runInContext(context, runSupersede, this.redis, this.keys.reset(code.resetId)) };
     }
-    await Promise.all(taken.displaced.map((previous) => runSupersede(this.redis, this.keys.reset(previous))));
+    await runInContext(context, () => Promise.all(taken.displaced.map((previous) => runSupersede(this.redis, this.keys.reset(previous)))));
     return issued;
   }
 

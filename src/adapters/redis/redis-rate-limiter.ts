@@ -2,6 +2,7 @@ import type { RateRule } from '../../domain/policy.js';
 import type { Admission, AdmissionRequest, RateLimiter, RateRequest } from '../../domain/ports.js';
 import { clientIpKey } from '../../contract/client-ip-key.js';
 import { noteAudit } from '../audit/audit-context.js';
+import { activeContext, runInContext } from '../otel/message-context.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
@@ -52,6 +53,8 @@ export class RedisRateLimiter implements RateLimiter {
     const period = Math.floor(now / rememberRefusalsMs);
     // Relative, so the key expires by Redis's clock when the caller's says it should.
     const refusalsTtlMs = (period + 2) * rememberRefusalsMs - now;
+    // The release follows an await: it goes back into the message's context, taken now.
+    const context = activeContext();
     const reservations = this.reservationsOf(request, rules, period, { resetId: request.resetId, clock: clockArgument(this.clock), cooldownMs, refusalsTtlMs });
     // Every layer at once (one round trip); if any refuses, the ones that counted the reset release it.
     const replies = await Promise.all(reservations.map((reservation) => runReserve(this.redis, reservation)));
@@ -59,7 +62,7 @@ export class RedisRateLimiter implements RateLimiter {
     const refusals = replies.filter((reply) => reply.kind === 'refused');
     const refusal = refusals.find((reply) => reply.remembered) ?? refusals[0];
     if (!refusal) return { kind: 'admitted' };
-    await Promise.all(reservations.filter((_, i) => replies[i]!.kind === 'admitted').map((reservation) => runRelease(this.redis, reservation)));
+    await runInContext(context, () => Promise.all(reservations.filter((_, i) => replies[i]!.kind === 'admitted').map((reservation) => runRelease(this.redis, reservation))));
     const { reason, rule, retryAfterMs } = refusal;
     return { kind: 'refused', reason, rule, retryAfterMs };
   }

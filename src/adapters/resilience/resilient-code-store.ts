@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ResetEvent } from '../../domain/events.js';
 import type { Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
+import { activeContext, runInContext } from '../otel/message-context.js';
 
 export interface FinishRetryOptions {
   /** Tries of `finish`, the first included. */
@@ -47,7 +48,9 @@ export class ResilientCodeStore implements CodeStore {
   }
 
   finish(finish: FinishDelivery): Promise<ResetEvent> {
-    return this.finishRetry.execute(() => this.inner.finish(finish));
+    // A retry starts after an await: it goes back into the message's context, taken now.
+    const context = activeContext();
+    return this.finishRetry.execute(() => runInContext(context, () => this.inner.finish(finish)));
   }
 
   settle(settle: SettleReset): Promise<SettleResult> {

@@ -17,6 +17,7 @@ import { MailUnavailableError, RecipientDeferredError } from '../../domain/error
 import type { MailResult, OutboundMail } from '../../domain/mail.js';
 import type { Mailer } from '../../domain/ports.js';
 import { maskEmail, maskEmailsIn } from '../otel/mask-email.js';
+import { activeContext, runInContext } from '../otel/message-context.js';
 import { SmtpConfigurationError } from '../smtp/smtp-failure.js';
 import type { BreakerState, MailBreaker } from './mail-breaker.js';
 
@@ -72,9 +73,11 @@ export class ResilientMailer implements Mailer {
   }
 
   async send(mail: OutboundMail): Promise<MailResult> {
+    // A retry starts after an await: it goes back into the message's context, taken now.
+    const context = activeContext();
     let result: MailResult;
     try {
-      result = await this.policy.execute(() => this.inner.send(mail));
+      result = await this.policy.execute(() => runInContext(context, () => this.inner.send(mail)));
     } catch (error) {
       if (isBrokenCircuitError(error)) {
         throw new MailUnavailableError('circuit open: the SMTP server failed too often; not tried now', { cause: error, retryAfterMs: this.breaker.probeDueInMs() });
@@ -86,7 +89,8 @@ export class ResilientMailer implements Mailer {
     }
     if (result.kind === 'refused') {
       // The one trace of why a reset ended as smtp_permanent; the reply often repeats the address.
-      this.log.warn({ resetId: mail.resetId, to: maskEmail(mail.to), reply: maskEmailsIn(result.reply) }, 'SMTP server refused the mail for good');
+      const { reply } = result;
+      runInContext(context, () => this.log.warn({ resetId: mail.resetId, to: maskEmail(mail.to), reply: maskEmailsIn(reply) }, 'SMTP server refused the mail for good'));
     }
     return result;
   }

@@ -1,16 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { context, trace, TraceFlags } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noteAudit, withAuditScope } from '../../../src/adapters/audit/audit-context.js';
+import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { noteAudit, withAuditScope, type AuditContext } from '../../../src/adapters/audit/audit-context.js';
 import type { AuditRecord } from '../../../src/adapters/audit/audit-record.js';
 import { createAuditSink, type AuditSink } from '../../../src/adapters/audit/audit-sink.js';
 import { AuditTrail } from '../../../src/adapters/audit/audit-trail.js';
 import { AuditingPublisher } from '../../../src/adapters/audit/auditing-publisher.js';
 import { auditFieldsOf } from '../../../src/adapters/audit/inbound-audit.js';
+import { bindToContext } from '../../../src/adapters/otel/message-context.js';
 import type { ResetEvent } from '../../../src/domain/events.js';
+import type { EventPublisher } from '../../../src/domain/ports.js';
 import { aResetRequest } from '../../support/builders.js';
 import { FixedClock, START } from '../../support/fakes/fixed-clock.js';
 import { RecordingPublisher } from '../../support/fakes/recording-publisher.js';
@@ -41,15 +42,20 @@ function makeTrail() {
   return { sink, trail, inner, publisher: new AuditingPublisher(inner, trail) };
 }
 
+/** As a message is handled: an audit scope of its own, starting from `known`, with the publisher bound to it. */
+function aMessage(publisher: EventPublisher, known?: AuditContext, parent: Context = ROOT_CONTEXT) {
+  const context = withAuditScope(parent, known);
+  return { context, publisher: bindToContext(publisher, context), note: (fields: AuditContext) => noteAudit(fields, context) };
+}
+
 describe('the audit trail', () => {
   it('writes one line per published outcome with what the request said: the address masked, the user agent cut to 128', async () => {
     const { sink, publisher } = makeTrail();
     const request = aResetRequest({ email: 'ada.lovelace@example.com', userAgent: `Mozilla/5.0 ${'x'.repeat(300)}` });
 
-    await withAuditScope(async () => {
-      noteAudit(auditFieldsOf({ kind: 'requested', request }));
-      await publisher.publish(codeSent);
-    });
+    const message = aMessage(publisher);
+    message.note(auditFieldsOf({ kind: 'requested', request }));
+    await message.publisher.publish(codeSent);
 
     expect(sink.lines).toHaveLength(1);
     expect(sink.lines[0]!.endsWith('\n')).toBe(true);
@@ -75,10 +81,9 @@ describe('the audit trail', () => {
   it('writes nothing for a repeat the broker dropped', async () => {
     const { sink, publisher } = makeTrail();
 
-    await withAuditScope(async () => {
-      await publisher.publish(codeSent);
-      await publisher.publish(codeSent);
-    });
+    const message = aMessage(publisher);
+    await message.publisher.publish(codeSent);
+    await message.publisher.publish(codeSent);
 
     expect(sink.records.map((r) => r.event)).toEqual(['reset.code.sent']);
   });
@@ -95,11 +100,10 @@ describe('the audit trail', () => {
   it('records a reset.verify answer with the user its outcome named, and the reason', async () => {
     const { sink, trail, publisher } = makeTrail();
 
-    await withAuditScope(async () => {
-      noteAudit(auditFieldsOf({ kind: 'submitted', submission: { resetId: 'r-1', code: '123456', clientIp: '198.51.100.4' } }));
-      await publisher.publish(wrongCode);
-      trail.verifyAnswered({ resetId: 'r-1', status: 'invalid_code', attemptsRemaining: 4 });
-    });
+    const message = aMessage(publisher);
+    message.note(auditFieldsOf({ kind: 'submitted', submission: { resetId: 'r-1', code: '123456', clientIp: '198.51.100.4' } }));
+    await message.publisher.publish(wrongCode);
+    trail.verifyAnswered({ resetId: 'r-1', status: 'invalid_code', attemptsRemaining: 4 }, message.context);
 
     expect(sink.records).toEqual([
       expect.objectContaining({ event: 'reset.verification.failed', outcome: 'failure', reason: 'invalid_code', attemptsRemaining: 4, clientIp: '198.51.100.4' }),
@@ -125,18 +129,18 @@ describe('the audit trail', () => {
     ['locked', 'failure', 'locked'],
   ] as const)('says %s is %s', (status, outcome, reason) => {
     const { sink, trail } = makeTrail();
-    trail.verifyAnswered({ resetId: 'r-1', status, attemptsRemaining: 0 });
+    trail.verifyAnswered({ resetId: 'r-1', status, attemptsRemaining: 0 }, ROOT_CONTEXT);
     expect(sink.records[0]).toMatchObject({ event: 'reset.verify', outcome, reason });
   });
 
   it('keeps the scopes of messages handled at the same time apart', async () => {
     const { sink, publisher } = makeTrail();
-    const handle = (userId: string, clientIp: string, event: ResetEvent, delayMs: number) =>
-      withAuditScope(async () => {
-        noteAudit({ userId, clientIp });
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-        await publisher.publish(event);
-      });
+    const handle = async (userId: string, clientIp: string, event: ResetEvent, delayMs: number) => {
+      const message = aMessage(publisher);
+      message.note({ userId, clientIp });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await message.publisher.publish(event);
+    };
 
     await Promise.all([
       handle('u-1', '192.0.2.1', codeSent, 20),
@@ -157,42 +161,30 @@ describe('the audit trail', () => {
       data: { resetId: '', eventId: '', reason: 'invalid_request', detail: 'The body is not JSON.' },
     };
 
-    await withAuditScope(async () => {
-      noteAudit(auditFieldsOf({ kind: 'invalid', rejection }));
-      await publisher.publish(rejection);
-    });
+    const message = aMessage(publisher);
+    message.note(auditFieldsOf({ kind: 'invalid', rejection }));
+    await message.publisher.publish(rejection);
 
     expect(sink.records[0]).toMatchObject({ event: 'reset.rejected', resetId: null, userId: null, email: null, outcome: 'rejected', reason: 'invalid_request' });
   });
 
-  describe('with tracing on', () => {
-    beforeAll(() => {
-      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    });
+  it('names the trace the outcome was reached in', async () => {
+    const { sink, publisher } = makeTrail();
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const traced = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
 
-    afterAll(() => {
-      context.disable();
-    });
+    await aMessage(publisher, {}, traced).publisher.publish(codeSent);
 
-    it('names the trace the outcome was reached in', async () => {
-      const { sink, publisher } = makeTrail();
-      const traceId = '0af7651916cd43dd8448eb211c80319c';
-      const active = trace.setSpanContext(context.active(), { traceId, spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
-
-      await context.with(active, () => withAuditScope(() => publisher.publish(codeSent)));
-
-      expect(sink.records[0]!.trace_id).toBe(traceId);
-    });
+    expect(sink.records[0]!.trace_id).toBe(traceId);
   });
 
   it('starts a scope from the fields it is opened with: a later note adds what is missing and overrides nothing', async () => {
     const { sink, publisher } = makeTrail();
     const request = aResetRequest({ clientIp: '198.51.100.7' });
 
-    await withAuditScope(async () => {
-      noteAudit({ clientIp: '203.0.113.9', clientIpKey: '198.51.100.7' });
-      await publisher.publish(codeSent);
-    }, auditFieldsOf({ kind: 'requested', request }));
+    const message = aMessage(publisher, auditFieldsOf({ kind: 'requested', request }));
+    message.note({ clientIp: '203.0.113.9', clientIpKey: '198.51.100.7' });
+    await message.publisher.publish(codeSent);
 
     expect(sink.records[0]).toMatchObject({ resetId: 'r-1', clientIp: '198.51.100.7', clientIpKey: '198.51.100.7' });
   });
