@@ -8,20 +8,19 @@ export const tracer = trace.getTracer('resetd');
 
 /**
  * Runs `work` inside a new span, child of `parent` (the active context unless given), and ends the
- * span when `work` settles; the span's context is active for `work`'s synchronous part. A throw marks the span as failed and is rethrown. Under an active span
- * that is not recorded (tracing off, or the trace not sampled) no child is made: it would not be
- * recorded either, and the active span's context is what travels on.
+ * span when `work` settles; the span's context is active for `work`'s synchronous part. A throw
+ * marks the span as failed and is rethrown. Under an active span that is not recorded (tracing
+ * off, or the trace not sampled) no child is made: it would not be recorded either, and the
+ * active span's context is what travels on.
  */
 export async function inSpan<T>(
   name: string,
   options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
-  if (options.parent === undefined) {
-    const active = trace.getSpan(activeContext());
-    if (active && !active.isRecording()) return work(active);
-  }
   const parent = options.parent ?? activeContext();
+  const active = options.parent === undefined ? trace.getSpan(parent) : undefined;
+  if (active && !active.isRecording()) return work(active);
   const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
   try {
     return await runInContext(trace.setSpan(parent, span), work, span);

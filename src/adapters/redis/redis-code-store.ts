@@ -43,7 +43,8 @@ export class RedisCodeStore implements CodeStore {
    * (the new one is not mailed yet), as if the request had come a moment later.
    */
   async issue(code: IssueCode): Promise<IssueResult> {
-    // Steps after the first follow an await: each goes back into the message's context, taken now, so its span is the message's.
+    // Steps after the first follow an await: each goes back into the message's context, taken
+    // now, so its span is the message's.
     const context = activeContext();
     const issued = await runIssue(this.redis, this.keys.reset(code.resetId), code, clockArgument(this.clock));
     if (issued.kind !== 'issued') return issued;
