@@ -1,4 +1,5 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { OneWritePerTickRedis } from './one-write-per-tick.js';
 import type { RedisClient } from './redis-client.js';
 
 export interface HostPort {
@@ -26,21 +27,17 @@ const reconnectDelay = (times: number): number => Math.min(times * 200, 2_000);
  * mode they apply to each node's connection.
  */
 export function createRedisClient(topology: RedisTopology, url: string, options: RedisOptions): RedisClient {
-  // Commands issued in the same tick (a reset's layers of limits, its lookup) leave in one write:
-  // one round trip and one read on the server instead of one each.
-  const enableAutoPipelining = true;
   switch (topology.kind) {
     case 'single':
-      return new Redis(url, { lazyConnect: true, retryStrategy: reconnectDelay, enableAutoPipelining, ...options });
+      return new OneWritePerTickRedis(url, { lazyConnect: true, retryStrategy: reconnectDelay, ...options });
     case 'sentinel': {
       // No Sentinel reachable at start fails the start at once, as one unreachable server does.
       // Once connected, the Sentinels are asked for ever: a connection attempt that gave up on them
       // would end the client for good (ioredis does not retry it).
       let connected = false;
-      const client = new Redis({
+      const client = new OneWritePerTickRedis({
         lazyConnect: true,
         retryStrategy: reconnectDelay,
-        enableAutoPipelining,
         ...credentialsOf(url),
         ...options,
         sentinels: topology.sentinels.map(({ host, port }) => ({ host, port })),
