@@ -75,6 +75,7 @@ if ((await jsm.consumers.info(subjects.inboxStream, CONSUMER)).config.ack_policy
 const caFile = process.env.SMTP_TLS_CA_FILE;
 const transport = createSmtpTransport(env('SMTP_URL'), {
   maxConnections: Number(env('SMTP_POOL_SIZE', '5')),
+  maxMessages: Number(env('SMTP_POOL_MAX_MESSAGES', '100')),
   pool: true,
   ...(caFile ? { security: { requireTls: true, ca: readFileSync(caFile, 'utf8') } } : {}),
 });

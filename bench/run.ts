@@ -58,6 +58,8 @@ interface Plan {
   readonly roundTripSample: number;
   readonly smtpDelayMs: number;
   readonly poolSize: number;
+  /** Mails a pooled SMTP connection sends before it is replaced (SMTP_POOL_MAX_MESSAGES; resetd's default). */
+  readonly mailsPerConnection: number;
   readonly maxInFlight: number;
   readonly keep: boolean;
   /**
@@ -102,6 +104,7 @@ function readPlan(argv: readonly string[]): Plan {
     // At 5 ms a reply a pooled mail holds its connection ~22 ms: resetd's default of 5 would cap
     // both pipelines near 230 mails/s, far below what the CPU allows. Both get the same pool.
     poolSize: number('pool', 32),
+    mailsPerConnection: number('mails-per-connection', defaults.SMTP_POOL_MAX_MESSAGES),
     maxInFlight: number('in-flight', defaults.RESET_MAX_IN_FLIGHT),
     keep: flag('keep'),
     tls: !flag('no-tls'),
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'resetd-bench-'));
   const loadBefore = loadavg();
   say(`resetd bench${plan.quick ? ' (quick)' : ''}: ${cpus().length} cores, Node ${process.version}, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; logs in ${tmp}`);
-  say(`SMTP sink replies ${plan.smtpDelayMs} ms late${plan.tls ? ' and offers STARTTLS' : ', no TLS'}; pool ${plan.poolSize} connections; ${plan.maxInFlight} messages in flight; ${plan.runs} run(s) of each figure`);
+  say(`SMTP sink replies ${plan.smtpDelayMs} ms late${plan.tls ? ' and offers STARTTLS' : ', no TLS'}; pool ${plan.poolSize} connections, each replaced after ${plan.mailsPerConnection} mails; ${plan.maxInFlight} messages in flight; ${plan.runs} run(s) of each figure`);
 
   const nats = await NatsServer.start();
   cleanups.push(() => nats.close());
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
     RESET_SUBJECT_PREFIX: prefix,
     SMTP_URL: sink.url,
     SMTP_POOL_SIZE: String(plan.poolSize),
+    SMTP_POOL_MAX_MESSAGES: String(plan.mailsPerConnection),
     RESET_MAX_IN_FLIGHT: String(plan.maxInFlight),
     OTP_SECRET,
     OTP_TTL_SECONDS: '3600',
@@ -200,6 +204,7 @@ async function main(): Promise<void> {
       smtpDelayMs: plan.smtpDelayMs,
       smtpTls: plan.tls,
       poolSize: plan.poolSize,
+      mailsPerConnection: plan.mailsPerConnection,
       maxInFlight: plan.maxInFlight,
       n: plan.n,
       runs: plan.runs,
@@ -244,6 +249,7 @@ async function main(): Promise<void> {
       REDIS_URL: redisServer.url,
       SMTP_URL: sink.url,
       SMTP_POOL_SIZE: String(plan.poolSize),
+      SMTP_POOL_MAX_MESSAGES: String(plan.mailsPerConnection),
       BENCH_MAX_IN_FLIGHT: String(plan.maxInFlight),
       BENCH_PREFIX: 'limit',
       ...STREAM_CEILINGS,

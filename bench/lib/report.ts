@@ -26,6 +26,7 @@ export interface BenchResults {
     smtpDelayMs: number;
     smtpTls: boolean;
     poolSize: number;
+    mailsPerConnection: number;
     maxInFlight: number;
     n: number;
     runs: number;
@@ -209,7 +210,7 @@ export function renderReport(results: BenchResults): { table: string; markdown: 
   const conditions =
     `${meta.cores} cores (${meta.cpu}), Node ${meta.node}, ${meta.nats}, ${meta.redis.replace(/ sha=.*$/, '')}; ` +
     `load average ${meta.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((l) => l.toFixed(2)).join(' ')} after; ` +
-    `SMTP sink replies ${meta.smtpDelayMs} ms late (each reply)${meta.smtpTls ? ', STARTTLS' : ', no TLS'}; pool of ${meta.poolSize} SMTP connections; ` +
+    `SMTP sink replies ${meta.smtpDelayMs} ms late (each reply)${meta.smtpTls ? ', STARTTLS' : ', no TLS'}; pool of ${meta.poolSize} SMTP connections, each replaced after ${meta.mailsPerConnection} mails; ` +
     `${meta.maxInFlight} messages in flight; median of ${meta.runs} run(s)${meta.quick ? ' (--quick)' : ''}; ` +
     `commit ${meta.commit}, ${meta.date}, ${meta.seconds.toFixed(0)} s in all.`;
   const markdown = [

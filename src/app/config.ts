@@ -45,6 +45,7 @@ export const envSchema = z.object({
   SMTP_URL: urlSetting('smtp', 'an').optional(),
   SMTP_POOL_SIZE: int(1, 5),
   SMTP_POOL: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+  SMTP_POOL_MAX_MESSAGES: int(1, 100),
   // Receivers check the EHLO name against the sender's DNS; a container's random host name fails that.
   SMTP_NAME: z.string().regex(/^([A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.IPv]+\])$/, 'must be a host name or an address literal such as [192.0.2.1]').optional(),
   MAIL_FROM: z.string().min(3).default('resetd <no-reply@localhost>'),
@@ -119,10 +120,10 @@ export interface Config {
   readonly ipv6PrefixLength: number;
   /**
    * `pool` false: one connection per mail (the slow way, for comparison), else up to `poolSize` kept
-   * open; `name` is the EHLO name (unset: the machine's host name).
+   * open, each replaced after `maxMessages` mails; `name` is the EHLO name (unset: the machine's host name).
    */
   readonly smtp:
-    | { readonly url: string; readonly pool: boolean; readonly poolSize: number; readonly name: string | undefined; readonly security: SmtpSecurity }
+    | { readonly url: string; readonly pool: boolean; readonly poolSize: number; readonly maxMessages: number; readonly name: string | undefined; readonly security: SmtpSecurity }
     | undefined;
   /** NATS login and TLS, for every connection the service opens. */
   readonly natsSecurity: NatsSecurity;
@@ -242,7 +243,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     redisTopology,
     redisKeyPrefix: redisKeyPrefixOf(env),
     ipv6PrefixLength: env.RATE_IPV6_PREFIX,
-    smtp: env.SMTP_URL ? { url: env.SMTP_URL, pool: env.SMTP_POOL === 'true', poolSize: env.SMTP_POOL_SIZE, name: env.SMTP_NAME, security: smtpSecurity! } : undefined,
+    smtp: env.SMTP_URL ? { url: env.SMTP_URL, pool: env.SMTP_POOL === 'true', poolSize: env.SMTP_POOL_SIZE, maxMessages: env.SMTP_POOL_MAX_MESSAGES, name: env.SMTP_NAME, security: smtpSecurity! } : undefined,
     natsSecurity,
     redisSecurity,
     mail: { from: env.MAIL_FROM, productName: env.MAIL_PRODUCT_NAME, outboxDir: env.MAIL_OUTBOX_DIR, dkim },

@@ -80,7 +80,7 @@ export function buildContainer(
   if (smtp) {
     // One SMTP mailer for the start-up check and the mail, so what the check learns (SMTPUTF8) serves the mail.
     provide(TOKENS.SmtpMailer, [], () => {
-      const transport = createSmtpTransport(smtp.url, { maxConnections: smtp.poolSize, pool: smtp.pool, name: smtp.name, security: smtp.security });
+      const transport = createSmtpTransport(smtp.url, { maxConnections: smtp.poolSize, maxMessages: smtp.maxMessages, pool: smtp.pool, name: smtp.name, security: smtp.security });
       return new NodemailerMailer(transport, mailOptions);
     });
     provide(TOKENS.SmtpStartCheck, [TOKENS.SmtpMailer], (mailer) => new SmtpStartCheck(mailer, maskUrl(smtp.url), log));

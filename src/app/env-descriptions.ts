@@ -33,6 +33,8 @@ export const envGroups: readonly EnvGroup[] = [
         '`smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`. Unset: mail is written as `.eml` files to MAIL_OUTBOX_DIR (with NODE_ENV=production it is required).',
       SMTP_POOL_SIZE: 'Pooled SMTP connections.',
       SMTP_POOL: 'Keep SMTP connections open and reuse them; `false` opens one connection per mail (slower, for comparison).',
+      SMTP_POOL_MAX_MESSAGES:
+        "Mails one pooled connection sends before it is replaced. Many providers cap this (25, 50, 100 a connection); where yours does not, a higher value saves the new connection's handshake (with STARTTLS, about ten round trips) that one mail in each batch waits for.",
       SMTP_NAME: "Name resetd gives itself in EHLO: a host name receivers can look up. Unset: this machine's host name, which a container's random one fails.",
       MAIL_FROM: 'Sender of every mail; its domain names the Message-ID.',
       MAIL_PRODUCT_NAME: 'Product name in the mail.',

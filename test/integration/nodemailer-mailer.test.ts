@@ -81,6 +81,19 @@ describe('NodemailerMailer against a real SMTP server', () => {
     expect(sink.connections).toBeLessThanOrEqual(5);
   });
 
+  it('replaces a pooled connection after maxMessages mails (SMTP_POOL_MAX_MESSAGES), and only then', async () => {
+    const capped = await setUp({}, { maxConnections: 1, maxMessages: 3 });
+    for (let i = 0; i < 7; i += 1) await capped.send(aCodeMail({ resetId: `r-${i}` }));
+    expect(sink.mails).toHaveLength(7);
+    expect(sink.connections).toBe(3);
+
+    transport.close();
+    transport = createSmtpTransport(sink.url, { maxConnections: 1, maxMessages: 100 });
+    const uncapped = new NodemailerMailer(transport, { from: MAIL_FROM, productName: 'resetd' });
+    for (let i = 0; i < 7; i += 1) await uncapped.send(aCodeMail({ resetId: `s-${i}` }));
+    expect(sink.connections).toBe(4);
+  });
+
   it('answers refused for a 550 to the recipient, and goes on sending to others', async () => {
     const mailer = await setUp({ rejectRecipients: (address) => address.startsWith('gone@') });
 

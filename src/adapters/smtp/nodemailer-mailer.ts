@@ -130,7 +130,10 @@ export interface SmtpTransportOptions {
   readonly maxConnections: number;
   /** The name given in EHLO (default: the machine's host name). */
   readonly name?: string;
-  /** Messages per connection before it is replaced (nodemailer's default: 100). */
+  /**
+   * Messages per pooled connection before it is replaced (nodemailer's default: 100). The mail that
+   * finds every connection busy is handed to the new one and waits for its handshake.
+   */
   readonly maxMessages?: number;
   /** Milliseconds to open the TCP connection (default 10 s). */
   readonly connectionTimeout?: number;

@@ -3,6 +3,17 @@ import { ConfigError, loadConfig } from '../../../src/app/config.js';
 
 const configFrom = (env: Record<string, string>) => loadConfig({ OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars', SMTP_URL: 'smtp://mail.test:587', ...env });
 
+describe('SMTP_POOL_MAX_MESSAGES, mails per pooled connection', () => {
+  it('is 100 by default (nodemailer\'s), and taken as given', () => {
+    expect(configFrom({}).smtp?.maxMessages).toBe(100);
+    expect(configFrom({ SMTP_POOL_MAX_MESSAGES: '1000' }).smtp?.maxMessages).toBe(1000);
+  });
+
+  it('stops the start on a value below 1', () => {
+    expect(() => configFrom({ SMTP_POOL_MAX_MESSAGES: '0' })).toThrow(/^SMTP_POOL_MAX_MESSAGES must be at least 1/);
+  });
+});
+
 describe('SMTP_NAME, the EHLO name', () => {
   it('is unset by default (nodemailer then uses the host name), and taken as given', () => {
     expect(configFrom({}).smtp?.name).toBeUndefined();
