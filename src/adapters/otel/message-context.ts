@@ -29,16 +29,47 @@ export function runInContext<A extends unknown[], R>(context: Context, fn: (...a
 
 /**
  * `port` with each of its methods called in `context`: what the adapter does before its first
- * await sees the message's context, though the use case calling it awaited before.
+ * await sees the message's context, though the use case calling it awaited before. A message gets
+ * one small object per port, holding its context; the methods that go back into it are made once
+ * per port, so a call costs no closure (a Proxy made one at every property read).
  */
 export function bindToContext<T extends object>(port: T, context: Context): T {
-  return new Proxy(port, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => runInContext(context, () => Reflect.apply(value, target, args) as unknown);
-    },
-  });
+  const bound = Object.create(boundMethodsOf(port)) as T & { [CONTEXT]: Context };
+  bound[CONTEXT] = context;
+  return bound;
+}
+
+const CONTEXT = Symbol('message context');
+const boundMethods = new WeakMap<object, object>();
+
+/** An object that inherits `port`'s fields and has each of its methods, called in `this[CONTEXT]`. */
+function boundMethodsOf(port: object): object {
+  let methods = boundMethods.get(port);
+  if (methods) return methods;
+  methods = Object.create(port) as object;
+  for (const key of methodNamesOf(port)) {
+    const method = (Reflect.get(port, key) as (...args: unknown[]) => unknown).bind(port);
+    Object.defineProperty(methods, key, {
+      value(this: { [CONTEXT]: Context }, ...args: unknown[]) {
+        return runInContext(this[CONTEXT], method, ...args);
+      },
+    });
+  }
+  boundMethods.set(port, methods);
+  return methods;
+}
+
+/** The names of the functions `port` holds or inherits (a getter is left as it is), its constructor's aside. */
+function methodNamesOf(port: object): Set<PropertyKey> {
+  const names = new Set<PropertyKey>();
+  for (let level: object | null = port; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level) as object | null) {
+    for (const key of Reflect.ownKeys(level)) {
+      if (key === 'constructor' || names.has(key)) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(level, key);
+      if (descriptor && typeof descriptor.value === 'function') names.add(key);
+    }
+  }
+  return names;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanKind } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanKind } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { maskEmailsIn } from './mask-email.js';
 import { activeContext, runInContext } from './message-context.js';
@@ -19,6 +19,8 @@ export async function inSpan<T>(
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = options.parent ?? activeContext();
+  // No provider (tracing off): a span would record nothing, and the parent's context travels on as it is.
+  if (!spansRecorded()) return runInContext(parent, work, trace.getSpan(parent) ?? NOTHING_RECORDED);
   const active = options.parent === undefined ? trace.getSpan(parent) : undefined;
   if (active && !active.isRecording()) return work(active);
   const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
@@ -30,6 +32,16 @@ export async function inSpan<T>(
   } finally {
     span.end();
   }
+}
+
+/** What the global provider delegates to until `setUpTelemetry` registers one: the API's no-op. */
+const NO_PROVIDER = new ProxyTracerProvider().getDelegate();
+const NOTHING_RECORDED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** Whether a tracer provider is registered (tracing on); without one every span is a no-op. */
+function spansRecorded(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_PROVIDER;
 }
 
 /**

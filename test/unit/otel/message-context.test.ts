@@ -47,6 +47,32 @@ describe('the message context', () => {
     ]);
   });
 
+  it('binds a class instance: its own methods and inherited ones run on the instance itself, in the context', async () => {
+    class Store {
+      readonly #calls: string[] = [];
+      save(what: string): string[] {
+        this.#calls.push(`${what} in ${String(nameIn())}`);
+        return this.#calls;
+      }
+      count(): number {
+        return this.#calls.length;
+      }
+    }
+    class LoudStore extends Store {
+      override save(what: string): string[] {
+        return super.save(what.toUpperCase());
+      }
+    }
+    const store = new LoudStore();
+    const a = bindToContext(store, messageContext('a'));
+    const b = bindToContext(store, messageContext('b'));
+
+    expect(a.save('x')).toEqual(['X in a']);
+    expect(b.save('y')).toEqual(['X in a', 'Y in b']);
+    expect(a.count()).toBe(2);
+    expect(activeContext()).toBe(ROOT_CONTEXT);
+  });
+
   it('is what OpenTelemetry sees once its manager is registered', () => {
     context.setGlobalContextManager(new SynchronousContextManager());
     expect(context.with(messageContext('a'), () => context.active().getValue(KEY))).toBe('a');
