@@ -178,7 +178,8 @@ async function main(): Promise<void> {
   const startService = (name: string, prefix: string, extra?: Record<string, string>, extraNodeArgs: string[] = []) =>
     NodeProcess.start(name, SERVICE_MAIN, serviceEnv(prefix, extra), tmp, /resetd started/, [...nodeArgs, ...extraNodeArgs]);
   const processes = () => ({ nats: nats.pid!, redis: redisServer.pid!, sink: sink.pid, bench: process.pid });
-  const bench: Bench = { driver, say, tmp, warmup: plan.warmup, window: plan.window, startService, processes, onExit: (cleanup) => cleanups.push(cleanup) };
+  const smtpConnections = async () => (await sink.stats()).connections;
+  const bench: Bench = { driver, say, tmp, warmup: plan.warmup, window: plan.window, startService, smtpConnections, processes, onExit: (cleanup) => cleanups.push(cleanup) };
   let receiver: OtlpReceiver | undefined;
   const otlpReceiver = async () => {
     if (!receiver) {

@@ -11,6 +11,8 @@ export interface Bench {
   readonly window: number;
   /** resetd as the bench runs it (tracing off), on the subjects and keys of `prefix`, with `extra` environment and node flags. */
   startService(name: string, prefix: string, extra?: Record<string, string>, extraNodeArgs?: string[]): Promise<NodeProcess>;
+  /** SMTP connections the sink has taken so far, from every sender. */
+  smtpConnections(): Promise<number>;
   /** The pids of NATS, Redis, the SMTP sink and the bench, to show what they spent meanwhile. */
   processes(): Record<string, number>;
   /** Something to undo if the bench stops early (a server it started). */

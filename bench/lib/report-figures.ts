@@ -4,6 +4,7 @@ import type { VariantName, VariantRun } from './e2e-variants.js';
 import type { LoadResult } from './load.js';
 import type { CpuShare } from './processes.js';
 import { int, medianOf, ms, of, percent, range, ratio, type Row, type Verdict } from './report-format.js';
+import { spread } from './stats.js';
 import type { SteadyFigure } from './steady-figure.js';
 import type { VerifyFigure } from './verify-figure.js';
 
@@ -29,7 +30,7 @@ export function steadyRows(figure: SteadyFigure, verdict: Verdict, target: Stead
       `(2) publish → code.sent at a steady ${int(rate)} /s (${share}): p50 · p95 · p99`,
       [of(resetd, (r) => r.latency.p50), of(resetd, (r) => r.latency.p95), p99].map((s) => ms(s.median)).join(' · '),
       `p99 ${range(p99, ms)}`,
-      `limit p99 ${ms(limitP99.median)} at the same rate`,
+      `limit p99 ${ms(limitP99.median)} at the same rate; resetd opened ${int(spread(figure.resetdConnections).median)} SMTP connections a run (each kept one mail waiting for its handshake)`,
       latencyTarget,
       verdict(`p99 at ${share}`, `${ms(p99.median)} (limit ${ms(limitP99.median)}: ${ratio(p99.median / limitP99.median)})`, latencyTarget, latencyPass),
     ],
