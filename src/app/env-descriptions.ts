@@ -34,7 +34,7 @@ export const envGroups: readonly EnvGroup[] = [
       SMTP_POOL_SIZE: 'Pooled SMTP connections.',
       SMTP_POOL: 'Keep SMTP connections open and reuse them; `false` opens one connection per mail (slower, for comparison).',
       SMTP_POOL_MAX_MESSAGES:
-        "Mails one pooled connection sends before it is replaced. Many providers cap this (25, 50, 100 a connection); where yours does not, a higher value saves the new connection's handshake (with STARTTLS, about ten round trips) that one mail in each batch waits for.",
+        "Mails one pooled connection sends before it is replaced. Many providers cap this (25, 50, 100 a connection); set it to your provider's cap. A mail that finds every connection busy goes to whichever is free first, a new one included, so it never waits out a new connection's handshake while an old one comes free.",
       SMTP_NAME: "Name resetd gives itself in EHLO: a host name receivers can look up. Unset: this machine's host name, which a container's random one fails.",
       MAIL_FROM: 'Sender of every mail; its domain names the Message-ID.',
       MAIL_PRODUCT_NAME: 'Product name in the mail.',

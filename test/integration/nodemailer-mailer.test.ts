@@ -1,5 +1,5 @@
 import type { Transporter } from 'nodemailer';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSmtpTransport, NodemailerMailer, type SmtpTransportOptions } from '../../src/adapters/smtp/nodemailer-mailer.js';
 import { MailUnavailableError } from '../../src/domain/errors.js';
 import type { CodeMail } from '../../src/domain/mail.js';
@@ -94,6 +94,36 @@ describe('NodemailerMailer against a real SMTP server', () => {
     expect(sink.connections).toBe(4);
   });
 
+  it('sends a waiting mail over the first connection to come free, not over one still being opened', async () => {
+    const mailer = await setUp({ replyDelayMs: 100 }, { maxConnections: 2 });
+    await mailer.send(aCodeMail({ resetId: 'r-1' }));
+    const release = sink.holdGreetings();
+
+    // The third mail finds the one connection busy with the second, so a second connection is
+    // opened, but the server does not greet it: the mail can only go out over the first.
+    const sent = await Promise.all([mailer.send(aCodeMail({ resetId: 'r-2' })), mailer.send(aCodeMail({ resetId: 'r-3' }))]);
+
+    expect(sent).toEqual([{ kind: 'accepted' }, { kind: 'accepted' }]);
+    expect(sink.connections).toBe(2);
+    release();
+    const later = await Promise.all(Array.from({ length: 6 }, (_, i) => mailer.send(aCodeMail({ resetId: `s-${i}` }))));
+    expect(later.every((r) => r.kind === 'accepted')).toBe(true);
+    expect(sink.connections).toBe(2);
+  });
+
+  it('fails the mail still waiting when the pool is closed, and lets the mail being sent finish', async () => {
+    const mailer = await setUp({ replyDelayMs: 200 }, { maxConnections: 1 });
+    const sending = mailer.send(aCodeMail({ resetId: 'r-1' }));
+    const waiting = mailer.send(aCodeMail({ resetId: 'r-2' }));
+    await vi.waitFor(() => expect(sink.transactions).toBe(1));
+
+    mailer.close();
+
+    await expect(waiting).rejects.toBeInstanceOf(MailUnavailableError);
+    await expect(sending).resolves.toEqual({ kind: 'accepted' });
+    expect(sink.mails).toHaveLength(1);
+  });
+
   it('answers refused for a 550 to the recipient, and goes on sending to others', async () => {
     const mailer = await setUp({ rejectRecipients: (address) => address.startsWith('gone@') });
 
@@ -103,6 +133,8 @@ describe('NodemailerMailer against a real SMTP server', () => {
     await expect(mailer.send(aCodeMail())).resolves.toEqual({ kind: 'accepted' });
     expect(sink.mailsTo('gone@example.com')).toHaveLength(0);
     expect(sink.mailsTo('user@example.com')).toHaveLength(1);
+    // The refusal was about the mail: the session was reset and kept.
+    expect(sink.connections).toBe(1);
   });
 
   it('answers refused for a 5xx to the message itself', async () => {
@@ -141,6 +173,15 @@ describe('NodemailerMailer against a real SMTP server', () => {
     const mailer = await setUp({ replyDelayMs: 2_000 }, { socketTimeout: 300 });
 
     await expect(mailer.send(aCodeMail())).rejects.toBeInstanceOf(MailUnavailableError);
+  });
+
+  it('lets a connection that has been silent past its socket timeout go, and opens another for the next mail', async () => {
+    const mailer = await setUp({}, { maxConnections: 1, socketTimeout: 300 });
+    await mailer.send(aCodeMail({ resetId: 'r-1' }));
+    await new Promise((resolve) => setTimeout(resolve, 900));
+
+    await expect(mailer.send(aCodeMail({ resetId: 'r-2' }))).resolves.toEqual({ kind: 'accepted' });
+    expect(sink.connections).toBe(2);
   });
 
   it('sends again through the same transport once the server is back on its port', async () => {

@@ -52,6 +52,8 @@ export interface SmtpSink {
   readonly deliveries: readonly SmtpDelivery[];
   /** Connections the sink has taken (counted at connect, refused ones included). */
   readonly connections: number;
+  /** Transactions begun (MAIL FROM taken), finished or not. */
+  readonly transactions: number;
   /** Messages whose envelope named `address` (case-insensitive). */
   mailsTo(address: string): ParsedMail[];
   /** Resolves once `count` messages have arrived in all; rejects after `timeoutMs`. */
@@ -61,6 +63,11 @@ export interface SmtpSink {
   /** Fails every later transaction as given, or accepts again with `undefined`. */
   setFailure(failure: SmtpFailure | undefined): void;
   setReplyDelay(ms: number): void;
+  /**
+   * Greets no connection taken from now on until the returned function is called, as a server busy
+   * with its checks at connect would: a client waits there for its handshake to finish.
+   */
+  holdGreetings(): () => void;
   /** Forgets the messages and the connection count. */
   clear(): void;
   /** Drops every open connection at once, as a crashed server would, and stops listening. */
@@ -83,11 +90,14 @@ function smtpError(code: number, message: string): Error {
 class SmtpSinkServer implements SmtpSink {
   readonly deliveries: SmtpDelivery[] = [];
   connections = 0;
+  transactions = 0;
   private port_: number;
   private server: SMTPServer | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private waiters: Waiter[] = [];
+  /** Greetings held back by `holdGreetings`, while it is in force. */
+  private heldGreetings: (() => void)[] | undefined;
   private failure: { code: number; stage: SmtpStage; message: string } | undefined;
   private replyDelayMs: number;
   private readonly rejectRecipients: (address: string) => boolean;
@@ -147,6 +157,15 @@ class SmtpSinkServer implements SmtpSink {
     this.replyDelayMs = ms;
   }
 
+  holdGreetings(): () => void {
+    const held: (() => void)[] = [];
+    this.heldGreetings = held;
+    return () => {
+      if (this.heldGreetings === held) this.heldGreetings = undefined;
+      for (const greet of held.splice(0)) greet();
+    };
+  }
+
   clear(): void {
     this.deliveries.length = 0;
     this.connections = 0;
@@ -202,9 +221,13 @@ class SmtpSinkServer implements SmtpSink {
       onAuth: (auth, _session, callback) => callback(null, { user: auth.username ?? 'sink' }),
       onConnect: (_session, callback) => {
         this.connections += 1;
-        this.answer('connect', callback);
+        if (this.heldGreetings) this.heldGreetings.push(() => this.answer('connect', callback));
+        else this.answer('connect', callback);
       },
-      onMailFrom: (_address, _session, callback) => this.answer('mail', callback),
+      onMailFrom: (_address, _session, callback) => {
+        this.transactions += 1;
+        this.answer('mail', callback);
+      },
       onRcptTo: (address, _session, callback) => {
         if (this.rejectRecipients(address.address)) return callback(smtpError(550, `No such user: ${address.address}`));
         if (this.deferRecipients(address.address) === 'rcpt') return callback(smtpError(450, `4.2.0 Greylisted, try again later: ${address.address}`));

@@ -1,12 +1,13 @@
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTcp } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import Mail from 'nodemailer/lib/mailer/index.js';
 import { MailUnavailableError, RecipientDeferredError } from '../../domain/errors.js';
 import type { MailResult, OutboundMail } from '../../domain/mail.js';
 import type { Mailer } from '../../domain/ports.js';
 import { mailMessageBuilder, type MailMessageBuilder, type MailOptions } from '../mail/mail-message.js';
 import { SmtpConfigurationError, smtpFailureOf, type SmtpFailure } from './smtp-failure.js';
+import { SmtpPool } from './smtp-pool.js';
+import { openSmtpSession, type SmtpSessionOptions, type SocketCallback } from './smtp-session.js';
 
 /** What the check at start learns of the server: it takes our login, and whether it offers SMTPUTF8. */
 export type SmtpProbe = { readonly kind: 'ready'; readonly smtpUtf8: boolean } | { readonly kind: 'failed'; readonly failure: SmtpFailure };
@@ -63,7 +64,7 @@ export class NodemailerMailer implements Mailer {
    */
   async probe(): Promise<SmtpProbe> {
     if (this.closed) return { kind: 'failed', failure: { kind: 'server', detail: 'The SMTP transport is closed' } };
-    const result = await probeServer(this.transport.options as ProbeOptions);
+    const result = await probeServer(this.transport.options as SmtpSessionOptions);
     if (result.kind === 'ready') this.smtpUtf8 = Promise.resolve(result.smtpUtf8);
     return result;
   }
@@ -90,36 +91,14 @@ export function describeFailure(failure: SmtpFailure): string {
   return 'reply' in failure ? failure.reply : failure.detail;
 }
 
-type ProbeOptions = SMTPConnection.Options & { readonly auth?: { readonly user: string; readonly pass: string } };
-
-function probeServer(options: ProbeOptions): Promise<SmtpProbe> {
+function probeServer(options: SmtpSessionOptions): Promise<SmtpProbe> {
   return new Promise((resolve) => {
-    const connection = new SMTPConnection(options);
-    let settled = false;
-    const settle = (result: SmtpProbe) => {
-      if (settled) return;
-      settled = true;
-      resolve(result);
-    };
-    const fail = (error: unknown) => {
-      settle({ kind: 'failed', failure: smtpFailureOf(error) });
-      connection.close();
-    };
-    // Not once: the socket may report again after the first failure, and an unheard 'error' would throw.
-    connection.on('error', fail);
-    connection.once('end', () => settle({ kind: 'failed', failure: { kind: 'server', detail: 'The SMTP server closed the connection' } }));
-    connection.connect((error) => {
-      if (error) return fail(error);
-      // The reply to the last EHLO, after STARTTLS if there was one: the extensions in force.
-      const smtpUtf8 = /^\d{3}[ -]SMTPUTF8\b/im.test(String(connection.lastServerResponse));
-      const ready = () => {
-        settle({ kind: 'ready', smtpUtf8 });
-        connection.quit();
-      };
-      // As the transport does: a server that offers no AUTH is not asked to log us in.
-      if (options.auth === undefined || !connection.allowsAuth) return ready();
-      // login() writes into the object it is given: a copy keeps the transport's own untouched.
-      connection.login({ ...options.auth }, (error) => (error ? fail(error) : ready()));
+    openSmtpSession(options, (error, session) => {
+      if (error || !session) return resolve({ kind: 'failed', failure: smtpFailureOf(error) });
+      // Listened to until the QUIT is answered: an unheard 'error' would throw.
+      session.connection.on('error', () => undefined);
+      session.connection.quit();
+      resolve({ kind: 'ready', smtpUtf8: /^\d{3}[ -]SMTPUTF8\b/im.test(session.extensions) });
     });
   });
 }
@@ -130,10 +109,7 @@ export interface SmtpTransportOptions {
   readonly maxConnections: number;
   /** The name given in EHLO (default: the machine's host name). */
   readonly name?: string;
-  /**
-   * Messages per pooled connection before it is replaced (nodemailer's default: 100). The mail that
-   * finds every connection busy is handed to the new one and waits for its handshake.
-   */
+  /** Messages per pooled connection before it is replaced (default 100, as nodemailer's). */
   readonly maxMessages?: number;
   /** Milliseconds to open the TCP connection (default 10 s). */
   readonly connectionTimeout?: number;
@@ -188,19 +164,10 @@ export function createSmtpTransport(url: string, options: SmtpTransportOptions):
     getSocket: connectWithoutDelay(server, options.connectionTimeout ?? 10_000),
   };
   if (options.pool === false) return nodemailer.createTransport(common);
-  // `maxRequeues` is missing from @types/nodemailer. The caller retries with backoff; the pool
-  // re-sending a mail whose connection dropped would be a second, hidden retry loop.
-  const pooled: SMTPPool.Options & { maxRequeues: number } = {
-    ...common,
-    pool: true,
-    maxConnections: options.maxConnections,
-    maxMessages: options.maxMessages,
-    maxRequeues: 0,
-  };
-  return nodemailer.createTransport(pooled);
+  const pooled = { ...common, maxConnections: options.maxConnections, maxMessages: options.maxMessages ?? 100 };
+  // As nodemailer.createTransport does for its own pool: the mailer keeps the transport's options.
+  return new Mail(new SmtpPool(pooled), pooled);
 }
-
-type SocketCallback = (error: Error | null, socketOptions?: { connection: Socket }) => void;
 
 /**
  * Opens the TCP connection for nodemailer, with Nagle's algorithm off. nodemailer leaves it on, and

@@ -1,0 +1,139 @@
+import type { Transport } from 'nodemailer';
+import type MailMessage from 'nodemailer/lib/mailer/mail-message.js';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import { openSmtpSession, type SmtpSessionOptions } from './smtp-session.js';
+
+export type SmtpPoolOptions = SmtpSessionOptions & {
+  /** Connections open at once, those being opened included. */
+  readonly maxConnections: number;
+  /** Mails one connection sends before it is closed and, when mail waits, replaced. */
+  readonly maxMessages: number;
+};
+
+/** What nodemailer's SMTP transports report of a sent mail. */
+type Sent = SMTPTransport.SentMessageInfo;
+type Callback = (error: Error | null, info?: Sent) => void;
+
+interface Waiting {
+  readonly mail: MailMessage<Sent>;
+  readonly callback: Callback;
+}
+
+interface Pooled {
+  readonly connection: SMTPConnection;
+  messages: number;
+  sending: boolean;
+  gone: boolean;
+}
+
+/**
+ * A nodemailer transport that keeps up to `maxConnections` SMTP sessions and sends each mail over
+ * whichever is free first. nodemailer's own pool hands the mail that finds every connection busy to
+ * the connection it opens for it, so that mail waits out a whole handshake (TCP, greeting, EHLO,
+ * STARTTLS, TLS, EHLO, login) even when a connection frees a moment later; with connections
+ * replaced every `maxMessages` mails, that was one mail in every batch. Here a mail waits in one
+ * queue and a new connection joins the others when it is ready.
+ *
+ * Like nodemailer's pool with `maxRequeues: 0`, a mail whose connection fails is not sent again
+ * here: its sender gets the error and retries with backoff.
+ */
+export class SmtpPool implements Transport<Sent> {
+  readonly name = 'resetd-smtp-pool';
+  readonly version = '1';
+  private readonly waiting: Waiting[] = [];
+  private readonly idle: Pooled[] = [];
+  /** Connections being opened, idle or sending. */
+  private connections = 0;
+  private opening = 0;
+  private closed = false;
+
+  constructor(readonly options: SmtpPoolOptions) {}
+
+  send(mail: MailMessage<Sent>, callback: Callback): void {
+    if (this.closed) return callback(new Error('Connection pool was closed'));
+    this.waiting.push({ mail, callback });
+    this.dispatch();
+  }
+
+  /** Fails the mail still waiting, lets each mail being sent finish, and closes every connection. */
+  close(): void {
+    this.closed = true;
+    for (const { callback } of this.waiting.splice(0)) callback(new Error('Connection pool was closed'));
+    for (const pooled of [...this.idle]) this.retire(pooled, 'quit');
+  }
+
+  private dispatch(): void {
+    while (this.waiting.length > 0 && this.idle.length > 0) this.deliver(this.idle.pop()!, this.waiting.shift()!);
+    // One connection being opened for each mail that waits, as far as the pool's size allows.
+    while (!this.closed && this.waiting.length > this.opening && this.connections < this.options.maxConnections) this.open();
+  }
+
+  private open(): void {
+    this.connections += 1;
+    this.opening += 1;
+    openSmtpSession(this.options, (error, session) => {
+      this.opening -= 1;
+      if (error || !session) {
+        this.connections -= 1;
+        // The mail it was opened for learns why; the others stay for the next connection.
+        if (this.waiting.length > this.opening) this.waiting.shift()!.callback(error ?? new Error('The SMTP session did not open'));
+        return this.dispatch();
+      }
+      const pooled: Pooled = { connection: session.connection, messages: 0, sending: false, gone: false };
+      // A failure while sending reaches the send's callback; one while idle (the server's timeout,
+      // a dropped socket) only takes the connection out of the pool.
+      session.connection.on('error', () => {
+        if (!pooled.sending) this.forget(pooled);
+      });
+      session.connection.once('end', () => this.forget(pooled));
+      this.release(pooled);
+    });
+  }
+
+  private deliver(pooled: Pooled, { mail, callback }: Waiting): void {
+    pooled.sending = true;
+    const envelope = mail.message.getEnvelope();
+    pooled.connection.send(envelope, mail.message.createReadStream(), (error, info) => {
+      pooled.sending = false;
+      pooled.messages += 1;
+      if (!error) {
+        callback(null, { ...info, envelope, messageId: mail.message.messageId() });
+        return this.release(pooled);
+      }
+      callback(error);
+      if (!refusedMessage(error) || pooled.gone) return this.retire(pooled, 'close');
+      // The server refused this mail, not the session: start the next one on the same connection.
+      pooled.connection.reset((resetError) => (resetError ? this.retire(pooled, 'close') : this.release(pooled)));
+    });
+  }
+
+  /** Puts a connection back to work, or closes it once it has sent its share. */
+  private release(pooled: Pooled): void {
+    if (pooled.gone) return;
+    if (this.closed || pooled.messages >= this.options.maxMessages) return this.retire(pooled, 'quit');
+    this.idle.push(pooled);
+    this.dispatch();
+  }
+
+  /** Takes a connection out of the pool: with QUIT when it is sound, at once when it failed. */
+  private retire(pooled: Pooled, how: 'quit' | 'close'): void {
+    this.forget(pooled);
+    if (how === 'quit') pooled.connection.quit();
+    else pooled.connection.close();
+  }
+
+  private forget(pooled: Pooled): void {
+    if (pooled.gone) return;
+    pooled.gone = true;
+    this.connections -= 1;
+    const index = this.idle.indexOf(pooled);
+    if (index !== -1) this.idle.splice(index, 1);
+    this.dispatch();
+  }
+}
+
+/** A 5xx or 4xx to this mail's envelope or body: the session itself is still good. */
+function refusedMessage(error: Error & { code?: unknown; responseCode?: unknown }): boolean {
+  return (error.code === 'EENVELOPE' || error.code === 'EMESSAGE') && error.responseCode !== 421;
+}
