@@ -450,6 +450,9 @@ async function bail(reason: unknown, code: number): Promise<never> {
 }
 
 process.on('SIGINT', () => void bail('interrupted; stopping every process it started', 130));
+// A reader that goes away (`npm run bench | head`) or any other fault must not leave resetd running.
+process.stdout.on('error', (error) => void bail(error, 1));
+process.on('uncaughtException', (error) => void bail(error, 1));
 process.on('SIGTERM', () => void bail('terminated; stopping every process it started', 143));
 main().then(
   async () => {

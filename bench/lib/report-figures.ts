@@ -30,7 +30,7 @@ export function steadyRows(figure: SteadyFigure, verdict: Verdict, target: Stead
       `(2) publish → code.sent at a steady ${int(rate)} /s (${share}): p50 · p95 · p99`,
       [of(resetd, (r) => r.latency.p50), of(resetd, (r) => r.latency.p95), p99].map((s) => ms(s.median)).join(' · '),
       `p99 ${range(p99, ms)}`,
-      `limit p99 ${ms(limitP99.median)} at the same rate; resetd opened ${int(spread(figure.resetdConnections).median)} SMTP connections a run (each kept one mail waiting for its handshake)`,
+      `limit p99 ${ms(limitP99.median)} at the same rate; resetd opened ${int(spread(figure.resetdConnections).median)} SMTP connections a run`,
       latencyTarget,
       verdict(`p99 at ${share}`, `${ms(p99.median)} (limit ${ms(limitP99.median)}: ${ratio(p99.median / limitP99.median)})`, latencyTarget, latencyPass),
     ],

@@ -7,7 +7,7 @@ export interface SteadyFigure {
   readonly rate: number;
   readonly resetd: LoadResult[];
   readonly limit: LoadResult[];
-  /** SMTP connections opened during each of resetd's runs: each made one mail wait for its handshake. */
+  /** SMTP connections opened during each of resetd's runs, each the successor of one that had sent its share. */
   readonly resetdConnections: number[];
 }
 

@@ -64,7 +64,8 @@ export class SmtpPool implements Transport<Sent> {
   }
 
   private dispatch(): void {
-    while (this.waiting.length > 0 && this.idle.length > 0) this.deliver(this.idle.pop()!, this.waiting.shift()!);
+    // The connection idle longest first: mail spreads over all of them, so they stay open.
+    while (this.waiting.length > 0 && this.idle.length > 0) this.deliver(this.idle.shift()!, this.waiting.shift()!);
     // One connection being opened for each mail that waits, as far as the pool's size allows.
     while (!this.closed && this.waiting.length > this.opening && this.connections < this.options.maxConnections) this.open();
   }
@@ -111,7 +112,13 @@ export class SmtpPool implements Transport<Sent> {
   /** Puts a connection back to work, or closes it once it has sent its share. */
   private release(pooled: Pooled): void {
     if (pooled.gone) return;
-    if (this.closed || pooled.messages >= this.options.maxMessages) return this.retire(pooled, 'quit');
+    if (this.closed) return this.retire(pooled, 'quit');
+    if (pooled.messages >= this.options.maxMessages) {
+      this.retire(pooled, 'quit');
+      // Its successor is opened now, while the others carry the mail, so that none waits for it.
+      if (this.connections < this.options.maxConnections) this.open();
+      return;
+    }
     this.idle.push(pooled);
     this.dispatch();
   }
