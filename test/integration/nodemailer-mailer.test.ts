@@ -111,6 +111,16 @@ describe('NodemailerMailer against a real SMTP server', () => {
     expect(sink.connections).toBe(2);
   });
 
+  it('opens the successor of a connection that has sent its share at once, before a mail needs it', async () => {
+    const mailer = await setUp({}, { maxConnections: 1, maxMessages: 2 });
+    await mailer.send(aCodeMail({ resetId: 'r-1' }));
+    await mailer.send(aCodeMail({ resetId: 'r-2' }));
+
+    await vi.waitFor(() => expect(sink.connections).toBe(2));
+    await mailer.send(aCodeMail({ resetId: 'r-3' }));
+    expect(sink.connections).toBe(2);
+  });
+
   it('fails the mail still waiting when the pool is closed, and lets the mail being sent finish', async () => {
     const mailer = await setUp({ replyDelayMs: 200 }, { maxConnections: 1 });
     const sending = mailer.send(aCodeMail({ resetId: 'r-1' }));
