@@ -7,7 +7,7 @@ import { openSmtpSession, type SmtpSessionOptions } from './smtp-session.js';
 export type SmtpPoolOptions = SmtpSessionOptions & {
   /** Connections open at once, those being opened included. */
   readonly maxConnections: number;
-  /** Mails one connection sends before it is closed and, when mail waits, replaced. */
+  /** Mails one connection sends before it is closed and replaced. */
   readonly maxMessages: number;
 };
 
@@ -28,12 +28,16 @@ interface Pooled {
 }
 
 /**
- * A nodemailer transport that keeps up to `maxConnections` SMTP sessions and sends each mail over
- * whichever is free first. nodemailer's own pool hands the mail that finds every connection busy to
- * the connection it opens for it, so that mail waits out a whole handshake (TCP, greeting, EHLO,
- * STARTTLS, TLS, EHLO, login) even when a connection frees a moment later; with connections
- * replaced every `maxMessages` mails, that was one mail in every batch. Here a mail waits in one
- * queue and a new connection joins the others when it is ready.
+ * A nodemailer transport that keeps up to `maxConnections` SMTP sessions, so that no mail waits
+ * for a handshake (TCP, a greeting some servers delay on purpose, EHLO, STARTTLS, TLS, EHLO, login)
+ * while a connection could take it. nodemailer's own pool hands the mail that finds every
+ * connection busy to the connection it opens for it, which then waits out the handshake even when
+ * another frees a moment later; with connections replaced every `maxMessages` mails, that was one
+ * mail in every batch. Here:
+ * - mail waits in one queue and goes to the connection idle longest, so mail spreads over all of
+ *   them and they stay open; one connection is opened per waiting mail, up to the pool's size;
+ * - a connection that has sent its share is closed and its successor opened at once, while the
+ *   others carry the mail.
  *
  * Like nodemailer's pool with `maxRequeues: 0`, a mail whose connection fails is not sent again
  * here: its sender gets the error and retries with backoff.
