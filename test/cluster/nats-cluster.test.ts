@@ -37,7 +37,10 @@ describe('on a three-node NATS cluster, streams with three replicas', () => {
     let elected: Promise<number> | undefined;
     const result = await requestsThroughNodeLoss(world, {
       count: 500,
-      spacingMs: 10,
+      // Published over 15 s, so that requests still arrive after the election (6-9 s): a loaded
+      // machine may start one instance's pulls late, and a backlog the other drains at once would
+      // leave it nothing to show that it serves.
+      spacingMs: 30,
       killAfterMails: 100,
       kill: async () => {
         killed = (await world.nats.streamCluster(inbox)).leader;
@@ -59,7 +62,8 @@ describe('on a three-node NATS cluster, streams with three replicas', () => {
     // Both instances served, and reset.verify answers through the cluster.
     // The audit trail (stdout) has one line per outcome: both instances did their share.
     const served = services.map((service) => service.output.filter((line) => /"audit":true/.test(line) && /reset\.code\.sent/.test(line)).length);
-    expect(served.every((count) => count > 0)).toBe(true);
+    const said = services.map((service, i) => `service ${i} served ${served[i]}; its last lines:\n${service.output.slice(-10).join('\n')}`).join('\n');
+    expect(served.every((count) => count > 0), said).toBe(true);
     const code = codeIn(world.sink.mailsTo(world.email(499))[0]!.text ?? '');
     expect(await world.client.verify({ resetId: result.ids[499], code })).toEqual({ status: 'completed', attemptsRemaining: 0 });
     console.info(
