@@ -52,11 +52,12 @@ async function tlsServer(pki: TestPki, implicit: boolean): Promise<{ url: string
   };
 }
 
-describe('SMTP TLS as production asks for it', () => {
+// The pool (as deployed) opens its sessions itself; without it nodemailer's transport does.
+describe.each([{ pool: true }, { pool: false }])('SMTP TLS as production asks for it, pool: $pool', ({ pool }) => {
   let pki: TestPki;
   let transport: Transporter | undefined;
   const send = (url: string, security: SmtpSecurity) => {
-    transport = createSmtpTransport(url, { maxConnections: 1, pool: false, connectionTimeout: 2_000, greetingTimeout: 2_000, socketTimeout: 2_000, security });
+    transport = createSmtpTransport(url, { maxConnections: 1, pool, connectionTimeout: 2_000, greetingTimeout: 2_000, socketTimeout: 2_000, security });
     return new NodemailerMailer(transport, { from: 'resetd <no-reply@resetd.test>', productName: 'resetd' }).send(aCodeMail);
   };
 
