@@ -227,12 +227,13 @@ describe('NodemailerMailer against a real SMTP server', () => {
     expect(await mailer.probe()).toMatchObject({ kind: 'failed' });
   });
 
-  it('logs in with the credentials in the URL and works without a pool too', async () => {
+  it.each([true, false])('logs in with the credentials in the URL, decoded (pool: %s)', async (pool) => {
     sink = await startSmtpSink();
-    transport = createSmtpTransport(sink.url.replace('smtp://', 'smtp://us%40er:p%3Ass@'), { maxConnections: 1, pool: false });
+    transport = createSmtpTransport(sink.url.replace('smtp://', 'smtp://us%40er:p%3Ass@'), { maxConnections: 1, pool });
     const mailer = new NodemailerMailer(transport, { from: 'no-reply@resetd.test', productName: 'resetd' });
 
     await expect(mailer.send(aCodeMail())).resolves.toEqual({ kind: 'accepted' });
+    expect(sink.logins).toEqual([{ user: 'us@er', pass: 'p:ss' }]);
     expect(sink.mails[0]!.messageId).toMatch(/@resetd\.test>$/);
   });
 });

@@ -54,6 +54,8 @@ export interface SmtpSink {
   readonly connections: number;
   /** Transactions begun (MAIL FROM taken), finished or not. */
   readonly transactions: number;
+  /** The user and password of each login, in order. */
+  readonly logins: readonly { readonly user: string; readonly pass: string }[];
   /** Messages whose envelope named `address` (case-insensitive). */
   mailsTo(address: string): ParsedMail[];
   /** Resolves once `count` messages have arrived in all; rejects after `timeoutMs`. */
@@ -91,6 +93,7 @@ class SmtpSinkServer implements SmtpSink {
   readonly deliveries: SmtpDelivery[] = [];
   connections = 0;
   transactions = 0;
+  readonly logins: { user: string; pass: string }[] = [];
   private port_: number;
   private server: SMTPServer | undefined;
   private readonly sockets = new Set<Socket>();
@@ -218,7 +221,10 @@ class SmtpSinkServer implements SmtpSink {
       closeTimeout: 1_000,
       disableReverseLookup: true,
       hideSMTPUTF8: this.withoutSmtpUtf8,
-      onAuth: (auth, _session, callback) => callback(null, { user: auth.username ?? 'sink' }),
+      onAuth: (auth, _session, callback) => {
+        this.logins.push({ user: auth.username ?? '', pass: auth.password ?? '' });
+        callback(null, { user: auth.username ?? 'sink' });
+      },
       onConnect: (_session, callback) => {
         this.connections += 1;
         if (this.heldGreetings) this.heldGreetings.push(() => this.answer('connect', callback));
