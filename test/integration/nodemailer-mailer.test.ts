@@ -111,6 +111,15 @@ describe('NodemailerMailer against a real SMTP server', () => {
     expect(sink.connections).toBe(2);
   });
 
+  it('sends every mail of a burst over the connections a server allows, when it caps them below the pool (421 to the rest)', async () => {
+    const mailer = await setUp({ maxClients: 2 }, { maxConnections: 5 });
+
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => mailer.send(aCodeMail({ resetId: `r-${i}`, to: `user${i}@example.com` }))));
+
+    expect(results.every((r) => r.kind === 'accepted')).toBe(true);
+    expect(sink.mails).toHaveLength(50);
+  });
+
   it('opens the successor of a connection that has sent its share at once, before a mail needs it', async () => {
     const mailer = await setUp({}, { maxConnections: 1, maxMessages: 2 });
     await mailer.send(aCodeMail({ resetId: 'r-1' }));

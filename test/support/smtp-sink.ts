@@ -28,6 +28,8 @@ export interface SmtpSinkOptions {
   readonly withoutSmtpUtf8?: boolean;
   /** A failure in force from the start; see `setFailure`. */
   readonly failAll?: SmtpFailure;
+  /** Connections taken at once; more are answered 421, as a provider capping connections does. */
+  readonly maxClients?: number;
 }
 
 /** One accepted message: its SMTP envelope, its bytes, and mailparser's reading of them. */
@@ -100,6 +102,7 @@ class SmtpSinkServer implements SmtpSink {
   private readonly timers = new Set<NodeJS.Timeout>();
   private waiters: Waiter[] = [];
   /** Greetings held back by `holdGreetings`, while it is in force. */
+  private readonly maxClients: number | undefined;
   private heldGreetings: (() => void)[] | undefined;
   private failure: { code: number; stage: SmtpStage; message: string } | undefined;
   private replyDelayMs: number;
@@ -113,6 +116,7 @@ class SmtpSinkServer implements SmtpSink {
     this.rejectRecipients = options.rejectRecipients ?? (() => false);
     this.deferRecipients = options.deferRecipients ?? (() => undefined);
     this.withoutSmtpUtf8 = options.withoutSmtpUtf8 ?? false;
+    this.maxClients = options.maxClients;
     this.setFailure(options.failAll);
   }
 
@@ -221,6 +225,7 @@ class SmtpSinkServer implements SmtpSink {
       closeTimeout: 1_000,
       disableReverseLookup: true,
       hideSMTPUTF8: this.withoutSmtpUtf8,
+      ...(this.maxClients === undefined ? {} : { maxClients: this.maxClients }),
       onAuth: (auth, _session, callback) => {
         this.logins.push({ user: auth.username ?? '', pass: auth.password ?? '' });
         callback(null, { user: auth.username ?? 'sink' });

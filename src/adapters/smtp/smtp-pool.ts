@@ -27,6 +27,9 @@ interface Pooled {
   gone: boolean;
 }
 
+/** After a connection fails to open, how long before the next is tried. */
+const REOPEN_AFTER_MS = 1_000;
+
 /**
  * A nodemailer transport that keeps up to `maxConnections` SMTP sessions, so that no mail waits
  * for a handshake (TCP, a greeting some servers delay on purpose, EHLO, STARTTLS, TLS, EHLO, login)
@@ -50,6 +53,8 @@ export class SmtpPool implements Transport<Sent> {
   /** Connections being opened, idle or sending. */
   private connections = 0;
   private opening = 0;
+  /** No connection is opened before this instant: set when one failed to open. */
+  private reopenAt = 0;
   private closed = false;
 
   constructor(readonly options: SmtpPoolOptions) {}
@@ -71,7 +76,7 @@ export class SmtpPool implements Transport<Sent> {
     // The connection idle longest first: mail spreads over all of them, so they stay open.
     while (this.waiting.length > 0 && this.idle.length > 0) this.deliver(this.idle.shift()!, this.waiting.shift()!);
     // One connection being opened for each mail that waits, as far as the pool's size allows.
-    while (!this.closed && this.waiting.length > this.opening && this.connections < this.options.maxConnections) this.open();
+    while (!this.closed && this.waiting.length > this.opening && this.connections < this.options.maxConnections && Date.now() >= this.reopenAt) this.open();
   }
 
   private open(): void {
@@ -81,8 +86,12 @@ export class SmtpPool implements Transport<Sent> {
       this.opening -= 1;
       if (error || !session) {
         this.connections -= 1;
-        // The mail it was opened for learns why; the others stay for the next connection.
-        if (this.waiting.length > this.opening) this.waiting.shift()!.callback(error ?? new Error('The SMTP session did not open'));
+        // The server is not asked again at once (it may cap our connections below the pool's size).
+        this.reopenAt = Date.now() + REOPEN_AFTER_MS;
+        setTimeout(() => this.dispatch(), REOPEN_AFTER_MS).unref();
+        // While another connection works or is being opened, mail waits for it; with none, the
+        // server cannot be reached now, and every waiting mail learns why at once.
+        if (this.connections === 0) for (const { callback } of this.waiting.splice(0)) callback(error ?? new Error('The SMTP session did not open'));
         return this.dispatch();
       }
       const pooled: Pooled = { connection: session.connection, messages: 0, sending: false, gone: false };
@@ -120,7 +129,7 @@ export class SmtpPool implements Transport<Sent> {
     if (pooled.messages >= this.options.maxMessages) {
       this.retire(pooled, 'quit');
       // Its successor is opened now, while the others carry the mail, so that none waits for it.
-      if (this.connections < this.options.maxConnections) this.open();
+      if (this.connections < this.options.maxConnections && Date.now() >= this.reopenAt) this.open();
       return;
     }
     this.idle.push(pooled);
