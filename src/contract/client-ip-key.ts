@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -9,6 +10,8 @@ import ipaddr from 'ipaddr.js';
  * `clientIp` is one the contract's schema accepted; anything else throws.
  */
 export function clientIpKey(clientIp: string, ipv6PrefixLength: number): string {
+  // Dotted decimal as the schema accepts it (no leading zeros) is already the key: the usual case, parsed for nothing.
+  if (isIPv4(clientIp)) return clientIp;
   const address = ipaddr.parse(clientIp);
   if (address.kind() === 'ipv4') return address.toString();
   const bytes = address.toByteArray();

@@ -7,13 +7,12 @@ import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { toResetRecord } from './reset-record-hash.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
-import { attemptScript, runAttempt } from './scripts/attempt-script.js';
-import { finishScript, runFinish } from './scripts/finish-script.js';
-import { issueScript, runIssue } from './scripts/issue-script.js';
-import { defineScripts } from './scripts/lua-script.js';
-import { runSettle, settleScript } from './scripts/settle-script.js';
-import { runSupersede, supersedeScript } from './scripts/supersede-script.js';
-import { runTakeCurrent, takeCurrentScript } from './scripts/take-current-script.js';
+import { runAttempt } from './scripts/attempt-script.js';
+import { runFinish } from './scripts/finish-script.js';
+import { runIssue } from './scripts/issue-script.js';
+import { runSettle } from './scripts/settle-script.js';
+import { runSupersede } from './scripts/supersede-script.js';
+import { runTakeCurrent } from './scripts/take-current-script.js';
 
 /**
  * Keeps each reset in one Redis hash; every change is one Lua script on the keys of one hash slot,
@@ -28,7 +27,6 @@ export class RedisCodeStore implements CodeStore {
     private readonly clock: ScriptClock = redisClock,
   ) {
     this.keys = new RedisKeys(keyPrefix);
-    defineScripts(redis, [issueScript, takeCurrentScript, supersedeScript, finishScript, settleScript, attemptScript]);
   }
 
   async find(resetId: string): Promise<ResetRecord | undefined> {

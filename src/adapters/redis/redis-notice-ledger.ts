@@ -3,9 +3,8 @@ import type { FinishDelivery, NoticeClaim, NoticeClaimResult, NoticeLedger } fro
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
-import { claimNoticeScript, runClaimNotice } from './scripts/claim-notice-script.js';
-import { finishScript, runFinish } from './scripts/finish-script.js';
-import { defineScripts } from './scripts/lua-script.js';
+import { runClaimNotice } from './scripts/claim-notice-script.js';
+import { runFinish } from './scripts/finish-script.js';
 
 /**
  * One Redis hash per password-changed notice, with a TTL; each step is one Lua script. The finish
@@ -20,7 +19,6 @@ export class RedisNoticeLedger implements NoticeLedger {
     private readonly clock: ScriptClock = redisClock,
   ) {
     this.keys = new RedisKeys(keyPrefix);
-    defineScripts(redis, [claimNoticeScript, finishScript]);
   }
 
   claim(claim: NoticeClaim): Promise<NoticeClaimResult> {

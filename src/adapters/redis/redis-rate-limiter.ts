@@ -6,9 +6,8 @@ import { activeContext, runInContext } from '../otel/message-context.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
-import { defineScripts } from './scripts/lua-script.js';
-import { releaseScript, runRelease } from './scripts/release-script.js';
-import { reserveScript, runReserve, type Reserve } from './scripts/reserve-script.js';
+import { runRelease } from './scripts/release-script.js';
+import { runReserve, type Reserve } from './scripts/reserve-script.js';
 
 /** What every layer's reservation of one request has alike; the rest are the keys of its slot. */
 type Shared = Pick<Reserve, 'resetId' | 'clock' | 'cooldownMs' | 'refusalsTtlMs'>;
@@ -41,7 +40,6 @@ export class RedisRateLimiter implements RateLimiter {
     private readonly clock: ScriptClock = redisClock,
   ) {
     this.keys = new RedisKeys(keyPrefix);
-    defineScripts(redis, [reserveScript, releaseScript]);
   }
 
   async admit({ request, rules, cooldownMs, rememberRefusalsMs = DAY }: AdmissionRequest): Promise<Admission> {

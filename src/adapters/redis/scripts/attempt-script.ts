@@ -1,16 +1,8 @@
-import type { Result } from 'ioredis';
 import { z } from 'zod';
-import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { Attempt, AttemptResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
-import { CLOCK_LUA, type LuaScript } from './lua-script.js';
+import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
 import { decodeReply, jsonText } from './script-reply.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    resetdAttempt(record: string, submissionId: string, clock: string, ...keyIdsAndDigests: string[]): Result<unknown, Context>;
-  }
-}
 
 /**
  * KEYS: the reset's hash. ARGV: submission id ('' for none), clock (`clockArgument`; a completion
@@ -25,10 +17,7 @@ declare module 'ioredis' {
  * is the same for every submission until something is counted, so it is named `<reason>@<n>` and
  * a flood of them writes nothing and is one event.
  */
-export const attemptScript: LuaScript = {
-  name: 'resetdAttempt',
-  numberOfKeys: 1,
-  lua: `${CLOCK_LUA}
+export const attemptScript = luaScript('resetdAttempt', `${CLOCK_LUA}
 local record = KEYS[1]
 if redis.call('EXISTS', record) == 0 then
   return cjson.encode({kind = 'missing'})
@@ -84,8 +73,7 @@ if answerField then
   redis.call('HSET', record, answerField, answer)
 end
 return answer
-`,
-};
+`);
 
 /** The AttemptResult as the script encodes it (cjson): an answer kept in `s:<id>` is read back the same way. */
 const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
@@ -105,6 +93,6 @@ const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
 
 /** Runs the attempt script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 export async function runAttempt(redis: RedisClient, record: string, attempt: Attempt, clock: string): Promise<AttemptResult> {
-  const reply = await inRedisSpan(redis, { script: attemptScript.name }, () => redis.resetdAttempt(record, attempt.submissionId ?? '', clock, ...Object.entries(attempt.digests).flat()));
+  const reply = await runScript(redis, attemptScript, [record], [attempt.submissionId ?? '', clock, ...Object.entries(attempt.digests).flat()]);
   return decodeReply(attemptScript, attemptReply, reply);
 }

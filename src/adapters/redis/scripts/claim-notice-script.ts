@@ -1,26 +1,15 @@
-import type { Result } from 'ioredis';
 import { z } from 'zod';
-import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { NoticeClaim, NoticeClaimResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
-import { CLOCK_LUA, type LuaScript } from './lua-script.js';
+import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
 import { decodeReply, storedOutcome } from './script-reply.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    resetdClaimNotice(record: string, ...args: (string | number)[]): Result<unknown, Context>;
-  }
-}
 
 /**
  * KEYS: the notice's hash. ARGV: noticeId, userId, owner, clock (`clockArgument`), leaseMs, ttlMs. The hash uses a
  * reset's field names (`state` `issued` while mailing, `owner`, `leaseUntil`, `outcome`), so the
  * finish script ends it as it ends a reset. `issuedAt` keeps the first claim's time.
  */
-export const claimNoticeScript: LuaScript = {
-  name: 'resetdClaimNotice',
-  numberOfKeys: 1,
-  lua: `${CLOCK_LUA}
+export const claimNoticeScript = luaScript('resetdClaimNotice', `${CLOCK_LUA}
 local record, owner, now = KEYS[1], ARGV[3], clockNow(ARGV[4])
 local f = redis.call('HMGET', record, 'outcome', 'owner', 'leaseUntil', 'issuedAt')
 local outcome, holder, leaseUntil, issuedAt = f[1], f[2], f[3], f[4]
@@ -36,8 +25,7 @@ redis.call('HSET', record, 'noticeId', ARGV[1], 'userId', ARGV[2], 'state', 'iss
   'leaseUntil', string.format('%d', now + tonumber(ARGV[5])), 'issuedAt', string.format('%d', issuedAt))
 redis.call('PEXPIRE', record, ARGV[6])
 return {'claimed', issuedAt, now - issuedAt, mailAttempts}
-`,
-};
+`);
 
 /** `claimed`: the first claim's time, ms since then, mail attempts. */
 const claimNoticeReply: z.ZodType<NoticeClaimResult> = z.union([
@@ -50,6 +38,6 @@ const claimNoticeReply: z.ZodType<NoticeClaimResult> = z.union([
 
 /** Runs the claim script on the notice's hash `record`; `clock` as `clockArgument` gives it. */
 export async function runClaimNotice(redis: RedisClient, record: string, claim: NoticeClaim, clock: string): Promise<NoticeClaimResult> {
-  const reply = await inRedisSpan(redis, { script: claimNoticeScript.name }, () => redis.resetdClaimNotice(record, claim.noticeId, claim.userId, claim.owner, clock, claim.leaseMs, claim.ttlMs));
+  const reply = await runScript(redis, claimNoticeScript, [record], [claim.noticeId, claim.userId, claim.owner, clock, claim.leaseMs, claim.ttlMs]);
   return decodeReply(claimNoticeScript, claimNoticeReply, reply);
 }

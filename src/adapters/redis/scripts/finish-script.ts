@@ -1,25 +1,14 @@
-import type { Result } from 'ioredis';
-import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { ResetEvent } from '../../../domain/events.js';
 import type { FinishDelivery } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
-import type { LuaScript } from './lua-script.js';
+import { luaScript, runScript } from './lua-script.js';
 import { decodeReply, storedOutcome } from './script-reply.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    resetdFinish(record: string, owner: string, state: string, outcome: string): Result<unknown, Context>;
-  }
-}
 
 /**
  * KEYS: the reset's hash. ARGV: owner, final state, outcome JSON. The first outcome stored wins and
  * is returned. A record that expired is not recreated, since it would have no TTL.
  */
-export const finishScript: LuaScript = {
-  name: 'resetdFinish',
-  numberOfKeys: 1,
-  lua: `
+export const finishScript = luaScript('resetdFinish', `
 local record, owner, state, outcome = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 local f = redis.call('HMGET', record, 'outcome', 'owner', 'state')
 if f[1] then
@@ -37,13 +26,12 @@ if f[2] == owner then
 end
 redis.call('HSET', record, 'outcome', outcome)
 return outcome
-`,
-};
+`);
 
 /** Runs the finish script on `record`, the hash of the reset or notice `finish.id`; returns the outcome that holds. */
 export async function runFinish(redis: RedisClient, record: string, finish: FinishDelivery): Promise<ResetEvent> {
   const outcome = JSON.stringify(finish.outcome);
-  const reply = await inRedisSpan(redis, { script: finishScript.name }, () => redis.resetdFinish(record, finish.owner, finish.state, outcome));
+  const reply = await runScript(redis, finishScript, [record], [finish.owner, finish.state, outcome]);
   // Usually the outcome stored is the one just given, which needs no checking; another that won is read as the contract says.
   return reply === outcome ? finish.outcome : decodeReply(finishScript, storedOutcome, reply);
 }

@@ -1,17 +1,9 @@
-import type { Result } from 'ioredis';
 import { z } from 'zod';
-import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { IssueCode } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { resetRecordPairs } from '../reset-record-hash.js';
-import { CLOCK_LUA, type LuaScript } from './lua-script.js';
+import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
 import { decodeReply } from './script-reply.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    resetdIssue(record: string, ...args: (string | number)[]): Result<unknown, Context>;
-  }
-}
 
 /**
  * KEYS: the reset's hash (one slot). ARGV: resetId, userId, digest, keyId, lifetimeMs, maxTries,
@@ -20,10 +12,7 @@ declare module 'ioredis' {
  * the lease count from the script's clock. Making it the user's pending reset is a
  * later step in the user's slot (take-current-script).
  */
-export const issueScript: LuaScript = {
-  name: 'resetdIssue',
-  numberOfKeys: 1,
-  lua: `${CLOCK_LUA}
+export const issueScript = luaScript('resetdIssue', `${CLOCK_LUA}
 local record, now, owner = KEYS[1], clockNow(ARGV[7]), ARGV[8]
 local f = redis.call('HMGET', record, 'state', 'outcome', 'owner', 'leaseUntil', 'issuedAt')
 local state, outcome, holder, leaseUntil, issuedAt = f[1], f[2], f[3], f[4], f[5]
@@ -41,8 +30,7 @@ redis.call('HSET', record, 'resetId', ARGV[1], 'userId', ARGV[2], 'state', 'issu
   'leaseUntil', string.format('%d', now + tonumber(ARGV[9])), 'issuedAt', string.format('%d', issuedAt))
 redis.call('PEXPIRE', record, ARGV[10])
 return {'issued', expiresAt, now - issuedAt, mailAttempts}
-`,
-};
+`);
 
 /** `issued`: the code's expiry, ms since the reset's first code was made, mail attempts. The usual reply first: a union tries its options in order. */
 const issueReply = z.union([
@@ -55,20 +43,17 @@ const issueReply = z.union([
 
 /** Runs the issue script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 export async function runIssue(redis: RedisClient, record: string, code: IssueCode, clock: string): Promise<z.output<typeof issueReply>> {
-  const reply = await inRedisSpan(redis, { script: issueScript.name }, () =>
-    redis.resetdIssue(
-      record,
-      code.resetId,
-      code.userId,
-      code.digest,
-      code.keyId,
-      code.lifetimeMs,
-      code.maxTries,
-      clock,
-      code.owner,
-      code.leaseMs,
-      code.ttlMs,
-    ),
-  );
+  const reply = await runScript(redis, issueScript, [record], [
+    code.resetId,
+    code.userId,
+    code.digest,
+    code.keyId,
+    code.lifetimeMs,
+    code.maxTries,
+    clock,
+    code.owner,
+    code.leaseMs,
+    code.ttlMs,
+  ]);
   return decodeReply(issueScript, issueReply, reply);
 }

@@ -1,23 +1,13 @@
-import type { Result } from 'ioredis';
-import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { RedisClient } from '../redis-client.js';
-import type { LuaScript } from './lua-script.js';
+import { luaScript, runScript } from './lua-script.js';
 import { COOLDOWN, layerKeys, type Reserve } from './reserve-script.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    resetdRelease(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<unknown, Context>;
-  }
-}
 
 /**
  * Undoes one layer's count of a reset, in one slot. KEYS: as for the reserve script. ARGV: resetId,
  * `COOLDOWN.held` or `COOLDOWN.none`. Removes the reset from every window and ends the cooldown only if this
  * reset started it, so a refused request spends nothing. Idempotent.
  */
-export const releaseScript: LuaScript = {
-  name: 'resetdRelease',
-  lua: `
+export const releaseScript = luaScript('resetdRelease', `
 local resetId, first = ARGV[1], 1
 if ARGV[2] == '${COOLDOWN.held}' then
   first = 2
@@ -29,11 +19,10 @@ for i = first, #KEYS do
   redis.call('ZREM', KEYS[i], resetId)
 end
 return 1
-`,
-};
+`);
 
 /** Releases what `runReserve` counted for the same layer; the script's reply (always 1) says nothing. */
 export async function runRelease(redis: RedisClient, layer: Pick<Reserve, 'cooldownKey' | 'windows' | 'resetId'>): Promise<void> {
   const { keys, cooldown } = layerKeys(layer);
-  await inRedisSpan(redis, { script: releaseScript.name }, () => redis.resetdRelease(keys.length, ...keys, layer.resetId, cooldown));
+  await runScript(redis, releaseScript, keys, [layer.resetId, cooldown]);
 }

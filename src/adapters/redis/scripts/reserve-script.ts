@@ -1,16 +1,8 @@
-import type { Result } from 'ioredis';
 import { z } from 'zod';
-import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { RateRule } from '../../../domain/policy.js';
 import type { RedisClient } from '../redis-client.js';
-import { CLOCK_LUA, type LuaScript } from './lua-script.js';
+import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
 import { decodeReply } from './script-reply.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    resetdReserve(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<unknown, Context>;
-  }
-}
 
 /** Whether a layer holds the user's cooldown: its first key is then the cooldown key. Named, not '1' and '0'. */
 export const COOLDOWN = { held: 'with-cooldown', none: 'no-cooldown' } as const;
@@ -28,9 +20,7 @@ export const COOLDOWN = { held: 'with-cooldown', none: 'no-cooldown' } as const;
  * starts the cooldown) only when every check passes; a refusal writes one small field to the
  * refusals hash and nothing else. An earlier layer's count is undone by the release script.
  */
-export const reserveScript: LuaScript = {
-  name: 'resetdReserve',
-  lua: `${CLOCK_LUA}
+export const reserveScript = luaScript('resetdReserve', `${CLOCK_LUA}
 local withCooldown = ARGV[4] == '${COOLDOWN.held}'
 local resetId, now, cooldownMs = ARGV[1], clockNow(ARGV[2]), tonumber(ARGV[3])
 local last, refusals = #KEYS - 3, KEYS[#KEYS - 2]
@@ -80,8 +70,7 @@ if first == 2 and cooldownMs > 0 then
   redis.call('SET', KEYS[1], resetId, 'PX', cooldownMs)
 end
 return {'admitted'}
-`,
-};
+`);
 
 const reason = z.enum(['cooldown', 'rate_limited']);
 /** A refusal this layer gave the reset before ends with 'remembered'. */
@@ -129,6 +118,6 @@ export async function runReserve(redis: RedisClient, reserve: Reserve): Promise<
   const args: (string | number)[] = [reserve.resetId, reserve.clock, reserve.cooldownMs, cooldown];
   for (const rule of reserve.rules) args.push(rule.name, rule.limit, rule.windowMs);
   args.push(reserve.refusalsTtlMs);
-  const reply = await inRedisSpan(redis, { script: reserveScript.name }, () => redis.resetdReserve(keys.length, ...keys, ...args));
+  const reply = await runScript(redis, reserveScript, keys, args);
   return decodeReply(reserveScript, reserveReply, reply);
 }

@@ -1,17 +1,9 @@
-import type { Result } from 'ioredis';
 import { z } from 'zod';
-import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { SettleReset, SettleResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { resetRecordPairs } from '../reset-record-hash.js';
-import { CLOCK_LUA, type LuaScript } from './lua-script.js';
+import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
 import { decodeReply, storedOutcome } from './script-reply.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    resetdSettle(record: string, ...args: (string | number)[]): Result<unknown, Context>;
-  }
-}
 
 /**
  * KEYS: the reset's hash. ARGV: resetId, userId ('' if unknown), outcome JSON, ttlMs, clock
@@ -19,10 +11,7 @@ declare module 'ioredis' {
  * until its lease runs out (at least a second); one with a code but no outcome answers with its
  * record. A reset not known yet is made `rejected` with the outcome given, for ttlMs.
  */
-export const settleScript: LuaScript = {
-  name: 'resetdSettle',
-  numberOfKeys: 1,
-  lua: `${CLOCK_LUA}
+export const settleScript = luaScript('resetdSettle', `${CLOCK_LUA}
 local record = KEYS[1]
 local f = redis.call('HMGET', record, 'outcome', 'state', 'leaseUntil')
 if f[1] then
@@ -37,8 +26,7 @@ end
 redis.call('HSET', record, 'resetId', ARGV[1], 'userId', ARGV[2], 'state', 'rejected', 'outcome', ARGV[3])
 redis.call('PEXPIRE', record, ARGV[4])
 return {'settled', ARGV[3]}
-`,
-};
+`);
 
 /** `settled`: the outcome that holds; `busy`: ms to wait; `finished`: the record. */
 const settleReply: z.ZodType<SettleResult> = z.union([
@@ -49,6 +37,6 @@ const settleReply: z.ZodType<SettleResult> = z.union([
 
 /** Runs the settle script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 export async function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string): Promise<SettleResult> {
-  const reply = await inRedisSpan(redis, { script: settleScript.name }, () => redis.resetdSettle(record, settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock));
+  const reply = await runScript(redis, settleScript, [record], [settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock]);
   return decodeReply(settleScript, settleReply, reply);
 }

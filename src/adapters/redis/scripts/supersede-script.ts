@@ -1,26 +1,15 @@
-import type { Result } from 'ioredis';
-import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { ResetRecord } from '../../../domain/reset-record.js';
 import type { RedisClient } from '../redis-client.js';
 import { resetRecordPairs } from '../reset-record-hash.js';
-import type { LuaScript } from './lua-script.js';
+import { luaScript, runScript } from './lua-script.js';
 import { decodeReply } from './script-reply.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    resetdSupersede(record: string): Result<unknown, Context>;
-  }
-}
 
 /**
  * KEYS: one reset's hash (one slot). Marks a pending reset (`issued` or `sent`) superseded and
  * forgets its digest, so its code stops working; a finished one (completed, locked, rejected…)
  * stays as it is. Idempotent. Returns the hash.
  */
-export const supersedeScript: LuaScript = {
-  name: 'resetdSupersede',
-  numberOfKeys: 1,
-  lua: `
+export const supersedeScript = luaScript('resetdSupersede', `
 local record = KEYS[1]
 local state = redis.call('HGET', record, 'state')
 if state == 'issued' or state == 'sent' then
@@ -28,10 +17,9 @@ if state == 'issued' or state == 'sent' then
   redis.call('HDEL', record, 'digest')
 end
 return redis.call('HGETALL', record)
-`,
-};
+`);
 
 /** Runs the supersede script on the reset's hash `record`; returns the record as it now is. */
 export async function runSupersede(redis: RedisClient, record: string): Promise<ResetRecord> {
-  return decodeReply(supersedeScript, resetRecordPairs, await inRedisSpan(redis, { script: supersedeScript.name }, () => redis.resetdSupersede(record)));
+  return decodeReply(supersedeScript, resetRecordPairs, await runScript(redis, supersedeScript, [record], []));
 }

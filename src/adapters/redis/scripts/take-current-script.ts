@@ -1,15 +1,7 @@
-import type { Result } from 'ioredis';
 import { z } from 'zod';
-import { inRedisSpan } from '../../otel/redis-spans.js';
 import type { RedisClient } from '../redis-client.js';
-import type { LuaScript } from './lua-script.js';
+import { luaScript, runScript } from './lua-script.js';
 import { decodeReply } from './script-reply.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    resetdTakeCurrent(current: string, displaced: string, resetId: string, ttlMs: number): Result<unknown, Context>;
-  }
-}
 
 /**
  * KEYS (the user's slot): `current`, the string naming the user's pending reset; `superseded`, a
@@ -20,10 +12,7 @@ declare module 'ioredis' {
  * names the resets whose hashes the caller must mark superseded; a repeat (a redelivery) names
  * them again, in case the marking was cut off the first time.
  */
-export const takeCurrentScript: LuaScript = {
-  name: 'resetdTakeCurrent',
-  numberOfKeys: 2,
-  lua: `
+export const takeCurrentScript = luaScript('resetdTakeCurrent', `
 local current, displaced, resetId, ttl = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
 if redis.call('HEXISTS', displaced, resetId) == 1 then
   return {'superseded'}
@@ -46,8 +35,7 @@ end
 redis.call('SET', current, resetId, 'PX', ttl)
 redis.call('PEXPIRE', displaced, ttl)
 return {'current', superseding}
-`,
-};
+`);
 
 /** `current`: the resets this one displaced (the usual reply, so tried first). `superseded`: another reset of the user has displaced this one. */
 const takeCurrentReply = z.union([
@@ -64,6 +52,6 @@ export interface TakeCurrent {
 }
 
 export async function runTakeCurrent(redis: RedisClient, take: TakeCurrent): Promise<z.output<typeof takeCurrentReply>> {
-  const reply = await inRedisSpan(redis, { script: takeCurrentScript.name }, () => redis.resetdTakeCurrent(take.current, take.superseded, take.resetId, take.ttlMs));
+  const reply = await runScript(redis, takeCurrentScript, [take.current, take.superseded], [take.resetId, take.ttlMs]);
   return decodeReply(takeCurrentScript, takeCurrentReply, reply);
 }
