@@ -15,6 +15,7 @@ import { serviceNodeFlags } from '../test/support/service-node-flags.js';
 import { OtlpReceiver } from '../test/support/otlp-receiver.js';
 import type { Bench } from './lib/bench-context.js';
 import { concernCosts } from './lib/concern-costs.js';
+import { dedupeMemory } from './lib/dedupe-memory.js';
 import { startVariants, VARIANT_NAMES, type VariantName, type VariantRun } from './lib/e2e-variants.js';
 import { LoadDriver, type LoadResult } from './lib/load.js';
 import { measured, memory, NodeProcess, SinkProcess, stopAll } from './lib/processes.js';
@@ -333,6 +334,12 @@ async function main(): Promise<void> {
     for (const [i, cost] of results.signing.entries()) {
       say(`(8) signing run ${i + 1}: ${cost.signUs.toFixed(1)} µs CPU to sign, ${cost.verifyUs.toFixed(1)} µs to verify, a ${cost.bodyBytes}-byte event`);
     }
+  }
+
+  // (13): what nats-server keeps per Nats-Msg-Id while the duplicate windows last, on servers of its own.
+  if (wanted('dedupe')) {
+    results.dedupe = await dedupeMemory(plan.quick ? 100_000 : 300_000);
+    say(`(13) ${results.dedupe.messages} events: ${results.dedupe.bytesPerId.toFixed(0)} bytes of nats-server memory per Nats-Msg-Id held`);
   }
 
   // (2): steady rates, a half and a quarter of resetd's peak, resetd and the limit at the same rate.

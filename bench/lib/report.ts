@@ -4,6 +4,7 @@ import type { LoadResult } from './load.js';
 import type { CpuShare } from './processes.js';
 import { concernRows, steadyRows, variantRows, verifyRows } from './report-figures.js';
 import { int, medianOf, ms, of, range, ratio, type Row } from './report-format.js';
+import type { DedupeMemory } from './dedupe-memory.js';
 import type { SigningCost } from './signing-cost.js';
 import type { SteadyFigure } from './steady-figure.js';
 import { spread } from './stats.js';
@@ -54,6 +55,8 @@ export interface BenchResults {
   backlog?: { result: LoadResult; cpu: CpuShare; peakRssBytes: number; startSeconds: number; rssTimeline: Array<[number, number]> };
   /** (8) The CPU of one `Resetd-Signature`, made and checked, per run. */
   signing?: SigningCost[];
+  /** (13) */
+  dedupe?: DedupeMemory;
   roundTrips?: { sample: number; commandsSent: number; serverReads: number; byCommand: Array<[string, number]>; limitServerReads?: number };
   targets?: Target[];
 }
@@ -187,6 +190,19 @@ export function renderReport(results: BenchResults): { table: string; markdown: 
       Number.isFinite(e2eCpu)
         ? `per 1,000 requests ${perThousand(1).toFixed(3)} CPU-s of (7)'s ${e2eCpu.toFixed(2)}: ${e2eCpu.toFixed(2)} with, ${(e2eCpu - perThousand(1)).toFixed(2)} without; a whole reset (3 signatures) ${perThousand(3).toFixed(3)} CPU-s per 1,000`
         : `a whole reset signs 3 messages: ${perThousand(3).toFixed(3)} CPU-s per 1,000`,
+      '',
+      '',
+    ]);
+  }
+  if (results.dedupe) {
+    const { messages, bytesPerId, inboxWindowSeconds, eventsWindowSeconds } = results.dedupe;
+    // Held at once per reset a second: its command for the inbox's window, and two events (code.sent, then completed) for the events'.
+    const heldPerRate = inboxWindowSeconds + 2 * eventsWindowSeconds;
+    rows.push([
+      `(13) nats-server memory per Nats-Msg-Id held in a duplicate window (${messages.toLocaleString('en-US')} events to resetd's events stream, with ids against without)`,
+      `${bytesPerId.toFixed(0)} B`,
+      '(1 run)',
+      `windows: inbox ${inboxWindowSeconds} s, events ${eventsWindowSeconds} s; a reset a second holds ${heldPerRate.toLocaleString('en-US')} ids (a request, two events): ${((heldPerRate * bytesPerId * 1000) / 1e6).toFixed(0)} MB per NATS node per 1,000 resets/s`,
       '',
       '',
     ]);
