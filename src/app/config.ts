@@ -88,6 +88,9 @@ export const envSchema = z.object({
   RESET_INBOX_MAX_BYTES: int(MIB, defaultStreamLimits.inboxMaxBytes),
   RESET_EVENTS_MAX_AGE_HOURS: int(1, defaultStreamLimits.eventsMaxAgeMs / HOUR),
   RESET_EVENTS_MAX_BYTES: int(MIB, defaultStreamLimits.eventsMaxBytes),
+  // At least a minute: past the 20 s a publish is retried and a dead instance's ack wait; at most the
+  // shortest age an event may be kept, which the server requires of the window.
+  RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: int(60, defaultStreamLimits.eventsDuplicateWindowMs / 1000).pipe(z.number().max(HOUR / 1000)),
   RESET_MAX_DELIVER: int(-1, -1),
   AUDIT_LOG_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -286,6 +289,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
         inboxMaxBytes: env.RESET_INBOX_MAX_BYTES,
         eventsMaxAgeMs: env.RESET_EVENTS_MAX_AGE_HOURS * HOUR,
         eventsMaxBytes: env.RESET_EVENTS_MAX_BYTES,
+        eventsDuplicateWindowMs: env.RESET_EVENTS_DUPLICATE_WINDOW_SECONDS * 1000,
       },
     },
     logLevel: env.LOG_LEVEL,

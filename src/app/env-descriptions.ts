@@ -134,6 +134,8 @@ export const envGroups: readonly EnvGroup[] = [
       RESET_INBOX_MAX_BYTES: 'Bytes the inbox stream may hold (at least 1 MiB); past it a publish is refused with `maximum bytes exceeded`. See [security.md](security.md#storage-ceilings).',
       RESET_EVENTS_MAX_AGE_HOURS: 'Hours the events stream keeps an event.',
       RESET_EVENTS_MAX_BYTES: 'Bytes the events stream may hold (at least 1 MiB); past it the oldest events are dropped. See [security.md](security.md#storage-ceilings).',
+      RESET_EVENTS_DUPLICATE_WINDOW_SECONDS:
+        'Seconds the events stream remembers an event id: an outcome published again within it (a redelivery after an instance died) is dropped, not stored twice. Keep it well above `RESET_ACK_WAIT_SECONDS`. Each NATS node holding the stream keeps about 300 bytes an id for that long: see [capacity.md](capacity.md).',
       RESET_MAX_DELIVER: 'Deliveries before giving up (`-1`: until the SMTP retry budget decides). Keep `-1`.',
     },
   },

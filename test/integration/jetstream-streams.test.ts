@@ -12,7 +12,7 @@ const options: StreamOptions = {
   ackWaitMs: 6_000,
   maxDeliver: -1,
   maxAckPending: 1_000,
-  limits: { inboxMaxAgeMs: 7 * 24 * HOUR, inboxMaxBytes: 8 * 1_048_576, eventsMaxAgeMs: 48 * HOUR, eventsMaxBytes: 16 * 1_048_576 },
+  limits: { inboxMaxAgeMs: 7 * 24 * HOUR, inboxMaxBytes: 8 * 1_048_576, eventsMaxAgeMs: 48 * HOUR, eventsMaxBytes: 16 * 1_048_576, eventsDuplicateWindowMs: 90_000 },
 };
 
 describe('ensureStreams', () => {
@@ -39,7 +39,7 @@ describe('ensureStreams', () => {
     expect(inbox).toMatchObject({ max_msg_size: 16 * 1024, max_age: nanos(7 * 24 * HOUR), max_bytes: 8 * 1_048_576, discard: 'new' });
     expect(inbox.subjects).toContain(subjects.passwordChanged);
     const events = (await jsm.streams.info(subjects.eventsStream)).config;
-    expect(events).toMatchObject({ max_age: nanos(48 * HOUR), max_bytes: 16 * 1_048_576, discard: 'old' });
+    expect(events).toMatchObject({ max_age: nanos(48 * HOUR), max_bytes: 16 * 1_048_576, discard: 'old', duplicate_window: nanos(90_000) });
     expect((await jsm.consumers.info(subjects.inboxStream, 'resetd')).config.ack_wait).toBe(nanos(6_000));
 
     await expect(client.js.publish(subjects.requested, new Uint8Array(16 * 1024 + 1))).rejects.toThrow(/maximum.*size|message size/i);
@@ -47,6 +47,19 @@ describe('ensureStreams', () => {
     await expect(client.js.publish(subjects.requested, new Uint8Array(16 * 1024), { msgID: 'a'.repeat(36) })).rejects.toThrow(/message size/);
     await expect(client.js.publish(subjects.requested, new Uint8Array(15 * 1024), { msgID: 'a'.repeat(36) })).resolves.toMatchObject({ duplicate: false });
     expect((await jsm.streams.info(subjects.inboxStream)).state.messages).toBe(1);
+  });
+
+  it("keeps an event id for the events stream's window, and a window changed at a later start replaces it", async () => {
+    const { subjects, jsm } = client;
+    await ensureStreams(jsm, subjects, options);
+    const subject = subjects.event('reset.code.sent');
+    const body = new Uint8Array(10);
+    expect(await client.js.publish(subject, body, { msgID: 'event-1' })).toMatchObject({ duplicate: false });
+    expect(await client.js.publish(subject, body, { msgID: 'event-1' })).toMatchObject({ duplicate: true });
+
+    await ensureStreams(jsm, subjects, { ...options, limits: { ...options.limits, eventsDuplicateWindowMs: 3_600_000 } });
+    expect((await jsm.streams.info(subjects.eventsStream)).config.duplicate_window).toBe(nanos(3_600_000));
+    expect(await client.js.publish(subject, body, { msgID: 'event-1' })).toMatchObject({ duplicate: true });
   });
 
   it('refuses a publish to an inbox at its byte ceiling, keeping what it holds', async () => {

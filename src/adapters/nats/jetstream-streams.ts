@@ -23,6 +23,12 @@ export interface StreamLimits {
   readonly eventsMaxAgeMs: number;
   /** Past it the oldest events are dropped, as they are past their age. */
   readonly eventsMaxBytes: number;
+  /**
+   * How long the events stream remembers a `Nats-Msg-Id`: an outcome published again within it (a
+   * redelivery after an instance died, a request published again) is dropped, not stored twice.
+   * Every node holding the stream keeps each id that long (docs/capacity.md).
+   */
+  readonly eventsDuplicateWindowMs: number;
 }
 
 const HOUR = 3_600_000;
@@ -34,6 +40,7 @@ export const defaultStreamLimits: StreamLimits = {
   inboxMaxBytes: GIB,
   eventsMaxAgeMs: 7 * 24 * HOUR,
   eventsMaxBytes: 8 * GIB,
+  eventsDuplicateWindowMs: 10 * 60_000,
 };
 
 const OUTBOUND_TYPES = Object.keys(outboundData);
@@ -73,8 +80,7 @@ export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, o
     max_age: nanos(options.limits.eventsMaxAgeMs),
     max_bytes: options.limits.eventsMaxBytes,
     discard: DiscardPolicy.Old,
-    // Long enough to cover a redelivery after a crash, so a re-published outcome is dropped.
-    duplicate_window: nanos(10 * 60_000),
+    duplicate_window: nanos(options.limits.eventsDuplicateWindowMs),
   });
   const consumer = {
     durable_name: options.consumer,

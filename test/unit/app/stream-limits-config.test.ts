@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/app/config.js';
+
+const problemsOf = (env: Record<string, string>): readonly string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    return (error as ConfigError).problems;
+  }
+  return [];
+};
+
+describe("the streams' settings", () => {
+  it("keeps an event id for 10 minutes unless RESET_EVENTS_DUPLICATE_WINDOW_SECONDS says otherwise", () => {
+    expect(loadConfig({}).nats.limits.eventsDuplicateWindowMs).toBe(600_000);
+    expect(loadConfig({ RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '120' }).nats.limits.eventsDuplicateWindowMs).toBe(120_000);
+  });
+
+  it('takes a window from a minute (past a publish retried and a dead instance redelivered) to an hour (the shortest age an event is kept)', () => {
+    expect(problemsOf({ RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '59' })).toEqual(['RESET_EVENTS_DUPLICATE_WINDOW_SECONDS must be at least 60 (got "59")']);
+    expect(problemsOf({ RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '3601' })).toEqual(['RESET_EVENTS_DUPLICATE_WINDOW_SECONDS must be at most 3600 (got "3601")']);
+    expect(problemsOf({ RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '3600' })).toEqual([]);
+  });
+});
