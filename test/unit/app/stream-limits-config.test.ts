@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/app/config.js';
+import { loadConfig, type ConfigError } from '../../../src/app/config.js';
 
 const problemsOf = (env: Record<string, string>): readonly string[] => {
   try {
