@@ -35,7 +35,7 @@ end
  * is the script's, utf8, undecoded.
  *
  * A command made here, not a command ioredis defines per script: that path copies the arguments
- * twice and adds a closure and a promise per call, about a microsecond of six EVALSHAs a reset.
+ * twice and adds a closure and a promise per call, about a microsecond each, six calls a reset.
  */
 export function runScript(redis: RedisClient, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
   return inRedisSpan(redis, { script: script.name }, () =>
