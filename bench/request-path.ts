@@ -6,13 +6,22 @@
  * at once. What it prints is the JavaScript the service adds to each request, apart from the
  * libraries' I/O: a quick, quiet measure while changing that path (`npm run bench` is the real one).
  *
- *   node dist/bench/request-path.js [--n=20000] [--no-signing]
+ *   node dist/bench/request-path.js [--n=20000] [--no-signing] [--tracing]
+ *
+ * `--tracing`: spans recorded as shipped (each request carries a sampled `traceparent`, a batch
+ * span processor) and serialised as the OTLP/HTTP exporter does, but not sent.
  *
  * Add `node --cpu-prof` or `--heap-prof` to see where the time or the garbage goes.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { context } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Command } from 'ioredis';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { destination, pino } from 'pino';
 import { AuditTrail } from '../src/adapters/audit/audit-trail.js';
@@ -27,6 +36,10 @@ import { SynchronousContextManager } from '../src/adapters/otel/message-context.
 import { ResetMetrics } from '../src/adapters/otel/reset-metrics.js';
 import { TracedMailer } from '../src/adapters/otel/traced-mailer.js';
 import type { RedisClient } from '../src/adapters/redis/redis-client.js';
+import { finishScript } from '../src/adapters/redis/scripts/finish-script.js';
+import { issueScript } from '../src/adapters/redis/scripts/issue-script.js';
+import { reserveScript } from '../src/adapters/redis/scripts/reserve-script.js';
+import { takeCurrentScript } from '../src/adapters/redis/scripts/take-current-script.js';
 import { RedisCodeStore } from '../src/adapters/redis/redis-code-store.js';
 import { RedisRateLimiter } from '../src/adapters/redis/redis-rate-limiter.js';
 import { ResilientCodeStore } from '../src/adapters/resilience/resilient-code-store.js';
@@ -40,15 +53,44 @@ import type { NoticeLedger } from '../src/domain/ports.js';
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const n = Number(process.argv.find((arg) => arg.startsWith('--n='))?.slice(4) ?? 20_000);
 context.setGlobalContextManager(new SynchronousContextManager());
+propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+const tracing = flag('tracing');
+let spansExported = 0;
+let provider: NodeTracerProvider | undefined;
+if (tracing) {
+  const exporter: SpanExporter = {
+    export(spans, done) {
+      JsonTraceSerializer.serializeRequest(spans);
+      spansExported += spans.length;
+      done({ code: ExportResultCode.SUCCESS });
+    },
+    shutdown: async () => undefined,
+  };
+  // A queue long enough that no span is dropped while 64 requests end at once.
+  provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 65_536, scheduledDelayMillis: 100 })] });
+  trace.setGlobalTracerProvider(provider);
+}
 
-// Each server answers at once, as the request path expects of a new reset that is admitted.
+// Each server answers at once, as the request path expects of a new reset that is admitted. Scripts
+// arrive as EVALSHA commands (`runScript`), known by their digest: [sha, number of keys, ...keys, ...args].
+const scriptReplies = new Map<string, (keysAndArgs: unknown[]) => unknown>([
+  [reserveScript.sha, () => ['admitted']],
+  [issueScript.sha, () => ['issued', Date.now() + 600_000, 0, 1]],
+  [takeCurrentScript.sha, () => ['current', []]],
+  // Finish answers with the outcome it stored, its third argument after the one key.
+  [finishScript.sha, (keysAndArgs) => keysAndArgs[3]],
+]);
 const redis = {
-  defineCommand: () => undefined,
+  isCluster: false,
+  options: { host: '127.0.0.1', port: 6379 },
   hgetall: async () => ({}),
-  resetdReserve: async () => ['admitted'],
-  resetdIssue: async () => ['issued', Date.now() + 600_000, 0, 1],
-  resetdTakeCurrent: async () => ['current', []],
-  resetdFinish: async (_record: string, _owner: string, _state: string, outcome: string) => outcome,
+  sendCommand(command: Command) {
+    const [sha, , ...keysAndArgs] = command.args as unknown[];
+    const reply = scriptReplies.get(sha as string);
+    if (!reply) throw new Error(`request-path: no answer for ${command.name} ${String(sha)}`);
+    command.resolve(reply(keysAndArgs));
+    return command.promise;
+  },
 } as unknown as RedisClient;
 const js = { publish: async () => ({ duplicate: false }) } as unknown as JetStreamClient;
 const smtp = { send: async () => ({ kind: 'accepted' as const }) };
@@ -84,7 +126,7 @@ const router = new InboxRouter(subjects, { consumer: 'resetd', maxDeliver: -1, b
 const encoder = new TextEncoder();
 const delivery = (i: number): Delivery => ({
   subject: subjects.requested,
-  headers: undefined,
+  headers: tracing ? sampled(i) : undefined,
   seq: i,
   deliveryCount: 1,
   storedAt: new Date(),
@@ -101,6 +143,13 @@ const delivery = (i: number): Delivery => ({
   ),
 });
 
+/** The headers of a caller that samples its trace. */
+function sampled(i: number) {
+  const headers = natsHeaders();
+  headers.set('traceparent', `00-${(i + 1).toString(16).padStart(32, '0')}-00f067aa0ba902b7-01`);
+  return headers;
+}
+
 /** Routes `count` requests, 64 at a time as the inbox holds them; every one must be acked. */
 async function route(from: number, count: number): Promise<void> {
   const inputs = Array.from({ length: count }, (_, i) => delivery(from + i));
@@ -113,5 +162,7 @@ async function route(from: number, count: number): Promise<void> {
 await route(0, 3_000);
 const started = process.cpuUsage();
 await route(1_000_000, n);
+// The spans of the last requests are exported with the measured ones.
+await provider?.forceFlush();
 const used = process.cpuUsage(started);
-process.stdout.write(`${((used.user + used.system) / n).toFixed(1)} µs of CPU per request (${n} requests${flag('no-signing') ? ', no signing' : ''})\n`);
+process.stdout.write(`${((used.user + used.system) / n).toFixed(1)} µs of CPU per request (${n} requests${flag('no-signing') ? ', no signing' : ''}${tracing ? `, tracing on: ${(spansExported / (n + 3_000)).toFixed(2)} spans a request` : ''})\n`);
