@@ -23,4 +23,4 @@ HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:9464/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The heap flags are those of `npm start` (see README, Performance): the live heap is about 25 MB,
 # and without a ceiling V8 lets garbage reach about 100 MB before its first full collection.
-CMD ["node", "--max-old-space-size=96", "--max-semi-space-size=8", "--heap-growing-percent=60", "dist/src/app/main.js"]
+CMD ["node", "--max-old-space-size=96", "--max-semi-space-size=8", "--heap-growing-percent=60", "--no-allocation-site-pretenuring", "dist/src/app/main.js"]
