@@ -178,9 +178,34 @@ async function main(): Promise<void> {
   });
   const startService = (name: string, prefix: string, extra?: Record<string, string>, extraNodeArgs: string[] = []) =>
     NodeProcess.start(name, SERVICE_MAIN, serviceEnv(prefix, extra), tmp, /resetd started/, [...nodeArgs, ...extraNodeArgs]);
+  const startLimit = (name: string, prefix: string) => {
+    if (!results.roundTrips) throw new Error('the limit pipeline starts once resetd\'s round trips are counted');
+    return NodeProcess.start(
+      name,
+      LIMIT_MAIN,
+      {
+        NATS_URL: nats.url,
+        REDIS_URL: redisServer.url,
+        SMTP_URL: sink.url,
+        SMTP_POOL_SIZE: String(plan.poolSize),
+        SMTP_POOL_MAX_MESSAGES: String(plan.mailsPerConnection),
+        BENCH_MAX_IN_FLIGHT: String(plan.maxInFlight),
+        BENCH_PREFIX: prefix,
+        ...STREAM_CEILINGS,
+        REDIS_KEY_PREFIX: prefix,
+        BENCH_REDIS_ROUND_TRIPS: String(Math.round(results.roundTrips.serverReads)),
+        OTP_SECRET,
+        MAIL_FROM: 'resetd <no-reply@bench.example>',
+        ...(tls ? { SMTP_TLS_CA_FILE: tls.cert } : {}),
+      },
+      tmp,
+      /limit started/,
+      nodeArgs,
+    );
+  };
   const processes = () => ({ nats: nats.pid!, redis: redisServer.pid!, sink: sink.pid, bench: process.pid });
   const smtpConnections = async () => (await sink.stats()).connections;
-  const bench: Bench = { driver, say, tmp, warmup: plan.warmup, window: plan.window, startService, smtpConnections, processes, onExit: (cleanup) => cleanups.push(cleanup) };
+  const bench: Bench = { driver, say, tmp, warmup: plan.warmup, window: plan.window, startService, startLimit, smtpConnections, processes, onExit: (cleanup) => cleanups.push(cleanup) };
   let receiver: OtlpReceiver | undefined;
   const otlpReceiver = async () => {
     if (!receiver) {
@@ -243,28 +268,7 @@ async function main(): Promise<void> {
     say(`(7) per reset: ${results.roundTrips.commandsSent.toFixed(2)} commands sent, ${results.roundTrips.serverReads.toFixed(2)} server reads: ${results.roundTrips.byCommand.map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')}`);
   }
 
-  const limit = await NodeProcess.start(
-    'limit',
-    LIMIT_MAIN,
-    {
-      NATS_URL: nats.url,
-      REDIS_URL: redisServer.url,
-      SMTP_URL: sink.url,
-      SMTP_POOL_SIZE: String(plan.poolSize),
-      SMTP_POOL_MAX_MESSAGES: String(plan.mailsPerConnection),
-      BENCH_MAX_IN_FLIGHT: String(plan.maxInFlight),
-      BENCH_PREFIX: 'limit',
-      ...STREAM_CEILINGS,
-      REDIS_KEY_PREFIX: 'limit',
-      BENCH_REDIS_ROUND_TRIPS: String(Math.round(results.roundTrips!.serverReads)),
-      OTP_SECRET,
-      MAIL_FROM: 'resetd <no-reply@bench.example>',
-      ...(tls ? { SMTP_TLS_CA_FILE: tls.cert } : {}),
-    },
-    tmp,
-    /limit started/,
-    nodeArgs,
-  );
+  const limit = await startLimit('limit', 'limit');
   say(`warming up the limit pipeline, with ${Math.round(results.roundTrips!.serverReads)} Redis round trips a reset as resetd (not measured)`);
   await driver.burst('limit', 'warm-l', plan.warmup, plan.window, 'warm-up limit');
   {
@@ -305,7 +309,14 @@ async function main(): Promise<void> {
       for (const variant of variants) {
         const measuredRun = await variant.burst(`${variant.name}${run}`, plan.variantN, `${variant.describe}, run ${run}/${plan.runs}`);
         (variantRuns[variant.name] ??= []).push(measuredRun);
-        const extra = measuredRun.spansPerReset !== undefined ? `, ${measuredRun.spansPerReset.toFixed(2)} spans per reset` : measuredRun.commandsPerReset !== undefined ? `, ${measuredRun.commandsPerReset.toFixed(1)} Redis commands per reset` : '';
+        const extra =
+          measuredRun.spansPerReset !== undefined
+            ? `, ${measuredRun.spansPerReset.toFixed(2)} spans per reset`
+            : measuredRun.commandsPerReset !== undefined
+              ? `, ${measuredRun.commandsPerReset.toFixed(1)} Redis commands per reset`
+              : measuredRun.limitPairCpu !== undefined
+                ? `; two limit pipelines ${measuredRun.limitPairCpu.toFixed(2)} CPU-s per 1,000`
+                : '';
         say(`${variant.describe}, run ${run}: ${measuredRun.result.throughput.toFixed(0)}/s, ${measuredRun.cpu.resetd!.toFixed(2)} CPU-s per 1,000${extra}`);
       }
       const [limitResult, limitCpu] = await measured({ limit: limit.pid, ...processes() }, () =>

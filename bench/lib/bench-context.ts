@@ -11,6 +11,8 @@ export interface Bench {
   readonly window: number;
   /** resetd as the bench runs it (tracing off), on the subjects and keys of `prefix`, with `extra` environment and node flags. */
   startService(name: string, prefix: string, extra?: Record<string, string>, extraNodeArgs?: string[]): Promise<NodeProcess>;
+  /** The limit pipeline as (3) runs it, on the subjects and keys of `prefix`; once (7) has counted resetd's round trips. */
+  startLimit(name: string, prefix: string): Promise<NodeProcess>;
   /** SMTP connections the sink has taken so far, from every sender. */
   smtpConnections(): Promise<number>;
   /** The pids of NATS, Redis, the SMTP sink and the bench, to show what they spent meanwhile. */

@@ -18,6 +18,8 @@ export interface VariantRun {
   readonly cpu: CpuShare;
   /** tracing: spans the OTLP receiver took per reset. */
   readonly spansPerReset?: number;
+  /** instances: CPU-seconds per 1,000 resets of two limit pipelines on one consumer, the same burst after resetd's. */
+  readonly limitPairCpu?: number;
   /** cluster: Redis commands per reset, summed over the masters (INFO commandstats). */
   readonly commandsPerReset?: number;
 }
@@ -70,20 +72,33 @@ export function tracingOn(receiver: OtlpReceiver): Record<string, string> {
   return { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
 }
 
-/** Two resetd processes on one subject prefix: one durable consumer, the work shared between them. */
+/**
+ * Two resetd processes on one subject prefix: one durable consumer, the work shared between them.
+ * Two limit pipelines on one prefix of their own take the same burst after them, so that what two
+ * processes cost on this machine anyway (smaller batches a turn, more switching between them on two
+ * cores) can be told from what resetd adds.
+ */
 async function pairVariant(bench: Bench): Promise<Variant> {
   const prefix = 'pair';
+  const limitPrefix = 'lpair';
   const first = await bench.startService('pair-a', prefix);
   const second = await bench.startService('pair-b', prefix);
+  // One after the other: the first makes the streams and the consumer, the second finds them.
+  const firstLimit = await bench.startLimit('limit-pair-a', limitPrefix);
+  const secondLimit = await bench.startLimit('limit-pair-b', limitPrefix);
   await warm(bench, prefix, 'warm-p');
+  await warm(bench, limitPrefix, 'warm-lp');
   return {
     name: 'instances',
     describe: 'two resetd processes on one consumer',
     async burst(tag, n, label) {
       const [result, cpu] = await measured({ a: first.pid, b: second.pid, ...bench.processes() }, () => bench.driver.burst(prefix, tag, n, bench.window, label));
-      return { result, cpu: { ...cpu, resetd: cpu.a! + cpu.b! } };
+      const [, limitCpu] = await measured({ a: firstLimit.pid, b: secondLimit.pid }, () =>
+        bench.driver.burst(limitPrefix, `l${tag}`, n, bench.window, 'two limit pipelines on one consumer'),
+      );
+      return { result, cpu: { ...cpu, resetd: cpu.a! + cpu.b! }, limitPairCpu: limitCpu.a! + limitCpu.b! };
     },
-    stop: async () => void (await Promise.all([first.stop(), second.stop()])),
+    stop: async () => void (await Promise.all([first.stop(), second.stop(), firstLimit.stop(), secondLimit.stop()])),
   };
 }
 

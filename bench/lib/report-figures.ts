@@ -129,11 +129,12 @@ export function variantRows(
     const cpu = cpuOf(instances);
     const throughput = of(instances, (run) => run.result.throughput);
     const share = cpu.median / one;
+    const limitPair = of(instances, (run) => run.limitPairCpu ?? NaN).median;
     rows.push([
       `(11) two resetd on one consumer, ${n} a run: throughput · CPU-seconds per 1,000 resets (both processes)`,
       `${int(throughput.median)} /s · ${seconds(cpu.median)}`,
       `${range(throughput, (v) => `${int(v)}`)} · ${range(cpu, (v) => v.toFixed(2))}`,
-      `one instance (1): ${int(oneThroughput)} /s · ${seconds(one)}; CPU ${ratio(share)}`,
+      `one instance (1): ${int(oneThroughput)} /s · ${seconds(one)}; CPU ${ratio(share)}; two limit pipelines the same way: ${limitPair.toFixed(2)} s, ${ratio(limitPair / limit)} one's`,
       "≤ 1.1 × one's",
       verdict('CPU per reset, two instances vs one', ratio(share), '≤ 1.1 ×', share <= 1.1),
     ]);
