@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,15 +24,32 @@ export function track(child: ChildProcess): void {
   child.once('exit', () => live.delete(child));
 }
 
-/** A port no one listens on now (the OS picks it; a tiny race with other processes remains). */
+/** A port no one listens on now, nor on its cluster bus twin (a small race with other processes remains). */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = FIRST_PORT + randomInt(PORTS);
+    if ((await canListen(port)) && (await canListen(port + CLUSTER_BUS_OFFSET))) return port;
+  }
+}
+
+/*
+ * Below the kernel's range for the source ports of outgoing connections (32768 and up here), where
+ * listen(0) would pick too: a port picked there could be given to a connection (a Redis Cluster
+ * node's to another's bus) before the server meant for it started. Its cluster bus port, 10000
+ * above, is below that range as well.
+ */
+const FIRST_PORT = 10_000;
+const PORTS = 12_000;
+const CLUSTER_BUS_OFFSET = 10_000;
+
+async function canListen(port: number): Promise<boolean> {
   const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return listening;
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
