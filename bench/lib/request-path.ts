@@ -14,6 +14,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Command } from 'ioredis';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { destination, pino } from 'pino';
+import { envSchema } from '../../src/app/config.js';
 import { AuditTrail } from '../../src/adapters/audit/audit-trail.js';
 import { AuditingPublisher } from '../../src/adapters/audit/auditing-publisher.js';
 import { CryptoRandom } from '../../src/adapters/crypto/crypto-random.js';
@@ -76,8 +77,9 @@ export async function measureRequestPath({ n, warmUp, signing, tracing }: Reques
       },
       shutdown: async () => undefined,
     };
-    // A queue long enough that no span is dropped while 64 requests end at once.
-    provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 65_536, scheduledDelayMillis: 100 })] });
+    // Batches as resetd's (OTEL_BSP_MAX_EXPORT_BATCH_SIZE); a queue long enough that no span is dropped while 64 requests end at once.
+    const maxExportBatchSize = envSchema.shape.OTEL_BSP_MAX_EXPORT_BATCH_SIZE.parse(process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE);
+    provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxExportBatchSize, maxQueueSize: 65_536, scheduledDelayMillis: 100 })] });
     trace.setGlobalTracerProvider(provider);
   }
 

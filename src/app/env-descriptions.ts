@@ -163,6 +163,8 @@ export const envGroups: readonly EnvGroup[] = [
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'OTLP/HTTP traces endpoint, used as given; overrides OTEL_EXPORTER_OTLP_ENDPOINT for traces.',
       OTEL_TRACES_SAMPLER: 'Which spans are recorded.',
       OTEL_TRACES_SAMPLER_ARG: 'The ratio for the `traceidratio` samplers; unset: 1.',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE:
+        "Spans sent in one OTLP request. Unset: 128, not the SDK's 512: a larger body costs resetd twice the CPU per span to serialise (docs/operations.md, Tracing configuration).",
     },
   },
   {

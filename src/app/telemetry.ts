@@ -61,7 +61,9 @@ export function setUpTelemetry(options: TelemetryOptions): Telemetry {
   if (spanExporter) {
     // Batching (OTEL_BSP_* tune it) keeps exporting off the path of a reset; a test's in-memory
     // exporter wants each span as soon as it ends.
-    spanProcessors.push(options.spanExporter ? new SimpleSpanProcessor(spanExporter) : new BatchSpanProcessor(spanExporter));
+    spanProcessors.push(
+      options.spanExporter ? new SimpleSpanProcessor(spanExporter) : new BatchSpanProcessor(spanExporter, { maxExportBatchSize: tracing.exportBatchSize }),
+    );
     tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
     trace.setGlobalTracerProvider(tracerProvider);
   }

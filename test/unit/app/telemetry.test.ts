@@ -5,6 +5,7 @@ import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trac
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/app/config.js';
 import { setUpTelemetry, type Telemetry } from '../../../src/app/telemetry.js';
+import { OtlpReceiver } from '../../support/otlp-receiver.js';
 
 const aSigningKey = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const configFrom = (env: Record<string, string>) => loadConfig({ OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars', ...env });
@@ -41,6 +42,27 @@ describe('telemetry set-up from the OTEL_* variables', () => {
     expect(trace.getTracer('test').startSpan('recorded').isRecording()).toBe(true);
   });
 
+  it('sends 128 spans a request unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise: a body past 128 KB costs twice as much to build', async () => {
+    const receiver = await OtlpReceiver.start();
+    // The exporter reads its endpoint itself.
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
+    try {
+      const spansPerRequest = async (env: Record<string, string>) => {
+        const before = receiver.bodies.length;
+        const { spanProcessors } = setUp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env });
+        for (let i = 0; i < 300; i++) trace.getTracer('test').startSpan(`span ${i}`).end();
+        await spanProcessors[0]!.forceFlush();
+        await telemetry!.shutdown();
+        telemetry = undefined;
+        return receiver.bodies.slice(before).map((body) => (JSON.parse(body) as { resourceSpans: [{ scopeSpans: [{ spans: unknown[] }] }] }).resourceSpans[0].scopeSpans[0].spans.length).sort((a, b) => b - a);
+      };
+      expect(await spansPerRequest({})).toEqual([128, 128, 44]);
+      expect(await spansPerRequest({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' })).toEqual([100, 100, 100]);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
   it('writes spans to the console with OTEL_TRACES_EXPORTER=console', () => {
     expect(setUp({ OTEL_TRACES_EXPORTER: 'console' }).spanExporter).toBeInstanceOf(ConsoleSpanExporter);
   });
@@ -69,5 +91,6 @@ describe('the OTEL_* configuration', () => {
     expect(() => configFrom({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/^OTEL_TRACES_EXPORTER /);
     expect(() => configFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318' })).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT must be an http/);
     expect(() => configFrom({ OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(/^OTEL_TRACES_SAMPLER_ARG /);
+    expect(() => configFrom({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '0' })).toThrow(/^OTEL_BSP_MAX_EXPORT_BATCH_SIZE must be at least 1/);
   });
 });
