@@ -18,6 +18,8 @@ export interface VariantRun {
   readonly cpu: CpuShare;
   /** tracing: spans the OTLP receiver took per reset. */
   readonly spansPerReset?: number;
+  /** tracing: CPU-seconds per 1,000 resets of its twin with tracing off, the same burst just before. */
+  readonly untracedCpu?: number;
   /** instances: CPU-seconds per 1,000 resets of two limit pipelines on one consumer, the same burst after resetd's. */
   readonly limitPairCpu?: number;
   /** cluster: Redis commands per reset, summed over the masters (INFO commandstats). */
@@ -40,17 +42,26 @@ const SPAN_QUIET_MS = 5_000 + 1_000;
  * parent-based sampler and batch span processor; every request carries a sampled `traceparent`.
  * A run lasts until the receiver has heard nothing for longer than the processor's schedule
  * delay, so the CPU of the last export is counted; spans per reset prove they arrived.
+ *
+ * A twin with tracing off, its callers sending the same `traceparent`, takes the same burst just
+ * before: a process as young, a burst as large and the machine as it is then, so the two tell
+ * tracing's cost apart from the drift between (1)'s run and this one.
  */
 async function tracedVariant(bench: Bench, receiver: OtlpReceiver): Promise<Variant> {
   const prefix = 'traced';
+  const twinPrefix = 'untraced';
   const service = await bench.startService('traced', prefix, tracingOn(receiver));
+  const twin = await bench.startService('untraced', twinPrefix);
   bench.driver.traceCallers(prefix);
+  bench.driver.traceCallers(twinPrefix);
+  await warm(bench, twinPrefix, 'warm-u');
   await warm(bench, prefix, 'warm-t');
   await untilQuiet(receiver);
   return {
     name: 'tracing',
     describe: 'resetd with tracing on (OTLP/HTTP to the bench\'s receiver, parent-based sampler, batch export; callers send a sampled traceparent)',
     async burst(tag, n, label) {
+      const [, twinCpu] = await measured({ resetd: twin.pid }, () => bench.driver.burst(twinPrefix, `u${tag}`, n, bench.window, 'its twin with tracing off'));
       receiver.spans.length = 0;
       receiver.bodies.length = 0;
       const [result, cpu] = await measured({ resetd: service.pid, ...bench.processes() }, async () => {
@@ -61,9 +72,9 @@ async function tracedVariant(bench: Bench, receiver: OtlpReceiver): Promise<Vari
       const spansPerReset = receiver.spans.length / n;
       receiver.spans.length = 0;
       receiver.bodies.length = 0;
-      return { result, cpu, spansPerReset };
+      return { result, cpu, spansPerReset, untracedCpu: twinCpu.resetd! };
     },
-    stop: () => service.stop(),
+    stop: async () => void (await Promise.all([service.stop(), twin.stop()])),
   };
 }
 
