@@ -1,4 +1,5 @@
 import { Redis, type Command } from 'ioredis';
+import { CommandDeadlines } from './command-deadlines.js';
 
 type WriteableStream = Parameters<Redis['sendCommand']>[1];
 
@@ -16,11 +17,25 @@ type WriteableStream = Parameters<Redis['sendCommand']>[1];
  */
 export class OneWritePerTickRedis extends Redis {
   private corked = false;
+  private deadlines: CommandDeadlines | undefined;
 
   override sendCommand(command: Command, stream?: WriteableStream): unknown {
     // A command of a pipeline or a transaction is written by it, once it has them all.
     if (stream === undefined) this.corkForThisTurn();
+    this.deadlines?.stamp(command);
     return super.sendCommand(command, stream);
+  }
+
+  /**
+   * Fails the written commands Redis leaves unanswered for `deadlineMs` (`CommandDeadlines`), in
+   * place of ioredis's `commandTimeout`. Only for a client without an offline queue: ioredis's
+   * timers also cover the commands waiting in one, the sweep does not.
+   */
+  failUnansweredAfter(deadlineMs: number): this {
+    const deadlines = new CommandDeadlines(deadlineMs, () => this.commandQueue);
+    this.deadlines = deadlines;
+    this.on('end', () => deadlines.stop());
+    return this;
   }
 
   private corkForThisTurn(): void {

@@ -29,17 +29,17 @@ const reconnectDelay = (times: number): number => Math.min(times * 200, 2_000);
 export function createRedisClient(topology: RedisTopology, url: string, options: RedisOptions): RedisClient {
   switch (topology.kind) {
     case 'single':
-      return new OneWritePerTickRedis(url, { lazyConnect: true, retryStrategy: reconnectDelay, ...options });
+      return withDeadlines(options, (own) => new OneWritePerTickRedis(url, { lazyConnect: true, retryStrategy: reconnectDelay, ...own }));
     case 'sentinel': {
       // No Sentinel reachable at start fails the start at once, as one unreachable server does.
       // Once connected, the Sentinels are asked for ever: a connection attempt that gave up on them
       // would end the client for good (ioredis does not retry it).
       let connected = false;
-      const client = new OneWritePerTickRedis({
+      const client = withDeadlines(options, (own) => new OneWritePerTickRedis({
         lazyConnect: true,
         retryStrategy: reconnectDelay,
         ...credentialsOf(url),
-        ...options,
+        ...own,
         sentinels: topology.sentinels.map(({ host, port }) => ({ host, port })),
         name: topology.name,
         sentinelRetryStrategy: (times) => (connected ? reconnectDelay(times) : null),
@@ -48,7 +48,7 @@ export function createRedisClient(topology: RedisTopology, url: string, options:
         // master closes the connection anyway; a master demoted to replica answers writes with
         // READONLY, and then the Sentinels are asked for the new one.
         reconnectOnError: (error) => error.message.startsWith('READONLY'),
-      });
+      }));
       client.once('ready', () => {
         connected = true;
       });
@@ -82,6 +82,16 @@ export function createRedisClient(topology: RedisTopology, url: string, options:
       );
     }
   }
+}
+
+/**
+ * Makes the client with `options`; without an offline queue (every command is written at once or
+ * refused), its `commandTimeout` becomes one sweep of the written commands instead of a timer per command.
+ */
+function withDeadlines(options: RedisOptions, make: (own: RedisOptions) => OneWritePerTickRedis): OneWritePerTickRedis {
+  const { commandTimeout, ...own } = options;
+  if (commandTimeout === undefined || options.enableOfflineQueue !== false) return make(options);
+  return make(own).failUnansweredAfter(commandTimeout);
 }
 
 /** The user name, password and TLS of a redis:// or rediss:// URL, for the nodes of a Cluster or Sentinel group. */

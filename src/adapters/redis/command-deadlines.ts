@@ -1,0 +1,51 @@
+import type { Command } from 'ioredis';
+
+/** The commands a connection has written and Redis has not answered yet, oldest first (ioredis's `commandQueue`). */
+export interface WrittenCommands {
+  readonly length: number;
+  peekAt(index: number): { readonly command: unknown } | undefined;
+}
+
+/** A command with the sweep it was first sent in (the queue holds `Command`s, typed there by what answers them). */
+type Stamped = Pick<Command, 'isResolved' | 'reject'> & { sentInSweep?: number };
+
+/** Sweeps a deadline apart: a command fails between the deadline and 1.1 × it. */
+const SWEEPS_PER_DEADLINE = 10;
+
+/**
+ * Fails the commands Redis leaves unanswered for `deadlineMs` with "Command timed out", as ioredis's
+ * `commandTimeout` does, but by one sweep a connection instead of a timer set and cleared for every
+ * command: seven a reset. Redis answers a connection's commands in the order they were written, so
+ * each sweep reads the written ones from the oldest and stops at the first that is not yet due.
+ */
+export class CommandDeadlines {
+  private sweep = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deadlineMs: number,
+    private readonly written: () => WrittenCommands,
+  ) {}
+
+  /** Notes that `command` is being sent; one sent again after a reconnection keeps its first deadline. */
+  stamp(command: Command): void {
+    (command as Command & Stamped).sentInSweep ??= this.sweep;
+    this.timer ??= setInterval(() => this.failOverdue(), this.deadlineMs / SWEEPS_PER_DEADLINE).unref();
+  }
+
+  /** Stops sweeping (the connection has ended); the next command starts again. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private failOverdue(): void {
+    this.sweep += 1;
+    const queue = this.written();
+    for (let index = 0; index < queue.length; index += 1) {
+      const command = queue.peekAt(index)!.command as Stamped;
+      if (this.sweep - (command.sentInSweep ?? this.sweep) <= SWEEPS_PER_DEADLINE) return;
+      if (!command.isResolved) command.reject(new Error('Command timed out'));
+    }
+  }
+}
