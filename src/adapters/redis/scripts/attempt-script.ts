@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Attempt, AttemptResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
-import { decodeReply, jsonText } from './script-reply.js';
+import { jsonText, replyDecoder } from './script-reply.js';
 
 /**
  * KEYS: the reset's hash. ARGV: submission id ('' for none), clock (`clockArgument`; a completion
@@ -92,7 +92,8 @@ const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
   );
 
 /** Runs the attempt script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
-export async function runAttempt(redis: RedisClient, record: string, attempt: Attempt, clock: string): Promise<AttemptResult> {
-  const reply = await runScript(redis, attemptScript, [record], [attempt.submissionId ?? '', clock, ...Object.entries(attempt.digests).flat()]);
-  return decodeReply(attemptScript, attemptReply, reply);
+const decodeAttemptReply = replyDecoder(attemptScript, attemptReply);
+
+export function runAttempt(redis: RedisClient, record: string, attempt: Attempt, clock: string): Promise<AttemptResult> {
+  return runScript(redis, attemptScript, [record], [attempt.submissionId ?? '', clock, ...Object.entries(attempt.digests).flat()], decodeAttemptReply);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { NoticeClaim, NoticeClaimResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
-import { decodeReply, storedOutcome } from './script-reply.js';
+import { replyDecoder, storedOutcome } from './script-reply.js';
 
 /**
  * KEYS: the notice's hash. ARGV: noticeId, userId, owner, clock (`clockArgument`), leaseMs, ttlMs. The hash uses a
@@ -37,7 +37,8 @@ const claimNoticeReply: z.ZodType<NoticeClaimResult> = z.union([
 ]);
 
 /** Runs the claim script on the notice's hash `record`; `clock` as `clockArgument` gives it. */
-export async function runClaimNotice(redis: RedisClient, record: string, claim: NoticeClaim, clock: string): Promise<NoticeClaimResult> {
-  const reply = await runScript(redis, claimNoticeScript, [record], [claim.noticeId, claim.userId, claim.owner, clock, claim.leaseMs, claim.ttlMs]);
-  return decodeReply(claimNoticeScript, claimNoticeReply, reply);
+const decodeClaimNoticeReply = replyDecoder(claimNoticeScript, claimNoticeReply);
+
+export function runClaimNotice(redis: RedisClient, record: string, claim: NoticeClaim, clock: string): Promise<NoticeClaimResult> {
+  return runScript(redis, claimNoticeScript, [record], [claim.noticeId, claim.userId, claim.owner, clock, claim.leaseMs, claim.ttlMs], decodeClaimNoticeReply);
 }

@@ -29,9 +29,10 @@ return outcome
 `);
 
 /** Runs the finish script on `record`, the hash of the reset or notice `finish.id`; returns the outcome that holds. */
-export async function runFinish(redis: RedisClient, record: string, finish: FinishDelivery): Promise<ResetEvent> {
+export function runFinish(redis: RedisClient, record: string, finish: FinishDelivery): Promise<ResetEvent> {
   const outcome = JSON.stringify(finish.outcome);
-  const reply = await runScript(redis, finishScript, [record], [finish.owner, finish.state, outcome]);
   // Usually the outcome stored is the one just given, which needs no checking; another that won is read as the contract says.
-  return reply === outcome ? finish.outcome : decodeReply(finishScript, storedOutcome, reply);
+  return runScript(redis, finishScript, [record], [finish.owner, finish.state, outcome], (reply) =>
+    reply === outcome ? finish.outcome : decodeReply(finishScript, storedOutcome, reply),
+  );
 }

@@ -3,7 +3,7 @@ import type { IssueCode } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { resetRecordPairs } from '../reset-record-hash.js';
 import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
-import { decodeReply } from './script-reply.js';
+import { replyDecoder } from './script-reply.js';
 
 /**
  * KEYS: the reset's hash (one slot). ARGV: resetId, userId, digest, keyId, lifetimeMs, maxTries,
@@ -41,19 +41,10 @@ const issueReply = z.union([
   z.tuple([z.literal('busy'), z.number()]).transform(([, retryAfterMs]) => ({ kind: 'busy' as const, retryAfterMs })),
 ]);
 
+const decodeIssueReply = replyDecoder(issueScript, issueReply);
+
 /** Runs the issue script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
-export async function runIssue(redis: RedisClient, record: string, code: IssueCode, clock: string): Promise<z.output<typeof issueReply>> {
-  const reply = await runScript(redis, issueScript, [record], [
-    code.resetId,
-    code.userId,
-    code.digest,
-    code.keyId,
-    code.lifetimeMs,
-    code.maxTries,
-    clock,
-    code.owner,
-    code.leaseMs,
-    code.ttlMs,
-  ]);
-  return decodeReply(issueScript, issueReply, reply);
+export function runIssue(redis: RedisClient, record: string, code: IssueCode, clock: string): Promise<z.output<typeof issueReply>> {
+  const args = [code.resetId, code.userId, code.digest, code.keyId, code.lifetimeMs, code.maxTries, clock, code.owner, code.leaseMs, code.ttlMs];
+  return runScript(redis, issueScript, [record], args, decodeIssueReply);
 }

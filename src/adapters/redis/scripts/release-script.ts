@@ -22,7 +22,7 @@ return 1
 `);
 
 /** Releases what `runReserve` counted for the same layer; the script's reply (always 1) says nothing. */
-export async function runRelease(redis: RedisClient, layer: Pick<Reserve, 'cooldownKey' | 'windows' | 'resetId'>): Promise<void> {
+export function runRelease(redis: RedisClient, layer: Pick<Reserve, 'cooldownKey' | 'windows' | 'resetId'>): Promise<void> {
   const { keys, cooldown } = layerKeys(layer);
-  await runScript(redis, releaseScript, keys, [layer.resetId, cooldown]);
+  return runScript(redis, releaseScript, keys, [layer.resetId, cooldown], () => undefined);
 }

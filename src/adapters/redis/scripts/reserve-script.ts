@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RateRule } from '../../../domain/policy.js';
 import type { RedisClient } from '../redis-client.js';
 import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
-import { decodeReply } from './script-reply.js';
+import { replyDecoder } from './script-reply.js';
 
 /** Whether a layer holds the user's cooldown: its first key is then the cooldown key. Named, not '1' and '0'. */
 export const COOLDOWN = { held: 'with-cooldown', none: 'no-cooldown' } as const;
@@ -112,12 +112,13 @@ export function layerKeys(layer: Pick<Reserve, 'cooldownKey' | 'windows'>): { re
     : { keys: [layer.cooldownKey, ...layer.windows], cooldown: COOLDOWN.held };
 }
 
-export async function runReserve(redis: RedisClient, reserve: Reserve): Promise<ReserveReply> {
+const decodeReserveReply = replyDecoder(reserveScript, reserveReply);
+
+export function runReserve(redis: RedisClient, reserve: Reserve): Promise<ReserveReply> {
   const { keys, cooldown } = layerKeys(reserve);
   keys.push(...reserve.refusals);
   const args: (string | number)[] = [reserve.resetId, reserve.clock, reserve.cooldownMs, cooldown];
   for (const rule of reserve.rules) args.push(rule.name, rule.limit, rule.windowMs);
   args.push(reserve.refusalsTtlMs);
-  const reply = await runScript(redis, reserveScript, keys, args);
-  return decodeReply(reserveScript, reserveReply, reply);
+  return runScript(redis, reserveScript, keys, args, decodeReserveReply);
 }

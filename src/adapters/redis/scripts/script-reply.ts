@@ -18,6 +18,12 @@ export function decodeReply<T>(script: LuaScript, schema: z.ZodType<T>, reply: u
   return decoded.data;
 }
 
+/** `decodeReply` for one script and schema, as `runScript` takes it; made once per script. */
+export const replyDecoder =
+  <T>(script: LuaScript, schema: z.ZodType<T>) =>
+  (reply: unknown): T =>
+    decodeReply(script, schema, reply);
+
 const fact = <N extends OutboundType>(name: N) => z.object({ name: z.literal(name), sequence: z.string(), data: outboundData[name] });
 
 /** Text that a script holds as JSON (an outcome, an answer cjson encoded), parsed for a schema to check. */

@@ -3,7 +3,7 @@ import type { SettleReset, SettleResult } from '../../../domain/ports.js';
 import type { RedisClient } from '../redis-client.js';
 import { resetRecordPairs } from '../reset-record-hash.js';
 import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
-import { decodeReply, storedOutcome } from './script-reply.js';
+import { replyDecoder, storedOutcome } from './script-reply.js';
 
 /**
  * KEYS: the reset's hash. ARGV: resetId, userId ('' if unknown), outcome JSON, ttlMs, clock
@@ -36,7 +36,8 @@ const settleReply: z.ZodType<SettleResult> = z.union([
 ]);
 
 /** Runs the settle script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
-export async function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string): Promise<SettleResult> {
-  const reply = await runScript(redis, settleScript, [record], [settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock]);
-  return decodeReply(settleScript, settleReply, reply);
+const decodeSettleReply = replyDecoder(settleScript, settleReply);
+
+export function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string): Promise<SettleResult> {
+  return runScript(redis, settleScript, [record], [settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock], decodeSettleReply);
 }

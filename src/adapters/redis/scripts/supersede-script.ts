@@ -2,7 +2,7 @@ import type { ResetRecord } from '../../../domain/reset-record.js';
 import type { RedisClient } from '../redis-client.js';
 import { resetRecordPairs } from '../reset-record-hash.js';
 import { luaScript, runScript } from './lua-script.js';
-import { decodeReply } from './script-reply.js';
+import { replyDecoder } from './script-reply.js';
 
 /**
  * KEYS: one reset's hash (one slot). Marks a pending reset (`issued` or `sent`) superseded and
@@ -20,6 +20,8 @@ return redis.call('HGETALL', record)
 `);
 
 /** Runs the supersede script on the reset's hash `record`; returns the record as it now is. */
-export async function runSupersede(redis: RedisClient, record: string): Promise<ResetRecord> {
-  return decodeReply(supersedeScript, resetRecordPairs, await runScript(redis, supersedeScript, [record], []));
+const decodeSupersedeReply = replyDecoder(supersedeScript, resetRecordPairs);
+
+export function runSupersede(redis: RedisClient, record: string): Promise<ResetRecord> {
+  return runScript(redis, supersedeScript, [record], [], decodeSupersedeReply);
 }

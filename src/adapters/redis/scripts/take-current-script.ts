@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RedisClient } from '../redis-client.js';
 import { luaScript, runScript } from './lua-script.js';
-import { decodeReply } from './script-reply.js';
+import { replyDecoder } from './script-reply.js';
 
 /**
  * KEYS (the user's slot): `current`, the string naming the user's pending reset; `superseded`, a
@@ -51,7 +51,8 @@ export interface TakeCurrent {
   readonly ttlMs: number;
 }
 
-export async function runTakeCurrent(redis: RedisClient, take: TakeCurrent): Promise<z.output<typeof takeCurrentReply>> {
-  const reply = await runScript(redis, takeCurrentScript, [take.current, take.superseded], [take.resetId, take.ttlMs]);
-  return decodeReply(takeCurrentScript, takeCurrentReply, reply);
+const decodeTakeCurrentReply = replyDecoder(takeCurrentScript, takeCurrentReply);
+
+export function runTakeCurrent(redis: RedisClient, take: TakeCurrent): Promise<z.output<typeof takeCurrentReply>> {
+  return runScript(redis, takeCurrentScript, [take.current, take.superseded], [take.resetId, take.ttlMs], decodeTakeCurrentReply);
 }
