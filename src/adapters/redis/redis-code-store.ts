@@ -56,7 +56,10 @@ export class RedisCodeStore implements CodeStore {
       // A newer reset of the user displaced this one while it was issued again: it is over.
       return { kind: 'finished', record: await runInContext(context, runSupersede, this.redis, this.keys.reset(code.resetId)) };
     }
-    await runInContext(context, () => Promise.all(taken.displaced.map((previous) => runSupersede(this.redis, this.keys.reset(previous)))));
+    // Usually none: the user had no reset pending.
+    if (taken.displaced.length > 0) {
+      await runInContext(context, () => Promise.all(taken.displaced.map((previous) => runSupersede(this.redis, this.keys.reset(previous)))));
+    }
     return issued;
   }
 
