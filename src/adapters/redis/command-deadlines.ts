@@ -17,6 +17,9 @@ const SWEEPS_PER_DEADLINE = 10;
  * `commandTimeout` does, but by one sweep a connection instead of a timer set and cleared for every
  * command: seven a reset. Redis answers a connection's commands in the order they were written, so
  * each sweep reads the written ones from the oldest and stops at the first that is not yet due.
+ * Commands cut off by a lost connection wait outside that queue until it is ready again, then are
+ * written again with their first deadline; if it does not come back, ioredis fails them itself
+ * (`maxRetriesPerRequest`).
  */
 export class CommandDeadlines {
   private sweep = 0;
