@@ -14,6 +14,8 @@ type WriteableStream = Parameters<Redis['sendCommand']>[1];
  * keeps the pipeline, its commands and every caller awaiting them reachable for young-generation
  * collections until the next full one: under load most of each request's objects were promoted,
  * and full collections, each stalling the loop for up to 20 ms, came every half second.
+ *
+ * Being where every command passes, it is also where their deadlines are noted (`failUnansweredAfter`).
  */
 export class OneWritePerTickRedis extends Redis {
   private corked = false;
