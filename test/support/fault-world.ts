@@ -4,6 +4,7 @@ import { NatsServer, RedisServer, track } from './processes.js';
 import { ServiceProcess } from './service-process.js';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from './smtp-sink.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { onTestFailed } from 'vitest';
 
 /** The events that end a `reset.requested`: each request must get exactly one of them. */
 export const OUTCOME_TYPES = ['reset.code.sent', 'reset.rejected', 'reset.delivery.failed'] as const;
@@ -65,6 +66,7 @@ export abstract class ServiceWorld {
     const service = await ServiceProcess.start(this.env(extra));
     track(service.child);
     this.services.push(service);
+    reportOutputOnFailure(this.label, service);
     return service;
   }
 
@@ -177,6 +179,19 @@ export abstract class ServiceWorld {
     await Promise.all(this.services.map((service) => service.stop('SIGKILL')));
     await this.client.nc.close().catch(() => undefined);
     await this.sink.stop();
+  }
+}
+
+/** Lines of a service's output printed when the test that started it fails: what it saw, for a failure that will not come back. */
+const OUTPUT_ON_FAILURE = 60;
+
+function reportOutputOnFailure(label: string, service: ServiceProcess): void {
+  try {
+    onTestFailed(() => {
+      console.info(`[${label}] the last ${OUTPUT_ON_FAILURE} lines of service ${service.pid}:\n${service.output.slice(-OUTPUT_ON_FAILURE).join('\n')}`);
+    });
+  } catch {
+    // Started by a beforeAll hook: no one test to report to.
   }
 }
 
