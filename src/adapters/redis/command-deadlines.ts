@@ -6,8 +6,11 @@ export interface WrittenCommands {
   peekAt(index: number): { readonly command: unknown } | undefined;
 }
 
-/** A command with the sweep it was first sent in (the queue holds `Command`s, typed there by what answers them). */
-type Stamped = Pick<Command, 'isResolved' | 'reject'> & { sentInSweep?: number };
+/**
+ * A command with the sweep it was first sent in, and whether a sweep failed it (ioredis sets
+ * `isResolved` only on an answer); the queue holds `Command`s, typed there by what answers them.
+ */
+type Stamped = Pick<Command, 'isResolved' | 'reject'> & { sentInSweep?: number; timedOut?: boolean };
 
 /** Sweeps a deadline apart: a command fails between the deadline and 1.1 × it. */
 const SWEEPS_PER_DEADLINE = 10;
@@ -48,7 +51,10 @@ export class CommandDeadlines {
     for (let index = 0; index < queue.length; index += 1) {
       const command = queue.peekAt(index)!.command as Stamped;
       if (this.sweep - (command.sentInSweep ?? this.sweep) <= SWEEPS_PER_DEADLINE) return;
-      if (!command.isResolved) command.reject(new Error('Command timed out'));
+      // It stays queued until Redis answers it, if ever: failed once, not at every sweep.
+      if (command.isResolved || command.timedOut) continue;
+      command.timedOut = true;
+      command.reject(new Error('Command timed out'));
     }
   }
 }
