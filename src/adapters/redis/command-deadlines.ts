@@ -12,7 +12,7 @@ export interface WrittenCommands {
  */
 type Stamped = Pick<Command, 'isResolved' | 'reject'> & { sentInSweep?: number; timedOut?: boolean };
 
-/** Sweeps a deadline apart: a command fails between the deadline and 1.1 × it. */
+/** Sweeps a deadline apart: a command fails between the deadline and 1.1 × it (later only while the event loop is busy). */
 const SWEEPS_PER_DEADLINE = 10;
 
 /**
