@@ -220,6 +220,20 @@ describe('NodemailerMailer against a real SMTP server', () => {
     ]);
   });
 
+  it('sends the mail that waits out the pause after a failed connection, though the wall clock stepped back meanwhile', async () => {
+    const mailer = await setUp({}, { maxConnections: 1 });
+    await sink.stop();
+    const wallClock = Date.now.bind(Date);
+    const aheadByAMinute = vi.spyOn(Date, 'now').mockImplementation(() => wallClock() + 60_000);
+    await expect(mailer.send(aCodeMail({ to: 'during@example.com' }))).rejects.toBeInstanceOf(MailUnavailableError);
+    aheadByAMinute.mockRestore();
+    await sink.start();
+
+    // Sent within the pool's pause (1 s), it waits for it to end, measured by a timer and not the clock.
+    await expect(mailer.send(aCodeMail({ to: 'after@example.com' }))).resolves.toEqual({ kind: 'accepted' });
+    expect(sink.mails.map((m) => m.to)).toMatchObject([{ value: [{ address: 'after@example.com' }] }]);
+  });
+
   it('introduces itself in EHLO with the name it is given (SMTP_NAME)', async () => {
     const mailer = await setUp({}, { name: 'mail.resetd.test' });
 

@@ -53,8 +53,14 @@ export class SmtpPool implements Transport<Sent> {
   /** Connections being opened, idle or sending. */
   private connections = 0;
   private opening = 0;
-  /** No connection is opened before this instant: set when one failed to open. */
-  private reopenAt = 0;
+  /**
+   * Runs from a failure to open a connection until the next may be tried. A timer, not an instant
+   * compared with `Date.now()`: when the timer meant to end such a wait fired, the wall clock could
+   * still read before the instant (a timer counts from the event loop's cached time; NTP may step
+   * the wall clock back), and the mail waiting then stayed unsent, and with it, when it was the
+   * breaker's probe, every mail after it.
+   */
+  private holdOff: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(readonly options: SmtpPoolOptions) {}
@@ -68,6 +74,7 @@ export class SmtpPool implements Transport<Sent> {
   /** Fails the mail still waiting, lets each mail being sent finish, and closes every connection. */
   close(): void {
     this.closed = true;
+    clearTimeout(this.holdOff);
     for (const { callback } of this.waiting.splice(0)) callback(new Error('Connection pool was closed'));
     for (const pooled of [...this.idle]) this.retire(pooled, 'quit');
   }
@@ -76,7 +83,7 @@ export class SmtpPool implements Transport<Sent> {
     // The connection idle longest first: mail spreads over all of them, so they stay open.
     while (this.waiting.length > 0 && this.idle.length > 0) this.deliver(this.idle.shift()!, this.waiting.shift()!);
     // One connection being opened for each mail that waits, as far as the pool's size allows.
-    while (!this.closed && this.waiting.length > this.opening && this.connections < this.options.maxConnections && Date.now() >= this.reopenAt) this.open();
+    while (!this.closed && this.waiting.length > this.opening && this.connections < this.options.maxConnections && this.holdOff === undefined) this.open();
   }
 
   private open(): void {
@@ -87,8 +94,7 @@ export class SmtpPool implements Transport<Sent> {
       if (error || !session) {
         this.connections -= 1;
         // The server is not asked again at once (it may cap our connections below the pool's size).
-        this.reopenAt = Date.now() + REOPEN_AFTER_MS;
-        setTimeout(() => this.dispatch(), REOPEN_AFTER_MS).unref();
+        this.holdOffReopening();
         // While another connection works or is being opened, mail waits for it; with none, the
         // server cannot be reached now, and every waiting mail learns why at once.
         if (this.connections === 0) for (const { callback } of this.waiting.splice(0)) callback(error ?? new Error('The SMTP session did not open'));
@@ -122,6 +128,18 @@ export class SmtpPool implements Transport<Sent> {
     });
   }
 
+  /** No connection is opened for `REOPEN_AFTER_MS` from now; then the mail waiting is dispatched. */
+  private holdOffReopening(): void {
+    if (this.holdOff) {
+      this.holdOff.refresh();
+      return;
+    }
+    this.holdOff = setTimeout(() => {
+      this.holdOff = undefined;
+      this.dispatch();
+    }, REOPEN_AFTER_MS).unref();
+  }
+
   /** Puts a connection back to work, or closes it once it has sent its share. */
   private release(pooled: Pooled): void {
     if (pooled.gone) return;
@@ -129,7 +147,7 @@ export class SmtpPool implements Transport<Sent> {
     if (pooled.messages >= this.options.maxMessages) {
       this.retire(pooled, 'quit');
       // Its successor is opened now, while the others carry the mail, so that none waits for it.
-      if (this.connections < this.options.maxConnections && Date.now() >= this.reopenAt) this.open();
+      if (this.connections < this.options.maxConnections && this.holdOff === undefined) this.open();
       return;
     }
     this.idle.push(pooled);
