@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamInboxBacklog } from '../../src/adapters/nats/jetstream-inbox-backlog.js';
 import { NATS_URL, uniquePrefix } from '../support/nats.js';
+import { stepWallClock } from '../support/wall-clock.js';
 
 describe('JetStreamInboxBacklog against nats-server', () => {
   const prefix = uniquePrefix('backlog');
@@ -59,5 +60,18 @@ describe('JetStreamInboxBacklog against nats-server', () => {
     // Within the minute, the scrape gets the last answer, not a new JetStream call.
     expect(await cached.read()).toMatchObject({ pending: 0 });
     expect(await new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', 0).read()).toMatchObject({ pending: 1 });
+  });
+
+  it('asks JetStream again once its last answer is old, though the wall clock stepped back an hour meanwhile', async () => {
+    const backlog = new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', 200);
+    const before = (await backlog.read())!.pending;
+    const steppedBack = stepWallClock(-3_600_000);
+    try {
+      await jetstream(nc).publish(`${prefix}.requested`, '{}');
+      await sleep(300);
+      expect((await backlog.read())!.pending).toBe(before + 1);
+    } finally {
+      steppedBack.restore();
+    }
   });
 });

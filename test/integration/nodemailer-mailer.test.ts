@@ -4,6 +4,7 @@ import { createSmtpTransport, NodemailerMailer, type SmtpTransportOptions } from
 import { MailUnavailableError } from '../../src/domain/errors.js';
 import type { CodeMail } from '../../src/domain/mail.js';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../support/smtp-sink.js';
+import { stepWallClock } from '../support/wall-clock.js';
 
 const MAIL_FROM = 'resetd <no-reply@resetd.test>';
 
@@ -223,10 +224,9 @@ describe('NodemailerMailer against a real SMTP server', () => {
   it('sends the mail that waits out the pause after a failed connection, though the wall clock stepped back meanwhile', async () => {
     const mailer = await setUp({}, { maxConnections: 1 });
     await sink.stop();
-    const wallClock = Date.now.bind(Date);
-    const aheadByAMinute = vi.spyOn(Date, 'now').mockImplementation(() => wallClock() + 60_000);
+    const aheadByAMinute = stepWallClock(60_000);
     await expect(mailer.send(aCodeMail({ to: 'during@example.com' }))).rejects.toBeInstanceOf(MailUnavailableError);
-    aheadByAMinute.mockRestore();
+    aheadByAMinute.restore();
     await sink.start();
 
     // Sent within the pool's pause (1 s), it waits for it to end, measured by a timer and not the clock.

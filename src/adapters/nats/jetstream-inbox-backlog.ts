@@ -21,7 +21,8 @@ export class JetStreamInboxBacklog {
 
   /** The backlog, or undefined while NATS cannot tell (disconnected, consumer not made yet). */
   read(): Promise<InboxBacklog | undefined> {
-    if (this.last && Date.now() - this.last.at < this.maxAgeMs) return Promise.resolve(this.last.value);
+    // Ages on the monotonic clock: a wall clock stepped back would keep a stale figure for as long.
+    if (this.last && performance.now() - this.last.at < this.maxAgeMs) return Promise.resolve(this.last.value);
     this.reading ??= this.fetch().finally(() => (this.reading = undefined));
     return this.reading;
   }
@@ -38,7 +39,7 @@ export class JetStreamInboxBacklog {
     } catch {
       value = undefined;
     }
-    this.last = { value, at: Date.now() };
+    this.last = { value, at: performance.now() };
     return value;
   }
 }

@@ -26,13 +26,14 @@ export interface LeaderChangeRetry {
  * between tries. Any other error, or the last one, is thrown. `request` must be safe to repeat.
  */
 export async function retryingLeaderChanges<T>(request: () => Promise<T>, retry: LeaderChangeRetry): Promise<T> {
-  const deadline = Date.now() + retry.deadlineMs;
+  // The monotonic clock: a step of the wall clock neither cuts the tries short nor draws them out.
+  const deadline = performance.now() + retry.deadlineMs;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await request();
     } catch (error) {
       const delayMs = Math.min(250 * 2 ** (attempt - 1), 2_000);
-      if (!isLeaderChange(error) || attempt >= retry.tries || Date.now() + delayMs >= deadline) throw error;
+      if (!isLeaderChange(error) || attempt >= retry.tries || performance.now() + delayMs >= deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }

@@ -2,6 +2,7 @@ import { JetStreamApiError } from '@nats-io/jetstream';
 import { NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { isLeaderChange, retryingLeaderChanges } from '../../../src/adapters/nats/jetstream-retry.js';
+import { stepWallClock } from '../../support/wall-clock.js';
 
 const unavailable = () => new JetStreamApiError({ code: 503, err_code: 10008, description: 'JetStream system temporarily unavailable' });
 
@@ -43,5 +44,22 @@ describe('riding out a NATS cluster leader change', () => {
     };
     await expect(retryingLeaderChanges(refused, { tries: 5, deadlineMs: 10_000 })).rejects.toThrow('permissions violation');
     expect(tries).toBe(1);
+  });
+
+  it('keeps trying though the wall clock steps an hour forward between tries', async () => {
+    let tries = 0;
+    let stepped: { restore(): void } | undefined;
+    const steppingClock = async () => {
+      tries += 1;
+      if (tries === 1) stepped = stepWallClock(3_600_000);
+      if (tries < 3) throw new TimeoutError();
+      return 'stored';
+    };
+    try {
+      await expect(retryingLeaderChanges(steppingClock, { tries: 5, deadlineMs: 10_000 })).resolves.toBe('stored');
+    } finally {
+      stepped?.restore();
+    }
+    expect(tries).toBe(3);
   });
 });
