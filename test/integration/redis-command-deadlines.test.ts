@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { connect as connectTcp, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { RedisServer } from '../support/processes.js';
@@ -9,10 +10,13 @@ const liveTimers = () => process.getActiveResourcesInfo().filter((kind) => kind 
 describe('command deadlines (commandTimeout without an offline queue)', () => {
   let server: RedisServer | undefined;
   let client: Redis | undefined;
+  let proxy: Server | undefined;
 
   afterEach(async () => {
     server?.resume();
     client?.disconnect();
+    proxy?.close();
+    proxy = undefined;
     await server?.close();
     server = undefined;
     client = undefined;
@@ -64,5 +68,43 @@ describe('command deadlines (commandTimeout without an offline queue)', () => {
       'Command timed out',
       'Command timed out',
     ]);
+  });
+
+  it('fails a command cut off by a lost connection when the next one connects and never becomes ready (a proxy before a dead Redis)', async () => {
+    server = await RedisServer.start();
+    const { port } = new URL(server.url);
+    // The first connection goes through to Redis; once Redis is "dead", replies stop and later
+    // connections are taken and never answered, as a sidecar in front of a dead Redis does.
+    let dead = false;
+    const clients: Socket[] = [];
+    proxy = createServer((socket) => {
+      clients.push(socket);
+      socket.on('error', () => undefined);
+      if (dead) return;
+      const upstream = connectTcp(Number(port), '127.0.0.1');
+      upstream.on('error', () => undefined);
+      socket.on('data', (chunk) => upstream.write(chunk));
+      upstream.on('data', (chunk) => dead || socket.write(chunk));
+      socket.on('close', () => upstream.destroy());
+    });
+    await new Promise<void>((listening) => proxy!.listen(0, '127.0.0.1', listening));
+    const address = proxy.address() as { port: number };
+    client = createRedisClient({ kind: 'single' }, `redis://127.0.0.1:${address.port}`, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 }) as Redis;
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.set('k', '1');
+
+    dead = true;
+    const sent = Date.now();
+    const cutOff = client.get('k').then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    setTimeout(() => clients[0]!.destroy(), 100);
+    const outcome = await Promise.race([cutOff, new Promise((resolve) => setTimeout(() => resolve('still pending'), 5_000))]);
+
+    expect(outcome).toBe('Command timed out');
+    expect(Date.now() - sent).toBeLessThan(2_000);
+    expect(clients.length).toBeGreaterThan(1);
   });
 });

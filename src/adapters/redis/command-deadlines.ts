@@ -19,10 +19,11 @@ const SWEEPS_PER_DEADLINE = 10;
  * Fails the commands Redis leaves unanswered for `deadlineMs` with "Command timed out", as ioredis's
  * `commandTimeout` does, but by one sweep a connection instead of a timer set and cleared for every
  * command: seven a reset. Redis answers a connection's commands in the order they were written, so
- * each sweep reads the written ones from the oldest and stops at the first that is not yet due.
- * Commands cut off by a lost connection wait outside that queue until it is ready again, then are
- * written again with their first deadline; if it does not come back, ioredis fails them itself
- * (`maxRetriesPerRequest`).
+ * each sweep reads every queue of written commands from the oldest and stops at the first not yet
+ * due. A lost connection's unanswered commands make a queue of their own until the next is ready
+ * and writes them again, with their first deadline: they are swept there too, for the next may
+ * connect and never be ready (a proxy in front of a dead Redis, a Redis loading its data, a refused
+ * login), and nothing else would ever fail them.
  */
 export class CommandDeadlines {
   private sweep = 0;
@@ -30,7 +31,7 @@ export class CommandDeadlines {
 
   constructor(
     private readonly deadlineMs: number,
-    private readonly written: () => WrittenCommands,
+    private readonly written: () => readonly WrittenCommands[],
   ) {}
 
   /** Notes that `command` is being sent; one sent again after a reconnection keeps its first deadline. */
@@ -47,7 +48,10 @@ export class CommandDeadlines {
 
   private failOverdue(): void {
     this.sweep += 1;
-    const queue = this.written();
+    for (const queue of this.written()) this.failOverdueIn(queue);
+  }
+
+  private failOverdueIn(queue: WrittenCommands): void {
     for (let index = 0; index < queue.length; index += 1) {
       const command = queue.peekAt(index)!.command as Stamped;
       if (this.sweep - (command.sentInSweep ?? this.sweep) <= SWEEPS_PER_DEADLINE) return;

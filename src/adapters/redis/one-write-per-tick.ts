@@ -1,5 +1,5 @@
 import { Redis, type Command } from 'ioredis';
-import { CommandDeadlines } from './command-deadlines.js';
+import { CommandDeadlines, type WrittenCommands } from './command-deadlines.js';
 
 type WriteableStream = Parameters<Redis['sendCommand']>[1];
 
@@ -34,10 +34,20 @@ export class OneWritePerTickRedis extends Redis {
    * timers also cover the commands waiting in one, the sweep does not.
    */
   failUnansweredAfter(deadlineMs: number): this {
-    const deadlines = new CommandDeadlines(deadlineMs, () => this.commandQueue);
+    const deadlines = new CommandDeadlines(deadlineMs, () => this.unanswered());
     this.deadlines = deadlines;
     this.on('end', () => deadlines.stop());
     return this;
+  }
+
+  /**
+   * The written commands awaiting an answer: this connection's, and those a lost one left
+   * unanswered, which ioredis keeps apart (`prevCommandQueue`, not in its types) to write again once
+   * a connection is ready; until the next connects, both are one queue.
+   */
+  private unanswered(): WrittenCommands[] {
+    const cutOff = (this as unknown as { prevCommandQueue?: WrittenCommands | null }).prevCommandQueue;
+    return cutOff && cutOff !== this.commandQueue ? [this.commandQueue, cutOff] : [this.commandQueue];
   }
 
   private corkForThisTurn(): void {

@@ -8,14 +8,18 @@ interface Written {
   readonly rejections: string[];
 }
 
+/** ioredis's view of a queue of written commands, oldest first. */
+const writtenIn = (queue: Written[]): WrittenCommands => ({ get length() { return queue.length; }, peekAt: (index) => queue[index] });
+
 /**
- * A connection's queue of written commands (ioredis's, oldest first) under a sweep with a 1 s
- * deadline; `send` writes a command and notes it, `resend` notes it again as a reconnection does.
+ * A connection's queue of written commands under a sweep with a 1 s deadline; `send` writes a
+ * command and notes it, `resend` notes it again as a ready reconnection does, and `reconnect` sets
+ * the unanswered ones apart as ioredis does when a lost connection's successor connects.
  */
 function connection() {
-  const queue: Written[] = [];
-  const written: WrittenCommands = { get length() { return queue.length; }, peekAt: (index) => queue[index] };
-  const deadlines = new CommandDeadlines(1_000, () => written);
+  let queue: Written[] = [];
+  let cutOff: Written[] = [];
+  const deadlines = new CommandDeadlines(1_000, () => [writtenIn(queue), writtenIn(cutOff)]);
   const resend = (item: Written) => deadlines.stamp(item.command as unknown as Command);
   const send = (): Written => {
     const rejections: string[] = [];
@@ -24,7 +28,11 @@ function connection() {
     resend(item);
     return item;
   };
-  return { send, resend, stop: () => deadlines.stop() };
+  const reconnect = () => {
+    cutOff = queue;
+    queue = [];
+  };
+  return { send, resend, reconnect, stop: () => deadlines.stop() };
 }
 
 describe('CommandDeadlines', () => {
@@ -68,5 +76,14 @@ describe('CommandDeadlines', () => {
     redis.resend(resent);
     vi.advanceTimersByTime(300);
     expect(resent.rejections).toEqual(['Command timed out']);
+  });
+
+  it('fails the commands a lost connection left unanswered, while its successor connects and is never ready', () => {
+    const cutOff = redis.send();
+    vi.advanceTimersByTime(500);
+    redis.reconnect();
+    const young = redis.send();
+    vi.advanceTimersByTime(600);
+    expect([cutOff.rejections, young.rejections]).toEqual([['Command timed out'], []]);
   });
 });
