@@ -52,6 +52,14 @@ export async function main(): Promise<void> {
       },
     );
   };
+  // The NATS client gives up only when the server refuses the login twice in a row (credentials
+  // changed or expired): a process cut off from the bus for good exits, to be started again with
+  // the credentials as they are now, instead of running on and serving nothing.
+  void connections.nc.closed().then((error) => {
+    if (stopping) return;
+    log.fatal({ err: error }, 'the NATS connection closed for good; exiting');
+    process.exit(1);
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   try {

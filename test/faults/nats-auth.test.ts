@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tokenAuthenticator, usernamePasswordAuthenticator, nkeyAuthenticator } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, tokenAuthenticator, usernamePasswordAuthenticator, nkeyAuthenticator } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { oneLine, serveOneReset } from '../support/secured-deployment.js';
 import { aUserNkey, leaks, makeTestPki, runServiceToExit, secretFile, TestServer, type TestPki } from '../support/security.js';
+import { uniquePrefix, waitFor } from '../support/nats.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 
 const PASSWORD = 'nats-pass-7f3a9c1e';
@@ -198,6 +200,33 @@ describe('NATS with authentication and TLS', () => {
       const run = await runServiceToExit({ NATS_URL: nats.url('nats'), REDIS_URL: redis.url('redis'), ...tlsEnv(), NATS_TLS_KEY_FILE: join(pki.dir, 'missing.key') });
       expect(run.code).toBe(2);
       expect(oneLine(run.stderr)).toBe(`resetd: NATS_TLS_KEY_FILE names a file that cannot be read (${join(pki.dir, 'missing.key')}): ENOENT`);
+    });
+  });
+
+  describe('the password changed on the server while resetd runs (the configuration reloaded)', () => {
+    it('exits 1 with a line saying the NATS connection closed for good, instead of running on and serving nothing', async () => {
+      const config = (password: string) => `listen: 127.0.0.1:{port}\njetstream { store_dir: "{dir}" }\nauthorization { user: resetd, password: "${password}" }\n`;
+      const nats = await started(TestServer.natsWithConfig(config(PASSWORD)));
+      const prefix = uniquePrefix('natsreload');
+      const inbox = `${prefix.toUpperCase()}_INBOX`;
+      const running = runServiceToExit({ NATS_URL: nats.url('nats'), REDIS_URL: redis.url('redis'), RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, RESET_INBOX_STREAM: inbox, NATS_USER: 'resetd', NATS_PASSWORD: PASSWORD }, 60_000);
+      // Serving: its inbox stream exists.
+      const client = await connect({ servers: nats.url('nats'), authenticator: usernamePasswordAuthenticator('resetd', PASSWORD) });
+      const jsm = await jetstreamManager(client);
+      await waitFor(() => jsm.streams.info(inbox).then(() => true, () => false), 20_000, 200);
+      await client.close();
+
+      const changed = Date.now();
+      writeFileSync(join(nats.dir, 'nats.conf'), config(WRONG_PASSWORD).replaceAll('{port}', String(nats.port)).replaceAll('{dir}', join(nats.dir, 'js')));
+      nats.process.child.kill('SIGHUP');
+      const run = await running;
+
+      expect(run.code, run.stdout.slice(-2_000)).toBe(1);
+      expect(Date.now() - changed).toBeLessThan(30_000);
+      const fatal = run.stdout.split('\n').filter((line) => line.includes('the NATS connection closed for good'));
+      expect(fatal).toHaveLength(1);
+      expect(JSON.parse(fatal[0]!)).toMatchObject({ level: 60, err: { message: expect.stringMatching(/Authorization Violation/i) } });
+      expect(leaks([run.stdout, run.stderr], [PASSWORD, WRONG_PASSWORD])).toEqual([]);
     });
   });
 });

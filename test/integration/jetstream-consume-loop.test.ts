@@ -144,6 +144,32 @@ describe('JetStreamConsumeLoop against nats-server', () => {
     expect((await jsm.consumers.info(lane.stream, lane.consumer)).num_redelivered).toBe(0);
   });
 
+  it('throws nothing when its connection closes for good while a message is in hand (the client drops the heartbeats and the ack): the message stays for redelivery', async () => {
+    const lane = await aLane('closed');
+    await js.publish(`${lane.prefix}.requested`, 'cut off');
+    const own = await connect({ servers: NATS_URL });
+    let handled!: () => void;
+    const done = new Promise<void>((resolve) => (handled = resolve));
+    const loop = new JetStreamConsumeLoop(
+      jetstream(own),
+      { stream: lane.stream, consumer: lane.consumer, maxInFlight: 4, workingIntervalMs: 100, fetchExpiresMs: 1_000 },
+      async () => {
+        await own.close();
+        // Heartbeats fall due while the connection is closed; then the ack.
+        await sleep(350);
+        handled();
+        return { kind: 'ack' };
+      },
+      () => false,
+      log,
+    );
+    loop.start();
+
+    await done;
+    await loop.stop();
+    expect(await messagesIn(lane)).toBe(1);
+  });
+
   it('takes a message published twice under one Nats-Msg-Id once', async () => {
     const lane = await aLane('dedup');
     const first = await js.publish(`${lane.prefix}.requested`, 'once', { msgID: 'request-1' });
