@@ -71,7 +71,7 @@ export function buildContainer(
   provide(TOKENS.CodeStore, [], () => new ResilientCodeStore(new RedisCodeStore(redis, config.redisKeyPrefix), log));
   provide(TOKENS.RateLimiter, [], () => new RedisRateLimiter(redis, config.redisKeyPrefix, config.ipv6PrefixLength));
   provide(TOKENS.NoticeLedger, [], () => new RedisNoticeLedger(redis, config.redisKeyPrefix));
-  provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(createAuditSink(config.audit.file), clock));
+  provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(createAuditSink(config.audit.file, log), clock));
   provide(TOKENS.EventPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
     new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, `urn:resetd:${config.serviceName}`, signer), audit),
   );

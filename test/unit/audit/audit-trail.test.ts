@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,10 +197,10 @@ describe('the file sink', () => {
 
   it('appends lines to the file, making its directory, and keeps what was there', () => {
     const file = join(dir, 'nested', 'audit.jsonl');
-    const first = createAuditSink(file);
+    const first = createAuditSink(file, pino({ level: 'silent' }));
     first.write('{"a":1}\n');
     first.close();
-    const second = createAuditSink(file);
+    const second = createAuditSink(file, pino({ level: 'silent' }));
     second.write('{"a":2}\n');
     second.close();
 
