@@ -173,6 +173,23 @@ describe('RedisRateLimiter', () => {
       expect(await redis.client.zcard(key(`ip:{${IP}}:rl:ip-hour`))).toBe(1);
     });
 
+    it('keeps no more refusals in a hash than its ceiling: past it a refusal is not remembered, and its repeat is judged again', async () => {
+      const kept = new RedisRateLimiter(redis.client, redis.prefix, 64, time, 3);
+      await kept.admit({ request: aRequest(), rules: [perIp(1)], cooldownMs: 0 });
+      const flood = (i: number, later = 0) => at(NOW + i + later, () => kept.admit({ request: aRequest({ resetId: `flood-${i}`, userId: `u-flood-${i}` }), rules: [perIp(1)], cooldownMs: 0 }));
+      const first = [];
+      for (let i = 0; i < 10; i += 1) first.push(await flood(i));
+      for (const answer of first) expect(answer).toMatchObject({ kind: 'refused', rule: 'ip-hour' });
+
+      const refusals = key(`ip:{${IP}}:refused:${Math.floor(NOW / DAY)}`);
+      expect(await redis.client.hkeys(refusals)).toEqual(['flood-0', 'flood-1', 'flood-2']);
+      // Five seconds on, a remembered refusal repeats its first answer; one judged again tells the time left now.
+      expect(await flood(1, 5_000)).toEqual(first[1]);
+      expect(await flood(7, 5_000)).toMatchObject({ kind: 'refused', rule: 'ip-hour', retryAfterMs: (first[7] as { retryAfterMs: number }).retryAfterMs - 5_000 });
+      expect(await redis.client.hlen(refusals)).toBe(3);
+      expect(await redis.client.zcard(key(`ip:{${IP}}:rl:ip-hour`))).toBe(1);
+    });
+
     it('keeps a refusal for the cooldown in the user\'s hash', async () => {
       await limiter.admit({ request: aRequest(), rules: [perUser(5)], cooldownMs: MINUTE });
       await at(NOW + 1_000, () => limiter.admit({ request: aRequest({ resetId: 'r-2' }), rules: [perUser(5)], cooldownMs: MINUTE }));

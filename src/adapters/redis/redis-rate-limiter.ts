@@ -10,9 +10,16 @@ import { runRelease } from './scripts/release-script.js';
 import { runReserve, type Reserve } from './scripts/reserve-script.js';
 
 /** What every layer's reservation of one request has alike; the rest are the keys of its slot. */
-type Shared = Pick<Reserve, 'resetId' | 'clock' | 'cooldownMs' | 'refusalsTtlMs'>;
+type Shared = Pick<Reserve, 'resetId' | 'clock' | 'cooldownMs' | 'refusalsTtlMs' | 'refusalsKept'>;
 
 const DAY = 86_400_000;
+
+/**
+ * The most refusals one subject's hash keeps a period: some 13 MB. A flood from one IP, or the
+ * global limit's refusals, would otherwise grow one key (one Cluster slot) for two days, by the rate
+ * the service can refuse at.
+ */
+const REFUSALS_KEPT = 100_000;
 
 /**
  * Cooldown and sliding windows as Redis keys: one sorted set of admitted resetIds per rule and
@@ -27,7 +34,8 @@ const DAY = 86_400_000;
  *
  * A refusal is remembered by the layer that gave it, as one field of a hash per subject and
  * period (`refusals`), for at least `rememberRefusalsMs`: a flood from one IP or against one user
- * leaves one small field per refused request in one hash, and a repeat is refused as it was.
+ * leaves one small field per refused request in one hash, up to `REFUSALS_KEPT`, and a repeat is
+ * refused as it was.
  */
 export class RedisRateLimiter implements RateLimiter {
   private readonly keys: RedisKeys;
@@ -38,6 +46,7 @@ export class RedisRateLimiter implements RateLimiter {
     /** IPv6 addresses count per network of this many bits (`RATE_IPV6_PREFIX`). */
     private readonly ipv6PrefixLength: number,
     private readonly clock: ScriptClock = redisClock,
+    private readonly refusalsKept = REFUSALS_KEPT,
   ) {
     this.keys = new RedisKeys(keyPrefix);
   }
@@ -53,7 +62,7 @@ export class RedisRateLimiter implements RateLimiter {
     const refusalsTtlMs = (period + 2) * rememberRefusalsMs - now;
     // The release follows an await: it goes back into the message's context, taken now.
     const context = activeContext();
-    const reservations = this.reservationsOf(request, rules, period, { resetId: request.resetId, clock: clockArgument(this.clock), cooldownMs, refusalsTtlMs });
+    const reservations = this.reservationsOf(request, rules, period, { resetId: request.resetId, clock: clockArgument(this.clock), cooldownMs, refusalsTtlMs, refusalsKept: this.refusalsKept });
     // Every layer at once (one round trip); if any refuses, the ones that counted the reset release it.
     const replies = await Promise.all(reservations.map((reservation) => runReserve(this.redis, reservation)));
     // A repeat keeps the answer it got first, though another layer may refuse it now as well.

@@ -13,12 +13,14 @@ export const COOLDOWN = { held: 'with-cooldown', none: 'no-cooldown' } as const;
  * before and of the one after (a caller whose clock is a little ahead may have written there).
  * ARGV: resetId, clock (`clockArgument`: the windows slide by it), cooldownMs, `COOLDOWN.held` or
  * `COOLDOWN.none`, then name, limit and windowMs of each rule in the order of its key, then how long this
- * period's refusals hash has left to live (ms: to the end of the next period).
+ * period's refusals hash has left to live (ms: to the end of the next period), then how many refusals
+ * it keeps at most.
  *
  * A reset this layer has counted already is admitted again for free, and one it refused before is
  * refused again with the same answer. Otherwise the layer counts the reset under every rule (and
  * starts the cooldown) only when every check passes; a refusal writes one small field to the
- * refusals hash and nothing else. An earlier layer's count is undone by the release script.
+ * refusals hash and nothing else, unless the hash is full: past its ceiling a flood's refusals are
+ * not remembered, and a repeat of one is judged again (refused again while the flood lasts). An earlier layer's count is undone by the release script.
  */
 export const reserveScript = luaScript('resetdReserve', `${CLOCK_LUA}
 local withCooldown = ARGV[4] == '${COOLDOWN.held}'
@@ -45,8 +47,10 @@ if given then
 end
 local function refuse(reason, rule, retryAfterMs)
   local answer = string.format('%s %s %d', reason, rule, retryAfterMs)
-  redis.call('HSET', refusals, resetId, answer)
-  redis.call('PEXPIRE', refusals, ARGV[#ARGV])
+  if redis.call('HLEN', refusals) < tonumber(ARGV[#ARGV]) then
+    redis.call('HSET', refusals, resetId, answer)
+    redis.call('PEXPIRE', refusals, ARGV[#ARGV - 1])
+  end
   return {'refused', reason, rule, tonumber(string.format('%d', retryAfterMs))}
 end
 if holder then
@@ -103,6 +107,8 @@ export interface Reserve {
   readonly cooldownMs: number;
   /** How long this period's refusals hash has left to live. */
   readonly refusalsTtlMs: number;
+  /** The most refusals one hash keeps. */
+  readonly refusalsKept: number;
 }
 
 /** A layer's cooldown key (if it holds one) and windows, as KEYS begin, and the flag that says which. Shared with the release script. */
@@ -119,6 +125,6 @@ export function runReserve(redis: RedisClient, reserve: Reserve): Promise<Reserv
   keys.push(...reserve.refusals);
   const args: (string | number)[] = [reserve.resetId, reserve.clock, reserve.cooldownMs, cooldown];
   for (const rule of reserve.rules) args.push(rule.name, rule.limit, rule.windowMs);
-  args.push(reserve.refusalsTtlMs);
+  args.push(reserve.refusalsTtlMs, reserve.refusalsKept);
   return runScript(redis, reserveScript, keys, args, decodeReserveReply);
 }
