@@ -86,6 +86,15 @@ describe('RedisCodeStore', () => {
       expect(await redis.client.get(`${redis.prefix}:user:{u-1}:current`)).toBe('r-2');
       expect(await store.find('r-2')).toMatchObject({ state: 'issued' });
     });
+    it("drops a displaced reset's field once it is older than a reset lives: the hash of a user who asks twice a day keeps a day's", async () => {
+      for (let i = 0; i < 10; i += 1) await at(NOW + (i * DAY) / 2, () => store.issue(anIssue({ resetId: `r-${i}` })));
+      const superseded = await redis.client.hgetall(`${redis.prefix}:user:{u-1}:superseded`);
+      // r-8 displaced at the last issue, r-7 12 h before, r-6 a day before; the older ones dropped.
+      expect(Object.keys(superseded).sort()).toEqual(['r-6', 'r-7', 'r-8']);
+      expect(superseded['r-8']).toBe(`${NOW + (9 * DAY) / 2} r-9`);
+      expect(await store.find('r-8')).toMatchObject({ state: 'superseded' });
+    });
+
     it('marks the displaced reset superseded when the redelivery repeats an issue cut off before that step', async () => {
       await store.issue(anIssue());
       // What step 2 of r-2 leaves behind when the process dies before step 3.

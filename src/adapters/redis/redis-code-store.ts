@@ -51,6 +51,7 @@ export class RedisCodeStore implements CodeStore {
       superseded: this.keys.superseded(code.userId),
       resetId: code.resetId,
       ttlMs: code.ttlMs,
+      clock: clockArgument(this.clock),
     });
     if (taken.kind === 'superseded') {
       // A newer reset of the user displaced this one while it was issued again: it is over.
