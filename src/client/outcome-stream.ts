@@ -19,9 +19,10 @@ export interface OutcomeOptions {
   /** How long an event may stay unacknowledged before it comes again (durable only); 30 s unless set. */
   readonly ackWaitMs?: number;
   /**
-   * Durable only. `auto` (unless set): an event is acknowledged when the loop asks for the next one
-   * or ends on it (`break`, `return`, or an exception: a loop cannot tell those apart). `manual`:
-   * only `ack()` acknowledges, so an event not acknowledged comes again after the ack wait.
+   * Durable only. `auto` (unless set): an event is acknowledged when the loop asks for the next one.
+   * One the loop ends on (`break`, `return`, or an exception: a loop cannot tell those apart) is not,
+   * and comes again after the ack wait, so an event whose handling threw is not lost; call its
+   * `ack()` before a `break` that follows its handling. `manual`: only `ack()` acknowledges.
    */
   readonly ack?: 'auto' | 'manual';
   /** Told of a message that is not a known outcome event (from a newer resetd, say); it is skipped. */
@@ -81,8 +82,6 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
     const { consumer, messages } = await this.opened;
     const durable = this.options.durable !== undefined;
     const autoAck = durable && this.options.ack !== 'manual';
-    // The auto-acknowledgement of the event handed out; a loop that ends on it has handled it.
-    let pending: (() => void) | undefined;
     try {
       for await (const msg of messages) {
         let acked = !durable;
@@ -97,14 +96,13 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
           ack();
           continue;
         }
-        pending = autoAck ? ack : undefined;
         // Not enumerable: the event prints, compares and serialises as the CloudEvent it is.
         yield Object.defineProperty(event, 'ack', { value: ack, enumerable: false }) as ReceivedOutcome;
-        pending?.();
-        pending = undefined;
+        // Only a loop that asks for the next event gets here: one that ended on this event (a
+        // break, an exception) did not, and the event comes again after the ack wait.
+        if (autoAck) ack();
       }
     } finally {
-      pending?.();
       messages.stop();
       // An ordered consumer would linger on the server until its inactivity limit.
       if (!durable) await consumer.delete().catch(() => undefined);

@@ -72,21 +72,30 @@ describe('resetd/client', () => {
   /** The ack-pending count of the durable consumer `name`. */
   const ackPending = async (name: string) => (await (await jetstreamManager(client.nc)).consumers.info(client.subjects.eventsStream, name)).num_ack_pending;
 
-  it('acknowledges the event a loop breaks on: the durable read again does not replay it', async () => {
-    const first = client.outcomes({ durable: 'auth-break', deliver: 'new', ackWaitMs: 1_000 });
+  it('leaves the event a loop ends on unacknowledged (a throw, as a break): it comes again; ack() before a break settles it', async () => {
+    const first = client.outcomes({ durable: 'auth-throw', deliver: 'new', ackWaitMs: 1_000 });
     await first.ready;
     const resetId = await client.requestReset({ userId: 'u-client-2', email: 'client2@example.com' });
-    for await (const event of first) {
-      if (event.data.resetId === resetId) break;
-    }
-    await expect.poll(() => ackPending('auth-break')).toBe(0);
-    const later = await client.requestReset({ userId: 'u-client-3', email: 'client3@example.com' });
+    const handling = (async () => {
+      for await (const event of first) {
+        if (event.data.resetId === resetId) throw new Error('the database is down');
+      }
+    })();
+    await expect(handling).rejects.toThrow('the database is down');
+    expect(await ackPending('auth-throw')).toBe(1);
 
-    // The same durable, read again (by a restarted instance, say), past the ack wait: it goes on after the event it broke on.
+    // The same durable, read again (by a restarted instance, say), past the ack wait: the event comes again.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const again = client.outcomes({ durable: 'auth-break' });
+    for await (const event of client.outcomes({ durable: 'auth-throw' })) {
+      expect(event.data.resetId).toBe(resetId);
+      event.ack();
+      break;
+    }
+    await expect.poll(() => ackPending('auth-throw')).toBe(0);
+    const later = await client.requestReset({ userId: 'u-client-3', email: 'client3@example.com' });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     const seen: string[] = [];
-    for await (const event of again) {
+    for await (const event of client.outcomes({ durable: 'auth-throw' })) {
       seen.push(event.data.resetId);
       if (event.data.resetId === later) break;
     }
