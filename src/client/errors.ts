@@ -43,6 +43,25 @@ export class ServiceUnavailableError extends ResetClientError {
 }
 
 /**
+ * JetStream did not acknowledge a publish in time, though it was tried again with the same
+ * `Nats-Msg-Id`: it may have been stored or not. Publish it again with the same `id` (the
+ * publishing method's `{ id }` option): the stream takes it at most once, and resetd answers an
+ * id once, so the retry cannot make a second reset.
+ */
+export class PublishUnconfirmedError extends ResetClientError {
+  override readonly name = 'PublishUnconfirmedError';
+
+  constructor(
+    message: string,
+    /** The event's id: give it back as `{ id }` to publish the same event again. */
+    readonly id: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
  * A `reset.verify` reply that cannot be trusted: its `Resetd-Signature` did not verify against the
  * keys given, or it answers another reset. Its status says nothing: do not let the user set a password.
  */

@@ -20,7 +20,7 @@ import { codeSubmittedData, passwordChangedData, resetRequestedData, verifyReply
 import { subjectsFor, type Subjects } from '../contract/subjects.js';
 import { maskUrl } from '../contract/mask-url.js';
 import type { VerifyKey } from '../contract/message-signature.js';
-import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError, UnverifiedReplyError } from './errors.js';
+import { InvalidRequestError, NatsUnreachableError, PublishUnconfirmedError, ServiceUnavailableError, UnverifiedReplyError } from './errors.js';
 import { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
 import { SignatureGate, type UnverifiedMessage } from './signature-gate.js';
 
@@ -46,6 +46,8 @@ export interface ClientOptions {
   readonly verifyKeys?: readonly VerifyKey[];
   /** Told of each outcome event dropped for its signature, unless `outcomes()` was given its own; unset: a process warning. */
   readonly onUnverified?: (message: UnverifiedMessage) => void;
+  /** How long one try of a publish waits for JetStream's acknowledgement, in milliseconds; 5000 unless set. */
+  readonly publishTimeoutMs?: number;
 }
 
 export interface ConnectOptions extends ClientOptions {
@@ -192,7 +194,7 @@ export class ResetClient {
   /**
    * The outcome events, typed by `type`, as they arrive on `<PREFIX>_EVENTS`. With `durable`, a
    * durable consumer of that name is created (or reused), so a restarted reader goes on where it
-   * stopped: each event is acknowledged when the loop asks for the next one or ends on it, or, with
+   * stopped: each event is acknowledged when the loop asks for the next one (not one it ends on), or, with
    * `ack: 'manual'`, when its `ack()` is called. Without it, an ordered consumer that leaves nothing
    * on the server. Await `ready` before publishing something whose outcome must not be missed with
    * `deliver: 'new'`.
@@ -210,12 +212,21 @@ export class ResetClient {
   private async publish(type: string, subject: string, data: unknown, id: string = randomUUID()): Promise<string> {
     const event = cloudEvent({ id, source: this.source, type, time: new Date(), data });
     try {
-      await this.js.publish(subject, JSON.stringify(event), { msgID: id, headers: traceHeaders() });
+      // Tried again with the same headers, so the same Nats-Msg-Id: a try the stream took and did not
+      // acknowledge in time (a leader election, a reconnect) is dropped as a duplicate.
+      await this.js.publish(subject, JSON.stringify(event), { msgID: id, headers: traceHeaders(), timeout: this.options.publishTimeoutMs ?? 5_000, retries: PUBLISH_TRIES });
     } catch (error) {
       if (causedBy(error, NO_RESPONDERS)) {
         throw new ServiceUnavailableError(
           `no stream takes ${subject}: start resetd first (it creates ${this.subjects.inboxStream} and ${this.subjects.eventsStream}), ` +
             'and check the subject prefix and that the NATS server runs JetStream',
+          { cause: error },
+        );
+      }
+      if (causedBy(error, ['TimeoutError'])) {
+        throw new PublishUnconfirmedError(
+          `JetStream did not acknowledge ${type} ${id} in ${PUBLISH_TRIES} tries: it may be stored or not; publish it again with { id: '${id}' } and it is taken once`,
+          id,
           { cause: error },
         );
       }
@@ -244,6 +255,9 @@ function invalid(error: z.ZodError, data: unknown): InvalidRequestError {
   const { field, detail } = issueDetail(error, data);
   return new InvalidRequestError(detail, field);
 }
+
+/** Tries of a publish JetStream does not acknowledge in time, each with the event's one id. */
+const PUBLISH_TRIES = 3;
 
 /** A JetStream publish or a request that no one took: nats.js reports it under several names. */
 const NO_RESPONDERS = ['NoResponders', 'NoRespondersError', 'JetStreamNotEnabled'];
