@@ -132,7 +132,11 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
   private async open(): Promise<{ consumer: Consumer; messages: ConsumerMessages }> {
     try {
       const consumer = this.options.durable !== undefined ? await this.durable(this.options.durable) : await this.ordered();
-      return { consumer, messages: await consumer.consume({ max_messages: 100 }) };
+      // A durable deleted under the loop (or its stream, with JetStream's storage lost) ends the loop
+      // with an error: else nats.js waits for it to come back, and the loop for ever, silently.
+      // An ordered consumer makes itself anew.
+      const abortOnMissing = this.options.durable !== undefined;
+      return { consumer, messages: await consumer.consume({ max_messages: 100, ...(abortOnMissing ? { abort_on_missing_resource: true } : {}) }) };
     } catch (error) {
       if (isNamed(error, 'StreamNotFoundError')) {
         throw new ServiceUnavailableError(`no stream ${this.stream}: start resetd first (it creates its streams), or check the subject prefix`, { cause: error });

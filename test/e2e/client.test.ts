@@ -124,6 +124,17 @@ describe('resetd/client', () => {
     expect((await pending).done).toBe(true);
   });
 
+  it('ends a loop on a durable consumer deleted under it with an error, instead of waiting for ever', async () => {
+    const stream = client.outcomes({ durable: 'auth-deleted', deliver: 'new' });
+    await stream.ready;
+    const reading = (async () => {
+      for await (const event of stream) void event;
+    })();
+    const ended = expect(reading).rejects.toThrow(/consumer deleted/);
+    await (await jetstreamManager(client.nc)).consumers.delete(client.subjects.eventsStream, 'auth-deleted');
+    await ended;
+  });
+
   it('publishes reset.password.changed: the user is mailed a notice', async () => {
     const outcomes = client.outcomes({ deliver: 'new' });
     await outcomes.ready;

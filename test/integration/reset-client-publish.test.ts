@@ -18,7 +18,7 @@ describe('the client publishing when JetStream does not acknowledge in time', ()
     const prefix = uniquePrefix('unacked');
     // Takes the publish and never answers, as a stream leader lost between storing and acknowledging.
     const taken: Msg[] = [];
-    const silent = nc.subscribe(`${prefix}.requested`, { callback: (_, msg) => taken.push(msg) });
+    const silent = nc.subscribe(`${prefix}.requested`, { callback: (_, msg) => void taken.push(msg) });
     const client = await ResetClient.fromConnection(nc, { subjectPrefix: prefix, publishTimeoutMs: 200 });
 
     const publishing = client.requestReset({ userId: 'u-1', email: 'ada@example.com' });
