@@ -41,7 +41,8 @@ export interface ClientOptions {
    * resetd's public keys (PEM, or JWK as an object or JSON text), several while its key rotates.
    * Given: every outcome event and `verify` reply must carry a `Resetd-Signature` that verifies
    * with one of them; an event that does not is dropped and reported, a reply that does not throws
-   * UnverifiedReplyError. Unset: nothing is checked, and the client warns once.
+   * UnverifiedReplyError. Unset: nothing is checked, and the client warns once; with
+   * `NODE_ENV=production`, `outcomes()` and `verify()` refuse to read unchecked (ResetClientError).
    */
   readonly verifyKeys?: readonly VerifyKey[];
   /** Told of each outcome event dropped for its signature, unless `outcomes()` was given its own; unset: a process warning. */
@@ -168,6 +169,7 @@ export class ResetClient {
     const submitted = { resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) };
     const checked = codeSubmittedData.safeParse(submitted);
     if (!checked.success) throw invalid(checked.error, submitted);
+    this.gate.assertChecking('a reset.verify reply');
     try {
       const reply = await this.nc.request(this.subjects.verify, JSON.stringify(checked.data), {
         timeout: options.timeoutMs ?? 10_000,
@@ -200,6 +202,7 @@ export class ResetClient {
    * `deliver: 'new'`.
    */
   outcomes(options: OutcomeOptions = {}): OutcomeStream {
+    this.gate.assertChecking('outcome events');
     const onUnverified = options.onUnverified ?? this.options.onUnverified;
     return new OutcomeStream(this.js, this.jsm, this.subjects.eventsStream, { ...options, ...(onUnverified ? { onUnverified } : {}) }, this.gate);
   }

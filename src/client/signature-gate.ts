@@ -13,7 +13,8 @@ export interface UnverifiedMessage {
 /**
  * Lets through only what resetd signed, when the caller gave its public keys. Without keys every
  * message passes, as before signatures existed, and the first one to pass says so once: a consumer
- * that trusts unsigned messages trusts whoever can publish on the bus.
+ * that trusts unsigned messages trusts whoever can publish on the bus. With `NODE_ENV=production`
+ * nothing is read unchecked (`assertChecking`), as resetd publishes nothing unsigned there.
  */
 export class SignatureGate {
   private warned = false;
@@ -35,6 +36,14 @@ export class SignatureGate {
   /** Whether messages are checked at all. */
   get checking(): boolean {
     return this.verifier !== undefined;
+  }
+
+  /** @throws ResetClientError when `what` would be read unchecked with `NODE_ENV=production`. */
+  assertChecking(what: string): void {
+    if (this.verifier !== undefined || process.env.NODE_ENV !== 'production') return;
+    throw new ResetClientError(
+      `${what} would be read unchecked: verifyKeys is required with NODE_ENV=production (resetd’s public key, as \`resetd keygen\` prints it); without it anyone who may publish on the bus can forge a completed reset`,
+    );
   }
 
   /** Why the message must be dropped, or undefined when it may be used. */

@@ -1,9 +1,9 @@
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublishUnconfirmedError, ResetClient } from '../../src/client/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PublishUnconfirmedError, ResetClient, ResetClientError } from '../../src/client/index.js';
 import { NATS_URL, uniquePrefix } from '../support/nats.js';
 
-describe('the client publishing when JetStream does not acknowledge in time', () => {
+describe('the client against nats-server', () => {
   let nc: NatsConnection;
 
   beforeAll(async () => {
@@ -12,6 +12,19 @@ describe('the client publishing when JetStream does not acknowledge in time', ()
 
   afterAll(async () => {
     await nc.close();
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('reads neither outcome events nor verify replies unchecked with NODE_ENV=production, and says what to give', async () => {
+    vi.stubEnv('NODE_ENV', 'production');
+    const client = await ResetClient.fromConnection(nc, { subjectPrefix: uniquePrefix('unchecked') });
+
+    expect(() => client.outcomes()).toThrow(ResetClientError);
+    expect(() => client.outcomes()).toThrow(/verifyKeys is required with NODE_ENV=production/);
+    await expect(client.verify('r-1', '123456')).rejects.toThrow(/a reset.verify reply would be read unchecked: verifyKeys is required/);
   });
 
   it('tries three times with the one Nats-Msg-Id, then throws PublishUnconfirmedError carrying the id to publish again with', async () => {
