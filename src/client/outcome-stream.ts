@@ -12,8 +12,9 @@ export interface OutcomeOptions {
    */
   readonly durable?: string;
   /**
-   * Where a new consumer starts: `all` replays the stream (7 days), `new` takes the events
-   * published after `ready`. A durable that exists already goes on where it was. `all` unless set.
+   * Where a new consumer starts: `new` takes the events published after `ready`, `all` replays the
+   * stream (7 days: a new durable would hand out every reset completed that week again). A durable
+   * that exists already goes on where it was. `new` unless set.
    */
   readonly deliver?: 'all' | 'new';
   /** How long an event may stay unacknowledged before it comes again (durable only); 30 s unless set. */
@@ -154,7 +155,7 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
     await this.jsm.consumers.add(this.stream, {
       durable_name: name,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: this.options.deliver === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+      deliver_policy: this.options.deliver === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
       ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
     });
     return this.js.consumers.get(this.stream, name);
@@ -163,7 +164,7 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
   private async ordered(): Promise<Consumer> {
     // A start sequence, not DeliverPolicy.New: an ordered consumer re-created after a reconnect
     // resumes from its cursor, and `new` would leave that cursor at the stream's start.
-    const start = this.options.deliver === 'new' ? (await this.jsm.streams.info(this.stream)).state.last_seq + 1 : 1;
+    const start = this.options.deliver === 'all' ? 1 : (await this.jsm.streams.info(this.stream)).state.last_seq + 1;
     return this.js.consumers.get(this.stream, { opt_start_seq: start });
   }
 }

@@ -198,8 +198,8 @@ export class ResetClient {
    * durable consumer of that name is created (or reused), so a restarted reader goes on where it
    * stopped: each event is acknowledged when the loop asks for the next one (not one it ends on), or, with
    * `ack: 'manual'`, when its `ack()` is called. Without it, an ordered consumer that leaves nothing
-   * on the server. Await `ready` before publishing something whose outcome must not be missed with
-   * `deliver: 'new'`.
+   * on the server. A new consumer starts after the events kept (`deliver: 'all'` replays them):
+   * await `ready` before publishing something whose outcome must not be missed.
    */
   outcomes(options: OutcomeOptions = {}): OutcomeStream {
     this.gate.assertChecking('outcome events');

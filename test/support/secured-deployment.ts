@@ -29,7 +29,7 @@ export async function serveOneReset(options: {
   try {
     const email = `${prefix}@example.com`;
     const resetId = await client.requestReset({ userId: `u-${prefix}`, email });
-    const outcomes = client.outcomes();
+    const outcomes = client.outcomes({ deliver: 'all' });
     const timer = setTimeout(() => outcomes.stop(), 20_000);
     let outcome: string | undefined;
     for await (const event of outcomes) {
