@@ -39,7 +39,17 @@ export class InvalidRequestError extends ResetClientError {
  * starts), no instance answers `reset.verify`, or the server runs without JetStream.
  */
 export class ServiceUnavailableError extends ResetClientError {
-  override readonly name = 'ServiceUnavailableError';
+  override readonly name: string = 'ServiceUnavailableError';
+}
+
+/**
+ * No answer to `reset.verify` in time. Unlike the `unavailable` status, this says nothing about
+ * whether the code was checked: the answer may have been lost after the check, and the reset
+ * completed. Asking again then answers as for a reset that is over; a `reset.completed` on the
+ * outcome events tells. Do not tell the user the code was wrong.
+ */
+export class VerifyUnansweredError extends ServiceUnavailableError {
+  override readonly name = 'VerifyUnansweredError';
 }
 
 /**

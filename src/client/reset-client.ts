@@ -20,7 +20,7 @@ import { codeSubmittedData, passwordChangedData, resetRequestedData, verifyReply
 import { subjectsFor, type Subjects } from '../contract/subjects.js';
 import { maskUrl } from '../contract/mask-url.js';
 import type { VerifyKey } from '../contract/message-signature.js';
-import { InvalidRequestError, NatsUnreachableError, PublishUnconfirmedError, ServiceUnavailableError, UnverifiedReplyError } from './errors.js';
+import { InvalidRequestError, NatsUnreachableError, PublishUnconfirmedError, ServiceUnavailableError, UnverifiedReplyError, VerifyUnansweredError } from './errors.js';
 import { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
 import { SignatureGate, type UnverifiedMessage } from './signature-gate.js';
 
@@ -162,7 +162,8 @@ export class ResetClient {
 
   /**
    * Checks a code at once (`reset.verify`, answered by one instance). `unavailable` means a fault
-   * on the service's side: nothing was checked and no try was spent, so asking again is safe.
+   * on the service's side: nothing was checked and no try was spent, so asking again is safe. No
+   * answer in time (VerifyUnansweredError) is not that: the code may have been checked.
    * @throws UnverifiedReplyError when the reply's signature does not verify (with `verifyKeys`) or it answers another reset.
    */
   async verify(resetId: string, code: string, options: { clientIp?: string; timeoutMs?: number } = {}): Promise<VerifyReply> {
@@ -187,7 +188,7 @@ export class ResetClient {
         throw new ServiceUnavailableError(`no resetd instance answers ${this.subjects.verify}: is the service running with this subject prefix?`, { cause: error });
       }
       if (causedBy(error, ['TimeoutError'])) {
-        throw new ServiceUnavailableError(`no answer on ${this.subjects.verify} in time`, { cause: error });
+        throw new VerifyUnansweredError(`no answer on ${this.subjects.verify} in time: the code may have been checked (a reset.completed on the outcome events says so)`, { cause: error });
       }
       throw error;
     }

@@ -1,6 +1,6 @@
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PublishUnconfirmedError, ResetClient, ResetClientError } from '../../src/client/index.js';
+import { PublishUnconfirmedError, ResetClient, ResetClientError, ServiceUnavailableError, VerifyUnansweredError } from '../../src/client/index.js';
 import { NATS_URL, uniquePrefix } from '../support/nats.js';
 
 describe('the client against nats-server', () => {
@@ -44,5 +44,19 @@ describe('the client against nats-server', () => {
     expect(taken.map((msg) => JSON.parse(msg.string()).id)).toEqual(ids);
     expect((error as Error).message).toContain(`{ id: '${(error as PublishUnconfirmedError).id}' }`);
     silent.unsubscribe();
+  });
+
+  it('tells a verify left unanswered (the code may have been checked) from one no instance takes', async () => {
+    const prefix = uniquePrefix('unanswered');
+    const silent = nc.subscribe(`${prefix}.verify`, { callback: () => undefined });
+    const client = await ResetClient.fromConnection(nc, { subjectPrefix: prefix });
+
+    const unanswered = client.verify('r-1', '123456', { timeoutMs: 200 });
+    await expect(unanswered).rejects.toBeInstanceOf(VerifyUnansweredError);
+    await expect(unanswered).rejects.toThrow(/the code may have been checked/);
+    silent.unsubscribe();
+    const untaken = client.verify('r-1', '123456', { timeoutMs: 200 });
+    await expect(untaken).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(untaken).rejects.not.toBeInstanceOf(VerifyUnansweredError);
   });
 });
