@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { SynchronousContextManager } from '../adapters/otel/message-context.js';
 import { ResetMetrics } from '../adapters/otel/reset-metrics.js';
 import type { TracingConfig } from './config.js';
+import { LogThrottle } from '../adapters/system/log-throttle.js';
 
 /** What the rest of the service needs from telemetry: the metric instruments and their exposition. */
 export interface Observability {
@@ -107,13 +108,11 @@ function createSpanExporter(tracing: TracingConfig): SpanExporter | undefined {
  */
 function diagToPino(log: Logger) {
   const child = log.child({ component: 'otel' });
-  const lastWarned = new Map<string, number>();
+  const warnings = new LogThrottle(DIAG_WARN_EVERY_MS);
   const write = (level: 'warn' | 'debug') => (raw: string, ...args: unknown[]) => {
     const message = readableDiag(raw);
     const detail = args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' ') || undefined;
-    const now = Date.now();
-    const loud = level === 'warn' && now - (lastWarned.get(message) ?? -Infinity) >= DIAG_WARN_EVERY_MS;
-    if (loud) lastWarned.set(message, now);
+    const loud = level === 'warn' && warnings.pass(message) !== undefined;
     child[loud ? 'warn' : 'debug']({ detail }, message);
   };
   return { error: write('warn'), warn: write('warn'), info: write('debug'), debug: write('debug'), verbose: write('debug') };

@@ -15,6 +15,7 @@ import type { MessageUseCases } from './message-use-cases.js';
 import { SIGNATURE_HEADER, type MessageSigner } from '../../contract/message-signature.js';
 import type { VerifyReply } from '../../contract/schemas.js';
 import type { Subjects } from '../../contract/subjects.js';
+import { LogThrottle } from '../system/log-throttle.js';
 
 export const VERIFY_QUEUE_GROUP = 'resetd';
 
@@ -34,6 +35,8 @@ export interface VerifyOptions {
 export class NatsVerifyResponder {
   private subscription: Subscription | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** A fault meets every verify while it lasts (Redis down): one line a minute, each answer counted in the metrics. */
+  private readonly faultLines = new LogThrottle(60_000);
 
   constructor(
     private readonly nc: NatsConnection,
@@ -95,7 +98,8 @@ export class NatsVerifyResponder {
       reply = { resetId, ...(await this.verify(inbound, span, context)) };
     } catch (error) {
       recordFault(span, error);
-      runInContext(context, () => this.log.warn({ err: error }, 'verify answered unavailable'));
+      const heldBack = this.faultLines.pass('unavailable');
+      if (heldBack !== undefined) runInContext(context, () => this.log.warn({ err: error, heldBack }, 'verify answered unavailable'));
       reply = { resetId, status: 'unavailable' };
     }
     this.metrics.verified(reply.status);
