@@ -20,7 +20,8 @@ export const COOLDOWN = { held: 'with-cooldown', none: 'no-cooldown' } as const;
  * refused again with the same answer. Otherwise the layer counts the reset under every rule (and
  * starts the cooldown) only when every check passes; a refusal writes one small field to the
  * refusals hash and nothing else, unless the hash is full: past its ceiling a flood's refusals are
- * not remembered, and a repeat of one is judged again (refused again while the flood lasts). An earlier layer's count is undone by the release script.
+ * not remembered, and a repeat of one is judged again (refused again while the flood lasts). An
+ * earlier layer's count is undone by the release script.
  */
 export const reserveScript = luaScript('resetdReserve', `${CLOCK_LUA}
 local withCooldown = ARGV[4] == '${COOLDOWN.held}'
