@@ -89,7 +89,11 @@ export function buildContainer(
   } else {
     provide(TOKENS.BaseMailer, [], () => new FileOutboxMailer(config.mail.outboxDir, mailOptions));
   }
-  provide(TOKENS.Mailer, [TOKENS.BaseMailer], (base) => new ResilientMailer(base, config.mailResilience, log));
+  provide(TOKENS.Mailer, [TOKENS.BaseMailer], (base) => {
+    // An open breaker with nothing to send is probed by a login alone, so readiness follows the server's return.
+    const checkServer = smtp ? () => resolve(container, TOKENS.SmtpMailer).checkServer() : undefined;
+    return new ResilientMailer(base, config.mailResilience, log, checkServer);
+  });
   provide(TOKENS.MailBreaker, [TOKENS.Mailer], (mailer) => mailer.breaker);
 
   provide(

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultWorld, outcomeOf, outcomeProblems } from '../support/fault-world.js';
-import { rssBytes } from '../support/processes.js';
+import { opsGet } from '../support/ops-http.js';
+import { freePort, rssBytes } from '../support/processes.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const MB = 1024 * 1024;
@@ -100,10 +101,11 @@ describe('the SMTP server failing', () => {
     expect(world.logLines(/SMTP circuit opened/)).toEqual([]);
   });
 
-  it('down for longer than the delivery budget: every request ends as smtp_retries_exhausted', async () => {
+  it('down for longer than the delivery budget: every request ends as smtp_retries_exhausted; ready again when it is back, with nothing to send', async () => {
     world = await FaultWorld.start({ label: 'smtpbudget' });
     await world.sink.stop();
-    await world.startService({ SMTP_RETRY_BUDGET_SECONDS: '10' });
+    const opsPort = await freePort();
+    const service = await world.startService({ SMTP_RETRY_BUDGET_SECONDS: '10', OPS_HTTP_PORT: String(opsPort), OPS_HTTP_HOST: '127.0.0.1' });
     const started = Date.now();
 
     const ids = await world.requestMany(60);
@@ -115,5 +117,18 @@ describe('the SMTP server failing', () => {
     for (const id of ids) expect(outcomes.get(id), id).toMatchObject({ type: 'reset.delivery.failed', data: { reason: 'smtp_retries_exhausted' } });
     expect(world.sink.deliveries).toHaveLength(0);
     console.info(`SMTP down past a 10 s budget: 60 requests all given up in ${(tookMs / 1000).toFixed(1)} s`);
+
+    // Nothing is left to send, so no mail will probe the open breaker: the server check does.
+    expect(JSON.parse((await opsGet(opsPort, '/readyz')).body)).toMatchObject({ failing: ['smtp'] });
+    await world.sink.start();
+    const back = Date.now();
+    let ready = await opsGet(opsPort, '/readyz');
+    while (ready.status !== 200 && Date.now() - back < 10_000) {
+      await sleep(250);
+      ready = await opsGet(opsPort, '/readyz');
+    }
+    expect(ready.status).toBe(200);
+    expect(service.output.filter((line) => /SMTP circuit closed/.test(line))).toHaveLength(1);
+    expect(world.sink.deliveries).toHaveLength(0);
   });
 });

@@ -211,8 +211,13 @@ describe('NodemailerMailer against a real SMTP server', () => {
     await sink.stop();
     await expect(mailer.send(aCodeMail({ to: 'during@example.com' }))).rejects.toBeInstanceOf(MailUnavailableError);
     expect(await mailer.probe()).toMatchObject({ kind: 'failed', failure: { kind: 'server', detail: expect.stringContaining('ECONNREFUSED') } });
+    // The check an open breaker is probed by when no mail is waiting fails as a send would.
+    const check = mailer.checkServer().catch((error: unknown) => error);
+    expect(await check).toBeInstanceOf(MailUnavailableError);
+    expect(await check).toHaveProperty('message', expect.stringContaining('ECONNREFUSED'));
 
     await sink.start();
+    await expect(mailer.checkServer()).resolves.toBeUndefined();
     await expect(mailer.send(aCodeMail({ to: 'after@example.com' }))).resolves.toEqual({ kind: 'accepted' });
     expect(await mailer.probe()).toEqual({ kind: 'ready', smtpUtf8: true });
     expect(sink.mails.map((m) => m.to)).toMatchObject([

@@ -35,7 +35,20 @@ export interface MailResilienceOptions {
   readonly breakerThreshold: number;
   /** How long the breaker stays open before it lets one send through as a probe. */
   readonly halfOpenAfterMs: number;
+  /**
+   * With a server check given: how long an open breaker waits for a mail to probe it before the
+   * check probes it instead (never sooner than `halfOpenAfterMs`; default 5 s).
+   */
+  readonly idleProbeAfterMs?: number;
 }
+
+/**
+ * Checks the server without sending (connect, TLS, login); rejects as a send to a server that is
+ * not usable would (`MailUnavailableError`, `SmtpConfigurationError`).
+ */
+export type ServerCheck = () => Promise<void>;
+
+const IDLE_PROBE_AFTER_MS = 5_000;
 
 /**
  * Decorates a `Mailer` with cockatiel policies: a few short retries of transient failures
@@ -49,11 +62,17 @@ export interface MailResilienceOptions {
 export class ResilientMailer implements Mailer {
   readonly breaker: CockatielMailBreaker;
   private readonly policy: IPolicy;
+  private idleProbe: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly inner: Mailer,
     options: MailResilienceOptions,
     private readonly log: Logger,
+    /**
+     * Probes an open breaker that no mail has probed: without it, an instance with nothing to send
+     * stays open (and not ready) after the server is back, until its next mail.
+     */
+    checkServer?: ServerCheck,
   ) {
     const transient = handleType(MailUnavailableError);
     const serverFault = handleWhen((error) => error instanceof MailUnavailableError && !(error instanceof RecipientDeferredError));
@@ -70,6 +89,25 @@ export class ResilientMailer implements Mailer {
     this.policy = wrap(retries, breaker);
     this.breaker = new CockatielMailBreaker(breaker, options.halfOpenAfterMs);
     this.breaker.onStateChange((state) => logTransition(log, state, breaker, options));
+    if (checkServer) {
+      const idleMs = Math.max(options.halfOpenAfterMs, options.idleProbeAfterMs ?? IDLE_PROBE_AFTER_MS);
+      breaker.onBreak(() => this.probeWhenIdle(breaker, checkServer, idleMs));
+    }
+  }
+
+  /**
+   * Each opening starts the wait again: a mail that probed meanwhile either closed the breaker or
+   * opened it anew. Past the wait, the check goes through the breaker as its half-open probe.
+   */
+  private probeWhenIdle(breaker: CircuitBreakerPolicy, checkServer: ServerCheck, afterMs: number): void {
+    clearTimeout(this.idleProbe);
+    this.idleProbe = setTimeout(() => {
+      if (breaker.state !== CircuitState.Open) return;
+      // A failure opens the breaker again (and so comes back here); the transitions are logged.
+      breaker.execute(checkServer).catch(() => undefined);
+    }, afterMs);
+    // A server still away must not keep a stopping process alive.
+    this.idleProbe.unref();
   }
 
   async send(mail: OutboundMail): Promise<MailResult> {

@@ -69,6 +69,15 @@ export class NodemailerMailer implements Mailer {
     return result;
   }
 
+  /** Resolves when the server takes a connection and the login; rejects as a send to it would if not. */
+  async checkServer(): Promise<void> {
+    const result = await this.probe();
+    if (result.kind === 'ready') return;
+    const { failure } = result;
+    if (failure.kind === 'login' || failure.kind === 'tls') throw new SmtpConfigurationError(failure, { cause: undefined });
+    throw new MailUnavailableError(`The SMTP server was not reached: ${describeFailure(failure)}`);
+  }
+
   /** Whether the server offers SMTPUTF8; a server not reached now throws as for any mail. */
   private async offersSmtpUtf8(): Promise<boolean> {
     this.smtpUtf8 ??= this.probe().then((result) => {

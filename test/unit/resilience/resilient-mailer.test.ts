@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BreakerState } from '../../../src/adapters/resilience/mail-breaker.js';
-import { ResilientMailer, type MailResilienceOptions } from '../../../src/adapters/resilience/resilient-mailer.js';
+import { ResilientMailer, type MailResilienceOptions, type ServerCheck } from '../../../src/adapters/resilience/resilient-mailer.js';
 import { SmtpConfigurationError } from '../../../src/adapters/smtp/smtp-failure.js';
 import { MailUnavailableError, RecipientDeferredError } from '../../../src/domain/errors.js';
 import type { CodeMail } from '../../../src/domain/mail.js';
@@ -21,7 +21,7 @@ const aMail = (overrides: Partial<CodeMail> = {}): CodeMail => ({
 });
 
 /** A resilient mailer over a RecordingMailer, with its log lines and breaker transitions. */
-function makeMailer(overrides: Partial<MailResilienceOptions> = {}) {
+function makeMailer(overrides: Partial<MailResilienceOptions> = {}, checkServer?: ServerCheck) {
   const server = new RecordingMailer();
   const logLines: Array<{ level: number; msg: string; cause?: string }> = [];
   const sink = new Writable({
@@ -30,7 +30,7 @@ function makeMailer(overrides: Partial<MailResilienceOptions> = {}) {
       done();
     },
   });
-  const mailer = new ResilientMailer(server, { ...options, ...overrides }, pino({ level: 'info' }, sink));
+  const mailer = new ResilientMailer(server, { ...options, ...overrides }, pino({ level: 'info' }, sink), checkServer);
   const transitions: BreakerState[] = [];
   mailer.breaker.onStateChange((state) => transitions.push(state));
   return { server, mailer, logLines, transitions, messages: () => logLines.map((line) => line.msg) };
@@ -284,6 +284,71 @@ describe('ResilientMailer', () => {
       expect(world.mailer.breaker.state).toBe('open');
       expect(world.mailer.breaker.holdingBack).toBe(true);
       expect(world.transitions).toEqual(['open', 'half-open', 'open']);
+    });
+
+    describe('with nothing to send', () => {
+      /** A server check that fails while the server is down, and counts its calls. */
+      function checkOf(state: { down: boolean; checks: number }): ServerCheck {
+        return async () => {
+          state.checks += 1;
+          if (state.down) throw new MailUnavailableError('The SMTP server was not reached: ECONNREFUSED');
+        };
+      }
+
+      it('the server check probes an open breaker that no mail probed, and closes it once the server is back', async () => {
+        const server = { down: true, checks: 0 };
+        const world = makeMailer({ attempts: 1, idleProbeAfterMs: 8_000 }, checkOf(server));
+        await openBreaker(world);
+
+        await vi.advanceTimersByTimeAsync(7_999);
+        expect(server.checks).toBe(0);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(server.checks).toBe(1);
+        expect(world.mailer.breaker.state).toBe('open');
+
+        // Each failed check opens it again, and the next check waits a whole period from there.
+        server.down = false;
+        await vi.advanceTimersByTimeAsync(8_000);
+        expect(server.checks).toBe(2);
+        expect(world.mailer.breaker.state).toBe('closed');
+        expect(world.transitions).toEqual(['open', 'half-open', 'open', 'half-open', 'closed']);
+        expect(world.server.sent).toHaveLength(0);
+
+        // Closed, it is not checked again.
+        await vi.advanceTimersByTimeAsync(60_000);
+        expect(server.checks).toBe(2);
+      });
+
+      it('a mail that probes first makes the check wait again; without a check the breaker waits for mail', async () => {
+        const server = { down: true, checks: 0 };
+        const world = makeMailer({ attempts: 1, idleProbeAfterMs: 8_000 }, checkOf(server));
+        await openBreaker(world);
+        await vi.advanceTimersByTimeAsync(options.halfOpenAfterMs);
+        // The mail's probe fails and opens the breaker anew: the check is due 8 s after that.
+        await expect(world.mailer.send(aMail())).rejects.toBeInstanceOf(MailUnavailableError);
+        await vi.advanceTimersByTimeAsync(7_999);
+        expect(server.checks).toBe(0);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(server.checks).toBe(1);
+
+        const unchecked = makeMailer({ attempts: 1, idleProbeAfterMs: 8_000 });
+        await openBreaker(unchecked);
+        unchecked.server.recover();
+        await vi.advanceTimersByTimeAsync(60_000);
+        expect(unchecked.mailer.breaker.state).toBe('open');
+      });
+
+      it('never checks sooner than the breaker would let a mail through', async () => {
+        const server = { down: false, checks: 0 };
+        const world = makeMailer({ attempts: 1, idleProbeAfterMs: 1_000 }, checkOf(server));
+        await openBreaker(world);
+
+        await vi.advanceTimersByTimeAsync(options.halfOpenAfterMs - 1);
+        expect(server.checks).toBe(0);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(server.checks).toBe(1);
+        expect(world.mailer.breaker.state).toBe('closed');
+      });
     });
 
     it('logs one line per transition, without the failure text (an SMTP reply may name the recipient)', async () => {
