@@ -81,6 +81,32 @@ describe('reset.verify and reset.code.submitted as users and clients really send
     expect(await storedEvents(world)).toBe(before);
   });
 
+  it('answers no request whose reply subject is an outcome, a command or the JetStream API, and spends no try on it', async () => {
+    const { resetId, code } = await mailedReset(world, 'reflected');
+    const wrong = code === '000000' ? '111111' : '000000';
+    const { nc, subjects } = world.client;
+    await inboxSettled(world);
+    const before = await storedEvents(world);
+    const published: string[] = [];
+    const outcomes = nc.subscribe(subjects.event('reset.completed'), { callback: (_error, msg) => published.push(msg.subject) });
+    const failures = nc.subscribe(subjects.event('reset.verification.failed'), { callback: (_error, msg) => published.push(msg.subject) });
+
+    // A requester allowed only to ask reset.verify would have resetd publish, signed, where it may not.
+    for (const reply of [subjects.event('reset.completed'), subjects.requested, `$JS.API.STREAM.INFO.${subjects.eventsStream}`]) {
+      nc.publish(subjects.verify, JSON.stringify({ resetId, code: wrong }), { reply });
+    }
+    // Asked after them, in order: by its answer they have been handled.
+    expect(await world.client.verify({ resetId, code: wrong })).toEqual({ status: 'invalid_code', attemptsRemaining: 4 });
+    await inboxSettled(world);
+    await nc.flush();
+    outcomes.unsubscribe();
+    failures.unsubscribe();
+
+    // Only the asked request's own outcome: nothing on reset.completed, nothing in the inbox.
+    expect(published).toEqual([subjects.event('reset.verification.failed')]);
+    expect(await storedEvents(world)).toBe(before + 1);
+  });
+
   it('counts an outcome once when the message that led to it is handled again', async () => {
     const start = await metrics();
     const requestId = randomUUID();

@@ -35,7 +35,7 @@ export interface VerifyOptions {
 export class NatsVerifyResponder {
   private subscription: Subscription | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  /** A fault meets every verify while it lasts (Redis down): one line a minute, each answer counted in the metrics. */
+  /** What a flood meets at every request (Redis down, a reply subject not an inbox): one line of each a minute. */
   private readonly faultLines = new LogThrottle(60_000);
 
   constructor(
@@ -58,6 +58,7 @@ export class NatsVerifyResponder {
           this.log.warn({ err: error }, 'verify subscription error');
           return;
         }
+        if (!answerableReply(msg.reply, this.subjects)) return this.dropForItsReplySubject(msg);
         if (this.inFlight.size >= this.options.maxInFlight) return this.shed(msg);
         const work = this.answer(msg);
         this.inFlight.add(work);
@@ -79,6 +80,14 @@ export class NatsVerifyResponder {
   private shed(msg: Msg): void {
     this.metrics.verifyShedOne();
     this.respond(msg, { resetId: verifyRequestResetId(msg.data), status: 'unavailable' });
+  }
+
+  /** Neither checked nor answered: no try is spent for an answer that would go elsewhere. */
+  private dropForItsReplySubject(msg: Msg): void {
+    const heldBack = this.faultLines.pass('reply subject');
+    if (heldBack !== undefined) {
+      this.log.warn({ reply: msg.reply?.slice(0, 200), heldBack }, 'reset.verify request dropped unanswered: its reply subject is not an inbox (a JetStream API or this deployment\'s own subject)');
+    }
   }
 
   /** Answers inside a SERVER span that continues the requester's trace; the reply carries it back. */
@@ -136,3 +145,13 @@ export class NatsVerifyResponder {
 }
 
 const ENCODER = new TextEncoder();
+
+/**
+ * Whether resetd may answer onto a request's reply subject. Not onto one under `$` (the JetStream
+ * and system APIs) or under this deployment's prefix (its commands and outcome events): answering
+ * would have resetd publish there, signed, for a requester whose own permissions forbid it. A
+ * request without a reply subject is checked as before; its answer goes nowhere.
+ */
+export function answerableReply(reply: string | undefined, subjects: Subjects): boolean {
+  return reply === undefined || (!reply.startsWith('$') && !reply.startsWith(`${subjects.prefix}.`));
+}
