@@ -245,6 +245,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const natsSecurity = check(() => readNatsSecurity(env, natsServersOf(env.NATS_URL)), {});
   const redisSecurity = check(() => readRedisSecurity(env, env.REDIS_URL), {});
   const dkim = check(() => readDkim(env), undefined);
+  if (env.RESET_INBOX_STREAM !== undefined && env.RESET_INBOX_STREAM === env.RESET_EVENTS_STREAM) {
+    problems.push(`RESET_INBOX_STREAM and RESET_EVENTS_STREAM must name two streams, not both ${env.RESET_INBOX_STREAM}: the inbox is a work queue, the events a log`);
+  }
   if (problems.length > 0 || signingKey === undefined) throw new ConfigError(problems);
 
   return {

@@ -120,7 +120,7 @@ export const envGroups: readonly EnvGroup[] = [
   {
     title: 'NATS subjects, streams and consumer',
     variables: {
-      RESET_SUBJECT_PREFIX: 'Subject prefix; also names the streams.',
+      RESET_SUBJECT_PREFIX: 'Subject prefix; also names the streams, upper-cased with every other character as `_` (so `acme-eu` and `acme.eu` name the same ones: resetd refuses to start on a stream that holds another prefix\'s subjects).',
       RESET_INBOX_STREAM: 'Inbox stream name; unset: `<PREFIX>_INBOX`.',
       RESET_EVENTS_STREAM: 'Events stream name; unset: `<PREFIX>_EVENTS`.',
       RESET_CONSUMER: 'Durable consumer on the inbox, shared by all instances.',

@@ -1,10 +1,12 @@
 import 'reflect-metadata';
+import { StreamSetupError } from '../adapters/nats/jetstream-streams.js';
 import { isEntryPoint } from './entry-point.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openConnections, UnreachableError } from './connections.js';
 import { buildContainer, resolve } from './container.js';
 import { readDotEnvFile } from './dotenv-file.js';
 import { createLogger } from './logger.js';
+import { streamSetupLine } from './stream-setup-line.js';
 import { TOKENS } from './tokens.js';
 import { setUpTelemetry } from './telemetry.js';
 
@@ -68,7 +70,11 @@ export async function main(): Promise<void> {
     process.stderr.write(`resetd: cannot listen on OPS_HTTP_HOST ${config.ops.host} OPS_HTTP_PORT ${config.ops.port}: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  await service.start();
+  await stoppingOnConfigError(() =>
+    service.start().catch((error: unknown) => {
+      throw error instanceof StreamSetupError ? new ConfigError(streamSetupLine(error.problem, config.nats.subjectPrefix)) : error;
+    }),
+  );
 }
 
 /** Runs a start-up step; a ConfigError ends the process with its one line and exit code 2 (configuration). */

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
+import { TestClient, uniquePrefix } from '../support/nats.js';
+import { ServiceProcess } from '../support/service-process.js';
 
 const MAIN = new URL('../../dist/src/app/main.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'resetd-start-up-'));
@@ -42,5 +44,46 @@ describe('the start, before any server is asked', () => {
     writeFileSync(join(dir, '.env'), 'MAIL_PRODUCT_NAME=Acme from .env\n');
     expect(run(CLI, ['preview'], {}).stdout).toMatch(/^Subject: Your Acme from \.env password reset code$/m);
     expect(run(CLI, ['preview'], { MAIL_PRODUCT_NAME: 'Globex' }).stdout).toMatch(/^Subject: Your Globex password reset code$/m);
+  });
+});
+
+describe('the start, when JetStream will not take the streams as configured', () => {
+  /** Starts resetd with `env`; it must exit by itself, and its output is returned. */
+  async function startRefused(env: Record<string, string>) {
+    const service = await ServiceProcess.start(env, { waitForStart: false });
+    const code = await service.exit();
+    return { code, lines: service.output.filter((line) => line.startsWith('resetd: ')), output: service.output };
+  }
+
+  it('refuses, in one line naming the setting, a prefix whose streams are another deployment\'s: acme-eu beside acme.eu', async () => {
+    const token = uniquePrefix('coll');
+    const first = await TestClient.connect(`${token}-eu`);
+    const second = await TestClient.connect(`${token}.eu`);
+    try {
+      expect(second.subjects.inboxStream).toBe(first.subjects.inboxStream);
+      const running = await ServiceProcess.start({ RESET_SUBJECT_PREFIX: `${token}-eu`, REDIS_KEY_PREFIX: token });
+      try {
+        const refused = await startRefused({ RESET_SUBJECT_PREFIX: `${token}.eu`, REDIS_KEY_PREFIX: `${token}b` });
+        expect(refused.code).toBe(2);
+        expect(refused.lines).toEqual([
+          `resetd: the JetStream stream ${first.subjects.inboxStream} belongs to another deployment: it holds ${first.subjects.requested}, ${first.subjects.codeSubmitted}, ${first.subjects.passwordChanged}, not subjects under ${token}.eu.; give this deployment its own RESET_SUBJECT_PREFIX, or its own RESET_INBOX_STREAM and RESET_EVENTS_STREAM`,
+        ].map((line) => expect.stringContaining(line)));
+        // The first deployment keeps its subjects and is served.
+        expect((await first.jsm.streams.info(first.subjects.inboxStream)).config.subjects).toEqual([first.subjects.requested, first.subjects.codeSubmitted, first.subjects.passwordChanged]);
+      } finally {
+        await running.stop();
+      }
+    } finally {
+      await second.nc.close();
+      await first.close();
+    }
+  });
+
+  it('refuses more replicas than a single server keeps, naming RESET_STREAM_REPLICAS, exit 2, no stack', async () => {
+    const prefix = uniquePrefix('replicas');
+    const refused = await startRefused({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, RESET_STREAM_REPLICAS: '3' });
+    expect(refused.code).toBe(2);
+    expect(refused.lines).toEqual([expect.stringMatching(/^resetd: the JetStream stream \S+ cannot have RESET_STREAM_REPLICAS replicas here: .*replicas.*set RESET_STREAM_REPLICAS to at most/)]);
+    expect(refused.output.join('\n')).not.toMatch(/\n\s+at /);
   });
 });

@@ -88,8 +88,8 @@ describe('reset.verify and reset.code.submitted as users and clients really send
     await inboxSettled(world);
     const before = await storedEvents(world);
     const published: string[] = [];
-    const outcomes = nc.subscribe(subjects.event('reset.completed'), { callback: (_error, msg) => published.push(msg.subject) });
-    const failures = nc.subscribe(subjects.event('reset.verification.failed'), { callback: (_error, msg) => published.push(msg.subject) });
+    const outcomes = nc.subscribe(subjects.event('reset.completed'), { callback: (_error, msg) => void published.push(msg.subject) });
+    const failures = nc.subscribe(subjects.event('reset.verification.failed'), { callback: (_error, msg) => void published.push(msg.subject) });
 
     // A requester allowed only to ask reset.verify would have resetd publish, signed, where it may not.
     for (const reply of [subjects.event('reset.completed'), subjects.requested, `$JS.API.STREAM.INFO.${subjects.eventsStream}`]) {

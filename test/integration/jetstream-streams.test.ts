@@ -1,7 +1,7 @@
 import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureStreams, type StreamOptions } from '../../src/adapters/nats/jetstream-streams.js';
+import { ensureStreams, StreamSetupError, type StreamOptions } from '../../src/adapters/nats/jetstream-streams.js';
 import { TestClient, uniquePrefix } from '../support/nats.js';
 
 const HOUR = 3_600_000;
@@ -72,5 +72,29 @@ describe('ensureStreams', () => {
     }
     expect(String(refusal)).toMatch(/maximum bytes exceeded/);
     expect((await jsm.streams.info(subjects.inboxStream)).state.messages).toBeGreaterThan(60);
+  });
+
+  it("leaves a stream of another deployment's alone: same name, subjects under another prefix", async () => {
+    const { subjects, jsm } = client;
+    // `acme-eu` and `acme.eu` both name their inbox ACME_EU_INBOX.
+    const theirs = [`${uniquePrefix('other')}.requested`];
+    await jsm.streams.add({ name: subjects.inboxStream, subjects: theirs, retention: RetentionPolicy.Workqueue, storage: StorageType.File });
+
+    const refusal = await ensureStreams(jsm, subjects, options).catch((error: unknown) => error);
+
+    expect(refusal).toBeInstanceOf(StreamSetupError);
+    expect((refusal as StreamSetupError).problem).toEqual({ kind: 'foreign', stream: subjects.inboxStream, subjects: theirs });
+    expect((await jsm.streams.info(subjects.inboxStream)).config.subjects).toEqual(theirs);
+    await expect(jsm.streams.info(subjects.eventsStream)).rejects.toThrow(/not found/);
+  });
+
+  it('names what JetStream refused: replicas a single server cannot keep, bytes it cannot reserve', async () => {
+    const { subjects, jsm } = client;
+
+    const replicas = await ensureStreams(jsm, subjects, { ...options, replicas: 3 }).catch((error: unknown) => error);
+    expect((replicas as StreamSetupError).problem).toMatchObject({ kind: 'replicas', stream: subjects.inboxStream, detail: expect.stringContaining('replicas') });
+
+    const bytes = await ensureStreams(jsm, subjects, { ...options, limits: { ...options.limits, eventsMaxBytes: 2 ** 50 } }).catch((error: unknown) => error);
+    expect((bytes as StreamSetupError).problem).toMatchObject({ kind: 'storage', stream: subjects.eventsStream });
   });
 });

@@ -45,6 +45,35 @@ export const defaultStreamLimits: StreamLimits = {
 
 const OUTBOUND_TYPES = Object.keys(outboundData);
 
+/** Why JetStream would not take a stream as configured; the caller names the settings to change. */
+export type StreamSetupProblem =
+  /** The stream exists with subjects outside this deployment's prefix: another deployment's. */
+  | { readonly kind: 'foreign'; readonly stream: string; readonly subjects: readonly string[] }
+  /** More replicas than the server can hold (a single server, or a cluster too small). */
+  | { readonly kind: 'replicas'; readonly stream: string; readonly detail: string }
+  /** JetStream cannot reserve the stream's maximum bytes. */
+  | { readonly kind: 'storage'; readonly stream: string; readonly detail: string }
+  /** Another stream already captures some of these subjects. */
+  | { readonly kind: 'overlap'; readonly stream: string; readonly detail: string }
+  | { readonly kind: 'refused'; readonly stream: string; readonly detail: string };
+
+export class StreamSetupError extends Error {
+  override readonly name = 'StreamSetupError';
+
+  constructor(
+    readonly problem: StreamSetupProblem,
+    options?: { cause: unknown },
+  ) {
+    super(`stream ${problem.stream}: ${problem.kind === 'foreign' ? `holds ${problem.subjects.join(', ')}` : problem.detail}`, options);
+  }
+}
+
+/** nats-server's error codes for the refusals an operator can fix by a setting. */
+const REPLICAS_NOT_SUPPORTED = 10074;
+const INSUFFICIENT_RESOURCES = 10023;
+const STORAGE_EXCEEDED = 10047;
+const SUBJECTS_OVERLAP = 10065;
+
 /**
  * On a NATS cluster, a stream another instance is creating right now has no leader for a moment,
  * and requests about it go unanswered: each step is tried again for up to 30 s.
@@ -57,7 +86,7 @@ const SETUP_RETRY: LeaderChangeRetry = { tries: 12, deadlineMs: 30_000 };
  * ceilings, so a stream made by an older version gets them too.
  */
 export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, options: StreamOptions): Promise<void> {
-  await upsertStream(jsm, {
+  await upsertStream(jsm, subjects.prefix, {
     name: subjects.inboxStream,
     subjects: [subjects.requested, subjects.codeSubmitted, subjects.passwordChanged],
     retention: RetentionPolicy.Workqueue,
@@ -71,7 +100,7 @@ export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, o
     max_bytes: options.limits.inboxMaxBytes,
     discard: DiscardPolicy.New,
   });
-  await upsertStream(jsm, {
+  await upsertStream(jsm, subjects.prefix, {
     name: subjects.eventsStream,
     subjects: OUTBOUND_TYPES.map((type) => subjects.event(type)),
     retention: RetentionPolicy.Limits,
@@ -100,15 +129,51 @@ export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, o
   }, SETUP_RETRY);
 }
 
-async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  await retryingLeaderChanges(async () => {
-    try {
+/**
+ * Creates the stream, or updates it when it is this deployment's: a stream of the same name holding
+ * subjects outside `prefix` belongs to another deployment (two prefixes can map to one stream name,
+ * `acme-eu` and `acme.eu`), and updating it would take its subjects away.
+ */
+async function upsertStream(jsm: JetStreamManager, prefix: string, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await retryingLeaderChanges(async () => {
+      const existing = await streamSubjects(jsm, config.name);
+      if (existing === undefined) {
+        await jsm.streams.add(config);
+        return;
+      }
+      if (existing.some((subject) => !subject.startsWith(`${prefix}.`))) {
+        throw new StreamSetupError({ kind: 'foreign', stream: config.name, subjects: existing });
+      }
       await jsm.streams.update(config.name, config);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      await jsm.streams.add(config);
-    }
-  }, SETUP_RETRY);
+    }, SETUP_RETRY);
+  } catch (error) {
+    throw error instanceof JetStreamApiError ? new StreamSetupError(problemOf(error, config.name), { cause: error }) : error;
+  }
+}
+
+async function streamSubjects(jsm: JetStreamManager, name: string): Promise<string[] | undefined> {
+  try {
+    return (await jsm.streams.info(name)).config.subjects ?? [];
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+function problemOf(error: JetStreamApiError, stream: string): StreamSetupProblem {
+  const detail = `${error.message} (err_code ${error.code})`;
+  switch (error.code) {
+    case REPLICAS_NOT_SUPPORTED:
+      return { kind: 'replicas', stream, detail };
+    case INSUFFICIENT_RESOURCES:
+    case STORAGE_EXCEEDED:
+      return { kind: 'storage', stream, detail };
+    case SUBJECTS_OVERLAP:
+      return { kind: 'overlap', stream, detail };
+    default:
+      return { kind: 'refused', stream, detail };
+  }
 }
 
 function isNotFound(error: unknown): boolean {

@@ -21,4 +21,11 @@ describe("the streams' settings", () => {
     expect(problemsOf({ RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '3601' })).toEqual(['RESET_EVENTS_DUPLICATE_WINDOW_SECONDS must be at most 3600 (got "3601")']);
     expect(problemsOf({ RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '3600' })).toEqual([]);
   });
+
+  it('refuses one name for both streams: the inbox is a work queue, the events a log', () => {
+    expect(problemsOf({ RESET_INBOX_STREAM: 'RESETS', RESET_EVENTS_STREAM: 'RESETS' })).toEqual([
+      'RESET_INBOX_STREAM and RESET_EVENTS_STREAM must name two streams, not both RESETS: the inbox is a work queue, the events a log',
+    ]);
+    expect(problemsOf({ RESET_INBOX_STREAM: 'RESETS_IN', RESET_EVENTS_STREAM: 'RESETS_OUT' })).toEqual([]);
+  });
 });
