@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { defaultStreamLimits, type StreamLimits } from '../adapters/nats/jetstream-streams.js';
+import { senderDomain } from '../adapters/mail/mail-message.js';
 import { parseHostPorts, type RedisTopology } from '../adapters/redis/redis-connection.js';
 import type { MailResilienceOptions } from '../adapters/resilience/resilient-mailer.js';
 import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
@@ -17,6 +18,11 @@ import { natsServerList, natsServersOf, urlSetting } from './url-setting.js';
 export { ConfigError, natsServersOf };
 
 const DEV_SECRET = 'development-only-secret-do-not-use-in-production!';
+/** The placeholders of the Kubernetes example's Secret: a code key nobody chose. */
+const PLACEHOLDER = /replace-me/i;
+/** The docker compose example's code key says so; its signing key is known by its kid. Both are published. */
+const EXAMPLE_KEY = /change-me/i;
+const EXAMPLE_SIGNING_KID = 'iT4libtopri2GLaVraQAh5spkpfh2y7ZEfxbPxkO-T0';
 const HOUR = 3_600_000;
 const MIB = 1_048_576;
 /** Variables whose value a message must never repeat. */
@@ -218,10 +224,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       return fallback;
     }
   };
-  const production = env.NODE_ENV === 'production';
+  // Any spelling: `Production` taken as development would drop STARTTLS and the key checks unseen.
+  const production = env.NODE_ENV?.trim().toLowerCase() === 'production';
   const developmentDefaults: string[] = [];
 
-  let otpSecrets = check(() => readSecrets(env), [DEV_SECRET]);
+  // undefined: the keys given are bad, and already reported.
+  const givenSecrets = check<string[] | undefined>(() => readSecrets(env), undefined);
+  let otpSecrets = givenSecrets ?? [DEV_SECRET];
+  if (production && givenSecrets?.some((secret) => secret === DEV_SECRET || PLACEHOLDER.test(secret))) {
+    problems.push(`${env.OTP_SECRETS !== undefined || env.OTP_SECRETS_FILE !== undefined ? 'OTP_SECRETS' : 'OTP_SECRET'} holds a placeholder or the development key, not a key of yours: make one with ${MAKE_KEY}`);
+  }
+  if (otpSecrets.some((secret) => EXAMPLE_KEY.test(secret))) developmentDefaults.push('OTP_SECRET (an example key, published with the repository)');
   if (otpSecrets.length === 0) {
     if (production) problems.push(`OTP_SECRET is required when NODE_ENV=production: make one with ${MAKE_KEY} and set OTP_SECRET (or OTP_SECRET_FILE)`);
     developmentDefaults.push('OTP_SECRET');
@@ -235,6 +248,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   // false: the key given is bad, and already reported.
   const givenKey = check<KeyObject | undefined | false>(() => readSigningKey(env), false);
   let signingKey = givenKey || undefined;
+  if (givenKey && keyIdOf(createPublicKey(givenKey)) === EXAMPLE_SIGNING_KID) {
+    developmentDefaults.push(`RESET_SIGNING_KEY (the docker compose example's, published with the repository, kid ${EXAMPLE_SIGNING_KID})`);
+  }
   if (givenKey === undefined) {
     if (production) problems.push('RESET_SIGNING_KEY_FILE (or RESET_SIGNING_KEY) is required when NODE_ENV=production: run `resetd keygen`');
     // A key of this process alone: nothing signed by it verifies after a restart, which is fine for development only.
@@ -245,6 +261,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const natsSecurity = check(() => readNatsSecurity(env, natsServersOf(env.NATS_URL)), {});
   const redisSecurity = check(() => readRedisSecurity(env, env.REDIS_URL), {});
   const dkim = check(() => readDkim(env), undefined);
+  check(() => {
+    try {
+      senderDomain(env.MAIL_FROM);
+    } catch {
+      throw new ConfigError(`MAIL_FROM must be an address with a domain, e.g. "Acme <no-reply@acme.example>" (got "${env.MAIL_FROM}")`);
+    }
+  }, undefined);
+  if (production && env.SMTP_URL !== undefined && given.MAIL_FROM === undefined) {
+    problems.push('MAIL_FROM is required when NODE_ENV=production and SMTP_URL is set: its default, no-reply@localhost, is refused or marked as spam by real mail servers');
+  }
   if (env.RESET_INBOX_STREAM !== undefined && env.RESET_INBOX_STREAM === env.RESET_EVENTS_STREAM) {
     problems.push(`RESET_INBOX_STREAM and RESET_EVENTS_STREAM must name two streams, not both ${env.RESET_INBOX_STREAM}: the inbox is a work queue, the events a log`);
   }
@@ -374,7 +400,9 @@ function readSecrets(env: Env): string[] {
   const single = secretFrom(env, 'OTP_SECRET');
   const list = secretFrom(env, 'OTP_SECRETS');
   if (single !== undefined && list !== undefined) throw new ConfigError('OTP_SECRET and OTP_SECRETS are both set; set one');
-  const secrets = list !== undefined ? list.split(',').map((s) => s.trim()).filter(Boolean) : single !== undefined ? [single] : [];
+  // Keys are separated by commas or lines (a file of one key a line), and a key's ends trimmed as
+  // a file's are, so the same key given inline, in a file or in a list has one id.
+  const secrets = list !== undefined ? list.split(/[,\r\n]/).map((s) => s.trim()).filter(Boolean) : single !== undefined ? [single.trim()] : [];
   const name = list !== undefined ? 'OTP_SECRETS' : 'OTP_SECRET';
   if (secrets.some((secret) => secret.length < 32)) {
     throw new ConfigError(`${name} must ${list !== undefined ? 'hold keys' : 'be a key'} of at least 32 characters${list !== undefined ? ' each' : ''}: make one with ${MAKE_KEY}`);

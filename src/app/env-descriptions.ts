@@ -36,7 +36,7 @@ export const envGroups: readonly EnvGroup[] = [
       SMTP_POOL_MAX_MESSAGES:
         "Mails one pooled connection sends before it is replaced. Many providers cap this (25, 50, 100 a connection); set it to your provider's cap. A mail that finds every connection busy goes to whichever is free first, a new one included, so it never waits out a new connection's handshake while an old one comes free.",
       SMTP_NAME: "Name resetd gives itself in EHLO: a host name receivers can look up. Unset: this machine's host name, which a container's random one fails.",
-      MAIL_FROM: 'Sender of every mail; its domain names the Message-ID.',
+      MAIL_FROM: 'Sender of every mail, an address with a domain; its domain names the Message-ID. Required with NODE_ENV=production when SMTP_URL is set.',
       MAIL_PRODUCT_NAME: 'Product name in the mail.',
       MAIL_OUTBOX_DIR: 'Where mail goes without SMTP_URL.',
       DKIM_DOMAIN: 'DKIM signing domain (`d=`), best the domain of MAIL_FROM; set with DKIM_SELECTOR and the key, or leave all three unset (no signature).',
@@ -79,7 +79,7 @@ export const envGroups: readonly EnvGroup[] = [
   {
     title: 'Codes',
     variables: {
-      OTP_SECRET: 'HMAC key for code digests, at least 32 characters. Unset: a development key, with one warning line (with NODE_ENV=production it is required).',
+      OTP_SECRET: 'HMAC key for code digests, at least 32 characters. Unset: a development key, with one warning line (with NODE_ENV=production it is required, and the examples\' placeholders are refused).',
       OTP_SECRET_FILE: 'A file holding OTP_SECRET, instead of it (not both).',
       OTP_SECRETS: 'Keys for rotation, comma-separated, newest first, each at least 32 characters; not together with OTP_SECRET. See [security.md](security.md).',
       OTP_SECRETS_FILE: 'A file holding OTP_SECRETS, instead of it (not both).',
@@ -170,7 +170,7 @@ export const envGroups: readonly EnvGroup[] = [
   {
     title: 'Environment',
     variables: {
-      NODE_ENV: '`production` makes OTP_SECRET, SMTP_URL and RESET_SIGNING_KEY(_FILE) required, and STARTTLS for an `smtp://` server (unless SMTP_ALLOW_PLAINTEXT=true).',
+      NODE_ENV: '`production` (in any case) makes OTP_SECRET, SMTP_URL, MAIL_FROM (with SMTP_URL) and RESET_SIGNING_KEY(_FILE) required, and STARTTLS for an `smtp://` server (unless SMTP_ALLOW_PLAINTEXT=true).',
     },
   },
 ];

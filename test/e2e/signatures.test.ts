@@ -219,7 +219,7 @@ describe('signed events and replies', () => {
 
 describe('the signing key in production', () => {
   it('is required: without it the start stops with one line naming RESET_SIGNING_KEY_FILE, exit 2, no stack', async () => {
-    const run = await runServiceToExit({ NODE_ENV: 'production', SMTP_URL: 'smtps://mail.test:465', NATS_URL, REDIS_URL: 'redis://127.0.0.1:6379' });
+    const run = await runServiceToExit({ NODE_ENV: 'production', SMTP_URL: 'smtps://mail.test:465', MAIL_FROM: 'Acme <no-reply@acme.example>', NATS_URL, REDIS_URL: 'redis://127.0.0.1:6379' });
     expect(run.code).toBe(2);
     expect(oneLine(run.stderr)).toMatch(/^resetd: RESET_SIGNING_KEY_FILE \(or RESET_SIGNING_KEY\) is required when NODE_ENV=production/);
     expect(run.stdout).toBe('');

@@ -54,7 +54,7 @@ describe('configuration errors', () => {
   });
 
   it('reports a bad signing key once, not again as missing in production', () => {
-    const problems = problemsOf({ NODE_ENV: 'production', OTP_SECRET: 'k'.repeat(40), SMTP_URL: 'smtp://mail.example.com:587', RESET_SIGNING_KEY: 'not a key' });
+    const problems = problemsOf({ NODE_ENV: 'production', OTP_SECRET: 'k'.repeat(40), SMTP_URL: 'smtp://mail.example.com:587', MAIL_FROM: 'Acme <no-reply@acme.example>', RESET_SIGNING_KEY: 'not a key' });
     expect(problems).toEqual([expect.stringMatching(/^RESET_SIGNING_KEY is not a PEM private key/)]);
   });
 

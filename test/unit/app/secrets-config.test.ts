@@ -156,10 +156,10 @@ describe('SMTP login and TLS', () => {
   const smtp = (env: Record<string, string>) => configFrom({ RESET_SIGNING_KEY: signingKey, ...env }).smtp?.security;
 
   it('requires STARTTLS for smtp:// in production unless SMTP_ALLOW_PLAINTEXT=true', () => {
-    expect(smtp({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.test:587' })).toEqual({ requireTls: true });
-    expect(smtp({ NODE_ENV: 'production', SMTP_URL: 'smtp://mailpit:1025', SMTP_ALLOW_PLAINTEXT: 'true' })).toEqual({ requireTls: false });
+    expect(smtp({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.test:587', MAIL_FROM: 'Acme <no-reply@acme.example>' })).toEqual({ requireTls: true });
+    expect(smtp({ NODE_ENV: 'production', SMTP_URL: 'smtp://mailpit:1025', SMTP_ALLOW_PLAINTEXT: 'true', MAIL_FROM: 'Acme <no-reply@acme.example>' })).toEqual({ requireTls: false });
     // smtps:// is TLS from the first byte; STARTTLS does not apply.
-    expect(smtp({ NODE_ENV: 'production', SMTP_URL: 'smtps://mail.test:465' })).toEqual({ requireTls: false });
+    expect(smtp({ NODE_ENV: 'production', SMTP_URL: 'smtps://mail.test:465', MAIL_FROM: 'Acme <no-reply@acme.example>' })).toEqual({ requireTls: false });
     // Outside production, as before: STARTTLS when the server offers it.
     expect(smtp({ SMTP_URL: 'smtp://mail.test:587' })).toEqual({ requireTls: false });
     expect(startError({ SMTP_URL: 'smtp://mail.test', SMTP_ALLOW_PLAINTEXT: 'yes' })).toBe('SMTP_ALLOW_PLAINTEXT must be true or false (got "yes")');

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/app/config.js';
 import { generateSigningKeyPair, keyIdOf } from '../../../src/contract/message-signature.js';
 
-const BASE = { OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars', SMTP_URL: 'smtps://mail.test:465' };
+const BASE = { OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars', SMTP_URL: 'smtps://mail.test:465', MAIL_FROM: 'Acme <no-reply@acme.example>' };
 const dir = mkdtempSync(join(tmpdir(), 'resetd-signing-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -81,7 +81,7 @@ describe('the OTEL_* configuration', () => {
     expect(exporterOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' })).toBe('otlp');
     expect(exporterOf({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp' })).toBe('otlp');
     expect(exporterOf({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe('otlp');
-    const production = { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com:587', RESET_SIGNING_KEY: aSigningKey() };
+    const production = { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com:587', MAIL_FROM: 'Acme <no-reply@acme.example>', RESET_SIGNING_KEY: aSigningKey() };
     expect(exporterOf(production)).toBe('otlp');
     expect(exporterOf({ ...production, OTEL_TRACES_EXPORTER: 'none' })).toBe('none');
   });

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type ConfigError } from '../../../src/app/config.js';
+
+const problemsOf = (env: Record<string, string>): readonly string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    return (error as ConfigError).problems;
+  }
+  return [];
+};
+
+const repoFile = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  OTP_SECRET: 'a-real-key-of-this-deployment-0123456789',
+  SMTP_URL: 'smtps://mail.test:465',
+  MAIL_FROM: 'Acme <no-reply@acme.example>',
+  RESET_SIGNING_KEY: repoFile('deploy/compose-signing-key.pem'),
+};
+
+describe('what a tired operator gets wrong', () => {
+  it("refuses the Kubernetes example's placeholder and the development key as the code key in production", () => {
+    const placeholder = 'replace-me-with-at-least-32-random-characters-from-openssl';
+    expect(problemsOf({ ...PRODUCTION, OTP_SECRET: placeholder })).toEqual([expect.stringMatching(/^OTP_SECRET holds a placeholder or the development key, not a key of yours: make one with/)]);
+    const { OTP_SECRET: key, ...withoutKey } = PRODUCTION;
+    expect(problemsOf({ ...withoutKey, OTP_SECRETS: `${key},development-only-secret-do-not-use-in-production!` })).toEqual([expect.stringMatching(/^OTP_SECRETS holds a placeholder/)]);
+    // Outside production the same values start, as a laptop's would.
+    expect(problemsOf({ OTP_SECRET: placeholder })).toEqual([]);
+  });
+
+  it("names the docker compose example's published keys among the development defaults, even in production", () => {
+    const config = loadConfig({ ...PRODUCTION, OTP_SECRET: repoFile('deploy/compose-otp-secret.txt').trim() });
+    expect(config.developmentDefaults).toEqual([
+      'OTP_SECRET (an example key, published with the repository)',
+      expect.stringMatching(/^RESET_SIGNING_KEY \(the docker compose example's, published with the repository, kid /),
+    ]);
+  });
+
+  it('takes NODE_ENV=production in any spelling: Production must not quietly mean development', () => {
+    expect(loadConfig({ ...PRODUCTION, NODE_ENV: 'Production' }).production).toBe(true);
+    expect(problemsOf({ NODE_ENV: ' PRODUCTION ' })).toContainEqual(expect.stringMatching(/^OTP_SECRET is required when NODE_ENV=production/));
+  });
+
+  it('checks MAIL_FROM at start, and wants it set in production when mail goes to a real server', () => {
+    expect(problemsOf({ MAIL_FROM: 'noreply' })).toEqual(['MAIL_FROM must be an address with a domain, e.g. "Acme <no-reply@acme.example>" (got "noreply")']);
+    expect(problemsOf({ ...PRODUCTION, MAIL_FROM: '' })).toEqual([expect.stringMatching(/^MAIL_FROM is required when NODE_ENV=production and SMTP_URL is set/)]);
+  });
+
+  it('reads code keys one a line or comma-separated, each trimmed, so one key has one id however it is given', () => {
+    const [a, b] = ['first-key-of-at-least-thirty-two-characters', 'second-key-of-at-least-thirty-two-characters'];
+    const listed = loadConfig({ OTP_SECRETS: `${a}\n${b}\n` }).otpSecrets;
+    expect(listed).toEqual([a, b]);
+    expect(loadConfig({ OTP_SECRETS: `${a}, ${b}` }).otpSecrets).toEqual([a, b]);
+    expect(loadConfig({ OTP_SECRET: `${a}\r\n` }).otpSecrets).toEqual([a]);
+  });
+});
