@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { deliveredMessage, readableHeaders } from '../contract/message-headers.js';
 import { outboundEvent, type OutboundEvent } from '../contract/schemas.js';
 import { ResetClientError, ServiceUnavailableError } from './errors.js';
 import { warnUnverified, type SignatureGate, type UnverifiedMessage } from './signature-gate.js';
@@ -111,7 +112,7 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
   }
 
   private trusted(msg: JsMsg): OutboundEvent | undefined {
-    const refusal = this.gate.refusal(msg.data, msg.headers);
+    const refusal = this.gate.refusal(msg.data, readableHeaders(deliveredMessage(msg)));
     if (refusal === undefined) return this.parse(msg);
     (this.options.onUnverified ?? warnUnverified)({ subject: msg.subject, seq: msg.seq, reason: refusal });
     return undefined;

@@ -19,6 +19,7 @@ import { issueDetail } from '../contract/issue-detail.js';
 import { codeSubmittedData, passwordChangedData, resetRequestedData, verifyReply, type VerifyReply } from '../contract/schemas.js';
 import { subjectsFor, type Subjects } from '../contract/subjects.js';
 import { maskUrl } from '../contract/mask-url.js';
+import { readableHeaders } from '../contract/message-headers.js';
 import type { VerifyKey } from '../contract/message-signature.js';
 import { InvalidRequestError, NatsUnreachableError, PublishUnconfirmedError, ServiceUnavailableError, UnverifiedReplyError, VerifyUnansweredError } from './errors.js';
 import { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
@@ -176,7 +177,7 @@ export class ResetClient {
         timeout: options.timeoutMs ?? 10_000,
         headers: traceHeaders(),
       });
-      const refusal = this.gate.refusal(reply.data, reply.headers);
+      const refusal = this.gate.refusal(reply.data, readableHeaders(reply));
       if (refusal !== undefined) throw new UnverifiedReplyError(`the reply on ${this.subjects.verify} did not verify (${refusal}); its status cannot be trusted`, refusal);
       const answer = verifyReply.parse(reply.json());
       if (answer.resetId !== resetId) {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { codeIn } from '../support/mail-code.js';
+import { rawPublish } from '../support/nats.js';
 import { useRunningService } from '../support/running-service.js';
 
 const valid = { userId: 'u-bad', email: 'bad@example.com' };
@@ -96,4 +98,40 @@ describe('bad input', () => {
     expect(client.events.filter((e) => e.data.resetId === id).map((e) => [e.type, e.id])).toEqual([['reset.rejected', refusal.id]]);
     expect(sink.mailsTo(email)).toEqual([]);
   });
+
+  describe('headers nats.js cannot or should not decode', () => {
+    /** Sends a verify request raw, with `headerLines`, and resolves with its answer. */
+    async function rawVerify(body: object, headerLines: readonly string[]): Promise<{ status: string }> {
+      const { nc, subjects } = world.client;
+      const inbox = `_INBOX.raw.${randomUUID()}`;
+      const answer = nc.subscribe(inbox, { max: 1 });
+      await nc.flush();
+      await rawPublish(subjects.verify, inbox, headerLines, JSON.stringify(body));
+      for await (const msg of answer) return msg.json<{ status: string }>();
+      throw new Error('no answer');
+    }
+
+    it('handles a command and a verify whose header names hold a space as messages without headers, and goes on serving', async () => {
+      const { client } = world;
+      const id = randomUUID();
+      const email = 'spaced-header@example.com';
+      // A name with a space: nats.js throws when it decodes it (in a subscription callback, its
+      // socket reader stops for good; in the consume loop, an unhandled rejection ends the process).
+      await rawPublish(client.subjects.requested, undefined, [`Nats-Msg-Id: ${id}`, 'bad key: v'], JSON.stringify(envelope(id, 'reset.requested', { userId: 'u-spaced', email })));
+      await client.waitForEvent(id, 'reset.code.sent');
+      const code = codeIn((await world.sink.waitForMail(email)).text ?? '');
+      const wrong = code === '000000' ? '111111' : '000000';
+
+      expect(await rawVerify({ resetId: id, code: wrong }, ['bad key: v', 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'])).toMatchObject({ status: 'invalid_code' });
+      expect(await client.verify({ resetId: id, code })).toEqual({ status: 'completed', attemptsRemaining: 0 });
+    });
+
+    it('does not decode half a megabyte of header lines (nats.js takes a minute): the request is answered, and so is the next', async () => {
+      const { client } = world;
+      const lines = Array.from({ length: 40_000 }, (_, i) => `K${i}: v`);
+      expect(await rawVerify({ resetId: `r-${randomUUID()}`, code: '123456' }, lines)).toMatchObject({ status: 'unknown_reset' });
+      expect(await client.verify({ resetId: `r-${randomUUID()}`, code: '123456' })).toMatchObject({ status: 'unknown_reset' });
+    });
+  });
 });
+

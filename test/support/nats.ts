@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
+import { connect as connectTcp } from 'node:net';
 import { subjectsFor, type Subjects } from '../../src/contract/subjects.js';
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -135,3 +136,32 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Publishes as a client that writes the protocol itself: header lines nats.js would never write
+ * (a space in a name, thousands of lines). Resolves once the server has read it (PONG).
+ */
+export async function rawPublish(subject: string, reply: string | undefined, headerLines: readonly string[], body: string): Promise<void> {
+  const server = new URL(NATS_URL.split(',')[0]!.replace(/^nats:/, 'http:'));
+  const socket = connectTcp(Number(server.port || 4222), server.hostname);
+  const headerBlock = `NATS/1.0\r\n${headerLines.map((line) => `${line}\r\n`).join('')}\r\n`;
+  const headerBytes = Buffer.byteLength(headerBlock);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('latin1');
+        if (seen.includes('-ERR')) reject(new Error(`nats-server refused the raw publish: ${seen}`));
+        else if (seen.includes('PONG')) resolve();
+      });
+      socket.write(
+        'CONNECT {"verbose":false,"pedantic":false,"headers":true,"protocol":1}\r\n' +
+          `HPUB ${subject}${reply ? ` ${reply}` : ''} ${headerBytes} ${headerBytes + Buffer.byteLength(body)}\r\n${headerBlock}${body}\r\nPING\r\n`,
+      );
+    });
+  } finally {
+    socket.destroy();
+  }
+}
+

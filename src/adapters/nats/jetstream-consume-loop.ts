@@ -2,6 +2,7 @@ import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deliveredMessage, readableHeaders } from '../../contract/message-headers.js';
 import type { Disposition } from './disposition.js';
 
 export interface ConsumeLoopOptions {
@@ -140,7 +141,8 @@ export class JetStreamConsumeLoop {
   private async settle(msg: JsMsg): Promise<void> {
     const delivery: Delivery = {
       subject: msg.subject,
-      headers: msg.headers,
+      // Never throws: a throw here would reject this promise, which nothing awaits, and end the process.
+      headers: readableHeaders(deliveredMessage(msg)),
       data: msg.data,
       seq: msg.seq,
       deliveryCount: msg.info.deliveryCount,

@@ -14,6 +14,7 @@ import { inCommandScope, publishRejection, verifySubmission } from './inbound-ha
 import type { MessageUseCases } from './message-use-cases.js';
 import { SIGNATURE_HEADER, type MessageSigner } from '../../contract/message-signature.js';
 import type { VerifyReply } from '../../contract/schemas.js';
+import { readableHeaders } from '../../contract/message-headers.js';
 import type { Subjects } from '../../contract/subjects.js';
 import { LogThrottle } from '../system/log-throttle.js';
 
@@ -92,7 +93,7 @@ export class NatsVerifyResponder {
 
   /** Answers inside a SERVER span that continues the requester's trace; the reply carries it back. */
   private answer(msg: Msg): Promise<void> {
-    const message = { subject: msg.subject, headers: msg.headers, bodySize: msg.data.byteLength, group: VERIFY_QUEUE_GROUP };
+    const message = { subject: msg.subject, headers: readableHeaders(msg), bodySize: msg.data.byteLength, group: VERIFY_QUEUE_GROUP };
     const inbound = decodeVerifyRequest(msg.data, `v:${this.random.token()}`);
     // A request that cannot be read tells the audit trail nothing it could trust.
     const audit = inbound.kind === 'unreadable' ? {} : auditFieldsOf(inbound);
