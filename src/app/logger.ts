@@ -15,7 +15,11 @@ export function createLogger(level: string, name = 'resetd', destination?: Desti
     level,
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: ['code', '*.code', 'email', '*.email', 'to', '*.to'], censor: '[redacted]' },
+    redact: {
+      // ioredis puts the failed command on its error: a script's arguments hold code digests and user ids.
+      paths: ['code', '*.code', 'email', '*.email', 'to', '*.to', 'err.command.args', 'err.cause.command.args', '*.err.command.args'],
+      censor: '[redacted]',
+    },
     mixin: traceFields,
     hooks: { streamWrite: maskEmailsIn },
   };
