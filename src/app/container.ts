@@ -131,8 +131,8 @@ export function buildContainer(
   );
   provide(
     TOKENS.VerifyResponder,
-    [TOKENS.UseCases, TOKENS.Random, TOKENS.AuditTrail],
-    (useCases, random, audit) => new NatsVerifyResponder(nc, subjects, useCases, random, log, metrics, audit, signer, { maxInFlight: config.nats.verifyMaxInFlight }),
+    [TOKENS.UseCases, TOKENS.AuditTrail],
+    (useCases, audit) => new NatsVerifyResponder(nc, subjects, useCases, log, metrics, audit, signer, { maxInFlight: config.nats.verifyMaxInFlight }),
   );
   provide(
     TOKENS.ResetService,

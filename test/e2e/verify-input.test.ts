@@ -81,6 +81,21 @@ describe('reset.verify and reset.code.submitted as users and clients really send
     expect(await storedEvents(world)).toBe(before);
   });
 
+  it('stores one reset.rejected for the same mistake repeated, not one per request', async () => {
+    await inboxSettled(world);
+    const before = await storedEvents(world);
+    const resetId = `r-${randomUUID()}`;
+    for (let i = 0; i < 3; i += 1) {
+      const reply = await world.client.verifyBody(JSON.stringify({ resetId, code: '123456', clientIp: 'nope' }), resetId);
+      expect(reply).toMatchObject({ status: 'invalid_request', detail: expect.stringContaining('clientIp') });
+    }
+    await world.client.verifyBody(JSON.stringify({ resetId, code: '1'.repeat(17) }), resetId);
+
+    // Each answer comes once its rejection is stored. One event per mistake for the duplicate
+    // window: a flood of one invalid request stores one.
+    expect(await storedEvents(world)).toBe(before + 2);
+  });
+
   it('answers no request whose reply subject is an outcome, a command or the JetStream API, and spends no try on it', async () => {
     const { resetId, code } = await mailedReset(world, 'reflected');
     const wrong = code === '000000' ? '111111' : '000000';

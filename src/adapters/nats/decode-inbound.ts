@@ -36,7 +36,8 @@ export function decodeInbound(expectedType: string, body: Uint8Array, fallbackSe
   }
   const event = envelope.data;
   if (event.type !== expectedType) {
-    return reject(`The field type is "${event.type}"; this subject takes "${expectedType}".`, {
+    // The value is not repeated: it is the sender's text, and this sentence goes into a signed event.
+    return reject(`The field type does not match this subject, which takes "${expectedType}".`, {
       eventId,
       resetId: resetIdOf(expectedType, json, eventId),
     });
@@ -67,9 +68,11 @@ export function decodeInbound(expectedType: string, body: Uint8Array, fallbackSe
 /**
  * Decodes a `reset.verify` request: the `data` of `reset.code.submitted` as plain JSON, without an
  * envelope. A request that cannot be read (not a JSON object, an envelope, `resetId` or `code`
- * missing) is `unreadable`: it names no reset a rejection could be about.
+ * missing) is `unreadable`: it names no reset a rejection could be about. A request has no id, so
+ * its rejection is named by its reset and what is wrong: the same mistake repeated (or a flood of
+ * it) is one event for the events stream's duplicate window, not one per request.
  */
-export function decodeVerifyRequest(body: Uint8Array, fallbackSequence: string): VerifyRequest {
+export function decodeVerifyRequest(body: Uint8Array): VerifyRequest {
   const json = body.byteLength > MAX_BODY_BYTES ? undefined : parseJson(body);
   if (json === undefined) return unreadable('', 'The body is not JSON of at most 16 KiB.');
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return unreadable('', 'The body must be a JSON object with the fields resetId and code.');
@@ -83,7 +86,10 @@ export function decodeVerifyRequest(body: Uint8Array, fallbackSequence: string):
     if (typeof fields[field] !== 'string') return unreadable(resetId ?? '', `The field ${field} must be a string.`);
   }
   const data = codeSubmittedData.safeParse(json);
-  if (!data.success) return rejection(issueDetail(data.error, json).detail, { resetId }, fallbackSequence);
+  if (!data.success) {
+    const { detail } = issueDetail(data.error, json);
+    return rejection(detail, { resetId }, `verify:${detail}`);
+  }
   return { kind: 'submitted', submission: data.data };
 }
 

@@ -1,7 +1,6 @@
 import { SpanKind, type Context, type Span } from '@opentelemetry/api';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { Random } from '../../domain/ports.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { auditFieldsOf } from '../audit/inbound-audit.js';
 import { runInContext } from '../otel/message-context.js';
@@ -43,7 +42,6 @@ export class NatsVerifyResponder {
     private readonly nc: NatsConnection,
     private readonly subjects: Subjects,
     private readonly useCases: MessageUseCases,
-    private readonly random: Random,
     private readonly log: Logger,
     private readonly metrics: ResetMetrics,
     private readonly audit: AuditTrail,
@@ -94,7 +92,7 @@ export class NatsVerifyResponder {
   /** Answers inside a SERVER span that continues the requester's trace; the reply carries it back. */
   private answer(msg: Msg): Promise<void> {
     const message = { subject: msg.subject, headers: readableHeaders(msg), bodySize: msg.data.byteLength, group: VERIFY_QUEUE_GROUP };
-    const inbound = decodeVerifyRequest(msg.data, `v:${this.random.token()}`);
+    const inbound = decodeVerifyRequest(msg.data);
     // A request that cannot be read tells the audit trail nothing it could trust.
     const audit = inbound.kind === 'unreadable' ? {} : auditFieldsOf(inbound);
     return inCommandScope(message, SpanKind.SERVER, audit, (span, context) => this.answerIn(span, context, msg, inbound));

@@ -13,7 +13,7 @@ describe('a reset.verify request that cannot be read', () => {
     ['no code', { resetId: 'r-1' }, 'r-1', 'The field code is missing.'],
     ['a code that is a number', { resetId: 'r-1', code: 123456 }, 'r-1', 'The field code must be a string.'],
   ])('%s is answered with the field named in plain words', (_name, body, resetId, detail) => {
-    expect(decodeVerifyRequest(encode(body), '1')).toEqual({ kind: 'unreadable', resetId, detail });
+    expect(decodeVerifyRequest(encode(body))).toEqual({ kind: 'unreadable', resetId, detail });
   });
 
   it('names its reset, as far as that much can be read, for the reply of a request turned away unread', () => {
@@ -25,20 +25,21 @@ describe('a reset.verify request that cannot be read', () => {
 
 describe('a reset.verify request that breaks a rule', () => {
   it('is rejected like a submitted code, naming the field and the reset when its id is valid', () => {
-    const decoded = decodeVerifyRequest(encode({ resetId: 'r-1', code: '1'.repeat(17) }), '7');
+    const decoded = decodeVerifyRequest(encode({ resetId: 'r-1', code: '1'.repeat(17) }));
 
     expect(decoded).toEqual({
       kind: 'invalid',
       rejection: {
         name: 'reset.rejected',
-        sequence: 'm:7',
+        // Named by the reset and the mistake: the same mistake again is the same event.
+        sequence: 'm:verify:The field code must be at most 16 characters long.',
         data: { resetId: 'r-1', eventId: '', reason: 'invalid_request', detail: 'The field code must be at most 16 characters long.' },
       },
     });
   });
 
   it('does not repeat a resetId that broke the rules', () => {
-    const decoded = decodeVerifyRequest(encode({ resetId: 'r\u0000x', code: '123456' }), '7');
+    const decoded = decodeVerifyRequest(encode({ resetId: 'r\u0000x', code: '123456' }));
 
     expect(decoded).toMatchObject({ kind: 'invalid', rejection: { data: { resetId: '', detail: 'The field resetId must not contain control characters.' } } });
   });
@@ -52,6 +53,13 @@ describe('a rejection of an inbound message', () => {
     expect(broken).toMatchObject({ kind: 'invalid', rejection: { data: { eventId: 'e-1', detail: 'The field data.userId must not contain control characters.' } } });
     expect(broken.kind === 'invalid' && 'userId' in broken.rejection.data).toBe(false);
     expect(otherField).toMatchObject({ kind: 'invalid', rejection: { data: { userId: 'u-1', detail: expect.stringContaining('data.email') } } });
+  });
+
+  it("names a type that does not match the subject without repeating the sender's text", () => {
+    const hostile = 'reset.completed\u202e\u0085 forged';
+    const decoded = decodeInbound('reset.requested', encode(envelope(hostile, { userId: 'u-1', email: 'a@example.com' })), '1');
+
+    expect(decoded).toMatchObject({ kind: 'invalid', rejection: { data: { detail: 'The field type does not match this subject, which takes "reset.requested".' } } });
   });
 
   it('carries no event id or resetId that broke the rules, and is then told apart by its message', () => {
