@@ -380,6 +380,13 @@ function readRedisTopology(env: Env): RedisTopology {
   if (env.REDIS_CLUSTER_NODES !== undefined && env.REDIS_SENTINELS !== undefined) {
     throw new ConfigError('REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set; set one');
   }
+  const { pathname } = new URL(env.REDIS_URL);
+  if (!/^\/?\d*$/.test(pathname)) {
+    throw new ConfigError(`REDIS_URL's path is the database number, e.g. redis://host:6379/0 (got "${pathname}")`);
+  }
+  if (env.REDIS_CLUSTER_NODES !== undefined && Number(pathname.slice(1)) > 0) {
+    throw new ConfigError(`REDIS_URL names database ${pathname.slice(1)}, but a Redis Cluster has only database 0: drop it (REDIS_KEY_PREFIX keeps deployments apart)`);
+  }
   if (env.REDIS_CLUSTER_NODES !== undefined) return { kind: 'cluster', nodes: parseHostPorts(env.REDIS_CLUSTER_NODES) };
   if (env.REDIS_SENTINELS !== undefined) return { kind: 'sentinel', sentinels: parseHostPorts(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME };
   return { kind: 'single' };

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { RedisClient } from '../adapters/redis/redis-client.js';
 import { createRedisClient, describeTopology } from '../adapters/redis/redis-connection.js';
 import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-connect-failure.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { maskUrl } from '../contract/mask-url.js';
 import { natsSecurityOptions, natsSettingsHint } from './nats-security.js';
 import { redisConnectFailureLine, redisSecurityOptions } from './redis-security.js';
@@ -51,6 +51,7 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
   } finally {
     redis.off('error', remember);
   }
+  await checkDatabase(redis, config);
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -108,3 +109,20 @@ function watchNats(nc: NatsConnection, log: Logger): void {
     }
   })();
 }
+
+/**
+ * ioredis selects REDIS_URL's database once connected, and when the server refuses (a number past
+ * its `databases`) it stays on database 0 without a word: the keys would land beside another
+ * deployment's. Selecting it again here makes that refusal a start error.
+ */
+async function checkDatabase(redis: RedisClient, config: Config): Promise<void> {
+  const db = new URL(config.redisUrl).pathname.slice(1);
+  if (config.redisTopology.kind === 'cluster' || Number(db) === 0) return;
+  try {
+    await redis.call('select', db);
+  } catch (error) {
+    redis.disconnect();
+    throw new ConfigError(`REDIS_URL names database ${db}, which the Redis server refused: ${(error as Error).message} (it has 16 unless its databases setting says otherwise)`);
+  }
+}
+

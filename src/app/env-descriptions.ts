@@ -16,7 +16,7 @@ export const envGroups: readonly EnvGroup[] = [
     title: 'Connections',
     variables: {
       NATS_URL: 'NATS server(s), comma-separated. One is enough to find a cluster; listing all lets an instance start while one is down.',
-      REDIS_URL: 'Redis; `rediss://` for TLS. Run it with persistence (AOF) in production.',
+      REDIS_URL: 'Redis; `rediss://` for TLS; a path is the database number (`/2`; refused at start if the server does not have it; only 0 with a Cluster). Run it with persistence (AOF) in production.',
       REDIS_KEY_PREFIX:
         'Prefix of every Redis key. Unset: RESET_SUBJECT_PREFIX, so deployments with different prefixes on one Redis share no key (before, `resetd`: set that to keep the keys of an older deployment).',
       REDIS_CLUSTER_NODES:

@@ -25,7 +25,7 @@ export async function main(): Promise<void> {
   const telemetry = setUpTelemetry({ serviceName: config.serviceName, tracing: config.tracing, log });
   let connections;
   try {
-    connections = await openConnections(config, log);
+    connections = await stoppingOnConfigError(() => openConnections(config, log));
   } catch (error) {
     if (error instanceof UnreachableError) {
       process.stderr.write(`resetd: ${error.message}\n`);

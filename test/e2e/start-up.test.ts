@@ -86,4 +86,12 @@ describe('the start, when JetStream will not take the streams as configured', ()
     expect(refused.lines).toEqual([expect.stringMatching(/^resetd: the JetStream stream \S+ cannot have RESET_STREAM_REPLICAS replicas here: .*replicas.*set RESET_STREAM_REPLICAS to at most/)]);
     expect(refused.output.join('\n')).not.toMatch(/\n\s+at /);
   });
+
+  it('refuses a REDIS_URL database the server does not have, where ioredis would stay on database 0 without a word', async () => {
+    const prefix = uniquePrefix('db');
+    const refused = await startRefused({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, REDIS_URL: `${(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').replace(/\/\d*$/, '')}/99` });
+    expect(refused.code).toBe(2);
+    expect(refused.lines).toEqual([expect.stringMatching(/^resetd: REDIS_URL names database 99, which the Redis server refused: ERR DB index is out of range/)]);
+  });
 });
+

@@ -94,10 +94,12 @@ function withDeadlines(options: RedisOptions, make: (own: RedisOptions) => OneWr
   return make(own).failUnansweredAfter(commandTimeout);
 }
 
-/** The user name, password and TLS of a redis:// or rediss:// URL, for the nodes of a Cluster or Sentinel group. */
-function credentialsOf(url: string): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+/** The user name, password, TLS and database of a redis:// or rediss:// URL, for the nodes of a Cluster or Sentinel group. */
+function credentialsOf(url: string): Pick<RedisOptions, 'username' | 'password' | 'tls' | 'db'> {
   const parsed = new URL(url);
+  const db = Number(parsed.pathname.slice(1));
   return {
+    ...(db > 0 ? { db } : {}),
     ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
     ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
     ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),

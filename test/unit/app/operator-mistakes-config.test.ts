@@ -55,4 +55,13 @@ describe('what a tired operator gets wrong', () => {
     expect(loadConfig({ OTP_SECRETS: `${a}, ${b}` }).otpSecrets).toEqual([a, b]);
     expect(loadConfig({ OTP_SECRET: `${a}\r\n` }).otpSecrets).toEqual([a]);
   });
+
+  it("reads REDIS_URL's path as the database number, and refuses one a Redis Cluster cannot keep", () => {
+    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379/abc' })).toEqual(['REDIS_URL\'s path is the database number, e.g. redis://host:6379/0 (got "/abc")']);
+    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379/3', REDIS_CLUSTER_NODES: 'a:7000,b:7001' })).toEqual([
+      'REDIS_URL names database 3, but a Redis Cluster has only database 0: drop it (REDIS_KEY_PREFIX keeps deployments apart)',
+    ]);
+    for (const url of ['redis://h:6379', 'redis://h:6379/', 'redis://h:6379/0', 'redis://h:6379/15']) expect(problemsOf({ REDIS_URL: url }), url).toEqual([]);
+  });
 });
+
