@@ -39,7 +39,7 @@ export class SmtpStartCheck {
       throw new ConfigError(smtpConfigurationLine(first.failure, this.where));
     }
     if (first?.kind === 'ready') return;
-    this.problem = first === undefined ? `no answer within ${this.options.waitMs} ms` : describeFailure(first.failure);
+    this.problem = (first === undefined ? `no answer within ${this.options.waitMs} ms` : describeFailure(first.failure)) + implicitTlsHint(this.where);
     this.log.warn({ smtp: this.where, reason: this.problem }, 'SMTP server not reached at start; starting anyway, mail waits until it answers');
     void this.retry(first === undefined ? probing : undefined);
   }
@@ -57,7 +57,7 @@ export class SmtpStartCheck {
         this.log.info({ smtp: this.where }, 'SMTP server reached; mail goes out');
         return;
       }
-      const problem = describeFailure(result.failure);
+      const problem = describeFailure(result.failure) + implicitTlsHint(this.where);
       if (problem !== this.problem && (result.failure.kind === 'login' || result.failure.kind === 'tls')) {
         // Too late to stop the start; say it as loudly as the start would have, once.
         this.log.error({ smtp: this.where, configuration: true }, smtpConfigurationLine(result.failure, this.where));
@@ -65,6 +65,15 @@ export class SmtpStartCheck {
       this.problem = problem;
     }
   }
+}
+
+/**
+ * Port 465 speaks TLS from the first byte (smtps://): a plain smtp:// client waits there for a
+ * greeting that never comes, which reads like a server down or a firewall.
+ */
+function implicitTlsHint(where: string): string {
+  const { protocol, port } = new URL(where);
+  return protocol === 'smtp:' && port === '465' ? '; port 465 expects TLS from the first byte: use smtps:// in SMTP_URL' : '';
 }
 
 // Unref'd: a server still away must not keep a stopping process alive.
