@@ -1,3 +1,4 @@
+import { hasUnprintable, quotedPrintable } from '../contract/printable.js';
 import type { OutboundEvent } from '../contract/schemas.js';
 
 export const TYPE_WIDTH = 'reset.verification.failed'.length;
@@ -16,6 +17,8 @@ export function formatEvent(event: OutboundEvent): string {
 
 function formatValue(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
+  // An unverified event's text may hold escape sequences that would rewrite the terminal's lines.
+  if (hasUnprintable(text)) return quotedPrintable(text, 500);
   return text === '' || /[\s"=]/.test(text) ? JSON.stringify(text) : text;
 }
 

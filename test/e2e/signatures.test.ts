@@ -138,7 +138,7 @@ describe('signed events and replies', () => {
     expect(dropped.map((message) => [message.subject, message.reason])).toEqual([
       [`${prefix}.completed`, 'no Resetd-Signature header'],
       [`${prefix}.completed`, expect.stringMatching(/^no key with kid /)],
-      [`${prefix}.completed`, `the signature does not match the body (kid ${oldKey.kid})`],
+      [`${prefix}.completed`, `the signature does not match the body (kid "${oldKey.kid}")`],
     ]);
   });
 
@@ -190,7 +190,7 @@ describe('signed events and replies', () => {
       const withNew = await readAll(newOnly, 7);
       expect(withNew.outcomes.map((event) => [event.type, event.data.resetId])).toEqual([['reset.code.sent', second]]);
       // resetd's three events under the old key, and the forgery that reused an old signature.
-      expect(withNew.dropped.filter((message) => message.reason === `no key with kid ${oldKey.kid}`)).toHaveLength(4);
+      expect(withNew.dropped.filter((message) => message.reason === `no key with kid "${oldKey.kid}"`)).toHaveLength(4);
     } finally {
       await both.close();
       await newOnly.close();

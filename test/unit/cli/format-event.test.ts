@@ -20,4 +20,16 @@ describe('formatEvent', () => {
       '2030-01-01T12:00:00.000Z  reset.rejected             -  eventId="" reason=invalid_request detail="The field data.email is invalid: \\"x\\"."',
     );
   });
+
+  it('escapes what would move the cursor or reorder the line: an unverified event must not forge another', () => {
+    const event: OutboundEvent = {
+      ...envelope,
+      type: 'reset.rejected',
+      data: { resetId: 'r-1', eventId: '', reason: 'invalid_request', detail: 'x\u001b[1A\u001b[2K\rreset.completed r-victim\u202e' },
+    };
+    const line = formatEvent(event);
+    expect(line).toBe('2030-01-01T12:00:00.000Z  reset.rejected             r-1  eventId="" reason=invalid_request detail="x\\u001b[1A\\u001b[2K\\rreset.completed r-victim\\u202e"');
+    expect([...line].filter((c) => c < ' ' || c === '\u202e')).toEqual([]);
+  });
 });
+

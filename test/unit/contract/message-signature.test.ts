@@ -30,7 +30,7 @@ describe('Resetd-Signature (JWS, detached, b64 false, EdDSA)', () => {
     const signature = signer.sign(body);
     expect(verifier.check(body, signature)).toEqual({ ok: true, kid: pair.kid });
     const changed = Buffer.from(body.toString().replace('u-1', 'u-2'));
-    expect(verifier.check(changed, signature)).toEqual({ ok: false, reason: `the signature does not match the body (kid ${pair.kid})` });
+    expect(verifier.check(changed, signature)).toEqual({ ok: false, reason: `the signature does not match the body (kid "${pair.kid}")` });
     expect(verifier.check(Buffer.from(`${body.toString()} `), signature).ok).toBe(false);
   });
 
@@ -52,6 +52,16 @@ describe('Resetd-Signature (JWS, detached, b64 false, EdDSA)', () => {
     expect(check.ok ? '' : check.reason).toMatch(reason);
   });
 
+  it("quotes a kid it does not hold, escaped and cut short: a forged kid cannot rewrite the line it is shown in", () => {
+    const hostile = `\u001b[1A\u001b[2K\r2026-12-04 reset.completed r-victim signature=verified\n${'x'.repeat(500)}`;
+    const check = verifier.check(body, `${b64url({ alg: 'EdDSA', kid: hostile, b64: false, crit: ['b64'] })}..AA`);
+    const reason = check.ok ? '' : check.reason;
+
+    expect(reason).toMatch(/^no key with kid "\\u001b\[1A\\u001b\[2K\\r2026/);
+    expect([...reason].filter((c) => c < ' ')).toEqual([]);
+    expect(reason.length).toBeLessThan(140);
+  });
+
   it('holds several keys by kid while keys rotate; a key removed no longer verifies', () => {
     const next = generateSigningKeyPair();
     const both = new SignatureVerifier([pair.publicKeyPem, JSON.parse(JSON.stringify(createPublicKey(next.publicKeyPem).export({ format: 'jwk' })))]);
@@ -59,7 +69,7 @@ describe('Resetd-Signature (JWS, detached, b64 false, EdDSA)', () => {
     expect(both.check(body, signer.sign(body)).ok).toBe(true);
     expect(both.check(body, messageSigner(next.privateKeyPem).sign(body)).ok).toBe(true);
     const newOnly = new SignatureVerifier([next.publicKeyPem]);
-    expect(newOnly.check(body, signer.sign(body))).toEqual({ ok: false, reason: `no key with kid ${pair.kid}` });
+    expect(newOnly.check(body, signer.sign(body))).toEqual({ ok: false, reason: `no key with kid "${pair.kid}"` });
   });
 
   it('takes only Ed25519 keys', () => {
