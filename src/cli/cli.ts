@@ -142,7 +142,10 @@ async function run(argv: string[]): Promise<void> {
     }
   }
   // The service runs until a signal stops it; every other command is done, even if a socket lingers.
-  if (!keepRunning) process.exit();
+  if (keepRunning) return;
+  // process.exit() does not wait for a pipe: output past what the pipe holds (64 KiB) would be lost.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
+  process.exit();
 }
 
 if (isEntryPoint(import.meta.url)) await run(process.argv);

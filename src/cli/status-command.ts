@@ -65,6 +65,8 @@ async function pingRedis(url: string, security: RedisSecurity): Promise<string> 
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 3_000,
+    // A server that takes the connection and never answers (a black-holing proxy, CLIENT PAUSE).
+    commandTimeout: 3_000,
   });
   // The socket's own error (ECONNREFUSED…) says more than the "Connection is closed" that follows it.
   let socketError: Error | undefined;

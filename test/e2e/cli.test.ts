@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +136,18 @@ describe('the resetd CLI against a running service', () => {
     expect(run.code).toBe(3);
     expectOneLine(run.stderr, /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: .*check REDIS_URL/);
     expect(run.stderr).not.toContain('s3cret-pass');
+  });
+
+  it('status gives up on a Redis that takes the connection and never answers, instead of hanging', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const run = await runCli(['status'], { ...env, REDIS_URL: `redis://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+      expect(run.code).toBe(3);
+      expectOneLine(run.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: Command timed out; check REDIS_URL/);
+    } finally {
+      silent.close();
+    }
   });
 
   it('preview renders the mail with a sample code and sends nothing', async () => {
