@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { deliveredMessage, readableHeaders } from '../contract/message-headers.js';
 import { outboundEvent, type OutboundEvent } from '../contract/schemas.js';
 import { ResetClientError, ServiceUnavailableError } from './errors.js';
@@ -37,6 +37,9 @@ export interface OutcomeOptions {
   readonly onUnverified?: (message: UnverifiedMessage) => void;
 }
 
+const DEFAULT_ACK_WAIT_MS = 30_000;
+const FETCHED_AHEAD = 10;
+
 /** Settles an outcome event with the server. */
 export interface Acknowledgeable {
   /**
@@ -59,8 +62,10 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
   readonly ready: Promise<void>;
   private readonly opened: Promise<{ consumer: Consumer; messages: ConsumerMessages }>;
   private iterated = false;
+  private stopped = false;
 
   constructor(
+    private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly stream: string,
@@ -75,6 +80,7 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
 
   /** Ends the iteration; events not yet acknowledged come again to a durable consumer. */
   stop(): void {
+    this.stopped = true;
     void this.opened.then(({ messages }) => messages.stop(), () => undefined);
   }
 
@@ -84,10 +90,15 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
     const { consumer, messages } = await this.opened;
     const durable = this.options.durable !== undefined;
     const autoAck = durable && this.options.ack !== 'manual';
+    // While the caller handles an event, the server is told so, a third of the ack wait apart: a
+    // handler slower than the ack wait does not get the same event delivered again meanwhile.
+    const progressMs = (this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) / 3;
     try {
       for await (const msg of messages) {
         let acked = !durable;
+        let inProgress: NodeJS.Timeout | undefined;
         const ack = () => {
+          clearInterval(inProgress);
           if (!acked) msg.ack();
           acked = true;
         };
@@ -98,17 +109,38 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
           ack();
           continue;
         }
-        // Not enumerable: the event prints, compares and serialises as the CloudEvent it is.
-        yield Object.defineProperty(event, 'ack', { value: ack, enumerable: false }) as ReceivedOutcome;
+        if (durable) {
+          inProgress = setInterval(() => {
+            if (!acked) msg.working();
+          }, progressMs).unref();
+        }
+        try {
+          // Not enumerable: the event prints, compares and serialises as the CloudEvent it is.
+          yield Object.defineProperty(event, 'ack', { value: ack, enumerable: false }) as ReceivedOutcome;
+        } finally {
+          clearInterval(inProgress);
+        }
         // Only a loop that asks for the next event gets here: one that ended on this event (a
         // break, an exception) did not, and the event comes again after the ack wait.
         if (autoAck) ack();
       }
+      await this.endedByUs();
     } finally {
       messages.stop();
       // An ordered consumer would linger on the server until its inactivity limit.
       if (!durable) await consumer.delete().catch(() => undefined);
     }
+  }
+
+  /**
+   * nats.js ends the messages quietly when the connection closes for good (a login refused after a
+   * credential rotation, reconnects exhausted): a loop that did not stop, over a connection that
+   * closed with an error, ends with that error rather than as if there were nothing more to read.
+   */
+  private async endedByUs(): Promise<void> {
+    if (this.stopped || !this.nc.isClosed()) return;
+    const why = await this.nc.closed();
+    if (why instanceof Error) throw new ServiceUnavailableError(`the NATS connection closed for good, so no more outcome events can be read: ${why.message}`, { cause: why });
   }
 
   private trusted(msg: JsMsg): OutboundEvent | undefined {
@@ -138,7 +170,9 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
       // with an error: else nats.js waits for it to come back, and the loop for ever, silently.
       // An ordered consumer makes itself anew.
       const abortOnMissing = this.options.durable !== undefined;
-      return { consumer, messages: await consumer.consume({ max_messages: 100, ...(abortOnMissing ? { abort_on_missing_resource: true } : {}) }) };
+      // A few at a time: the events fetched wait their turn under the ack wait, and only the one in
+      // hand is kept in progress (a hundred behind a slow handler came again, handled twice).
+      return { consumer, messages: await consumer.consume({ max_messages: FETCHED_AHEAD, ...(abortOnMissing ? { abort_on_missing_resource: true } : {}) }) };
     } catch (error) {
       if (isNamed(error, 'StreamNotFoundError')) {
         throw new ServiceUnavailableError(`no stream ${this.stream}: start resetd first (it creates its streams), or check the subject prefix`, { cause: error });
@@ -157,7 +191,7 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
       durable_name: name,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: this.options.deliver === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
-      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+      ack_wait: nanos(this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     });
     return this.js.consumers.get(this.stream, name);
   }

@@ -206,7 +206,7 @@ export class ResetClient {
   outcomes(options: OutcomeOptions = {}): OutcomeStream {
     this.gate.assertChecking('outcome events');
     const onUnverified = options.onUnverified ?? this.options.onUnverified;
-    return new OutcomeStream(this.js, this.jsm, this.subjects.eventsStream, { ...options, ...(onUnverified ? { onUnverified } : {}) }, this.gate);
+    return new OutcomeStream(this.nc, this.js, this.jsm, this.subjects.eventsStream, { ...options, ...(onUnverified ? { onUnverified } : {}) }, this.gate);
   }
 
   /** Closes the connection if `connect` opened it, after flushing what was published. */

@@ -1,7 +1,10 @@
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PublishUnconfirmedError, ResetClient, ResetClientError, ServiceUnavailableError, VerifyUnansweredError } from '../../src/client/index.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { subjectsFor } from '../../src/contract/subjects.js';
 import { NATS_URL, uniquePrefix } from '../support/nats.js';
+import { NatsServer } from '../support/processes.js';
 
 describe('the client against nats-server', () => {
   let nc: NatsConnection;
@@ -59,4 +62,62 @@ describe('the client against nats-server', () => {
     await expect(untaken).rejects.toBeInstanceOf(ServiceUnavailableError);
     await expect(untaken).rejects.not.toBeInstanceOf(VerifyUnansweredError);
   });
+
+  describe('reading outcomes with a durable consumer', () => {
+    /** An events stream of its own on `nc`, and a function that publishes a `reset.completed` into it as resetd would. */
+    async function eventsStream(on: NatsConnection, prefix: string) {
+      const subjects = subjectsFor(prefix);
+      await jetstreamManager(on).then((jsm) => jsm.streams.add({ name: subjects.eventsStream, subjects: [subjects.event('reset.completed')] }));
+      const publish = async (resetId: string) => {
+        const event = { specversion: '1.0', id: `e-${resetId}`, source: 'urn:resetd:test', type: 'reset.completed', time: new Date().toISOString(), datacontenttype: 'application/json', data: { resetId, userId: 'u-1', completedAt: new Date().toISOString() } };
+        await jetstream(on).publish(subjects.event('reset.completed'), JSON.stringify(event));
+      };
+      return { subjects, publish, remove: () => jetstreamManager(on).then((jsm) => jsm.streams.delete(subjects.eventsStream)) };
+    }
+
+    it('keeps the event in hand in progress: a handler slower than the ack wait handles it once', async () => {
+      const prefix = uniquePrefix('slowhandler');
+      const stream = await eventsStream(nc, prefix);
+      try {
+        const client = await ResetClient.fromConnection(nc, { subjectPrefix: prefix });
+        const outcomes = client.outcomes({ durable: 'auth', deliver: 'all', ackWaitMs: 1_000 });
+        await stream.publish('r-slow');
+        const handled: string[] = [];
+        for await (const event of outcomes) {
+          handled.push(event.data.resetId);
+          // Two and a half ack waits: without word to the server, it delivers the event again meanwhile.
+          await new Promise((resolve) => setTimeout(resolve, 2_500));
+          if (handled.length === 1) {
+            setTimeout(() => outcomes.stop(), 1_500);
+          }
+        }
+        expect(handled).toEqual(['r-slow']);
+      } finally {
+        await stream.remove();
+      }
+    });
+
+    it('ends with an error when the connection closes for good, not as if there were nothing more to read', async () => {
+      const server = await NatsServer.start();
+      try {
+        const own = await connect({ servers: server.url, maxReconnectAttempts: 0 });
+        const prefix = uniquePrefix('closedloop');
+        await eventsStream(own, prefix);
+        const client = await ResetClient.fromConnection(own, { subjectPrefix: prefix });
+        const outcomes = client.outcomes({ durable: 'auth' });
+        await outcomes.ready;
+        const loop = (async () => {
+          for await (const event of outcomes) void event;
+        })();
+
+        await server.stop();
+
+        await expect(loop).rejects.toThrow(ServiceUnavailableError);
+        await expect(loop).rejects.toThrow(/the NATS connection closed for good, so no more outcome events can be read: connection refused/);
+      } finally {
+        await server.close();
+      }
+    });
+  });
 });
+
