@@ -6,6 +6,7 @@ import {
   tokenAuthenticator,
   usernamePasswordAuthenticator,
   type Authenticator,
+  type Msg,
   type MsgHdrs,
   type NatsConnection,
   type NodeConnectionOptions,
@@ -172,27 +173,40 @@ export class ResetClient {
     const checked = codeSubmittedData.safeParse(submitted);
     if (!checked.success) throw invalid(checked.error, submitted);
     this.gate.assertChecking('a reset.verify reply');
+    // Every reply until the first that verifies and names this reset: a forged one that arrives
+    // first (anyone who can read the request can answer it) must not hide resetd's own.
+    let refused: UnverifiedReplyError | undefined;
     try {
-      const reply = await this.nc.request(this.subjects.verify, JSON.stringify(checked.data), {
-        timeout: options.timeoutMs ?? 10_000,
+      const replies = await this.nc.requestMany(this.subjects.verify, JSON.stringify(checked.data), {
+        maxWait: options.timeoutMs ?? 10_000,
+        strategy: 'timer',
         headers: traceHeaders(),
       });
-      const refusal = this.gate.refusal(reply.data, readableHeaders(reply));
-      if (refusal !== undefined) throw new UnverifiedReplyError(`the reply on ${this.subjects.verify} did not verify (${refusal}); its status cannot be trusted`, refusal);
-      const answer = verifyReply.parse(reply.json());
-      if (answer.resetId !== resetId) {
-        throw new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers reset ${JSON.stringify(answer.resetId)}, not ${resetId}`, 'another reset');
+      for await (const reply of replies) {
+        const judged = this.judgeReply(reply, resetId);
+        if (!(judged instanceof UnverifiedReplyError)) return judged;
+        refused ??= judged;
       }
-      return answer;
     } catch (error) {
       if (causedBy(error, NO_RESPONDERS)) {
         throw new ServiceUnavailableError(`no resetd instance answers ${this.subjects.verify}: is the service running with this subject prefix?`, { cause: error });
       }
-      if (causedBy(error, ['TimeoutError'])) {
-        throw new VerifyUnansweredError(`no answer on ${this.subjects.verify} in time: the code may have been checked (a reset.completed on the outcome events says so)`, { cause: error });
-      }
       throw error;
     }
+    if (refused) throw refused;
+    throw new VerifyUnansweredError(`no answer on ${this.subjects.verify} in time: the code may have been checked (a reset.completed on the outcome events says so)`);
+  }
+
+  /** A reply's answer, or why it cannot be trusted: its signature, its body, or another reset named. */
+  private judgeReply(reply: Msg, resetId: string): VerifyReply | UnverifiedReplyError {
+    const refusal = this.gate.refusal(reply.data, readableHeaders(reply));
+    if (refusal !== undefined) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} did not verify (${refusal}); its status cannot be trusted`, refusal);
+    const answer = verifyReply.safeParse(safeJson(reply));
+    if (!answer.success) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} is not a verify reply; its status cannot be trusted`, 'not a verify reply');
+    if (answer.data.resetId !== resetId) {
+      return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers reset ${JSON.stringify(answer.data.resetId)}, not ${resetId}`, 'another reset');
+    }
+    return answer.data;
   }
 
   /**
@@ -281,3 +295,12 @@ function loginFromUrl(servers: readonly string[]): { authenticator?: Authenticat
   if (login === undefined) return {};
   return { authenticator: login.kind === 'token' ? tokenAuthenticator(login.token) : usernamePasswordAuthenticator(login.user, login.password) };
 }
+
+function safeJson(msg: Msg): unknown {
+  try {
+    return msg.json();
+  } catch {
+    return undefined;
+  }
+}
+

@@ -142,31 +142,46 @@ describe('signed events and replies', () => {
     ]);
   });
 
-  it('throws UnverifiedReplyError for a verify reply resetd did not sign, or signed for another reset', async () => {
+  it('takes the signed reply for its reset over a forged one that came first, and throws UnverifiedReplyError when none comes', async () => {
     const rogue = uniquePrefix('rogue');
     const rogueClient = await connect({ servers: NATS_URL, subjectPrefix: rogue, verifyKeys: [oldKey.publicKeyPem] });
     const signer = messageSigner(oldKey.privateKeyPem);
     let answer: (resetId: string) => { body: Uint8Array; signature?: string } = () => ({ body: new Uint8Array() });
+    let answerAfterMs = 0;
     const responder = other.subscribe(subjectsFor(rogue).verify, {
       queue: 'resetd',
       callback: (_, msg) => {
         const { body, signature } = answer(msg.json<{ resetId: string }>().resetId);
         const h = natsHeaders();
         if (signature !== undefined) h.set(SIGNATURE_HEADER, signature);
-        msg.respond(body, { headers: h });
+        setTimeout(() => msg.respond(body, { headers: h }), answerAfterMs);
       },
     });
     // The responder is on another connection: its interest must reach the server before the first request.
     await other.flush();
     try {
       const completedFor = (id: string) => new TextEncoder().encode(JSON.stringify({ resetId: id, status: 'completed', attemptsRemaining: 0 }));
+      // With no reply it can trust within the time given, the first refusal is what verify() says.
+      const soon = { timeoutMs: 1_000 };
       answer = (id) => ({ body: completedFor(id) });
-      await expect(rogueClient.verify('r-1', '123456')).rejects.toThrow(UnverifiedReplyError);
+      await expect(rogueClient.verify('r-1', '123456', soon)).rejects.toThrow(UnverifiedReplyError);
       // A genuine `completed`, captured for one reset and replayed as the answer for another.
       answer = () => ({ body: completedFor('r-captured'), signature: signer.sign(completedFor('r-captured')) });
-      await expect(rogueClient.verify('r-1', '123456')).rejects.toThrow(/answers reset "r-captured", not r-1/);
+      await expect(rogueClient.verify('r-1', '123456', soon)).rejects.toThrow(/answers reset "r-captured", not r-1/);
       answer = (id) => ({ body: completedFor(id), signature: signer.sign(completedFor(id)) });
       expect(await rogueClient.verify('r-1', '123456')).toEqual({ resetId: 'r-1', status: 'completed', attemptsRemaining: 0 });
+
+      // A forger who reads the request answers first, unsigned; resetd's signed answer follows and is the one taken.
+      const forger = other.subscribe(subjectsFor(rogue).verify, {
+        callback: (_, msg) => msg.respond(new TextEncoder().encode(JSON.stringify({ resetId: msg.json<{ resetId: string }>().resetId, status: 'invalid_code', attemptsRemaining: 0 }))),
+      });
+      answerAfterMs = 50;
+      await other.flush();
+      try {
+        expect(await rogueClient.verify('r-2', '123456')).toEqual({ resetId: 'r-2', status: 'completed', attemptsRemaining: 0 });
+      } finally {
+        forger.unsubscribe();
+      }
     } finally {
       responder.unsubscribe();
       await rogueClient.close();
