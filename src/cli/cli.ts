@@ -46,6 +46,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .option('--user-agent <text>', 'the client user agent, for the audit')
     .addOption(new Option('--timeout <seconds>', 'how long to wait for the outcome').default(30).argParser(positiveNumber))
     .option('--json', 'print the outcome event as one JSON line')
+    .addOption(new Option('--verify-key <file>', "resetd's public key (PEM or JWK): the outcome must verify with it; repeat for rotation").argParser(collect))
     .action(async (options) => {
       const { requestCommand } = await import('./request-command.js');
       process.exitCode = await requestCommand(settings(), options, processOutput);

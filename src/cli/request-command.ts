@@ -5,6 +5,7 @@ import type { CliSettings } from './cli-settings.js';
 import { firstEvent } from './first-event.js';
 import { formatEvent, isRequestOutcome } from './format-event.js';
 import { withClient } from './open-client.js';
+import { readVerifyKeys } from './verify-keys.js';
 
 export interface RequestOptions {
   readonly user: string;
@@ -16,10 +17,12 @@ export interface RequestOptions {
   /** Seconds to wait for the outcome. */
   readonly timeout: number;
   readonly json?: boolean;
+  readonly verifyKey?: readonly string[];
 }
 
 /** Publishes `reset.requested` and prints its outcome; exit 0 only when the code was mailed. */
 export function requestCommand(settings: CliSettings, options: RequestOptions, output: CliOutput): Promise<number> {
+  const verifyKeys = readVerifyKeys(options.verifyKey);
   return withClient(settings, async (client) => {
     // Listening starts before the request is published, so its outcome cannot slip past.
     const outcomes = client.outcomes({ deliver: 'new' });
@@ -49,5 +52,5 @@ export function requestCommand(settings: CliSettings, options: RequestOptions, o
       }
     }
     return outcome.type === 'reset.code.sent' ? EXIT.ok : EXIT.failed;
-  });
+  }, { verifyKeys });
 }

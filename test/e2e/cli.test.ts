@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKeyPair } from '../../src/contract/message-signature.js';
 import { cliEnv, runCli, startCli } from '../support/cli.js';
 import { codeIn } from '../support/mail-code.js';
 import { TestClient, uniquePrefix, waitFor } from '../support/nats.js';
@@ -29,17 +30,24 @@ describe('the resetd CLI against a running service', () => {
   let service: ServiceProcess;
   let resetId: string;
   let code: string;
+  let keyDir: string;
+  let signingKeyFile: string;
 
   beforeAll(async () => {
     sink = await startSmtpSink();
     client = await TestClient.connect(prefix);
-    service = await ServiceProcess.start({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: sink.url });
+    // resetd's own key, as its container has it: the CLI run there checks with its public half.
+    keyDir = await mkdtemp(join(tmpdir(), 'resetd-cli-key-'));
+    signingKeyFile = join(keyDir, 'resetd-signing.key');
+    await writeFile(signingKeyFile, generateSigningKeyPair().privateKeyPem);
+    service = await ServiceProcess.start({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: sink.url, RESET_SIGNING_KEY_FILE: signingKeyFile });
   });
 
   afterAll(async () => {
     expect(await service.stop()).toBe(0);
     await client.close();
     await sink.stop();
+    await rm(keyDir, { recursive: true, force: true });
   });
 
   it('request publishes reset.requested, prints reset.code.sent and exits 0', async () => {
@@ -148,6 +156,17 @@ describe('the resetd CLI against a running service', () => {
     } finally {
       silent.close();
     }
+  });
+
+  it('with NODE_ENV=production, checks with resetd\'s own key where it is set (its container), and says what to give where it is not', async () => {
+    const production = { ...env, NODE_ENV: 'production' };
+    const run = await runCli(['request', '--user', 'u-cli-prod', '--email', 'cli-prod@example.com'], { ...production, RESET_SIGNING_KEY_FILE: signingKeyFile });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.lines[1]).toMatch(/reset\.code\.sent/);
+
+    const unkeyed = await runCli(['watch', '--count', '1'], production);
+    expect(unkeyed.code).toBe(2);
+    expectOneLine(unkeyed.stderr, /verifyKeys is required with NODE_ENV=production.*: give --verify-key with resetd's public key/);
   });
 
   it('preview renders the mail with a sample code and sends nothing', async () => {

@@ -173,7 +173,7 @@ describe('signed events and replies', () => {
 
       // A forger who reads the request answers first, unsigned; resetd's signed answer follows and is the one taken.
       const forger = other.subscribe(subjectsFor(rogue).verify, {
-        callback: (_, msg) => msg.respond(new TextEncoder().encode(JSON.stringify({ resetId: msg.json<{ resetId: string }>().resetId, status: 'invalid_code', attemptsRemaining: 0 }))),
+        callback: (_, msg) => void msg.respond(new TextEncoder().encode(JSON.stringify({ resetId: msg.json<{ resetId: string }>().resetId, status: 'invalid_code', attemptsRemaining: 0 }))),
       });
       answerAfterMs = 50;
       await other.flush();
