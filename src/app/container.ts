@@ -29,7 +29,7 @@ import { SystemClock } from '../adapters/system/system-clock.js';
 import type { Config } from './config.js';
 import type { Connections } from './connections.js';
 import { OpsServer, runChecks } from './ops-server.js';
-import { readinessChecks } from './readiness.js';
+import { readinessChecks, smtpProblem } from './readiness.js';
 import { ResetService } from './reset-service.js';
 import { SmtpStartCheck } from './smtp-start-check.js';
 import type { Observability } from './telemetry.js';
@@ -164,7 +164,7 @@ export function buildContainer(
       redis,
       mailProblem: () => {
         if (!startCheck) return undefined;
-        return startCheck.reason ?? (breaker.state === 'open' ? 'the SMTP circuit breaker is open: sends failed in a row' : undefined);
+        return smtpProblem(startCheck.reason, breaker.state);
       },
       serving: () => service.isServing,
     });

@@ -1,11 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RedisClient } from '../adapters/redis/redis-client.js';
+import type { BreakerState } from '../adapters/resilience/mail-breaker.js';
 import type { ReadinessCheck } from './ops-server.js';
 
 export interface ReadinessParts {
   readonly nc: NatsConnection;
   readonly redis: RedisClient;
-  /** Why mail cannot be handed over now (the server not reached since start, the breaker open), or undefined. */
+  /** Why mail cannot be handed over now (the server not reached since start, the breaker not closed), or undefined. */
   readonly mailProblem: () => string | undefined;
   /** False before the service has started and once it drains. */
   readonly serving: () => boolean;
@@ -34,3 +35,13 @@ function natsCheck(nc: NatsConnection): ReadinessCheck {
   })();
   return { name: 'nats', ready: () => connected && !nc.isClosed() };
 }
+
+/**
+ * Why mail cannot go out now: the server not reached since start, or a breaker that is not
+ * closed. Half-open is not usable yet either: its probe is out, and against a server that takes
+ * the connection and never greets it stays out for the whole timeout.
+ */
+export function smtpProblem(startCheckReason: string | undefined, breaker: BreakerState): string | undefined {
+  return startCheckReason ?? (breaker === 'closed' ? undefined : `the SMTP circuit breaker is ${breaker}: sends failed in a row`);
+}
+
