@@ -1,10 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../src/contract/message-signature.js';
-import { cliEnv, runCli, startCli } from '../support/cli.js';
+import { CLI, cliEnv, runCli, startCli } from '../support/cli.js';
 import { codeIn } from '../support/mail-code.js';
 import { TestClient, uniquePrefix, waitFor } from '../support/nats.js';
 import { ServiceProcess } from '../support/service-process.js';
@@ -193,6 +195,20 @@ describe('the resetd CLI against a running service', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('writes all of a long output into a slow pipe before it exits', async () => {
+    const { subjects } = client;
+    const events = Array.from({ length: 250 }, (_, i) => ({
+      specversion: '1.0', id: randomUUID(), source: 'urn:resetd:test', type: 'reset.completed', time: new Date().toISOString(),
+      datacontenttype: 'application/json', data: { resetId: `r-pipe-${i}`, userId: `u-pipe-${i}`, completedAt: new Date().toISOString() },
+    }));
+    for (const event of events) await client.js.publish(subjects.event('reset.completed'), JSON.stringify(event));
+    const stored = (await client.jsm.streams.info(subjects.eventsStream)).state.messages;
+
+    // More than a pipe holds (64 KiB), read only after a second: process.exit() used to drop the rest.
+    const piped = spawnSync('sh', ['-c', `node ${CLI} watch --all --json --count ${stored} | (sleep 1; wc -l)`], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(Number(piped.stdout.trim()), piped.stderr).toBe(stored);
   });
 });
 
