@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, type ConfigError } from '../../../src/app/config.js';
-
-const problemsOf = (env: Record<string, string>): readonly string[] => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    return (error as ConfigError).problems;
-  }
-  return [];
-};
+import { loadConfig } from '../../../src/app/config.js';
+import { configProblems as problemsOf } from '../../support/config-problems.js';
 
 describe("the streams' settings", () => {
   it("keeps an event id for 10 minutes unless RESET_EVENTS_DUPLICATE_WINDOW_SECONDS says otherwise", () => {
