@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { z } from 'zod';
 import { defaultStreamLimits, type StreamLimits } from '../adapters/nats/jetstream-streams.js';
 import { senderDomain } from '../adapters/mail/mail-message.js';
-import { parseHostPorts, type RedisTopology } from '../adapters/redis/redis-connection.js';
+import { parseHostPorts, redisDatabaseOf, type RedisTopology } from '../adapters/redis/redis-connection.js';
 import type { MailResilienceOptions } from '../adapters/resilience/resilient-mailer.js';
 import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
 import { defaultPolicy, type ResetPolicy } from '../domain/policy.js';
@@ -380,12 +380,12 @@ function readRedisTopology(env: Env): RedisTopology {
   if (env.REDIS_CLUSTER_NODES !== undefined && env.REDIS_SENTINELS !== undefined) {
     throw new ConfigError('REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set; set one');
   }
-  const { pathname } = new URL(env.REDIS_URL);
-  if (!/^\/?\d*$/.test(pathname)) {
-    throw new ConfigError(`REDIS_URL's path is the database number, e.g. redis://host:6379/0 (got "${pathname}")`);
+  const db = redisDatabaseOf(env.REDIS_URL);
+  if (Number.isNaN(db)) {
+    throw new ConfigError(`REDIS_URL's path is the database number, e.g. redis://host:6379/0 (got "${new URL(env.REDIS_URL).pathname}")`);
   }
-  if (env.REDIS_CLUSTER_NODES !== undefined && Number(pathname.slice(1)) > 0) {
-    throw new ConfigError(`REDIS_URL names database ${pathname.slice(1)}, but a Redis Cluster has only database 0: drop it (REDIS_KEY_PREFIX keeps deployments apart)`);
+  if (env.REDIS_CLUSTER_NODES !== undefined && db > 0) {
+    throw new ConfigError(`REDIS_URL names database ${db}, but a Redis Cluster has only database 0: drop it (REDIS_KEY_PREFIX keeps deployments apart)`);
   }
   if (env.REDIS_CLUSTER_NODES !== undefined) return { kind: 'cluster', nodes: parseHostPorts(env.REDIS_CLUSTER_NODES) };
   if (env.REDIS_SENTINELS !== undefined) return { kind: 'sentinel', sentinels: parseHostPorts(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME };

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { RedisClient } from '../adapters/redis/redis-client.js';
-import { createRedisClient, describeTopology } from '../adapters/redis/redis-connection.js';
+import { createRedisClient, describeTopology, redisDatabaseOf } from '../adapters/redis/redis-connection.js';
 import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-connect-failure.js';
 import { ConfigError, type Config } from './config.js';
 import { maskUrl } from '../contract/mask-url.js';
@@ -116,10 +116,10 @@ function watchNats(nc: NatsConnection, log: Logger): void {
  * deployment's. Selecting it again here makes that refusal a start error.
  */
 async function checkDatabase(redis: RedisClient, config: Config): Promise<void> {
-  const db = new URL(config.redisUrl).pathname.slice(1);
-  if (config.redisTopology.kind === 'cluster' || Number(db) === 0) return;
+  const db = redisDatabaseOf(config.redisUrl);
+  if (config.redisTopology.kind === 'cluster' || db === 0) return;
   try {
-    await redis.call('select', db);
+    await redis.call('select', String(db));
   } catch (error) {
     redis.disconnect();
     throw new ConfigError(`REDIS_URL names database ${db}, which the Redis server refused: ${(error as Error).message} (it has 16 unless its databases setting says otherwise)`);

@@ -97,13 +97,19 @@ function withDeadlines(options: RedisOptions, make: (own: RedisOptions) => OneWr
 /** The user name, password, TLS and database of a redis:// or rediss:// URL, for the nodes of a Cluster or Sentinel group. */
 function credentialsOf(url: string): Pick<RedisOptions, 'username' | 'password' | 'tls' | 'db'> {
   const parsed = new URL(url);
-  const db = Number(parsed.pathname.slice(1));
+  const db = redisDatabaseOf(url);
   return {
     ...(db > 0 ? { db } : {}),
     ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
     ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
     ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
   };
+}
+
+/** The database a redis:// URL's path names (`/2`), 0 without one; NaN for a path that is not a number. */
+export function redisDatabaseOf(url: string): number {
+  const path = new URL(url).pathname.replace(/^\//, '');
+  return path === '' ? 0 : /^\d+$/.test(path) ? Number(path) : Number.NaN;
 }
 
 /** Where the client goes, for messages: the URL (its password masked by the caller) or the node list. */
