@@ -1,7 +1,7 @@
 import type { CodeSubmission } from './commands.js';
 import type { ResetEvent, VerificationFailureReason } from './events.js';
 import type { ResetPolicy } from './policy.js';
-import type { CodeHasher, CodeStore, EventPublisher } from './ports.js';
+import type { CodeHasher, CodeStore, EventPublisher, PublishReceipt } from './ports.js';
 import { unreachable } from './unreachable.js';
 
 /**
@@ -64,7 +64,7 @@ export class VerifyCode {
       case 'completed':
         return this.complete(submission.resetId, result.userId, result.completedAt, sequence);
       case 'wrong':
-        return this.fail(submission, sequence, 'invalid_code', result.triesLeft, result.userId);
+        return this.fail(submission, sequence, 'invalid_code', result.triesLeft, result.userId, VERDICT_APPLIED);
       case 'refused':
         return this.fail(submission, sequence, result.reason, result.triesLeft, result.userId);
       default:
@@ -78,7 +78,7 @@ export class VerifyCode {
       sequence,
       data: { resetId, userId, completedAt: new Date(completedAt).toISOString() },
     };
-    const { duplicate } = await this.deps.publisher.publish(event);
+    const { duplicate } = await this.publish(event, VERDICT_APPLIED, { kind: 'completed', event, repeated: false });
     return { kind: 'completed', event, repeated: duplicate };
   }
 
@@ -88,14 +88,27 @@ export class VerifyCode {
     reason: VerificationFailureReason,
     attemptsRemaining: number,
     userId: string | undefined,
+    applied = false,
   ): Promise<VerifyOutcome> {
     const event: ResetEvent = {
       name: 'reset.verification.failed',
       sequence,
       data: { resetId: submission.resetId, ...(userId ? { userId } : {}), reason, attemptsRemaining },
     };
-    const { duplicate } = await this.deps.publisher.publish(event);
+    const { duplicate } = await this.publish(event, applied, { kind: 'verificationFailed', reason, attemptsRemaining, event, repeated: false });
     return { kind: 'verificationFailed', reason, attemptsRemaining, event, repeated: duplicate };
+  }
+
+  /**
+   * Publishes an outcome's event. When the store has already applied the verdict (a try spent, the
+   * reset completed), a failed publish says so: the fault must not read as "nothing happened".
+   */
+  private async publish(event: ResetEvent, applied: boolean, outcome: VerifyOutcome): Promise<PublishReceipt> {
+    try {
+      return await this.deps.publisher.publish(event);
+    } catch (error) {
+      throw applied ? new UnpublishedVerdictError(outcome, error) : error;
+    }
   }
 
   private async reject(submission: CodeSubmission, detail: string): Promise<VerifyOutcome> {
@@ -108,6 +121,26 @@ export class VerifyCode {
     };
     const { duplicate } = await this.deps.publisher.publish(event);
     return { kind: 'rejected', detail, event, repeated: duplicate };
+  }
+}
+
+/** The store changed the reset (spent a try, completed it): the outcome's event is owed. */
+const VERDICT_APPLIED = true;
+
+/**
+ * The store applied a verdict but its event could not be published (JetStream down past the
+ * publish's retries). A submission from the inbox is redelivered and its stored answer published
+ * again; a `reset.verify` has no redelivery, so its reply carries `outcome`, the truth, rather
+ * than `unavailable`, which would tell the user no try was spent.
+ */
+export class UnpublishedVerdictError extends Error {
+  override readonly name = 'UnpublishedVerdictError';
+
+  constructor(
+    readonly outcome: VerifyOutcome,
+    cause: unknown,
+  ) {
+    super(`${outcome.event.name} of reset ${outcome.event.data.resetId} could not be published`, { cause });
   }
 }
 

@@ -3,15 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { codeIn } from '../support/mail-code.js';
 import { opsGet, sampleValue } from '../support/ops-http.js';
 import { freePort } from '../support/processes.js';
-import { useRunningService, type RunningService } from '../support/running-service.js';
-
-/** Requests a reset and returns its id and the code mailed for it. */
-async function mailedReset(world: RunningService, label: string): Promise<{ resetId: string; code: string }> {
-  const email = `${label}@example.com`;
-  const resetId = await world.client.requestReset({ userId: `u-${label}`, email });
-  await world.client.waitForEvent(resetId, 'reset.code.sent');
-  return { resetId, code: codeIn((await world.sink.waitForMail(email)).text ?? '') };
-}
+import { mailedReset, useRunningService, type RunningService } from '../support/running-service.js';
 
 /** Waits until the service has handled every message in its inbox. */
 async function inboxSettled(world: RunningService): Promise<void> {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect } from 'vitest';
+import { codeIn } from './mail-code.js';
 import { TestClient, uniquePrefix } from './nats.js';
 import { ServiceProcess } from './service-process.js';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from './smtp-sink.js';
@@ -40,4 +41,12 @@ export function useRunningService(label: string, options: RunningServiceOptions 
     await world.sink?.stop();
   });
   return world;
+}
+
+/** Requests a reset for `<label>@example.com` and returns its id and the code mailed for it. */
+export async function mailedReset(world: RunningService, label: string): Promise<{ resetId: string; code: string }> {
+  const email = `${label}@example.com`;
+  const resetId = await world.client.requestReset({ userId: `u-${label}`, email });
+  await world.client.waitForEvent(resetId, 'reset.code.sent');
+  return { resetId, code: codeIn((await world.sink.waitForMail(email)).text ?? '') };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeResetWorld, wrongCodeFor, type ResetWorld } from '../support/builders.js';
 import { START } from '../support/fakes/fixed-clock.js';
-import { typedCode } from '../../src/domain/verify-code.js';
+import { typedCode, UnpublishedVerdictError } from '../../src/domain/verify-code.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -156,7 +156,7 @@ describe('VerifyCode', () => {
       world.clock.advance(2 * MINUTE);
       world.publisher.failNext();
 
-      await expect(world.submit({ code, submissionId: 's-1' })).rejects.toThrow('broker');
+      await expect(world.submit({ code, submissionId: 's-1' })).rejects.toThrow('reset.completed of reset r-1 could not be published');
       world.clock.advance(30 * SECOND); // the transport redelivers after a backoff
       await world.submit({ code, submissionId: 's-1' });
 
@@ -164,6 +164,24 @@ describe('VerifyCode', () => {
       expect(world.publisher.named('reset.completed').map((event) => event.data.completedAt)).toEqual([
         iso(START + 2 * MINUTE),
       ]);
+    });
+
+    it('says which verdict it applied when the event cannot be published, and only then', async () => {
+      const world = makeResetWorld();
+      const code = await mailedCode(world);
+
+      world.publisher.failNext();
+      const wrong = world.submit({ code: wrongCodeFor(code) });
+      await expect(wrong).rejects.toBeInstanceOf(UnpublishedVerdictError);
+      await expect(wrong).rejects.toMatchObject({ outcome: failed('invalid_code', 4) });
+      world.publisher.failNext();
+      await expect(world.submit({ code })).rejects.toMatchObject({ name: 'UnpublishedVerdictError', outcome: { kind: 'completed' } });
+      // Nothing is changed for a reset the store does not know (nor for a locked or finished one):
+      // the fault is only a fault, and the submission may be tried again.
+      world.publisher.failNext();
+      const unknown = world.submit({ resetId: 'r-unknown', code });
+      await expect(unknown).rejects.toThrow('broker');
+      await expect(unknown).rejects.not.toBeInstanceOf(UnpublishedVerdictError);
     });
 
     it('completes once for parallel submissions of the right code', async () => {

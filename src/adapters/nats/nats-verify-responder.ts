@@ -16,6 +16,7 @@ import type { VerifyReply } from '../../contract/schemas.js';
 import { readableHeaders } from '../../contract/message-headers.js';
 import type { Subjects } from '../../contract/subjects.js';
 import { LogThrottle } from '../system/log-throttle.js';
+import { UnpublishedVerdictError, type VerifyOutcome } from '../../domain/verify-code.js';
 
 export const VERIFY_QUEUE_GROUP = 'resetd';
 
@@ -26,7 +27,8 @@ export interface VerifyOptions {
 
 /**
  * Serves `reset.verify` (core NATS request-reply) in the queue group, so exactly one instance
- * answers each request. A fault answers `unavailable`: nothing was checked, no try was spent.
+ * answers each request. A fault answers `unavailable`: nothing was checked, no try was spent
+ * (except after the verdict was applied: then the verdict, see `UnpublishedVerdictError`).
  * So does a request past `maxInFlight`, at once: each verify held costs heap until Redis and
  * JetStream answer it, and a burst of them held together would exhaust the heap.
  * Each reply names its reset and is signed, so a requester can tell resetd's answer from another
@@ -106,9 +108,7 @@ export class NatsVerifyResponder {
       reply = { resetId, ...(await this.verify(inbound, span, context)) };
     } catch (error) {
       recordFault(span, error);
-      const heldBack = this.faultLines.pass('unavailable');
-      if (heldBack !== undefined) runInContext(context, () => this.log.warn({ err: error, heldBack }, 'verify answered unavailable'));
-      reply = { resetId, status: 'unavailable' };
+      reply = { resetId, ...this.faultAnswer(error, context) };
     }
     this.metrics.verified(reply.status);
     this.audit.verifyAnswered(reply, context);
@@ -131,15 +131,34 @@ export class NatsVerifyResponder {
       await publishRejection(this.useCases.publisher(context), inbound.rejection, span);
       return { status: 'invalid_request', detail: inbound.rejection.data.detail };
     }
-    const outcome = await verifySubmission(this.useCases.verifyCode(context), inbound.submission, span);
-    switch (outcome.kind) {
-      case 'completed':
-        return { status: 'completed', attemptsRemaining: 0 };
-      case 'verificationFailed':
-        return { status: outcome.reason, attemptsRemaining: outcome.attemptsRemaining };
-      case 'rejected':
-        return { status: 'invalid_request', detail: outcome.detail };
+    return replyOf(await verifySubmission(this.useCases.verifyCode(context), inbound.submission, span));
+  }
+
+  /**
+   * `unavailable` when nothing was changed; the verdict when the store applied one but its event
+   * could not be published (the reply is then the only word the requester gets of it).
+   */
+  private faultAnswer(error: unknown, context: Context): Omit<VerifyReply, 'resetId'> {
+    if (error instanceof UnpublishedVerdictError) {
+      // Not held back: each is an event the stream lacks, named so an operator can account for it.
+      runInContext(context, () => this.log.error({ err: error }, 'verify answered, but its event could not be published'));
+      return replyOf(error.outcome);
     }
+    const heldBack = this.faultLines.pass('unavailable');
+    if (heldBack !== undefined) runInContext(context, () => this.log.warn({ err: error, heldBack }, 'verify answered unavailable'));
+    return { status: 'unavailable' };
+  }
+}
+
+/** What a requester is told of an outcome. */
+function replyOf(outcome: VerifyOutcome): Omit<VerifyReply, 'resetId'> {
+  switch (outcome.kind) {
+    case 'completed':
+      return { status: 'completed', attemptsRemaining: 0 };
+    case 'verificationFailed':
+      return { status: outcome.reason, attemptsRemaining: outcome.attemptsRemaining };
+    case 'rejected':
+      return { status: 'invalid_request', detail: outcome.detail };
   }
 }
 
