@@ -118,6 +118,25 @@ describe('RedisCodeStore', () => {
   });
 
   describe('storage ceilings', () => {
+    it('remembers at most its ceiling of refusals a window: past it a refusal is answered, not stored, and one stored still holds', async () => {
+      const ceiling = new RedisCodeStore(redis.client, redis.prefix, time, 3);
+      const invalid = (resetId: string, detail = 'The field data.email is invalid.'): ResetEvent => ({
+        name: 'reset.rejected',
+        sequence: `e:${resetId}`,
+        data: { resetId, eventId: resetId, reason: 'invalid_request', detail },
+      });
+      for (const resetId of ['r-1', 'r-2', 'r-3', 'r-4', 'r-5']) {
+        expect(await ceiling.settle({ resetId, outcome: invalid(resetId), ttlMs: DAY })).toEqual({ kind: 'settled', outcome: invalid(resetId) });
+      }
+
+      const stored = await redis.client.keys(`${redis.prefix}:reset:*`);
+      expect(stored.sort()).toEqual(['r-1', 'r-2', 'r-3'].map((id) => `${redis.prefix}:reset:{${id}}`));
+      // A reset remembered before the ceiling keeps its first outcome after it.
+      expect(await ceiling.settle({ resetId: 'r-1', outcome: invalid('r-1', 'another'), ttlMs: DAY })).toEqual({ kind: 'settled', outcome: invalid('r-1') });
+      // The count ends with its window.
+      expect(await redis.client.pttl(`${redis.prefix}:settled:{count}`)).toBeGreaterThan(DAY - MINUTE);
+    });
+
     it('keeps a locked reset hammered with 5,000 codes under 4 KB, with no field per code', async () => {
       await store.issue(anIssue());
       await store.finish({ id: 'r-1', owner: 'owner-a', state: 'sent', outcome: sent() });

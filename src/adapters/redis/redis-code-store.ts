@@ -8,11 +8,15 @@ import { RedisKeys } from './redis-keys.js';
 import { toResetRecord } from './reset-record-hash.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
 import { runAttempt } from './scripts/attempt-script.js';
+import { runCount } from './scripts/count-script.js';
 import { runFinish } from './scripts/finish-script.js';
 import { runIssue } from './scripts/issue-script.js';
 import { runSettle } from './scripts/settle-script.js';
 import { runSupersede } from './scripts/supersede-script.js';
 import { runTakeCurrent } from './scripts/take-current-script.js';
+
+/** The most refusals `settle` remembers a window: some 75–150 MB of Redis. */
+const SETTLED_KEPT = 100_000;
 
 /**
  * Keeps each reset in one Redis hash; every change is one Lua script on the keys of one hash slot,
@@ -25,6 +29,7 @@ export class RedisCodeStore implements CodeStore {
     private readonly redis: RedisClient,
     keyPrefix: string,
     private readonly clock: ScriptClock = redisClock,
+    private readonly settledKept = SETTLED_KEPT,
   ) {
     this.keys = new RedisKeys(keyPrefix);
   }
@@ -68,8 +73,17 @@ export class RedisCodeStore implements CodeStore {
     return runFinish(this.redis, this.keys.reset(finish.id), finish);
   }
 
-  settle(settle: SettleReset): Promise<SettleResult> {
-    return runSettle(this.redis, this.keys.reset(settle.resetId), settle, clockArgument(this.clock));
+  /**
+   * Past `settledKept` refusals in one window of `ttlMs` (counted in a slot of their own), a reset
+   * not known yet is answered its refusal but not remembered: each remembered refusal is a record
+   * of ~0.7–1.5 KB for a day, and a publisher of invalid requests with new ids would otherwise grow
+   * Redis by the rate the service can refuse at. A re-published request is still answered the same
+   * within the streams' duplicate windows.
+   */
+  async settle(settle: SettleReset): Promise<SettleResult> {
+    const context = activeContext();
+    const count = await runCount(this.redis, this.keys.settledCount(), settle.ttlMs);
+    return runInContext(context, runSettle, this.redis, this.keys.reset(settle.resetId), settle, clockArgument(this.clock), count <= this.settledKept);
   }
 
   attempt(attempt: Attempt): Promise<AttemptResult> {

@@ -26,6 +26,11 @@ export class RedisKeys {
     return `${this.prefix}:reset:{${escape(resetId)}}`;
   }
 
+  /** Counts the refusals remembered by `settle` in one window, in a slot of its own. */
+  settledCount(): string {
+    return `${this.prefix}:settled:{count}`;
+  }
+
   /** The hash remembering one password-changed notice, by the change event's id. */
   notice(noticeId: string): string {
     return `${this.prefix}:notice:{${escape(noticeId)}}`;

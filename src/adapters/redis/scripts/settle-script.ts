@@ -7,10 +7,14 @@ import { replyDecoder, storedOutcome } from './script-reply.js';
 
 /**
  * KEYS: the reset's hash. ARGV: resetId, userId ('' if unknown), outcome JSON, ttlMs, clock
- * (`clockArgument`). A reset with an outcome keeps it; one whose code is being mailed answers busy
+ * (`clockArgument`), `SETTLE.remember` or `SETTLE.forget`. A reset with an outcome keeps it; one whose code is being mailed answers busy
  * until its lease runs out (at least a second); one with a code but no outcome answers with its
- * record. A reset not known yet is made `rejected` with the outcome given, for ttlMs.
+ * record. A reset not known yet is made `rejected` with the outcome given, for ttlMs, unless told
+ * to forget it: then the outcome is answered and nothing written.
  */
+/** Whether a reset not known yet keeps the outcome given. Named, not '1' and '0'. */
+export const SETTLE = { remember: 'remember', forget: 'forget' } as const;
+
 export const settleScript = luaScript('resetdSettle', `${CLOCK_LUA}
 local record = KEYS[1]
 local f = redis.call('HMGET', record, 'outcome', 'state', 'leaseUntil')
@@ -22,6 +26,9 @@ if f[2] == 'issued' then
 end
 if f[2] then
   return {'finished', redis.call('HGETALL', record)}
+end
+if ARGV[6] == '${SETTLE.forget}' then
+  return {'settled', ARGV[3]}
 end
 redis.call('HSET', record, 'resetId', ARGV[1], 'userId', ARGV[2], 'state', 'rejected', 'outcome', ARGV[3])
 redis.call('PEXPIRE', record, ARGV[4])
@@ -38,6 +45,7 @@ const settleReply: z.ZodType<SettleResult> = z.union([
 /** Runs the settle script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 const decodeSettleReply = replyDecoder(settleScript, settleReply);
 
-export function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string): Promise<SettleResult> {
-  return runScript(redis, settleScript, [record], [settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock], decodeSettleReply);
+export function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string, remember: boolean): Promise<SettleResult> {
+  const args = [settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock, remember ? SETTLE.remember : SETTLE.forget];
+  return runScript(redis, settleScript, [record], args, decodeSettleReply);
 }
