@@ -72,6 +72,11 @@ describe('bad input', () => {
     // Every message was acknowledged: nothing waits in the inbox for a retry.
     await expect.poll(async () => (await client.jsm.consumers.info(client.subjects.inboxStream, 'resetd')).num_ack_pending, { timeout: 10_000 }).toBe(0);
     expect((await client.jsm.consumers.info(client.subjects.inboxStream, 'resetd')).num_pending).toBe(0);
+    // The log says it once a minute per type, not once a message (the events count each).
+    const lines = world.service.output.filter((line) => line.includes('rejected an invalid message'));
+    const types = new Set(cases.map((testCase) => testCase.type));
+    expect(cases.length).toBeGreaterThan(types.size);
+    expect(lines).toHaveLength(types.size);
   });
 
   it('refuses a 17 KiB body at publish: the publisher gets the error, nothing is stored or answered', async () => {

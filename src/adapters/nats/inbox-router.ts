@@ -12,6 +12,7 @@ import { dispositionOf, faultDisposition, type BackoffOptions, type Disposition 
 import { inCommandScope, publishRejection, verifySubmission } from './inbound-handling.js';
 import type { Delivery } from './jetstream-consume-loop.js';
 import type { MessageUseCases } from './message-use-cases.js';
+import { LogThrottle } from '../system/log-throttle.js';
 
 export interface RouterOptions extends BackoffOptions {
   /** The durable consumer the messages come through (the span's consumer group). */
@@ -26,6 +27,12 @@ export interface RouterOptions extends BackoffOptions {
  * is the one place where outcomes and faults become ack or nak.
  */
 export class InboxRouter {
+  /**
+   * An invalid message is a client's bug, said once a minute per type: its event, audit record and
+   * metric count each one, and a publisher of invalid messages must not also fill the log.
+   */
+  private readonly invalidLines = new LogThrottle(60_000);
+
   constructor(
     private readonly subjects: Subjects,
     private readonly options: RouterOptions,
@@ -77,7 +84,10 @@ export class InboxRouter {
       case 'invalid': {
         const { rejection } = inbound;
         annotateMessage(span, { messageId: rejection.data.eventId || undefined, resetId: rejection.data.resetId });
-        const rejected = () => runInContext(context, () => this.log.info({ seq: msg.seq, detail: rejection.data }, 'rejected an invalid message'));
+        const rejected = () => {
+          const heldBack = this.invalidLines.pass(type);
+          if (heldBack !== undefined) runInContext(context, () => this.log.info({ seq: msg.seq, detail: rejection.data, heldBack }, 'rejected an invalid message'));
+        };
         if (type === 'reset.requested' && rejection.data.eventId) {
           // The refusal is the request's final outcome: a later body under this id gets it too.
           const outcome = await this.useCases.requestReset(context).refuseInvalid(rejection);
