@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+import { rfc3339DateTime } from './rfc3339.js';
 
 // One schema per event: the validation at the boundary and the source of the client's types.
 
@@ -52,7 +53,7 @@ export const passwordChangedData = z.object({
   locale: locale.optional(),
   displayName: displayName.optional(),
   resetId: id.optional(),
-  changedAt: z.iso.datetime({ offset: true }).optional(),
+  changedAt: rfc3339DateTime.optional(),
   clientIp: clientIp.optional(),
 });
 
@@ -62,7 +63,7 @@ export const cloudEventEnvelope = z.object({
   id,
   source: z.string().min(1).max(512),
   type: z.string().min(1).max(128),
-  time: z.iso.datetime({ offset: true }).optional(),
+  time: rfc3339DateTime.optional(),
   // A media type: case-insensitive, parameters such as `; charset=utf-8` allowed (some clients always send one).
   datacontenttype: z.string().regex(/^application\/json\s*(;.*)?$/i, 'must be application/json').optional(),
   data: z.record(z.string(), z.unknown()),
@@ -103,6 +104,7 @@ export const verifyReply = z.object({
 });
 export type VerifyReply = z.infer<typeof verifyReply>;
 
+// resetd writes its own times with toISOString, so what it publishes promises that narrower form.
 const iso = z.iso.datetime({ offset: true });
 
 /** Outbound events, as published to `<PREFIX>_EVENTS`. */

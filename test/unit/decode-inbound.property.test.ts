@@ -73,6 +73,34 @@ describe('decoding inbound messages, for any input', { timeout: 60_000 }, () => 
     );
   });
 
+  it('reads any RFC 3339 date-time, in any case, offset and precision, leap seconds included, as its instant', () => {
+    const written = fc.record({
+      instant: fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2200, 0, 1) }),
+      offsetMinutes: fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }),
+      zulu: fc.boolean(),
+      lowerCase: fc.boolean(),
+      fraction: fc.constantFrom('', '.sss', '.sss789'),
+      leapSecond: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(written, fc.boolean(), ({ instant, offsetMinutes, zulu, lowerCase, fraction, leapSecond }, inData) => {
+        const offset = zulu ? 0 : offsetMinutes;
+        const local = new Date(instant + offset * 60_000).toISOString();
+        const seconds = leapSecond ? '60' : local.slice(17, 19);
+        const zone = zulu ? 'Z' : `${offset < 0 ? '-' : '+'}${[Math.trunc(Math.abs(offset) / 60), Math.abs(offset) % 60].map((n) => String(n).padStart(2, '0')).join(':')}`;
+        let text = `${local.slice(0, 10)}T${local.slice(11, 17)}${seconds}${fraction.replace('sss', local.slice(20, 23))}${zone}`;
+        if (lowerCase) text = text.toLowerCase();
+        // A leap second is read as the last millisecond of its minute; otherwise the fraction is read to the millisecond.
+        const expected = leapSecond ? Math.floor(instant / 60_000) * 60_000 + 59_999 : fraction ? instant : Math.floor(instant / 1000) * 1000;
+        const data = { ...validData['reset.password.changed'], changedAt: inData ? text : undefined };
+        const event = { ...envelope('reset.password.changed', data), time: inData ? '2030-01-01T10:00:00Z' : text };
+        const result = decodeInbound('reset.password.changed', encode(event), '1');
+        expect(result.kind === 'passwordChanged' ? result.change.changedAt : result, text).toBe(expected);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
   it('decodes each valid event into its command', () => {
     for (const type of TYPES) expect(decodeInbound(type, encode(envelope(type, validData[type])), '1').kind).not.toBe('invalid');
   });

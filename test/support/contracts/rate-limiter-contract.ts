@@ -168,7 +168,12 @@ export function describeRateLimiter(name: string, make: MakePort<RateLimiter>): 
 
       it('counts an IPv4-mapped IPv6 address with its IPv4 address', async () => {
         expect(await admitFrom(Array<string>(20).fill('198.51.100.77'), 'four')).toBe(20);
-        expect(await admitFrom(['::ffff:198.51.100.77', '::FFFF:c633:644d', '::198.51.100.77'], 'mapped')).toBe(0);
+        expect(await admitFrom(['::ffff:198.51.100.77', '::FFFF:c633:644d', '0:0:0:0:0:ffff:198.51.100.77'], 'mapped')).toBe(0);
+      });
+
+      it('counts the IPv4-compatible ::/96 (::1, ::a.b.c.d) as IPv6, apart from IPv4', async () => {
+        expect(await admitFrom(Array<string>(20).fill('0.0.0.1'), 'zeros')).toBe(20);
+        expect(await admitFrom(['::1', '::198.51.100.77'], 'compatible')).toBe(2);
       });
 
       it('counts the addresses of one /64 together and admits another /64', async () => {
