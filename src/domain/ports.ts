@@ -172,6 +172,11 @@ export type Admission =
  */
 export interface RateLimiter {
   admit(admission: AdmissionRequest): Promise<Admission>;
+  /**
+   * Undoes what `admit` counted for the reset (its place in each window, the cooldown it started),
+   * for an admission that will not be served. Idempotent; leaves other resets' counts alone.
+   */
+  release(admission: AdmissionRequest): Promise<void>;
 }
 
 /**

@@ -37,12 +37,15 @@ export class RequestReset {
     const { store, limiter, policy } = this.deps;
     // Both at once, one round trip: admitting a reset the limiter has counted already is free, and
     // a repeat of a refused one is refused again, so a redelivery costs no second slot.
-    const [existing, admission] = await Promise.all([
-      store.find(request.resetId),
-      limiter.admit({ request, rules: policy.rateRules, cooldownMs: policy.cooldownMs, rememberRefusalsMs: policy.recordTtlMs }),
-    ]);
+    const asked = { request, rules: policy.rateRules, cooldownMs: policy.cooldownMs, rememberRefusalsMs: policy.recordTtlMs };
+    const [existing, admission] = await Promise.all([store.find(request.resetId), limiter.admit(asked)]);
     // A reset with an outcome keeps it, even one whose window has moved on since.
-    if (existing?.outcome) return this.report(existing.outcome);
+    if (existing?.outcome) {
+      // One refused as invalid was never admitted, so this admission counted it afresh: a
+      // corrected body under its id must not take the user's slot or start the cooldown.
+      if (existing.state === 'rejected' && admission.kind === 'admitted') await limiter.release(asked);
+      return this.report(existing.outcome);
+    }
     if (admission.kind === 'refused') return this.refuse(request, admission);
     return this.mailCode(request, delivery);
   }

@@ -102,6 +102,11 @@ describe('bad input', () => {
     await expect.poll(async () => (await client.jsm.streams.info(client.subjects.inboxStream)).state.messages, { timeout: 10_000 }).toBe(0);
     expect(client.events.filter((e) => e.data.resetId === id).map((e) => [e.type, e.id])).toEqual([['reset.rejected', refusal.id]]);
     expect(sink.mailsTo(email)).toEqual([]);
+    // The corrected body spent none of the user's allowance: the next request, under a new id, is
+    // mailed, not refused for a cooldown a mail-less answer started.
+    const next = await client.requestReset({ userId: 'u-corrected', email });
+    await client.waitForEvents((events) => events.some((e) => e.data.resetId === next));
+    expect(client.eventsFor(next).map((e) => e.type)).toEqual(['reset.code.sent']);
   });
 
   describe('headers nats.js cannot or should not decode', () => {

@@ -273,6 +273,18 @@ describe('RequestReset', () => {
       expect(world.publisher.forReset('r-1')).toEqual([invalid()]);
     });
 
+    it("spends nothing of the user's for the corrected body: no place in a window, no cooldown", async () => {
+      const world = makeResetWorld();
+      await world.requestReset.refuseInvalid(invalid());
+      await world.request({ resetId: 'r-1' });
+      await world.request({ resetId: 'r-1' });
+
+      // The user's next request under a new id is served at once, not told to wait for the cooldown.
+      expect(eventOf(await world.request({ resetId: 'r-2' }))).toMatchObject({ name: 'reset.code.sent' });
+      const perUser = world.policy.rateRules.find((rule) => rule.scope === 'user')!;
+      expect(world.limiter.countIn(perUser, 'u-1', world.clock.now())).toBe(1);
+    });
+
     it('reports the outcome a reset already has instead of refusing it', async () => {
       const world = makeResetWorld();
       const sent = eventOf(await world.request({ resetId: 'r-1' }));

@@ -51,18 +51,10 @@ export class RedisRateLimiter implements RateLimiter {
     this.keys = new RedisKeys(keyPrefix);
   }
 
-  async admit({ request, rules, cooldownMs, rememberRefusalsMs = DAY }: AdmissionRequest): Promise<Admission> {
-    // Refusals go to the hash of the current period, which lives until the end of the next one:
-    // looking in this period's hash and the one before finds each for at least `rememberRefusalsMs`.
-    // Only which hash holds a refusal follows this process's clock (no verdict does, the scripts
-    // judge by Redis's); the one after is looked in too, for a writer whose clock runs ahead.
-    const now = this.clock.pinned() ?? Date.now();
-    const period = Math.floor(now / rememberRefusalsMs);
-    // Relative, so the key expires by Redis's clock when the caller's says it should.
-    const refusalsTtlMs = (period + 2) * rememberRefusalsMs - now;
+  async admit(admission: AdmissionRequest): Promise<Admission> {
     // The release follows an await: it goes back into the message's context, taken now.
     const context = activeContext();
-    const reservations = this.reservationsOf(request, rules, period, { resetId: request.resetId, clock: clockArgument(this.clock), cooldownMs, refusalsTtlMs, refusalsKept: this.refusalsKept });
+    const reservations = this.reservationsFor(admission);
     // Every layer at once (one round trip); if any refuses, the ones that counted the reset release it.
     const replies = await Promise.all(reservations.map((reservation) => runReserve(this.redis, reservation)));
     // A repeat keeps the answer it got first, though another layer may refuse it now as well.
@@ -72,6 +64,22 @@ export class RedisRateLimiter implements RateLimiter {
     await runInContext(context, () => Promise.all(reservations.filter((_, i) => replies[i]!.kind === 'admitted').map((reservation) => runRelease(this.redis, reservation))));
     const { reason, rule, retryAfterMs } = refusal;
     return { kind: 'refused', reason, rule, retryAfterMs };
+  }
+
+  async release(admission: AdmissionRequest): Promise<void> {
+    await Promise.all(this.reservationsFor(admission).map((reservation) => runRelease(this.redis, reservation)));
+  }
+
+  private reservationsFor({ request, rules, cooldownMs, rememberRefusalsMs = DAY }: AdmissionRequest): Reserve[] {
+    // Refusals go to the hash of the current period, which lives until the end of the next one:
+    // looking in this period's hash and the one before finds each for at least `rememberRefusalsMs`.
+    // Only which hash holds a refusal follows this process's clock (no verdict does, the scripts
+    // judge by Redis's); the one after is looked in too, for a writer whose clock runs ahead.
+    const now = this.clock.pinned() ?? Date.now();
+    const period = Math.floor(now / rememberRefusalsMs);
+    // Relative, so the key expires by Redis's clock when the caller's says it should.
+    const refusalsTtlMs = (period + 2) * rememberRefusalsMs - now;
+    return this.reservationsOf(request, rules, period, { resetId: request.resetId, clock: clockArgument(this.clock), cooldownMs, refusalsTtlMs, refusalsKept: this.refusalsKept });
   }
 
   /**

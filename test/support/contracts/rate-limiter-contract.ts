@@ -75,6 +75,26 @@ export function describeRateLimiter(name: string, make: MakePort<RateLimiter>): 
       expect(await admitAt(3_000, aRequest(), [perUser(1)])).toEqual({ kind: 'admitted' });
     });
 
+    describe('release', () => {
+      const rules = [perUser(1), perIp(1), everyone(1)];
+
+      it('undoes an admission in every layer: its cooldown and its place in each window', async () => {
+        expect(await admitAt(0, aRequest(), rules, MINUTE)).toEqual({ kind: 'admitted' });
+        await subject.port.release({ request: aRequest(), rules, cooldownMs: MINUTE });
+        await subject.port.release({ request: aRequest(), rules, cooldownMs: MINUTE });
+
+        expect(await admitAt(1_000, aRequest({ resetId: 'r-2' }), rules, MINUTE)).toEqual({ kind: 'admitted' });
+      });
+
+      it("leaves another reset's admission and cooldown as they were", async () => {
+        expect(await admitAt(0, aRequest(), rules, MINUTE)).toEqual({ kind: 'admitted' });
+        await subject.port.release({ request: aRequest({ resetId: 'r-2' }), rules, cooldownMs: MINUTE });
+
+        expect(await admitAt(1_000, aRequest({ resetId: 'r-3' }), rules, MINUTE)).toMatchObject({ kind: 'refused', reason: 'cooldown' });
+        expect(await admitAt(1_000, aRequest({ resetId: 'r-4', userId: 'u-2', clientIp: '198.51.100.1' }), rules)).toMatchObject({ kind: 'refused', rule: 'global-hour' });
+      });
+    });
+
     describe('sliding windows', () => {
       it('holds a per-user limit across two instances', async () => {
         const answers = await admitInParallel(20, (i) => aRequest({ resetId: `r-${i}` }), [perUser(5)]);

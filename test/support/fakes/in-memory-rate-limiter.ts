@@ -11,10 +11,10 @@ import type { Admission, AdmissionRequest, Clock, RateLimiter, RateRequest } fro
 export class InMemoryRateLimiter implements RateLimiter {
   constructor(private readonly clock: Clock) {}
 
-  /** `${rule.name}:${subject}` → the instants of the admissions still in that rule's window, oldest first. */
-  private readonly windows = new Map<string, number[]>();
-  /** userId → when the user's last code was admitted. */
-  private readonly lastAdmitted = new Map<string, number>();
+  /** `${rule.name}:${subject}` → the admissions still in that rule's window, oldest first. */
+  private readonly windows = new Map<string, Array<{ readonly at: number; readonly resetId: string }>>();
+  /** userId → when the user's last code was admitted, and for which reset. */
+  private readonly lastAdmitted = new Map<string, { readonly at: number; readonly resetId: string }>();
   private readonly admittedResets = new Set<string>();
   /** resetId → the refusal it got and until when it is remembered. */
   private readonly refusals = new Map<string, { readonly admission: Admission; readonly until: number }>();
@@ -34,7 +34,7 @@ export class InMemoryRateLimiter implements RateLimiter {
       return admission;
     };
 
-    const last = this.lastAdmitted.get(request.userId);
+    const last = this.lastAdmitted.get(request.userId)?.at;
     if (last !== undefined && now < last + cooldownMs) {
       return refuse({ kind: 'refused', reason: 'cooldown', rule: 'cooldown', retryAfterMs: last + cooldownMs - now });
     }
@@ -47,20 +47,28 @@ export class InMemoryRateLimiter implements RateLimiter {
       const admitted = this.inWindow(key, rule.windowMs, now);
       if (admitted.length >= rule.limit) {
         // The window frees a place when the admission that puts it at its limit slides out.
-        const freeing = admitted[admitted.length - rule.limit] ?? now;
+        const freeing = admitted[admitted.length - rule.limit]?.at ?? now;
         return refuse({ kind: 'refused', reason: 'rate_limited', rule: rule.name, retryAfterMs: freeing + rule.windowMs - now });
       }
     }
 
-    for (const { key } of keyed) this.windows.set(key, [...(this.windows.get(key) ?? []), now]);
-    this.lastAdmitted.set(request.userId, now);
+    const admission = { at: now, resetId: request.resetId };
+    for (const { key } of keyed) this.windows.set(key, [...(this.windows.get(key) ?? []), admission]);
+    this.lastAdmitted.set(request.userId, admission);
     this.admittedResets.add(request.resetId);
     return { kind: 'admitted' };
   }
 
+  async release({ request }: AdmissionRequest): Promise<void> {
+    const { resetId, userId } = request;
+    for (const [key, admitted] of this.windows) this.windows.set(key, admitted.filter((each) => each.resetId !== resetId));
+    if (this.lastAdmitted.get(userId)?.resetId === resetId) this.lastAdmitted.delete(userId);
+    this.admittedResets.delete(resetId);
+  }
+
   /** Admissions at t with now − window < t ≤ now; older ones are dropped for good. */
-  private inWindow(key: string, windowMs: number, now: number): number[] {
-    const kept = (this.windows.get(key) ?? []).filter((at) => at > now - windowMs);
+  private inWindow(key: string, windowMs: number, now: number): Array<{ readonly at: number; readonly resetId: string }> {
+    const kept = (this.windows.get(key) ?? []).filter(({ at }) => at > now - windowMs);
     this.windows.set(key, kept);
     return kept;
   }
