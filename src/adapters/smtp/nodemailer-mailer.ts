@@ -5,7 +5,7 @@ import { MailUnavailableError, RecipientDeferredError } from '../../domain/error
 import type { MailResult, OutboundMail } from '../../domain/mail.js';
 import type { Mailer } from '../../domain/ports.js';
 import { mailMessageBuilder, type MailMessageBuilder, type MailOptions } from '../mail/mail-message.js';
-import { SmtpConfigurationError, smtpFailureOf, type SmtpFailure } from './smtp-failure.js';
+import { reportableCause, SmtpConfigurationError, smtpFailureOf, type SmtpFailure } from './smtp-failure.js';
 import { SmtpPool } from './smtp-pool.js';
 import { openSmtpSession, type SmtpSessionOptions, type SocketCallback } from './smtp-session.js';
 
@@ -47,12 +47,12 @@ export class NodemailerMailer implements Mailer {
         case 'refused':
           return { kind: 'refused', reply: failure.reply };
         case 'deferred':
-          throw new RecipientDeferredError(`The SMTP server deferred the mail for this recipient: ${failure.reply}`, { cause: error });
+          throw new RecipientDeferredError(`The SMTP server deferred the mail for this recipient: ${failure.reply}`, { cause: reportableCause(error) });
         case 'login':
         case 'tls':
-          throw new SmtpConfigurationError(failure, { cause: error });
+          throw new SmtpConfigurationError(failure, { cause: reportableCause(error) });
         case 'server':
-          throw new MailUnavailableError(`The SMTP server did not take the mail: ${failure.detail}`, { cause: error });
+          throw new MailUnavailableError(`The SMTP server did not take the mail: ${failure.detail}`, { cause: reportableCause(error) });
       }
     }
   }

@@ -40,7 +40,7 @@ export function smtpFailureOf(error: unknown): SmtpFailure {
   const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as NodemailerError;
   const code = typeof e.originalCode === 'string' ? e.originalCode : typeof e.code === 'string' ? e.code : '';
   const command = String(e.command ?? '');
-  const reply = typeof e.response === 'string' ? e.response : String(e.message);
+  const reply = typeof e.response === 'string' ? withoutDigitRuns(e.response) : String(e.message);
   if (code === 'EAUTH' || code === 'ENOAUTH') return { kind: 'login', reply };
   if (typeof e.responseCode === 'number') {
     const status = e.responseCode;
@@ -55,6 +55,30 @@ export function smtpFailureOf(error: unknown): SmtpFailure {
   // Refused by nodemailer before anything was sent: a malformed recipient, a message over the size limit.
   if (code === 'EENVELOPE' || code === 'EMESSAGE') return { kind: 'refused', reply };
   return { kind: 'server', detail: describe(code, String(e.message)) };
+}
+
+/**
+ * nodemailer's error as the cause to report: its message repeats the server's reply, and a log
+ * line shows a cause's message, so the copy has the reply's digit runs masked (`withoutDigitRuns`)
+ * and keeps the fields a classification reads (codes, command), not the original's stack.
+ */
+export function reportableCause(error: unknown): Error {
+  const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as NodemailerError & { name?: unknown };
+  const { code, originalCode, command, responseCode } = e;
+  // Only a server's reply is masked: Node's own messages (a refused connection's host and port) stay whole.
+  const message = typeof e.response === 'string' ? withoutDigitRuns(String(e.message)) : String(e.message);
+  const cause = Object.assign(new Error(message), { code, originalCode, command, responseCode });
+  cause.name = typeof e.name === 'string' ? e.name : 'Error';
+  return cause;
+}
+
+/**
+ * The server's reply with every run of 4 or more digits (a code is 4 to 10) masked: a content
+ * filter that refuses the message may quote it, and the reply goes to logs, spans and errors.
+ * Reply codes (550) and enhanced codes (5.7.1) are shorter and stay.
+ */
+function withoutDigitRuns(reply: string): string {
+  return reply.replace(/\d{4,}/g, (digits) => '#'.repeat(digits.length));
 }
 
 function describe(code: string, text: string): string {

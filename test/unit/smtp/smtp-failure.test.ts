@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { smtpFailureOf } from '../../../src/adapters/smtp/smtp-failure.js';
+import { reportableCause, smtpFailureOf } from '../../../src/adapters/smtp/smtp-failure.js';
 
 /** An error shaped as nodemailer reports it. */
 const smtpError = (fields: Record<string, unknown>) => Object.assign(new Error(String(fields.message ?? 'failed')), fields);
@@ -31,5 +31,22 @@ describe('smtpFailureOf: who an SMTP failure is about', () => {
       kind: 'server',
       detail: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:25',
     });
+  });
+
+  it('repeats no run of 4 or more digits from a reply, which could be a code a content filter quoted', () => {
+    const quoted = { code: 'EMESSAGE', command: 'DATA', responseCode: 554, response: '554 5.7.1 Rejected by policy: "Your reset code is 482913"' };
+    expect(smtpFailureOf(smtpError(quoted))).toEqual({ kind: 'refused', reply: '554 5.7.1 Rejected by policy: "Your reset code is ######"' });
+    const deferred = { code: 'EMESSAGE', command: 'DATA', responseCode: 451, response: '451 4.7.1 try later, 4829 quoted' };
+    expect(smtpFailureOf(smtpError(deferred))).toEqual({ kind: 'deferred', reply: '451 4.7.1 try later, #### quoted' });
+  });
+
+  it("reports nodemailer's error as a cause with the reply's digit runs masked and its codes kept; Node's own messages whole", () => {
+    const quoted = smtpError({ message: 'Message failed: 554 5.7.1 code 482913', code: 'EMESSAGE', command: 'DATA', responseCode: 554, response: '554 5.7.1 code 482913' });
+    const cause = reportableCause(quoted);
+    expect(cause.message).toBe('Message failed: 554 5.7.1 code ######');
+    expect(String(cause.stack)).not.toContain('482913');
+    expect(cause).toMatchObject({ code: 'EMESSAGE', command: 'DATA', responseCode: 554 });
+    expect(cause).not.toHaveProperty('response');
+    expect(reportableCause(smtpError({ code: 'ESOCKET', originalCode: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:2525' })).message).toBe('connect ECONNREFUSED 127.0.0.1:2525');
   });
 });
