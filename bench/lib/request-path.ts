@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { headers as natsHeaders } from '@nats-io/transport-node';
@@ -71,7 +71,7 @@ export async function measureRequestPath({ n, warmUp, signing, tracing }: Reques
   if (tracing) {
     const exporter: SpanExporter = {
       export(spans, done) {
-        JsonTraceSerializer.serializeRequest(spans);
+        ProtobufTraceSerializer.serializeRequest(spans);
         spansExported += spans.length;
         done({ code: ExportResultCode.SUCCESS });
       },

@@ -29,6 +29,10 @@ const MIB = 1_048_576;
 const SECRET_NAMES = /(SECRET|PASSWORD|TOKEN|SEED|CREDS|PRIVATE_KEY|SIGNING_KEY)/;
 
 const WHOLE = { error: 'must be a whole number' };
+/** OTLP over HTTP only: `grpc` is refused at the start rather than sent, unread, to a gRPC port. */
+const otlpProtocol = z.enum(['http/protobuf', 'http/json'], {
+  error: "must be http/protobuf or http/json: resetd exports OTLP over HTTP (a collector's port 4318, not gRPC's 4317)",
+});
 const int = (min: number, fallback: number) => z.coerce.number(WHOLE).int(WHOLE).min(min, `must be at least ${min}`).default(fallback);
 const NAME = 'must be letters, digits, _ or -';
 const hostPorts = z.string().superRefine((text, context) => {
@@ -105,6 +109,9 @@ export const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).default('resetd'),
   // Unset: see tracingExporterOf.
   OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+  // The SDK's OTLP/HTTP exporters are one class per encoding: resetd picks it (see TracingConfig.protocol).
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: urlSetting('http', 'an').optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlSetting('http', 'an').optional(),
   OTEL_TRACES_SAMPLER: z
@@ -178,6 +185,11 @@ export interface Config {
  */
 export interface TracingConfig {
   readonly exporter: NonNullable<Env['OTEL_TRACES_EXPORTER']>;
+  /**
+   * How OTLP spans are encoded: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL,
+   * else protobuf, the specification's default (a third of JSON's bytes).
+   */
+  readonly protocol: NonNullable<Env['OTEL_EXPORTER_OTLP_PROTOCOL']>;
   /**
    * Spans in one export. 512 spans of about 700 bytes make a JSON body past V8's 128 KB limit for
    * an object of the young heap, and such a string costs twice as much to build and encode:
@@ -332,7 +344,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     ops: { port: env.OPS_HTTP_PORT, host: env.OPS_HTTP_HOST },
     serviceName: env.OTEL_SERVICE_NAME,
-    tracing: { exporter: tracingExporterOf(env, production), exportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE },
+    tracing: {
+      exporter: tracingExporterOf(env, production),
+      protocol: env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      exportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    },
     developmentDefaults,
   };
 }

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -43,7 +44,7 @@ export interface TelemetryOptions {
 /**
  * Sets up OpenTelemetry once for the process: W3C trace context and the message context
  * (`SynchronousContextManager`, no AsyncLocalStorage), always (so a client's trace context reaches
- * the events even when nothing is recorded here); and unless the exporter is `none`, a tracer provider with a batching OTLP/HTTP (JSON) or
+ * the events even when nothing is recorded here); and unless the exporter is `none`, a tracer provider with a batching OTLP/HTTP (protobuf or JSON) or
  * console exporter (Redis commands are traced where they are sent: `inRedisSpan`). The SDK reads
  * the standard `OTEL_*` variables for the endpoint and the sampler itself. Metrics are always kept, for `/metrics`.
  */
@@ -98,7 +99,7 @@ function createSpanExporter(tracing: TracingConfig): SpanExporter | undefined {
     case 'console':
       return new ConsoleSpanExporter();
     case 'otlp':
-      return new OTLPTraceExporter();
+      return tracing.protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtobufExporter();
   }
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { decodeTraceRequest, type OtlpAnyValue, type OtlpKeyValue, type OtlpRequest } from './otlp-protobuf.js';
 
 /** One span as received, its OTLP attribute lists turned into plain objects. */
 export interface ReceivedSpan {
@@ -16,16 +17,21 @@ export interface ReceivedSpan {
   readonly resource: Record<string, unknown>;
 }
 
+const PROTOBUF = 'application/x-protobuf';
+const KNOWN_TYPES = [PROTOBUF, 'application/json'];
+
 export const OTLP_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
 
 /**
- * A collector for tests: takes OTLP/HTTP JSON on `POST /v1/traces` (as
- * `@opentelemetry/exporter-trace-otlp-http` sends it), on 127.0.0.1 and a free port.
+ * A collector for tests: takes OTLP/HTTP on `POST /v1/traces`, protobuf (resetd's default,
+ * `http/protobuf`) or JSON (`http/json`), on 127.0.0.1 and a free port.
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
-  /** Every request body as received (decompressed), for searches over everything exported. */
+  /** Every request body as received (decompressed), as text, for searches over everything exported. */
   readonly bodies: string[] = [];
+  /** Each request's content type and number of spans, in order. */
+  readonly requests: Array<{ readonly contentType: string; readonly spans: number }> = [];
 
   private readonly server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -34,12 +40,24 @@ export class OtlpReceiver {
       try {
         const raw = Buffer.concat(chunks);
         const body = request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-        if (request.url !== '/v1/traces' || !String(request.headers['content-type']).includes('json')) {
+        const type = String(request.headers['content-type']);
+        if (request.url !== '/v1/traces' || !KNOWN_TYPES.includes(type)) {
           response.writeHead(415).end();
           return;
         }
-        this.take(body.toString('utf8'));
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        if (type === PROTOBUF) {
+          // Strings are UTF-8 in protobuf as in JSON, and decoding leaves them whole beside the
+          // binary fields: a search for a secret's text finds it in either.
+          this.bodies.push(body.toString('utf8'));
+          this.take(type, decodeTraceRequest(body));
+          // An empty ExportTraceServiceResponse.
+          response.writeHead(200, { 'content-type': PROTOBUF }).end();
+        } else {
+          const text = body.toString('utf8');
+          this.bodies.push(text);
+          this.take(type, JSON.parse(text) as OtlpRequest);
+          response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        }
       } catch (error) {
         response.writeHead(400).end(String(error));
       }
@@ -77,9 +95,8 @@ export class OtlpReceiver {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private take(text: string): void {
-    this.bodies.push(text);
-    const request = JSON.parse(text) as OtlpRequest;
+  private take(contentType: string, request: OtlpRequest): void {
+    const before = this.spans.length;
     for (const resourceSpans of request.resourceSpans ?? []) {
       const resource = attributesOf(resourceSpans.resource?.attributes);
       for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
@@ -98,36 +115,8 @@ export class OtlpReceiver {
         }
       }
     }
+    this.requests.push({ contentType, spans: this.spans.length - before });
   }
-}
-
-interface OtlpKeyValue {
-  key: string;
-  value: OtlpAnyValue;
-}
-interface OtlpAnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: number | string;
-  doubleValue?: number;
-  arrayValue?: { values?: OtlpAnyValue[] };
-}
-interface OtlpRequest {
-  resourceSpans?: Array<{
-    resource?: { attributes?: OtlpKeyValue[] };
-    scopeSpans?: Array<{
-      spans?: Array<{
-        traceId: string;
-        spanId: string;
-        parentSpanId?: string;
-        name: string;
-        kind: number;
-        attributes?: OtlpKeyValue[];
-        events?: Array<{ name: string; attributes?: OtlpKeyValue[] }>;
-        status?: { code?: number; message?: string };
-      }>;
-    }>;
-  }>;
 }
 
 function attributesOf(list: OtlpKeyValue[] | undefined): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/app/config.js';
@@ -36,7 +37,7 @@ describe('telemetry set-up from the OTEL_* variables', () => {
 
   it('exports OTLP over HTTP in batches by default, to the endpoint named', () => {
     const { spanExporter, spanProcessors } = setUp({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' });
-    expect(spanExporter).toBeInstanceOf(OTLPTraceExporter);
+    expect(spanExporter).toBeInstanceOf(OtlpProtobufExporter);
     expect(spanProcessors).toHaveLength(1);
     expect(spanProcessors[0]).toBeInstanceOf(BatchSpanProcessor);
     expect(trace.getTracer('test').startSpan('recorded').isRecording()).toBe(true);
@@ -48,19 +49,45 @@ describe('telemetry set-up from the OTEL_* variables', () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
     try {
       const spansPerRequest = async (env: Record<string, string>) => {
-        const before = receiver.bodies.length;
+        const before = receiver.requests.length;
         const { spanProcessors } = setUp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env });
         for (let i = 0; i < 300; i++) trace.getTracer('test').startSpan(`span ${i}`).end();
         await spanProcessors[0]!.forceFlush();
         await telemetry!.shutdown();
         telemetry = undefined;
-        return receiver.bodies.slice(before).map((body) => (JSON.parse(body) as { resourceSpans: [{ scopeSpans: [{ spans: unknown[] }] }] }).resourceSpans[0].scopeSpans[0].spans.length).sort((a, b) => b - a);
+        return receiver.requests.slice(before).map((request) => request.spans).sort((a, b) => b - a);
       };
       expect(await spansPerRequest({})).toEqual([128, 128, 44]);
       expect(await spansPerRequest({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' })).toEqual([100, 100, 100]);
     } finally {
       await receiver.stop();
     }
+  });
+
+  it('encodes spans as OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says, protobuf unless told JSON, and sends them so', async () => {
+    const receiver = await OtlpReceiver.start();
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
+    try {
+      const sent = async (env: Record<string, string>) => {
+        const before = receiver.requests.length;
+        const { spanExporter, spanProcessors } = setUp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env });
+        trace.getTracer('test').startSpan('one').end();
+        await spanProcessors[0]!.forceFlush();
+        await telemetry!.shutdown();
+        telemetry = undefined;
+        return { exporter: spanExporter?.constructor, requests: receiver.requests.slice(before) };
+      };
+      expect(await sent({})).toEqual({ exporter: OtlpProtobufExporter, requests: [{ contentType: 'application/x-protobuf', spans: 1 }] });
+      expect(await sent({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toEqual({ exporter: OtlpJsonExporter, requests: [{ contentType: 'application/json', spans: 1 }] });
+      expect(await sent({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).toMatchObject({ exporter: OtlpProtobufExporter });
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('refuses OTLP over gRPC at the start, saying which port to use, instead of sending HTTP to it', () => {
+    expect(() => configFrom({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf or http\/json: .*4318/);
+    expect(() => configFrom({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toThrow(ConfigError);
   });
 
   it('writes spans to the console with OTEL_TRACES_EXPORTER=console', () => {
