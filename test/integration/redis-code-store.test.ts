@@ -134,7 +134,7 @@ describe('RedisCodeStore', () => {
       // A reset remembered before the ceiling keeps its first outcome after it.
       expect(await ceiling.settle({ resetId: 'r-1', outcome: invalid('r-1', 'another'), ttlMs: DAY })).toEqual({ kind: 'settled', outcome: invalid('r-1') });
       // The count ends with its window.
-      expect(await redis.client.pttl(`${redis.prefix}:settled:{count}`)).toBeGreaterThan(DAY - MINUTE);
+      expect(await redis.client.pttl(`${redis.prefix}:remembered:{count}:settled`)).toBeGreaterThan(DAY - MINUTE);
     });
 
     it('keeps a locked reset hammered with 5,000 codes under 4 KB, with no field per code', async () => {

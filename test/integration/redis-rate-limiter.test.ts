@@ -164,8 +164,10 @@ describe('RedisRateLimiter', () => {
         expect(answer).toMatchObject({ kind: 'refused', rule: 'ip-hour' });
       }
       const added = (await redis.keys()).filter((each) => !before.includes(each));
-      expect(added).toEqual([key(`ip:{${IP}}:refused:${Math.floor(NOW / DAY)}`)]);
+      // The refusals' hash, and the deployment's count of refusals remembered (one key in all).
+      expect(added.sort()).toEqual([key(`ip:{${IP}}:refused:${Math.floor(NOW / DAY)}`), key('remembered:{count}:refusals')]);
       expect(await redis.client.hlen(added[0]!)).toBe(300);
+      expect(await redis.client.get(added[1]!)).toBe('300');
       expect(await redis.client.hget(added[0]!, 'flood-7')).toMatch(/^rate_limited ip-hour \d+$/);
       const ttl = (Math.floor(NOW / DAY) + 2) * DAY - (NOW + 299);
       expect(await redis.client.pttl(added[0]!)).toBeGreaterThan(ttl - 5_000);
@@ -188,6 +190,21 @@ describe('RedisRateLimiter', () => {
       expect(await flood(7, 5_000)).toMatchObject({ kind: 'refused', rule: 'ip-hour', retryAfterMs: (first[7] as { retryAfterMs: number }).retryAfterMs - 5_000 });
       expect(await redis.client.hlen(refusals)).toBe(3);
       expect(await redis.client.zcard(key(`ip:{${IP}}:rl:ip-hour`))).toBe(1);
+    });
+
+    it("remembers no more refusals across subjects than the deployment's ceiling: past it the instance remembers none for a while", async () => {
+      const kept = new RedisRateLimiter(redis.client, redis.prefix, 64, time, 100_000, 3);
+      // A flood spread over users, as the ceiling of one subject's hash cannot see it: each user
+      // admitted once, then refused for its cooldown under a new id.
+      for (let i = 0; i < 6; i += 1) {
+        const userId = `u-spread-${i}`;
+        await kept.admit({ request: aRequest({ resetId: `first-${i}`, userId }), rules: [perUser(5)], cooldownMs: MINUTE });
+        expect(await kept.admit({ request: aRequest({ resetId: `again-${i}`, userId }), rules: [perUser(5)], cooldownMs: MINUTE })).toMatchObject({ kind: 'refused', reason: 'cooldown' });
+      }
+      // The fourth is stored, then counted past the ceiling; the rest are answered, not stored.
+      expect(await redis.client.keys(key('user:*:refused:*'))).toHaveLength(4);
+      expect(await redis.client.get(key('remembered:{count}:refusals'))).toBe('4');
+      expect(await redis.client.pttl(key('remembered:{count}:refusals'))).toBeGreaterThan(DAY - MINUTE);
     });
 
     it('keeps a refusal for the cooldown in the user\'s hash', async () => {

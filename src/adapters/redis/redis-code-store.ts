@@ -82,7 +82,7 @@ export class RedisCodeStore implements CodeStore {
    */
   async settle(settle: SettleReset): Promise<SettleResult> {
     const context = activeContext();
-    const count = await runCount(this.redis, this.keys.settledCount(), settle.ttlMs);
+    const count = await runCount(this.redis, this.keys.rememberedCount('settled'), settle.ttlMs);
     return runInContext(context, runSettle, this.redis, this.keys.reset(settle.resetId), settle, clockArgument(this.clock), count <= this.settledKept);
   }
 

@@ -26,9 +26,9 @@ export class RedisKeys {
     return `${this.prefix}:reset:{${escape(resetId)}}`;
   }
 
-  /** Counts the refusals remembered by `settle` in one window, in a slot of its own. */
-  settledCount(): string {
-    return `${this.prefix}:settled:{count}`;
+  /** Counts what one kind of remembered refusal (`settled` by the store, `refusals` of the limits) holds in one window, in a slot of its own. */
+  rememberedCount(kind: 'settled' | 'refusals'): string {
+    return `${this.prefix}:remembered:{count}:${kind}`;
   }
 
   /** The hash remembering one password-changed notice, by the change event's id. */
