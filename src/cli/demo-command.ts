@@ -23,6 +23,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const SERVICE_ENTRY = fileURLToPath(new URL('../app/main.js', import.meta.url));
 const STEP_TIMEOUT_MS = 10_000;
+/** Each of the demo's two streams: 16 MiB holds its few events many times over. */
+const DEMO_STREAM_BYTES = 16 * 1_048_576;
 
 /**
  * One whole reset on the local NATS and Redis, told as it happens: starts the service (the real
@@ -136,6 +138,10 @@ class ServiceChild {
       OTP_SECRET: randomBytes(32).toString('hex'),
       OPS_HTTP_PORT: '0',
       LOG_LEVEL: 'info',
+      // A throwaway deployment of a few events: it must not reserve a production's 9 GiB of
+      // JetStream storage, which a shared or small server refuses.
+      RESET_INBOX_MAX_BYTES: String(DEMO_STREAM_BYTES),
+      RESET_EVENTS_MAX_BYTES: String(DEMO_STREAM_BYTES),
     });
     return new ServiceChild(spawn(process.execPath, [SERVICE_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   }

@@ -3,6 +3,7 @@ import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { NATS_URL } from '../support/nats.js';
+import { TestServer } from '../support/security.js';
 
 // `npm run demo` is `node dist/src/cli/cli.js demo`, the build `npm ci` made (the global setup builds it here).
 describe('the demo', () => {
@@ -47,6 +48,17 @@ describe('the demo', () => {
       await expect(jsm.streams.info(`${prefix.toUpperCase()}_INBOX`)).rejects.toThrow(/stream not found/);
     } finally {
       await nc.close();
+    }
+  });
+
+  it('runs on a NATS server with little JetStream storage: a throwaway deployment reserves no production-sized streams', async () => {
+    // 1 GB of file storage: the 9 GiB a deployment's streams reserve by default would be refused.
+    const nats = await TestServer.natsWithConfig('listen: 127.0.0.1:{port}\njetstream { store_dir: "{dir}", max_file_store: 1GB }\n');
+    try {
+      const run = await runCli(['demo'], { PATH: process.env.PATH, NATS_URL: nats.url('nats'), REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+    } finally {
+      await nats.close();
     }
   });
 
