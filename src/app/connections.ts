@@ -25,9 +25,10 @@ export class UnreachableError extends Error {
 
 /**
  * Opens the connections to NATS and Redis. Both keep reconnecting by themselves afterwards, and
- * each loss and return is logged once.
+ * each loss and return is logged once. When `signal` aborts (a stop during the start, whose caller
+ * then no longer waits), what is open is closed at once, and NATS as soon as it connects.
  */
-export async function openConnections(config: Config, log: Logger): Promise<Connections> {
+export async function openConnections(config: Config, log: Logger, signal?: AbortSignal): Promise<Connections> {
   const redis = createRedisClient(config.redisTopology, config.redisUrl, {
     ...redisSecurityOptions(config.redisSecurity),
     // While Redis is away, commands fail at once so messages are redelivered later, not held here.
@@ -38,6 +39,12 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
     commandTimeout: 5_000,
   });
   watchRedis(redis, log);
+  let nc: NatsConnection | undefined;
+  const abandon = () => {
+    redis.disconnect();
+    void nc?.close();
+  };
+  signal?.addEventListener('abort', abandon, { once: true });
   // connect() fails with "Connection is closed"; the error event before it says why (NOAUTH, a refused certificate…).
   let firstError: Error | undefined;
   const remember = (error: Error) => (firstError ??= error);
@@ -52,7 +59,6 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
     redis.off('error', remember);
   }
   await checkDatabase(redis, config);
-  let nc: NatsConnection;
   try {
     nc = await connect({
       servers: config.natsServers,
@@ -69,6 +75,11 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
     const line = natsConnectFailureLine(error, config.natsServers.map(maskUrl).join(','));
     throw new UnreachableError(`${line}; ${natsSettingsHint(natsConnectFailure(error))}`, { cause: error });
   }
+  if (signal?.aborted) {
+    // Connected after the stop: no one waits for it any more.
+    abandon();
+    signal.throwIfAborted();
+  }
   try {
     // Asks the server for the account's JetStream use: a server without it answers no one.
     await jetstreamManager(nc, { timeout: 5_000 });
@@ -78,6 +89,8 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
     const where = config.natsServers.map(maskUrl).join(',');
     throw new UnreachableError(`the NATS server at ${where} runs without JetStream: run it with JetStream (-js), or set NATS_URL to one that does`, { cause: error });
   }
+  // From here the caller closes them, on its own stop.
+  signal?.removeEventListener('abort', abandon);
   watchNats(nc, log);
   return { nc, js: jetstream(nc), redis };
 }

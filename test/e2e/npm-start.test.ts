@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,8 +38,8 @@ function alive(pid: number): boolean {
   }
 }
 
-/** `npm start` in the checkout, as a supervisor runs it: it knows only npm's pid. */
-function npmStart(prefix: string) {
+/** `npm start` in the checkout, as a supervisor runs it: it knows only npm's pid. `env` is added to its environment. */
+function npmStart(prefix: string, env: Record<string, string> = {}) {
   const child = spawn('npm', ['start'], {
     cwd: ROOT,
     env: {
@@ -51,6 +52,7 @@ function npmStart(prefix: string) {
       OPS_HTTP_PORT: '0',
       OTEL_TRACES_EXPORTER: 'none',
       MAIL_OUTBOX_DIR: join(tmpdir(), prefix),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -104,5 +106,29 @@ describe('npm start', () => {
     expect(run.output()).toMatch(/"msg":"draining"/);
     expect(run.output()).toMatch(/"msg":"stopped"/);
     expect(below.filter(alive)).toEqual([]);
+  });
+
+  it('stops on SIGTERM to npm’s pid during the start too, with NATS not answering: exit 0 at once, leaving no process behind', async () => {
+    // Takes the connection and never answers: the start waits there (nats.js alone would for 20 s).
+    const silentNats = createServer((socket) => socket.resume());
+    silentNats.listen(0, '127.0.0.1');
+    await once(silentNats, 'listening');
+    const asked = once(silentNats, 'connection');
+    try {
+      const run = npmStart(prefix, { NATS_URL: `nats://127.0.0.1:${(silentNats.address() as { port: number }).port}` });
+      await Promise.race([asked, run.exited]);
+      const below = descendants(run.child.pid!);
+
+      const signalledAt = Date.now();
+      process.kill(run.child.pid!, 'SIGTERM');
+      const exit = await run.exited;
+      expect(Date.now() - signalledAt).toBeLessThan(3_000);
+      expect(exit, run.output()).toEqual({ code: 0, signal: null });
+      expect(run.output()).toMatch(/"signal":"SIGTERM","msg":"stopped during start"/);
+      expect(run.output()).not.toMatch(/\n\s+at /);
+      expect(below.filter(alive)).toEqual([]);
+    } finally {
+      silentNats.close();
+    }
   });
 });
