@@ -38,7 +38,6 @@ export async function openConnections(config: Config, log: Logger, signal?: Abor
     // instead of holding the message, or a `reset.verify`, for ever.
     commandTimeout: 5_000,
   });
-  watchRedis(redis, log);
   let nc: NatsConnection | undefined;
   const abandon = () => {
     redis.disconnect();
@@ -58,6 +57,8 @@ export async function openConnections(config: Config, log: Logger, signal?: Abor
   } finally {
     redis.off('error', remember);
   }
+  // From here on: a start that cannot connect says so in its one line, not in log lines before it.
+  watchRedis(redis, log);
   await checkDatabase(redis, config);
   try {
     nc = await connect({
@@ -97,16 +98,23 @@ export async function openConnections(config: Config, log: Logger, signal?: Abor
 
 function watchRedis(redis: RedisClient, log: Logger): void {
   let lost = false;
+  let causeTold = false;
   redis.on('ready', () => {
     if (lost) log.info('Redis connection regained');
     lost = false;
+    causeTold = false;
   });
   redis.on('close', () => {
     if (!lost) log.warn('Redis connection lost; reconnecting');
     lost = true;
   });
-  // ioredis reports each failed reconnect; the transitions above are what an operator needs.
-  redis.on('error', () => undefined);
+  // ioredis reports each failed reconnect: the first of an outage says why (a password rotated
+  // under the service, a certificate expired, a refused connection), the rest repeat it.
+  redis.on('error', (error: Error) => {
+    if (causeTold) return;
+    causeTold = true;
+    log.warn({ err: error }, 'Redis error; reconnecting until it is fixed');
+  });
   // A Cluster stays ready while one master fails over; its nodes coming and going is what shows it.
   redis.on('-node', (node: { options?: { host?: string; port?: number } }) => log.warn({ node: `${node.options?.host}:${node.options?.port}` }, 'Redis Cluster node left'));
   redis.on('+node', (node: { options?: { host?: string; port?: number } }) => {

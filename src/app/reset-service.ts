@@ -79,7 +79,9 @@ export class ResetService {
     await Promise.all([inbox.stop(), verifyResponder.stop()]);
     await connections.nc.drain();
     closeMailer();
-    await connections.redis.quit();
+    // QUIT needs a connection: one lost to an outage (still reconnecting) is simply dropped, and
+    // the stop is as clean as any, since nothing in flight waits on Redis any more.
+    await connections.redis.quit().catch(() => connections.redis.disconnect());
     log.info('stopped');
   }
 }

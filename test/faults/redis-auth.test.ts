@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { uniquePrefix } from '../support/nats.js';
 import { oneLine, serveOneReset } from '../support/secured-deployment.js';
 import { leaks, makeTestPki, runServiceToExit, secretFile, TestServer, type TestPki } from '../support/security.js';
+import { ServiceProcess } from '../support/service-process.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 
 const DEFAULT_PASSWORD = 'redis-default-9c4e1a7b';
@@ -82,6 +85,30 @@ describe('Redis with a password, an ACL user and TLS', () => {
         'check REDIS_USERNAME and REDIS_PASSWORD (or REDIS_PASSWORD_FILE, or the user and password in REDIS_URL)',
     );
     expect(leaks([run.stdout, run.stderr], SECRETS)).toEqual([]);
+  });
+
+  it('says why it cannot reconnect when the password is changed under it (once, with the reason, no secret), and still stops cleanly', async () => {
+    const own = await TestServer.redis(['--requirepass', DEFAULT_PASSWORD]);
+    const prefix = uniquePrefix('redisrotated');
+    const service = await ServiceProcess.start({ NATS_URL: nats.url('nats'), REDIS_URL: own.url('redis'), REDIS_PASSWORD: DEFAULT_PASSWORD, RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: sink.url });
+    const admin = new Redis(own.port, '127.0.0.1', { password: DEFAULT_PASSWORD, lazyConnect: true });
+    try {
+      await admin.connect();
+      await admin.config('SET', 'requirepass', WRONG_PASSWORD);
+      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      await service.waitForLog(/Redis connection lost; reconnecting/);
+      const cause = await service.waitForLog(/Redis error; reconnecting until it is fixed/);
+      expect(cause).toMatch(/WRONGPASS|NOAUTH/);
+      // Each failed reconnect is the same news: one line an outage, not one every try.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(service.output.filter((line) => line.includes('Redis error; reconnecting'))).toHaveLength(1);
+      expect(leaks(service.output, SECRETS)).toEqual([]);
+    } finally {
+      await admin.quit().catch(() => undefined);
+      // Stopped during the outage, it still exits 0: QUIT cannot be sent, the connection is dropped.
+      expect(await service.stop()).toBe(0);
+      await own.close();
+    }
   });
 
   it('with a wrong password in REDIS_URL, exits 1 with the URL masked', async () => {
