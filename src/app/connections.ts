@@ -9,8 +9,6 @@ import { maskUrl } from '../contract/mask-url.js';
 import { natsSecurityOptions, natsSettingsHint } from './nats-security.js';
 import { redisConnectFailureLine, redisSecurityOptions } from './redis-security.js';
 
-export { maskUrl };
-
 export interface Connections {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;

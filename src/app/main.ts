@@ -8,8 +8,9 @@ import { TOKENS } from './tokens.js';
 /**
  * Starts resetd and stops it cleanly on SIGTERM or SIGINT, at any moment: a stop during the start
  * abandons it, closes what it had opened and exits 0, as a stop afterwards does. A bad
- * configuration exits 2 and a server it cannot use exits 1, each told in lines of `resetd: …` on
- * stderr, with no stack.
+ * configuration, or a setting a server refuses (the SMTP login, stream limits), exits 2; NATS or
+ * Redis it cannot use, or a taken operators' port, exits 1; each told in lines of `resetd: …` on
+ * stderr, with no stack (docs/operations.md, Start-up errors).
  */
 export async function main(): Promise<void> {
   // Heard before the rest loads (that takes most of a second), and by one handler for the whole

@@ -26,17 +26,9 @@ export class ResetService {
 
   constructor(private readonly parts: ResetServiceParts) {}
 
-  get isDraining(): boolean {
-    return this.draining;
-  }
-
   /** Started and not draining: what readiness asks of the service itself. */
   get isServing(): boolean {
     return this.started && !this.draining;
-  }
-
-  get messagesInFlight(): number {
-    return this.parts.inbox.messagesInFlight;
   }
 
   async start(): Promise<void> {

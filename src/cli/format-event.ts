@@ -26,8 +26,3 @@ function formatValue(value: unknown): string {
 export function isRequestOutcome(event: OutboundEvent): boolean {
   return event.type === 'reset.code.sent' || event.type === 'reset.rejected' || event.type === 'reset.delivery.failed';
 }
-
-/** Whether the event ends a code submission. */
-export function isSubmissionOutcome(event: OutboundEvent): boolean {
-  return event.type === 'reset.completed' || event.type === 'reset.verification.failed';
-}
