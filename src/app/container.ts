@@ -8,6 +8,7 @@ import { AuditingPublisher } from '../adapters/audit/auditing-publisher.js';
 import { CryptoRandom } from '../adapters/crypto/crypto-random.js';
 import { HmacCodeHasher } from '../adapters/crypto/hmac-code-hasher.js';
 import { JetStreamInboxBacklog } from '../adapters/nats/jetstream-inbox-backlog.js';
+import { LogThrottle } from '../adapters/system/log-throttle.js';
 import { InboxRouter } from '../adapters/nats/inbox-router.js';
 import { JetStreamConsumeLoop } from '../adapters/nats/jetstream-consume-loop.js';
 import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
@@ -169,7 +170,13 @@ export function buildContainer(
       serving: () => service.isServing,
     });
     // The gauges are read at each scrape of this server's /metrics, from the same state it serves.
-    const backlog = new JetStreamInboxBacklog(() => jetstreamManager(nc, { timeout: 1_000 }), subjects.inboxStream, config.nats.consumer);
+    // Unreadable while NATS is away (its own lines say so); for a missing permission or a wrong
+    // consumer name this is the one word of why the backlog gauges are absent, every ten minutes.
+    const backlogLines = new LogThrottle(600_000);
+    const backlog = new JetStreamInboxBacklog(() => jetstreamManager(nc, { timeout: 1_000 }), subjects.inboxStream, config.nats.consumer, undefined, (error) => {
+      const heldBack = backlogLines.pass('unreadable');
+      if (heldBack !== undefined) log.warn({ err: error, heldBack }, 'could not read the inbox backlog; its gauges are absent until it can be read');
+    });
     metrics.observe({
       messagesInFlight: () => inbox.messagesInFlight,
       breakerState: () => breakerStateValue(breaker.state),

@@ -52,7 +52,10 @@ describe('JetStreamInboxBacklog against nats-server', () => {
   });
 
   it('reads nothing while the consumer does not exist, and asks JetStream again only once its last answer is old', async () => {
-    expect(await new JetStreamInboxBacklog(async () => jsm, stream, 'nobody', 0).read()).toBeUndefined();
+    const told: unknown[] = [];
+    expect(await new JetStreamInboxBacklog(async () => jsm, stream, 'nobody', 0, (error) => told.push(error)).read()).toBeUndefined();
+    // Said why, so that absent gauges (a wrong consumer name, a missing permission) are explained.
+    expect(String(told[0])).toMatch(/consumer not found/);
 
     const cached = new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', 60_000);
     expect(await cached.read()).toMatchObject({ pending: 0 });

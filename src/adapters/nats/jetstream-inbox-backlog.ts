@@ -17,6 +17,8 @@ export class JetStreamInboxBacklog {
     private readonly stream: string,
     private readonly consumer: string,
     private readonly maxAgeMs = 5_000,
+    /** Told why a read failed: without it the gauges vanish, and the backlog alerts with them, without a word. */
+    private readonly onUnreadable: (error: unknown) => void = () => undefined,
   ) {}
 
   /** The backlog, or undefined while NATS cannot tell (disconnected, consumer not made yet). */
@@ -36,8 +38,9 @@ export class JetStreamInboxBacklog {
       // so a skew with this host is clamped rather than shown as a negative age.
       const oldestAgeSeconds = stream.state.messages === 0 ? 0 : Math.max(0, (Date.now() - Date.parse(stream.state.first_ts)) / 1000);
       value = { pending: consumer.num_pending, oldestAgeSeconds };
-    } catch {
+    } catch (error) {
       value = undefined;
+      this.onUnreadable(error);
     }
     this.last = { value, at: performance.now() };
     return value;
