@@ -32,6 +32,7 @@ import { issueScript } from '../../src/adapters/redis/scripts/issue-script.js';
 import { reserveScript } from '../../src/adapters/redis/scripts/reserve-script.js';
 import { takeCurrentScript } from '../../src/adapters/redis/scripts/take-current-script.js';
 import { RedisCodeStore } from '../../src/adapters/redis/redis-code-store.js';
+import { isTransientRedisFault } from '../../src/adapters/redis/redis-faults.js';
 import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.js';
 import { ResilientCodeStore } from '../../src/adapters/resilience/resilient-code-store.js';
 import { ResilientMailer } from '../../src/adapters/resilience/resilient-mailer.js';
@@ -123,7 +124,7 @@ export async function measureRequestPath({ n, warmUp, signing, tracing }: Reques
   );
   // Only requests come through here: the ledger is never called.
   const useCases = messageUseCases({
-    store: new ResilientCodeStore(new RedisCodeStore(redis, 'path'), log),
+    store: new ResilientCodeStore(new RedisCodeStore(redis, 'path'), log, isTransientRedisFault),
     limiter: new RedisRateLimiter(redis, 'path', 64),
     ledger: {} as NoticeLedger,
     mailer,

@@ -24,6 +24,7 @@ import { RedisCodeStore } from '../adapters/redis/redis-code-store.js';
 import { RedisNoticeLedger } from '../adapters/redis/redis-notice-ledger.js';
 import { RedisRateLimiter } from '../adapters/redis/redis-rate-limiter.js';
 import { ResilientCodeStore } from '../adapters/resilience/resilient-code-store.js';
+import { isTransientRedisFault } from '../adapters/redis/redis-faults.js';
 import { ResilientMailer } from '../adapters/resilience/resilient-mailer.js';
 import { createSmtpTransport, NodemailerMailer, smtpServerOf } from '../adapters/smtp/nodemailer-mailer.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
@@ -69,7 +70,7 @@ export function buildContainer(
   provide(TOKENS.Clock, [], () => new SystemClock());
   provide(TOKENS.Random, [], () => new CryptoRandom());
   provide(TOKENS.CodeHasher, [], () => new HmacCodeHasher(config.otpSecrets));
-  provide(TOKENS.CodeStore, [], () => new ResilientCodeStore(new RedisCodeStore(redis, config.redisKeyPrefix), log));
+  provide(TOKENS.CodeStore, [], () => new ResilientCodeStore(new RedisCodeStore(redis, config.redisKeyPrefix), log, isTransientRedisFault));
   provide(TOKENS.RateLimiter, [], () => new RedisRateLimiter(redis, config.redisKeyPrefix, config.ipv6PrefixLength));
   provide(TOKENS.NoticeLedger, [], () => new RedisNoticeLedger(redis, config.redisKeyPrefix));
   provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(createAuditSink(config.audit.file, log), clock));

@@ -1,4 +1,4 @@
-import { ExponentialBackoff, halfJitterGenerator, handleAll, retry, type RetryPolicy } from 'cockatiel';
+import { ExponentialBackoff, halfJitterGenerator, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { ResetEvent } from '../../domain/events.js';
 import type { Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
@@ -28,9 +28,11 @@ export class ResilientCodeStore implements CodeStore {
   constructor(
     private readonly inner: CodeStore,
     log: Logger,
+    /** Whether a fault may pass if tried again; one that will not is reported at once. */
+    transient: (error: unknown) => boolean,
     options: FinishRetryOptions = defaultFinishRetry,
   ) {
-    this.finishRetry = retry(handleAll, {
+    this.finishRetry = retry(handleWhen(transient), {
       maxAttempts: Math.max(0, options.attempts - 1),
       backoff: new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: options.initialBackoffMs, maxDelay: options.maxBackoffMs }),
     });
