@@ -254,7 +254,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   }
   if (!env.SMTP_URL && !bad.has('SMTP_URL')) {
     if (production) problems.push('SMTP_URL is required when NODE_ENV=production, e.g. smtp://user:pass@host:587 (without it mail is only written to MAIL_OUTBOX_DIR)');
-    developmentDefaults.push('SMTP_URL (mail goes to MAIL_OUTBOX_DIR)');
+    developmentDefaults.push(`SMTP_URL (mail goes to .eml files in MAIL_OUTBOX_DIR, ${env.MAIL_OUTBOX_DIR})`);
   }
   const smtpSecurity = check(() => readSmtpSecurity(env, env.SMTP_URL, production), undefined);
   // false: the key given is bad, and already reported.

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import type { CliSettings } from './cli-settings.js';
 import { formatEvent, TYPE_WIDTH } from './format-event.js';
 import { codeInMailText, plainTextOf } from './mail-text.js';
 import { openClient } from './open-client.js';
+import { keyIdOf } from '../contract/message-signature.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const SERVICE_ENTRY = fileURLToPath(new URL('../app/main.js', import.meta.url));
@@ -49,13 +50,16 @@ export async function demoCommand(settings: CliSettings, output: CliOutput): Pro
     await cleanUp(client, settings, prefix, outbox);
     if (service) say(stopped ? 'resetd stopped (SIGTERM); the demo streams, keys and outbox are deleted' : 'resetd did not stop within 10 s and was killed');
   };
+  // The demo's own signing key: the service signs with it and the client checks every event and
+  // reply against it, as a real deployment's would (a forgery is dropped, not shown).
+  const signing = generateKeyPairSync('ed25519');
   try {
     // Connecting first turns a NATS that is not there into one clear line before anything starts.
-    client = await openClient({ ...settings, subjectPrefix: prefix, streams: {} });
+    client = await openClient({ ...settings, subjectPrefix: prefix, streams: {} }, { verifyKeys: [signing.publicKey.export({ type: 'spki', format: 'pem' }).toString()] });
     say(`starting resetd (subject prefix ${prefix})`);
-    service = ServiceChild.start(settings, prefix, outbox);
+    service = ServiceChild.start(settings, prefix, outbox, signing.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     await service.started();
-    say('resetd is up: streams and consumer made, waiting for work');
+    say(`resetd is up: streams and consumer made, waiting for work; it signs with key ${keyIdOf(signing.publicKey)}, which the client checks`);
 
     const events = new EventLog(client, (event) => say(`← ${formatEvent(event).replace(/^\S+\s+/, '')}`));
     const sent = (type: string, resetId: string, what: string) => say(`→ ${type.padEnd(TYPE_WIDTH)}  ${resetId}  ${what}`);
@@ -123,9 +127,9 @@ class ServiceChild {
     child.stderr?.on('data', collector());
   }
 
-  static start(settings: CliSettings, prefix: string, outbox: string): ServiceChild {
+  static start(settings: CliSettings, prefix: string, outbox: string, signingKey: string): ServiceChild {
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of ['SMTP_URL', 'OTP_SECRET_FILE', 'OTP_SECRETS', 'OTP_SECRETS_FILE', 'RESET_INBOX_STREAM', 'RESET_EVENTS_STREAM']) delete env[name];
+    for (const name of ['SMTP_URL', 'OTP_SECRET_FILE', 'OTP_SECRETS', 'OTP_SECRETS_FILE', 'RESET_INBOX_STREAM', 'RESET_EVENTS_STREAM', 'RESET_SIGNING_KEY_FILE']) delete env[name];
     // Traces go nowhere unless the caller set up an exporter.
     if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_TRACES_EXPORTER) env.OTEL_TRACES_EXPORTER = 'none';
     Object.assign(env, {
@@ -136,6 +140,7 @@ class ServiceChild {
       REDIS_KEY_PREFIX: prefix,
       MAIL_OUTBOX_DIR: outbox,
       OTP_SECRET: randomBytes(32).toString('hex'),
+      RESET_SIGNING_KEY: signingKey,
       OPS_HTTP_PORT: '0',
       LOG_LEVEL: 'info',
       // A throwaway deployment of a few events: it must not reserve a production's 9 GiB of

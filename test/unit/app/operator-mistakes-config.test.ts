@@ -30,6 +30,13 @@ describe('what a tired operator gets wrong', () => {
     ]);
   });
 
+  it('says where the mail goes without SMTP_URL: the directory, not only its variable', () => {
+    expect(loadConfig({ OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars' }).developmentDefaults).toContain('SMTP_URL (mail goes to .eml files in MAIL_OUTBOX_DIR, ./outbox)');
+    expect(loadConfig({ OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars', MAIL_OUTBOX_DIR: '/var/mail/resetd' }).developmentDefaults).toContain(
+      'SMTP_URL (mail goes to .eml files in MAIL_OUTBOX_DIR, /var/mail/resetd)',
+    );
+  });
+
   it('takes NODE_ENV=production in any spelling: Production must not quietly mean development', () => {
     expect(loadConfig({ ...PRODUCTION, NODE_ENV: 'Production' }).production).toBe(true);
     expect(problemsOf({ NODE_ENV: ' PRODUCTION ' })).toContainEqual(expect.stringMatching(/^OTP_SECRET is required when NODE_ENV=production/));
