@@ -41,6 +41,24 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?!contract/)', message: 'src/client imports only src/contract.' }] }] },
   },
   {
+    // The CLI is the second entry point: the client for what it asks, the service's own settings
+    // readers for how it connects, never the composition root or the service's parts.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./app/(?!(config|config-error|connections|dotenv-file|entry-point|nats-security|redis-security|secrets)\\.js$)',
+              message: 'src/cli reads settings with src/app\'s readers only; the container and the service are the service\'s.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**'],
     rules: { 'no-console': 'error' },
