@@ -392,7 +392,7 @@ function shownValue(name: string, value: string): string {
 }
 
 /** REDIS_CLUSTER_NODES or REDIS_SENTINELS (not both) replace REDIS_URL's host; else the one server of REDIS_URL. */
-function readRedisTopology(env: Env): RedisTopology {
+export function readRedisTopology(env: Pick<Env, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME'>): RedisTopology {
   if (env.REDIS_CLUSTER_NODES !== undefined && env.REDIS_SENTINELS !== undefined) {
     throw new ConfigError('REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set; set one');
   }

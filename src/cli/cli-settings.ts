@@ -1,4 +1,5 @@
-import { describeIssue, envSchema, natsServersOf, redisKeyPrefixOf } from '../app/config.js';
+import { describeIssue, envSchema, natsServersOf, readRedisTopology, redisKeyPrefixOf } from '../app/config.js';
+import type { RedisTopology } from '../adapters/redis/redis-connection.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../app/nats-security.js';
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../app/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
@@ -17,6 +18,8 @@ export interface CliSettings {
   /** Login and TLS for NATS, from the service's own variables. */
   readonly natsSecurity: NatsSecurity;
   readonly redisUrl: string;
+  /** One server, a Cluster or a Sentinel group, as the service reads it (REDIS_CLUSTER_NODES, REDIS_SENTINELS). */
+  readonly redisTopology: RedisTopology;
   readonly redisSecurity: RedisSecurity;
   readonly redisKeyPrefix: string;
   readonly subjectPrefix: string;
@@ -32,6 +35,9 @@ export interface CliSettings {
 const cliEnv = envSchema.pick({
   NATS_URL: true,
   REDIS_URL: true,
+  REDIS_CLUSTER_NODES: true,
+  REDIS_SENTINELS: true,
+  REDIS_SENTINEL_NAME: true,
   REDIS_KEY_PREFIX: true,
   RESET_SUBJECT_PREFIX: true,
   RESET_INBOX_STREAM: true,
@@ -60,6 +66,7 @@ export function cliSettings(options: GlobalOptions, environment: NodeJS.ProcessE
     // A bad or missing secret file is a ConfigError: the CLI prints it as a usage error.
     natsSecurity: readNatsSecurity(env, natsServersOf(env.NATS_URL)),
     redisUrl: env.REDIS_URL,
+    redisTopology: readRedisTopology(env),
     redisSecurity: readRedisSecurity(env, env.REDIS_URL),
     redisKeyPrefix: redisKeyPrefixOf(env),
     subjectPrefix: env.RESET_SUBJECT_PREFIX,

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { createRedisClient } from '../adapters/redis/redis-connection.js';
 import type { OutboundEvent } from '../contract/schemas.js';
 import type { OutcomeStream } from '../client/outcome-stream.js';
 import type { ResetClient } from '../client/reset-client.js';
@@ -262,12 +263,16 @@ async function cleanUp(client: ResetClient | undefined, settings: CliSettings, p
     for (const stream of [client.subjects.inboxStream, client.subjects.eventsStream]) await jsm?.streams.delete(stream).catch(() => undefined);
     await client.close().catch(() => undefined);
   }
-  const redis = new Redis(settings.redisUrl, { ...redisSecurityOptions(settings.redisSecurity), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // The Redis the service used: one server, the master the Sentinels name, or each Cluster master.
+  const redis = createRedisClient(settings.redisTopology, settings.redisUrl, { ...redisSecurityOptions(settings.redisSecurity), maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 })) {
-      if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+    for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+      for await (const keys of node.scanStream({ match: `${prefix}:*`, count: 500 })) {
+        // One key a command: a Cluster refuses keys of several slots in one.
+        for (const key of keys as string[]) await node.unlink(key);
+      }
     }
   } catch {
     // Redis was not there; there is nothing of ours in it either.

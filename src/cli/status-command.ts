@@ -1,7 +1,7 @@
 import { jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
-import { Redis } from 'ioredis';
+import { createRedisClient, describeTopology } from '../adapters/redis/redis-connection.js';
 import { maskUrl } from '../contract/mask-url.js';
-import { redisConnectFailureLine, redisSecurityOptions, type RedisSecurity } from '../app/redis-security.js';
+import { redisConnectFailureLine, redisSecurityOptions } from '../app/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';
@@ -22,8 +22,9 @@ export async function statusCommand(settings: CliSettings, output: CliOutput): P
     const consumer = inbox ? await consumerLine(jsm, inboxStream, settings.consumer, output) : false;
     return inbox && events && consumer;
   });
-  const redisVersion = await pingRedis(settings.redisUrl, settings.redisSecurity);
-  output.out(`redis     ${maskUrl(settings.redisUrl)}  reachable, version ${redisVersion}`);
+  const where = describeTopology(settings.redisTopology, maskUrl(settings.redisUrl));
+  const redisVersion = await pingRedis(settings, where);
+  output.out(`redis     ${where}  reachable, version ${redisVersion}`);
   return natsHealthy ? EXIT.ok : EXIT.failed;
 }
 
@@ -56,11 +57,13 @@ async function consumerLine(jsm: JetStreamManager, stream: string, name: string,
   }
 }
 
-/** The server's version; throws a CliError naming the URL when Redis does not answer. */
-async function pingRedis(url: string, security: RedisSecurity): Promise<string> {
-  const redis = new Redis(url, {
-    ...redisSecurityOptions(security),
-    lazyConnect: true,
+/**
+ * The server's version, through the same kind of client as the service's (one server, a Cluster,
+ * the master the Sentinels name); throws a CliError naming `where` when Redis does not answer.
+ */
+async function pingRedis(settings: CliSettings, where: string): Promise<string> {
+  const redis = createRedisClient(settings.redisTopology, settings.redisUrl, {
+    ...redisSecurityOptions(settings.redisSecurity),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
@@ -72,16 +75,25 @@ async function pingRedis(url: string, security: RedisSecurity): Promise<string> 
   let socketError: Error | undefined;
   redis.on('error', (error: Error) => (socketError ??= error));
   try {
-    await redis.connect();
-    const info = await redis.info('server');
+    // A Cluster's client keeps asking its nodes for ever: the answer is given a deadline of its own.
+    const version = redis.connect().then(() => redis.info('server'));
+    const info = await Promise.race([version, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${PING_MS} ms`)), PING_MS).unref())]);
     return /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
   } catch (error) {
-    const line = redisConnectFailureLine(socketError ?? error, maskUrl(url), 'check REDIS_URL (or --redis) and that redis-server is running');
+    const line = redisConnectFailureLine(socketError ?? error, where, UNREACHABLE_HINT[settings.redisTopology.kind]);
     throw new CliError(line, EXIT.unreachable, { cause: error });
   } finally {
     redis.disconnect();
   }
 }
+
+const PING_MS = 3_000;
+
+const UNREACHABLE_HINT = {
+  single: 'check REDIS_URL (or --redis) and that redis-server is running',
+  sentinel: 'check REDIS_SENTINELS and REDIS_SENTINEL_NAME, and that the Sentinels are running',
+  cluster: 'check REDIS_CLUSTER_NODES and that the Cluster is running',
+} as const;
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisSentinelGroup } from '../support/clusters.js';
+import { cliEnv, runCli } from '../support/cli.js';
+import { RedisSentinelGroup, redisCli } from '../support/clusters.js';
 import { ClusterWorld } from '../support/cluster-world.js';
 import { codeIn } from '../support/mail-code.js';
 import { NatsServer } from '../support/processes.js';
@@ -24,6 +25,19 @@ describe('through Redis Sentinel: one master, one replica, three Sentinels', () 
     } finally {
       await service.stop();
     }
+  });
+
+  it('`resetd status` and the demo reach Redis through the Sentinels, as the service does, not REDIS_URL\'s host', async () => {
+    // REDIS_URL names a port nothing listens on: only the Sentinels lead to the master.
+    const env = cliEnv(world.prefix, { NATS_URL: world.nats.url, REDIS_URL: 'redis://127.0.0.1:1', ...world.redis.serviceEnv() });
+    const status = await runCli(['status'], env);
+    expect(status.stdout, status.stderr).toMatch(/^redis\s+master \S+ of the Sentinels at \S+\s+reachable, version 7/m);
+
+    const demo = await runCli(['demo'], env);
+    expect(demo.code, demo.stdout + demo.stderr).toBe(0);
+    const prefix = /subject prefix (demo[0-9a-f]{8})/.exec(demo.stdout)![1]!;
+    // Its keys were deleted where they were written.
+    expect(await redisCli(['-p', String(await world.redis.masterPort()), '--scan', '--pattern', `${prefix}:*`], 5_000)).toBe('');
   });
 
   it('loses no request when the master is killed mid-run: the Sentinels promote the replica, every request gets one outcome', async () => {
