@@ -415,7 +415,8 @@ export function readRedisTopology(env: Pick<Env, 'REDIS_URL' | 'REDIS_CLUSTER_NO
 export const redisKeyPrefixOf = (env: Pick<Env, 'REDIS_KEY_PREFIX' | 'RESET_SUBJECT_PREFIX'>): string => env.REDIS_KEY_PREFIX ?? env.RESET_SUBJECT_PREFIX;
 
 /** An empty variable means unset, as in most shells' `VAR=` habit. */
-function withoutEmpty(environment: NodeJS.ProcessEnv): Record<string, string> {
+/** The variables with a value: one set to the empty string is unset, as in a `.env` template. */
+export function withoutEmpty(environment: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => !!entry[1]));
 }
 
@@ -439,7 +440,7 @@ function withLineBreaks(pem: string): string {
 }
 
 /** The PKCS#8 PEM Ed25519 key of RESET_SIGNING_KEY(_FILE), parsed once here; undefined when unset. */
-function readSigningKey(env: Env): KeyObject | undefined {
+export function readSigningKey(env: Pick<Env, 'RESET_SIGNING_KEY' | 'RESET_SIGNING_KEY_FILE'>): KeyObject | undefined {
   const pem = secretFrom(env, 'RESET_SIGNING_KEY');
   if (pem === undefined) return undefined;
   const name = env.RESET_SIGNING_KEY_FILE !== undefined ? 'RESET_SIGNING_KEY_FILE' : 'RESET_SIGNING_KEY';

@@ -1,4 +1,4 @@
-import { describeIssue, envSchema, natsServersOf, readRedisTopology, redisKeyPrefixOf } from '../app/config.js';
+import { describeIssue, envSchema, natsServersOf, readRedisTopology, redisKeyPrefixOf, withoutEmpty } from '../app/config.js';
 import type { RedisTopology } from '../adapters/redis/redis-connection.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../app/nats-security.js';
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../app/redis-security.js';
@@ -51,7 +51,7 @@ const cliEnv = envSchema.pick({
 
 /** Reads the settings from the options, then the environment; throws a usage CliError naming the variable. */
 export function cliSettings(options: GlobalOptions, environment: NodeJS.ProcessEnv = process.env): CliSettings {
-  const given = Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => !!entry[1]));
+  const given = withoutEmpty(environment);
   if (options.nats) given.NATS_URL = options.nats;
   if (options.redis) given.REDIS_URL = options.redis;
   if (options.prefix) given.RESET_SUBJECT_PREFIX = options.prefix;

@@ -1,6 +1,6 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { secretFrom } from '../app/secrets.js';
+import { readSigningKey, withoutEmpty } from '../app/config.js';
 import { CliError, EXIT } from './cli-error.js';
 
 /**
@@ -23,10 +23,10 @@ export function readVerifyKeys(files: readonly string[] | undefined, env: NodeJS
 }
 
 function ownPublicKey(env: NodeJS.ProcessEnv): string | undefined {
-  let pem: string | undefined;
   try {
-    pem = secretFrom(env, 'RESET_SIGNING_KEY');
-    return pem === undefined ? undefined : createPublicKey(createPrivateKey(pem.includes('\n') ? pem : pem.replaceAll('\\n', '\n'))).export({ type: 'spki', format: 'pem' }).toString();
+    // Read as the service reads it: a file or the variable, line breaks as `\n`, Ed25519 only.
+    const key = readSigningKey(withoutEmpty(env));
+    return key === undefined ? undefined : createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
   } catch (error) {
     throw new CliError(`RESET_SIGNING_KEY_FILE (or RESET_SIGNING_KEY) does not hold resetd's private key, so its public half cannot check what resetd signs; give --verify-key instead`, EXIT.usage, { cause: error });
   }
