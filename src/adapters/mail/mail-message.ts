@@ -4,7 +4,8 @@ import type { SendMailOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { OutboundMail } from '../../domain/mail.js';
 import { headerLine, MimeWriter } from './mime-message.js';
-import { renderCodeMail, type RenderedMail } from './render-code-mail.js';
+import type { RenderedMail } from './letter.js';
+import { renderCodeMail } from './render-code-mail.js';
 import { renderNoticeMail } from './render-notice-mail.js';
 
 /** What every mailer needs to write a mail: the sender (`MAIL_FROM`) and the product's name. */

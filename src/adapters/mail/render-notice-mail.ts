@@ -3,7 +3,7 @@ import { CODE_MAIL_TEMPLATES } from './code-mail-templates.js';
 import { resolveMailLocale, type MailLocale } from './locale.js';
 import { htmlDocument, htmlRow } from './mail-html-frame.js';
 import { NOTICE_MAIL_TEMPLATES } from './notice-mail-templates.js';
-import { cleanDisplayName, type RenderedMail } from './render-code-mail.js';
+import { compiledOncePer, greet, greetingIn, type Greeting, type RenderedMail } from './letter.js';
 import { escapeHtml, fill, join, mapText, parseTemplate, render, type Segment } from './template.js';
 
 export interface RenderNoticeMailOptions {
@@ -12,8 +12,7 @@ export interface RenderNoticeMailOptions {
 
 interface CompiledNoticeMail {
   readonly subject: string;
-  readonly greeting: readonly Segment[];
-  readonly greetingWithoutName: string;
+  readonly greeting: Greeting;
   readonly origin: readonly Segment[];
   readonly text: readonly Segment[];
   readonly html: readonly Segment[];
@@ -24,7 +23,7 @@ interface CompiledNoticeMail {
 const GREETING: Segment = { slot: 'greeting' };
 const ORIGIN: Segment = { slot: 'origin' };
 
-const compiled = new Map<string, CompiledNoticeMail>();
+const compiledFor = compiledOncePer(compile);
 
 function compile(locale: MailLocale, productName: string): CompiledNoticeMail {
   const t = NOTICE_MAIL_TEMPLATES[locale];
@@ -39,8 +38,7 @@ function compile(locale: MailLocale, productName: string): CompiledNoticeMail {
   const html = (segments: readonly Segment[]) => mapText(segments, escapeHtml);
   return {
     subject,
-    greeting: parseTemplate(letter.greeting, ['name']),
-    greetingWithoutName: render(parseTemplate(letter.greetingWithoutName, []), {}),
+    greeting: greetingIn(locale),
     origin: parseTemplate(t.origin, ['ip']),
     text: join(GREETING, '\n\n', changed, ORIGIN, '\n\n', ifYou, '\n\n', notYou, '\n\n', signature, '\n'),
     html: htmlDocument({
@@ -69,24 +67,13 @@ function compile(locale: MailLocale, productName: string): CompiledNoticeMail {
   };
 }
 
-function compiledFor(locale: MailLocale, productName: string): CompiledNoticeMail {
-  const key = `${locale}\u0000${productName}`;
-  let entry = compiled.get(key);
-  if (entry === undefined) {
-    entry = compile(locale, productName);
-    compiled.set(key, entry);
-  }
-  return entry;
-}
-
 /** Renders the password-changed notice in the user's language (falling back to English). */
 export function renderNoticeMail(mail: NoticeMail, options: RenderNoticeMailOptions): RenderedMail {
   const locale = resolveMailLocale(mail.locale);
   const c = compiledFor(locale, options.productName);
-  const name = cleanDisplayName(mail.displayName);
   const when = c.when.format(mail.changedAt);
   const origin = mail.clientIp ? ` ${render(c.origin, { ip: mail.clientIp })}` : '';
-  const greeting = name === '' ? c.greetingWithoutName : render(c.greeting, { name });
+  const greeting = greet(c.greeting, mail.displayName);
   return {
     subject: c.subject,
     text: render(c.text, { greeting, when, origin }),

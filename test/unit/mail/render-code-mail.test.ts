@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CodeMail } from '../../../src/domain/mail.js';
-import { cleanDisplayName, renderCodeMail } from '../../../src/adapters/mail/render-code-mail.js';
+import { cleanDisplayName } from '../../../src/adapters/mail/letter.js';
+import { renderCodeMail } from '../../../src/adapters/mail/render-code-mail.js';
 import { resolveMailLocale } from '../../../src/adapters/mail/locale.js';
 
 const aCodeMail = (overrides: Partial<CodeMail> = {}): CodeMail => ({
