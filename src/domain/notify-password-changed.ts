@@ -3,7 +3,7 @@ import { sendWithinBudget } from './delivery-budget.js';
 import type { DeliveryFailureReason, ResetEvent } from './events.js';
 import type { ResetPolicy } from './policy.js';
 import type { Clock, EventPublisher, Mailer, NoticeLedger } from './ports.js';
-import type { RequestOutcome } from './request-reset.js';
+import { reportOutcome, type RequestOutcome } from './request-reset.js';
 import { unreachable } from './unreachable.js';
 
 /** Reported once the notice has its outcome, or `busy` while another delivery is mailing it. */
@@ -79,8 +79,7 @@ export class NotifyPasswordChanged {
     return finish('sent', { name: 'reset.notice.sent', sequence, data: { resetId, userId: change.userId } });
   }
 
-  private async report(event: ResetEvent): Promise<NoticeOutcome> {
-    const { duplicate } = await this.deps.publisher.publish(event);
-    return { kind: 'reported', event, repeated: duplicate };
+  private report(event: ResetEvent): Promise<NoticeOutcome> {
+    return reportOutcome(this.deps.publisher, event);
   }
 }

@@ -153,10 +153,15 @@ export class RequestReset {
     return this.report(await this.deps.store.finish({ id: resetId, owner, state, outcome: event }));
   }
 
-  private async report(event: ResetEvent): Promise<RequestOutcome> {
-    const { duplicate } = await this.deps.publisher.publish(event);
-    return { kind: 'reported', event, repeated: duplicate };
+  private report(event: ResetEvent): Promise<RequestOutcome> {
+    return reportOutcome(this.deps.publisher, event);
   }
+}
+
+/** Publishes an outcome; `repeated` when the broker had it already, so it was counted then. */
+export async function reportOutcome(publisher: EventPublisher, event: ResetEvent): Promise<RequestOutcome> {
+  const { duplicate } = await publisher.publish(event);
+  return { kind: 'reported', event, repeated: duplicate };
 }
 
 /**
