@@ -166,9 +166,10 @@ export type Admission =
  * Cooldown and sliding-window limits shared by all instances, judged by the store's one clock.
  * Each limit is checked and counted atomically, so none is ever exceeded; a refused request counts
  * against nothing once `admit` has returned (for a moment before, another request may see its
- * count and be refused too early), and admitting the same reset again is free. A refusal is remembered, as one small record, for at
- * least `rememberRefusalsMs` (a day unless given): asking again for a refused reset refuses it
- * again and never admits it, so a repeated request never gets a code after its refusal was reported.
+ * count and be refused too early), and admitting the same reset again is free. A refusal is
+ * remembered, as one small record, for at least `rememberRefusalsMs` (a day unless given): asking
+ * again for a refused reset refuses it again and never admits it, so a repeated request never gets
+ * a code after its refusal was reported (within the store's ceilings on what it remembers).
  */
 export interface RateLimiter {
   admit(admission: AdmissionRequest): Promise<Admission>;

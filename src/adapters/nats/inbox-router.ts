@@ -75,7 +75,8 @@ export class InboxRouter {
   }
 
   private async handle(type: string, inbound: Inbound, msg: Delivery, span: Span, context: Context): Promise<Disposition> {
-    const delivery = {
+    // The domain's view of this delivery (its own Delivery type): who holds the reset, which try.
+    const domainDelivery = {
       messageId: `${this.subjects.inboxStream}:${msg.seq}`,
       attempt: msg.deliveryCount,
       final: this.options.maxDeliver > 0 && msg.deliveryCount >= this.options.maxDeliver,
@@ -104,7 +105,7 @@ export class InboxRouter {
       }
       case 'requested': {
         annotateMessage(span, { messageId: inbound.request.resetId, resetId: inbound.request.resetId });
-        const outcome = await this.useCases.requestReset(context).handle(inbound.request, delivery);
+        const outcome = await this.useCases.requestReset(context).handle(inbound.request, domainDelivery);
         if (outcome.kind === 'reported') this.requestAnswered(outcome, msg, span);
         return dispositionOf(outcome);
       }
@@ -116,7 +117,7 @@ export class InboxRouter {
       }
       case 'passwordChanged': {
         annotateMessage(span, { messageId: inbound.change.noticeId, resetId: inbound.change.resetId ?? inbound.change.noticeId });
-        const outcome = await this.useCases.notifyPasswordChanged(context).handle(inbound.change, delivery);
+        const outcome = await this.useCases.notifyPasswordChanged(context).handle(inbound.change, domainDelivery);
         if (outcome.kind === 'reported') annotateOutcome(span, outcome.event);
         return dispositionOf(outcome);
       }
