@@ -1,7 +1,7 @@
 import { SpanKind, type Context, type Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ResetEvent } from '../../domain/events.js';
-import { auditFieldsOf } from '../audit/inbound-audit.js';
+import { auditFieldsOf } from './inbound-audit.js';
 import { runInContext } from '../otel/message-context.js';
 import { annotateMessage, annotateOutcome } from '../otel/messaging-spans.js';
 import { verificationResultOf, type ResetMetrics } from '../otel/reset-metrics.js';

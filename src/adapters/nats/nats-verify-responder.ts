@@ -2,7 +2,7 @@ import { SpanKind, type Context, type Span } from '@opentelemetry/api';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { AuditTrail } from '../audit/audit-trail.js';
-import { auditFieldsOf } from '../audit/inbound-audit.js';
+import { auditFieldsOf } from './inbound-audit.js';
 import { runInContext } from '../otel/message-context.js';
 import { annotateMessage } from '../otel/messaging-spans.js';
 import { injectIntoHeaders } from '../otel/nats-trace-context.js';

@@ -2,7 +2,7 @@ import type { ResetEvent } from '../../domain/events.js';
 import type { Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
 import { activeContext, runInContext } from '../otel/message-context.js';
-import { inRedisSpan } from '../otel/redis-spans.js';
+import { inRedisSpan } from './redis-spans.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { toResetRecord } from './reset-record-hash.js';

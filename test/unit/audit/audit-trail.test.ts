@@ -9,7 +9,7 @@ import type { AuditRecord } from '../../../src/adapters/audit/audit-record.js';
 import { createAuditSink, type AuditSink } from '../../../src/adapters/audit/audit-sink.js';
 import { AuditTrail } from '../../../src/adapters/audit/audit-trail.js';
 import { AuditingPublisher } from '../../../src/adapters/audit/auditing-publisher.js';
-import { auditFieldsOf } from '../../../src/adapters/audit/inbound-audit.js';
+import { auditFieldsOf } from '../../../src/adapters/nats/inbound-audit.js';
 import { bindToContext } from '../../../src/adapters/otel/message-context.js';
 import type { ResetEvent } from '../../../src/domain/events.js';
 import type { EventPublisher } from '../../../src/domain/ports.js';

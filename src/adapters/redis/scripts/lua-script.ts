@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Command } from 'ioredis';
-import { inRedisSpan } from '../../otel/redis-spans.js';
+import { inRedisSpan } from '../redis-spans.js';
 import type { RedisClient } from '../redis-client.js';
 
 /** A Lua script that runs as one atomic step on the keys of one hash slot (Redis Cluster refuses any other). */

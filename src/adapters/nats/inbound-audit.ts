@@ -1,6 +1,6 @@
 import { maskEmail } from '../otel/mask-email.js';
-import type { Inbound } from '../nats/decode-inbound.js';
-import type { AuditContext } from './audit-context.js';
+import type { Inbound } from './decode-inbound.js';
+import type { AuditContext } from '../audit/audit-context.js';
 
 const MAX_USER_AGENT = 128;
 

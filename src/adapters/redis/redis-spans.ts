@@ -7,10 +7,10 @@ import {
   ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions';
 import type { Redis } from 'ioredis';
-import type { RedisClient } from '../redis/redis-client.js';
-import { activeContext } from './message-context.js';
-import { DB_SYSTEM_NAME_VALUE_REDIS } from './semconv.js';
-import { inSpan } from './spans.js';
+import type { RedisClient } from './redis-client.js';
+import { activeContext } from '../otel/message-context.js';
+import { DB_SYSTEM_NAME_VALUE_REDIS } from '../otel/semconv.js';
+import { inSpan } from '../otel/spans.js';
 
 /** One exchange with Redis: a plain command, or a script (sent as EVALSHA) by its name. */
 export type RedisOperation = { readonly command: string } | { readonly script: string };
