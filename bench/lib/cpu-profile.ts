@@ -26,8 +26,8 @@ export function monotonicMicros(): number {
  */
 const OWNERS: ReadonlyArray<[Concern, RegExp]> = [
   ['metrics', /\/src\/adapters\/otel\/reset-metrics\.|\/@opentelemetry\/(sdk-metrics|exporter-prometheus)\/|\/@opentelemetry\/api\/build\/[^/]+\/(metrics|api\/metrics)/],
-  ['tracing', /\/src\/adapters\/otel\/|\/src\/app\/telemetry\.|\/@opentelemetry\//],
-  ['audit', /\/src\/adapters\/audit\//],
+  ['tracing', /\/src\/adapters\/otel\/|\/src\/adapters\/redis\/redis-spans\.|\/src\/app\/telemetry\.|\/@opentelemetry\//],
+  ['audit', /\/src\/adapters\/audit\/|\/src\/adapters\/nats\/inbound-audit\./],
   ['logging', /\/node_modules\/(pino|pino-std-serializers|fast-redact|quick-format-unescaped|thread-stream|safe-stable-stringify)\//],
   ['validation', /\/node_modules\/zod\/|\/src\/contract\/schemas\./],
   ['signing', /\/src\/contract\/message-signature\.|^node:internal\/crypto\/sig$/],
