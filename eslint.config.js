@@ -50,7 +50,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^\\.\\./app/(?!(config|config-error|connections|dotenv-file|entry-point|nats-security|redis-security|secrets)\\.js$)',
+              regex: '^\\.\\./app/(?!(config|config-error|connections|dotenv-file|entry-point|key-settings|nats-security|redis-security|secrets)\\.js$)',
               message: 'src/cli reads settings with src/app\'s readers only; the container and the service are the service\'s.',
             },
           ],

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { defaultStreamLimits, type StreamLimits } from '../adapters/nats/jetstream-streams.js';
 import { senderDomain } from '../adapters/mail/mail-message.js';
@@ -7,11 +7,11 @@ import type { MailResilienceOptions } from '../adapters/resilience/resilient-mai
 import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
 import { defaultPolicy, type ResetPolicy } from '../domain/policy.js';
 import { ConfigError } from './config-error.js';
+import { MAKE_KEY, readDkim, readSecrets, readSigningKey, type DkimConfig } from './key-settings.js';
 import { maskUrl } from '../contract/mask-url.js';
 import { keyIdOf } from '../contract/message-signature.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from './nats-security.js';
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from './redis-security.js';
-import { secretFrom } from './secrets.js';
 import { readSmtpSecurity, smtpSecurityEnv } from './smtp-security.js';
 import { natsServerList, natsServersOf, urlSetting } from './url-setting.js';
 
@@ -198,13 +198,6 @@ export interface TracingConfig {
   readonly exportBatchSize: number;
 }
 
-/** DKIM signing: the key published as TXT at `<selector>._domainkey.<domain>`. */
-export interface DkimConfig {
-  readonly domain: string;
-  readonly selector: string;
-  readonly privateKey: string;
-}
-
 /**
  * Parses the environment once. Every problem is found in one pass: a bad variable is reported and
  * the rest checked as if it were unset; throws one ConfigError listing them all, each naming its
@@ -353,7 +346,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   };
 }
 
-const MAKE_KEY = '`openssl rand -base64 48`';
 
 /**
  * OTEL_TRACES_EXPORTER when set; unset, OTLP when an endpoint is named or in production, else none:
@@ -418,71 +410,4 @@ export const redisKeyPrefixOf = (env: Pick<Env, 'REDIS_KEY_PREFIX' | 'RESET_SUBJ
 /** The variables with a value: one set to the empty string is unset, as in a `.env` template. */
 export function withoutEmpty(environment: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => !!entry[1]));
-}
-
-function readSecrets(env: Env): string[] {
-  const single = secretFrom(env, 'OTP_SECRET');
-  const list = secretFrom(env, 'OTP_SECRETS');
-  if (single !== undefined && list !== undefined) throw new ConfigError('OTP_SECRET and OTP_SECRETS are both set; set one');
-  // Keys are separated by commas or lines (a file of one key a line), and a key's ends trimmed as
-  // a file's are, so the same key given inline, in a file or in a list has one id.
-  const secrets = list !== undefined ? list.split(/[,\r\n]/).map((s) => s.trim()).filter(Boolean) : single !== undefined ? [single.trim()] : [];
-  const name = list !== undefined ? 'OTP_SECRETS' : 'OTP_SECRET';
-  if (secrets.some((secret) => secret.length < 32)) {
-    throw new ConfigError(`${name} must ${list !== undefined ? 'hold keys' : 'be a key'} of at least 32 characters${list !== undefined ? ' each' : ''}: make one with ${MAKE_KEY}`);
-  }
-  return secrets;
-}
-
-/** A PEM key pasted into one line of an env file keeps its line breaks as `\n`. */
-function withLineBreaks(pem: string): string {
-  return pem.includes('\n') ? pem : pem.replaceAll('\\n', '\n');
-}
-
-/** The PKCS#8 PEM Ed25519 key of RESET_SIGNING_KEY(_FILE), parsed once here; undefined when unset. */
-export function readSigningKey(env: Pick<Env, 'RESET_SIGNING_KEY' | 'RESET_SIGNING_KEY_FILE'>): KeyObject | undefined {
-  const pem = secretFrom(env, 'RESET_SIGNING_KEY');
-  if (pem === undefined) return undefined;
-  const name = env.RESET_SIGNING_KEY_FILE !== undefined ? 'RESET_SIGNING_KEY_FILE' : 'RESET_SIGNING_KEY';
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(withLineBreaks(pem));
-  } catch {
-    throw new ConfigError(`${name} is not a PEM private key (make one with \`resetd keygen\`)`);
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError(`${name} must hold an Ed25519 private key, not ${key.asymmetricKeyType ?? 'another kind'} (make one with \`resetd keygen\`)`);
-  return key;
-}
-
-const DKIM_PARTS = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const;
-
-/**
- * All three DKIM variables or none; the key must be an RSA private key of at least 1024 bits.
- * nodemailer signs with RSA only and sends the mail unsigned when the key is another kind.
- */
-function readDkim(env: Env): DkimConfig | undefined {
-  const key = secretFrom(env, 'DKIM_PRIVATE_KEY');
-  const values = { DKIM_DOMAIN: env.DKIM_DOMAIN, DKIM_SELECTOR: env.DKIM_SELECTOR, DKIM_PRIVATE_KEY: key };
-  const set = DKIM_PARTS.filter((name) => values[name] !== undefined);
-  if (set.length === 0) return undefined;
-  const missing = DKIM_PARTS.find((name) => values[name] === undefined);
-  if (missing !== undefined) {
-    const asked = missing === 'DKIM_PRIVATE_KEY' ? 'DKIM_PRIVATE_KEY (or DKIM_PRIVATE_KEY_FILE)' : missing;
-    throw new ConfigError(`${asked} is required when ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set; set all three DKIM variables or none`);
-  }
-  const privateKey = withLineBreaks(key!);
-  let details;
-  try {
-    const parsed = createPrivateKey(privateKey);
-    details = { type: parsed.asymmetricKeyType, bits: parsed.asymmetricKeyDetails?.modulusLength ?? 0 };
-  } catch {
-    throw new ConfigError('DKIM_PRIVATE_KEY is not a PEM private key');
-  }
-  if (details.type === 'ed25519') {
-    throw new ConfigError('DKIM_PRIVATE_KEY is an Ed25519 key, which resetd cannot sign with (mail would go unsigned); use an RSA key of 2048 bits, published as k=rsa');
-  }
-  if (!(details.type === 'rsa' && details.bits >= 1024)) {
-    throw new ConfigError(`DKIM_PRIVATE_KEY must be an RSA key of at least 1024 bits (2048 advised), not ${details.type} ${details.bits || ''}`.trim());
-  }
-  return { domain: env.DKIM_DOMAIN!.toLowerCase(), selector: env.DKIM_SELECTOR!, privateKey };
 }

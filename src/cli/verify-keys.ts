@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readSigningKey, withoutEmpty } from '../app/config.js';
+import { withoutEmpty } from '../app/config.js';
+import { readSigningKey } from '../app/key-settings.js';
 import { CliError, EXIT } from './cli-error.js';
 
 /**
