@@ -29,10 +29,8 @@ const MIB = 1_048_576;
 const SECRET_NAMES = /(SECRET|PASSWORD|TOKEN|SEED|CREDS|PRIVATE_KEY|SIGNING_KEY)/;
 
 const WHOLE = { error: 'must be a whole number' };
-/** OTLP over HTTP only: `grpc` is refused at the start rather than sent, unread, to a gRPC port. */
-const otlpProtocol = z.enum(['http/protobuf', 'http/json'], {
-  error: "must be http/protobuf or http/json: resetd exports OTLP over HTTP (a collector's port 4318, not gRPC's 4317)",
-});
+/** The specification's three; `grpc` is refused where it would be used (see `tracingProtocolOf`). */
+const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc'], { error: 'must be http/protobuf, http/json or grpc' });
 const int = (min: number, fallback: number) => z.coerce.number(WHOLE).int(WHOLE).min(min, `must be at least ${min}`).default(fallback);
 const NAME = 'must be letters, digits, _ or -';
 const hostPorts = z.string().superRefine((text, context) => {
@@ -189,7 +187,7 @@ export interface TracingConfig {
    * How OTLP spans are encoded: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL,
    * else protobuf, the specification's default (a third of JSON's bytes).
    */
-  readonly protocol: NonNullable<Env['OTEL_EXPORTER_OTLP_PROTOCOL']>;
+  readonly protocol: 'http/protobuf' | 'http/json';
   /**
    * Spans in one export. 512 spans of about 700 bytes make a JSON body past V8's 128 KB limit for
    * an object of the young heap, and such a string costs twice as much to build and encode:
@@ -279,6 +277,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (env.RESET_INBOX_STREAM !== undefined && env.RESET_INBOX_STREAM === env.RESET_EVENTS_STREAM) {
     problems.push(`RESET_INBOX_STREAM and RESET_EVENTS_STREAM must name two streams, not both ${env.RESET_INBOX_STREAM}: the inbox is a work queue, the events a log`);
   }
+  const tracingExporter = tracingExporterOf(env, production);
+  const tracingProtocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  if (tracingExporter === 'otlp' && tracingProtocol === 'grpc') {
+    const name = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+    problems.push(`${name} is grpc, but resetd exports OTLP over HTTP: set it to http/protobuf or http/json and the endpoint to the collector's HTTP port (4318, not gRPC's 4317)`);
+  }
   if (problems.length > 0 || signingKey === undefined) throw new ConfigError(problems);
 
   return {
@@ -338,8 +342,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     ops: { port: env.OPS_HTTP_PORT, host: env.OPS_HTTP_HOST },
     serviceName: env.OTEL_SERVICE_NAME,
     tracing: {
-      exporter: tracingExporterOf(env, production),
-      protocol: env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      exporter: tracingExporter,
+      // grpc only gets here when nothing is exported over OTLP (it is refused above when it is).
+      protocol: tracingProtocol === 'grpc' ? 'http/protobuf' : tracingProtocol,
       exportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
     },
     developmentDefaults,

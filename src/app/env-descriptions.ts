@@ -159,7 +159,7 @@ export const envGroups: readonly EnvGroup[] = [
       OTEL_SERVICE_NAME: 'Service name in traces, and the CloudEvent `source`.',
       OTEL_TRACES_EXPORTER:
         '`otlp` (OTLP over HTTP), `console` (stdout, for development) or `none` (nothing recorded; trace context still passes through). Unset: `otlp` when an OTLP endpoint is set or NODE_ENV=production, else `none` (a development machine has no collector).',
-      OTEL_EXPORTER_OTLP_PROTOCOL: "How spans are encoded: `http/protobuf` or `http/json`. Unset: `http/protobuf`, the specification's default. `grpc` is refused: resetd exports over HTTP (a collector's port 4318).",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "How spans are encoded: `http/protobuf` or `http/json`. Unset: `http/protobuf`, the specification's default. `grpc` stops the start when spans would be exported with it: resetd exports over HTTP (a collector's port 4318); it is fine where OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it or nothing is exported.",
       OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'As OTEL_EXPORTER_OTLP_PROTOCOL, for traces; overrides it.',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'OTLP/HTTP base endpoint (traces go to `<endpoint>/v1/traces`); setting it turns export on. Unset while exporting: `http://localhost:4318`.',
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'OTLP/HTTP traces endpoint, used as given; overrides OTEL_EXPORTER_OTLP_ENDPOINT for traces.',

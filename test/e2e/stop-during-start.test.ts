@@ -98,8 +98,6 @@ describe('SIGTERM or SIGINT during the start', () => {
       expect(ms).toBeLessThan(3_000);
       expect(service.output.filter((line) => STOPPED_DURING_START.test(line))).toEqual([expect.stringContaining(signal)]);
       expect(service.output.filter((line) => STACK_LINE.test(line))).toEqual([]);
-      // What the start had opened is closed: no connection to the silent server is left.
-      await waitFor(() => silent.sockets.size === 0, 2_000, 20);
     } finally {
       await close(silent);
     }

@@ -192,6 +192,19 @@ describe('RedisRateLimiter', () => {
       expect(await redis.client.zcard(key(`ip:{${IP}}:rl:ip-hour`))).toBe(1);
     });
 
+    it('counts against the deployment only the refusals it stored: a flood past its own hash\'s ceiling spends nothing of the others\'', async () => {
+      const kept = new RedisRateLimiter(redis.client, redis.prefix, 64, time, 2, 5);
+      await kept.admit({ request: aRequest({ resetId: 'first', userId: 'u-flooded' }), rules: [perUser(5)], cooldownMs: MINUTE });
+      for (let i = 0; i < 8; i += 1) {
+        await kept.admit({ request: aRequest({ resetId: `again-${i}`, userId: 'u-flooded' }), rules: [perUser(5)], cooldownMs: MINUTE });
+      }
+      expect(await redis.client.get(key('remembered:{count}:refusals'))).toBe('2');
+      // Another user's refusal is still remembered.
+      await kept.admit({ request: aRequest({ resetId: 'other-first', userId: 'u-other' }), rules: [perUser(5)], cooldownMs: MINUTE });
+      await kept.admit({ request: aRequest({ resetId: 'other-again', userId: 'u-other' }), rules: [perUser(5)], cooldownMs: MINUTE });
+      expect(await redis.client.hkeys(key(`user:{u-other}:refused:${Math.floor(NOW / DAY)}`))).toEqual(['other-again']);
+    });
+
     it("remembers no more refusals across subjects than the deployment's ceiling: past it the instance remembers none for a while", async () => {
       const kept = new RedisRateLimiter(redis.client, redis.prefix, 64, time, 100_000, 3);
       // A flood spread over users, as the ceiling of one subject's hash cannot see it: each user
@@ -204,7 +217,8 @@ describe('RedisRateLimiter', () => {
       // The fourth is stored, then counted past the ceiling; the rest are answered, not stored.
       expect(await redis.client.keys(key('user:*:refused:*'))).toHaveLength(4);
       expect(await redis.client.get(key('remembered:{count}:refusals'))).toBe('4');
-      expect(await redis.client.pttl(key('remembered:{count}:refusals'))).toBeGreaterThan(DAY - MINUTE);
+      // The count ends with its window, an hour.
+      expect(await redis.client.pttl(key('remembered:{count}:refusals'))).toBeGreaterThan(59 * MINUTE);
     });
 
     it('keeps a refusal for the cooldown in the user\'s hash', async () => {

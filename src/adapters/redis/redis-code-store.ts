@@ -8,15 +8,15 @@ import { RedisKeys } from './redis-keys.js';
 import { toResetRecord } from './reset-record-hash.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
 import { runAttempt } from './scripts/attempt-script.js';
-import { runCount } from './scripts/count-script.js';
+import { RememberedBudget } from './remembered-budget.js';
 import { runFinish } from './scripts/finish-script.js';
 import { runIssue } from './scripts/issue-script.js';
 import { runSettle } from './scripts/settle-script.js';
 import { runSupersede } from './scripts/supersede-script.js';
 import { runTakeCurrent } from './scripts/take-current-script.js';
 
-/** The most refusals `settle` remembers a window: some 75–150 MB of Redis. */
-const SETTLED_KEPT = 100_000;
+/** The most refusals `settle` remembers an hour: records live a day, so at most ~100,000 at once, 75–150 MB. */
+const SETTLED_KEPT_AN_HOUR = 4_000;
 
 /**
  * Keeps each reset in one Redis hash; every change is one Lua script on the keys of one hash slot,
@@ -29,10 +29,14 @@ export class RedisCodeStore implements CodeStore {
     private readonly redis: RedisClient,
     keyPrefix: string,
     private readonly clock: ScriptClock = redisClock,
-    private readonly settledKept = SETTLED_KEPT,
+    settledKeptAnHour = SETTLED_KEPT_AN_HOUR,
   ) {
     this.keys = new RedisKeys(keyPrefix);
+    this.settledBudget = new RememberedBudget(redis, this.keys.rememberedCount('settled'), settledKeptAnHour);
   }
+
+  /** The deployment's ceiling on invalid requests remembered. */
+  private readonly settledBudget: RememberedBudget;
 
   async find(resetId: string): Promise<ResetRecord | undefined> {
     return toResetRecord(await inRedisSpan(this.redis, { command: 'HGETALL' }, () => this.redis.hgetall(this.keys.reset(resetId))));
@@ -74,16 +78,17 @@ export class RedisCodeStore implements CodeStore {
   }
 
   /**
-   * Past `settledKept` refusals in one window of `ttlMs` (counted in a slot of their own), a reset
-   * not known yet is answered its refusal but not remembered: each remembered refusal is a record
-   * of ~0.7–1.5 KB for a day, and a publisher of invalid requests with new ids would otherwise grow
-   * Redis by the rate the service can refuse at. A re-published request is still answered the same
-   * within the streams' duplicate windows.
+   * Past the store's ceiling (`settledKeptAnHour` records made, counted in a key of its own slot), a
+   * reset not known yet is answered its refusal but not remembered: each remembered refusal is a
+   * record of ~0.7–1.5 KB for a day, and a publisher of invalid requests with new ids would
+   * otherwise grow Redis by the rate the service can refuse at. A re-published request is still
+   * answered the same within the streams' duplicate windows.
    */
   async settle(settle: SettleReset): Promise<SettleResult> {
     const context = activeContext();
-    const count = await runCount(this.redis, this.keys.rememberedCount('settled'), settle.ttlMs);
-    return runInContext(context, runSettle, this.redis, this.keys.reset(settle.resetId), settle, clockArgument(this.clock), count <= this.settledKept);
+    const { result, created } = await runSettle(this.redis, this.keys.reset(settle.resetId), settle, clockArgument(this.clock), this.settledBudget.open);
+    await runInContext(context, () => this.settledBudget.spend(created ? 1 : 0));
+    return result;
   }
 
   attempt(attempt: Attempt): Promise<AttemptResult> {

@@ -6,7 +6,7 @@ import { activeContext, runInContext } from '../otel/message-context.js';
 import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
-import { runCount } from './scripts/count-script.js';
+import { RememberedBudget } from './remembered-budget.js';
 import { runRelease } from './scripts/release-script.js';
 import { runReserve, type Reserve } from './scripts/reserve-script.js';
 
@@ -23,13 +23,11 @@ const DAY = 86_400_000;
 const REFUSALS_KEPT = 100_000;
 
 /**
- * The most refusals the whole deployment remembers a period: some 120 MB. The ceiling per subject
- * does not bound a flood that spreads over subjects (each user one admission, then refusals).
+ * The most refusals the whole deployment remembers an hour: fields live up to two days, so at most
+ * about a million at once, some 120 MB. The ceiling per subject does not bound a flood that spreads
+ * over subjects (each user one admission, then refusals).
  */
-const REFUSALS_KEPT_IN_ALL = 1_000_000;
-
-/** How long an instance remembers no refusal once the deployment's ceiling is reached, before it counts again. */
-const FORGETTING_MS = 60_000;
+const REFUSALS_KEPT_AN_HOUR = 20_000;
 
 /**
  * Cooldown and sliding windows as Redis keys: one sorted set of admitted resetIds per rule and
@@ -45,7 +43,7 @@ const FORGETTING_MS = 60_000;
  * A refusal is remembered by the layer that gave it, as one field of a hash per subject and
  * period (`refusals`), for at least `rememberRefusalsMs`: a flood from one IP or against one user
  * leaves one small field per refused request in one hash, up to `REFUSALS_KEPT` (and
- * `REFUSALS_KEPT_IN_ALL` across subjects), and a repeat is refused as it was.
+ * `REFUSALS_KEPT_AN_HOUR` across subjects), and a repeat is refused as it was.
  */
 export class RedisRateLimiter implements RateLimiter {
   private readonly keys: RedisKeys;
@@ -57,13 +55,14 @@ export class RedisRateLimiter implements RateLimiter {
     private readonly ipv6PrefixLength: number,
     private readonly clock: ScriptClock = redisClock,
     private readonly refusalsKept = REFUSALS_KEPT,
-    private readonly refusalsKeptInAll = REFUSALS_KEPT_IN_ALL,
+    refusalsKeptAnHour = REFUSALS_KEPT_AN_HOUR,
   ) {
     this.keys = new RedisKeys(keyPrefix);
+    this.budget = new RememberedBudget(redis, this.keys.rememberedCount('refusals'), refusalsKeptAnHour);
   }
 
-  /** Until when (monotonic clock) this instance remembers no refusal: the deployment's ceiling was reached. */
-  private forgettingUntil = 0;
+  /** The deployment's ceiling on refusals remembered, across subjects. */
+  private readonly budget: RememberedBudget;
 
   async admit(admission: AdmissionRequest): Promise<Admission> {
     // The release follows an await: it goes back into the message's context, taken now.
@@ -75,33 +74,20 @@ export class RedisRateLimiter implements RateLimiter {
     const refusals = replies.filter((reply) => reply.kind === 'refused');
     const refusal = refusals.find((reply) => reply.remembered) ?? refusals[0];
     if (!refusal) return { kind: 'admitted' };
+    // Each layer that refused may have stored its refusal: what was stored is counted.
+    const stored = refusals.filter((reply) => reply.stored).length;
     await runInContext(context, () =>
-      Promise.all([
-        ...reservations.filter((_, i) => replies[i]!.kind === 'admitted').map((reservation) => runRelease(this.redis, reservation)),
-        refusal.remembered ? undefined : this.countRemembered(rememberRefusalsOf(admission)),
-      ]),
+      Promise.all([...reservations.filter((_, i) => replies[i]!.kind === 'admitted').map((reservation) => runRelease(this.redis, reservation)), this.budget.spend(stored)]),
     );
     const { reason, rule, retryAfterMs } = refusal;
     return { kind: 'refused', reason, rule, retryAfterMs };
-  }
-
-  /**
-   * Counts a refusal just remembered against the deployment's ceiling (a key of its own slot, so
-   * after the fact); past it, this instance remembers none for a while, then counts again.
-   */
-  private async countRemembered(windowMs: number): Promise<void> {
-    if (performance.now() < this.forgettingUntil) return;
-    const count = await runCount(this.redis, this.keys.rememberedCount('refusals'), windowMs);
-    if (count > this.refusalsKeptInAll) this.forgettingUntil = performance.now() + FORGETTING_MS;
   }
 
   async release(admission: AdmissionRequest): Promise<void> {
     await Promise.all(this.reservationsFor(admission).map((reservation) => runRelease(this.redis, reservation)));
   }
 
-  private reservationsFor(admission: AdmissionRequest): Reserve[] {
-    const { request, rules, cooldownMs } = admission;
-    const rememberRefusalsMs = rememberRefusalsOf(admission);
+  private reservationsFor({ request, rules, cooldownMs, rememberRefusalsMs = DAY }: AdmissionRequest): Reserve[] {
     // Refusals go to the hash of the current period, which lives until the end of the next one:
     // looking in this period's hash and the one before finds each for at least `rememberRefusalsMs`.
     // Only which hash holds a refusal follows this process's clock (no verdict does, the scripts
@@ -110,7 +96,7 @@ export class RedisRateLimiter implements RateLimiter {
     const period = Math.floor(now / rememberRefusalsMs);
     // Relative, so the key expires by Redis's clock when the caller's says it should.
     const refusalsTtlMs = (period + 2) * rememberRefusalsMs - now;
-    const refusalsKept = performance.now() < this.forgettingUntil ? 0 : this.refusalsKept;
+    const refusalsKept = this.budget.open ? this.refusalsKept : 0;
     return this.reservationsOf(request, rules, period, { resetId: request.resetId, clock: clockArgument(this.clock), cooldownMs, refusalsTtlMs, refusalsKept });
   }
 
@@ -141,5 +127,3 @@ export class RedisRateLimiter implements RateLimiter {
     return layers.filter((each) => each.cooldownKey !== undefined || each.windows.length > 0);
   }
 }
-
-const rememberRefusalsOf = (admission: AdmissionRequest): number => admission.rememberRefusalsMs ?? DAY;

@@ -85,9 +85,14 @@ describe('telemetry set-up from the OTEL_* variables', () => {
     }
   });
 
-  it('refuses OTLP over gRPC at the start, saying which port to use, instead of sending HTTP to it', () => {
-    expect(() => configFrom({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf or http\/json: .*4318/);
-    expect(() => configFrom({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toThrow(ConfigError);
+  it('refuses OTLP over gRPC at the start where spans would go with it, saying which port to use, and only there', () => {
+    const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(() => configFrom({ ...exporting, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL is grpc, but resetd exports OTLP over HTTP: .*4318/);
+    expect(() => configFrom({ ...exporting, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL is grpc/);
+    // Shared OTEL_* settings: grpc for the other signals, HTTP for traces; or nothing exported at all.
+    expect(configFrom({ ...exporting, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }).tracing.protocol).toBe('http/json');
+    expect(configFrom({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_TRACES_EXPORTER: 'none' }).tracing.exporter).toBe('none');
+    expect(() => configFrom({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf, http\/json or grpc/);
   });
 
   it('writes spans to the console with OTEL_TRACES_EXPORTER=console', () => {

@@ -48,11 +48,13 @@ if given then
 end
 local function refuse(reason, rule, retryAfterMs)
   local answer = string.format('%s %s %d', reason, rule, retryAfterMs)
+  local kept = 'unstored'
   if redis.call('HLEN', refusals) < tonumber(ARGV[#ARGV]) then
     redis.call('HSET', refusals, resetId, answer)
     redis.call('PEXPIRE', refusals, ARGV[#ARGV - 1])
+    kept = 'stored'
   end
-  return {'refused', reason, rule, tonumber(string.format('%d', retryAfterMs))}
+  return {'refused', reason, rule, tonumber(string.format('%d', retryAfterMs)), kept}
 end
 if holder then
   return refuse('cooldown', 'cooldown', math.max(redis.call('PTTL', KEYS[1]), 1))
@@ -78,18 +80,20 @@ return {'admitted'}
 `);
 
 const reason = z.enum(['cooldown', 'rate_limited']);
-/** A refusal this layer gave the reset before ends with 'remembered'. */
+/**
+ * A refusal ends with what became of it: `remembered` (given before, repeated now), `stored` (new,
+ * and written to the refusals hash) or `unstored` (new, past a ceiling).
+ */
 const reserveReply = z.union([
   z.tuple([z.literal('admitted')]).transform(() => ({ kind: 'admitted' as const })),
-  z
-    .tuple([z.literal('refused'), reason, z.string(), z.number()], z.literal('remembered'))
-    .transform(([, why, rule, retryAfterMs, remembered]) => ({
-      kind: 'refused' as const,
-      reason: why,
-      rule,
-      retryAfterMs,
-      remembered: remembered !== undefined,
-    })),
+  z.tuple([z.literal('refused'), reason, z.string(), z.number(), z.enum(['remembered', 'stored', 'unstored'])]).transform(([, why, rule, retryAfterMs, kept]) => ({
+    kind: 'refused' as const,
+    reason: why,
+    rule,
+    retryAfterMs,
+    remembered: kept === 'remembered',
+    stored: kept === 'stored',
+  })),
 ]);
 export type ReserveReply = z.output<typeof reserveReply>;
 

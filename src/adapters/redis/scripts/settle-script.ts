@@ -32,20 +32,26 @@ if ARGV[6] == '${SETTLE.forget}' then
 end
 redis.call('HSET', record, 'resetId', ARGV[1], 'userId', ARGV[2], 'state', 'rejected', 'outcome', ARGV[3])
 redis.call('PEXPIRE', record, ARGV[4])
-return {'settled', ARGV[3]}
+return {'settled', ARGV[3], 'created'}
 `);
 
-/** `settled`: the outcome that holds; `busy`: ms to wait; `finished`: the record. */
-const settleReply: z.ZodType<SettleResult> = z.union([
-  z.tuple([z.literal('settled'), storedOutcome]).transform(([, outcome]) => ({ kind: 'settled' as const, outcome })),
-  z.tuple([z.literal('busy'), z.number()]).transform(([, retryAfterMs]) => ({ kind: 'busy' as const, retryAfterMs })),
-  z.tuple([z.literal('finished'), resetRecordPairs]).transform(([, record]) => ({ kind: 'finished' as const, record })),
+/** What settle came to, and whether it made a record (counted against the store's ceiling). */
+export interface Settled {
+  readonly result: SettleResult;
+  readonly created: boolean;
+}
+
+/** `settled` (with `created` when it made the record): the outcome that holds; `busy`: ms to wait; `finished`: the record. */
+const settleReply: z.ZodType<Settled> = z.union([
+  z.tuple([z.literal('settled'), storedOutcome], z.literal('created')).transform(([, outcome, created]) => ({ result: { kind: 'settled' as const, outcome }, created: created !== undefined })),
+  z.tuple([z.literal('busy'), z.number()]).transform(([, retryAfterMs]) => ({ result: { kind: 'busy' as const, retryAfterMs }, created: false })),
+  z.tuple([z.literal('finished'), resetRecordPairs]).transform(([, record]) => ({ result: { kind: 'finished' as const, record }, created: false })),
 ]);
 
 /** Runs the settle script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 const decodeSettleReply = replyDecoder(settleScript, settleReply);
 
-export function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string, remember: boolean): Promise<SettleResult> {
+export function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string, remember: boolean): Promise<Settled> {
   const args = [settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock, remember ? SETTLE.remember : SETTLE.forget];
   return runScript(redis, settleScript, [record], args, decodeSettleReply);
 }
