@@ -54,10 +54,19 @@ export class ResetService {
     }
   }
 
+  /**
+   * Sweeps at each reconnect, and again every few seconds for a minute after it: a message still
+   * in flight when the server died holds the consumer's ack floor below the acknowledged ones
+   * after it, and only once its redelivery is acknowledged may those be swept.
+   */
   private sweepAfterReconnects(): void {
     void (async () => {
       for await (const status of this.parts.connections.nc.status()) {
-        if (status.type === 'reconnect' && !this.draining) await this.sweepInbox();
+        if (status.type !== 'reconnect') continue;
+        for (let sweep = 0; sweep <= RESWEEPS && !this.draining; sweep += 1) {
+          if (sweep > 0) await new Promise((resolve) => setTimeout(resolve, RESWEEP_MS).unref());
+          if (!this.draining) await this.sweepInbox();
+        }
       }
     })();
   }
@@ -77,3 +86,7 @@ export class ResetService {
     log.info('stopped');
   }
 }
+
+/** Sweeps after the one at a reconnect, RESWEEP_MS apart: a minute in all. */
+const RESWEEPS = 6;
+const RESWEEP_MS = 10_000;
