@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { deliveredMessage, readableHeaders } from '../contract/message-headers.js';
-import { outboundEvent, type OutboundEvent } from '../contract/schemas.js';
+import { outboundData, outboundEvent, type OutboundEvent } from '../contract/schemas.js';
 import { ResetClientError, ServiceUnavailableError } from './errors.js';
 import { warnUnverified, type SignatureGate, type UnverifiedMessage } from './signature-gate.js';
 
@@ -27,7 +27,11 @@ export interface OutcomeOptions {
    * `ack()` before a `break` that follows its handling. `manual`: only `ack()` acknowledges.
    */
   readonly ack?: 'auto' | 'manual';
-  /** Told of a message that is not a known outcome event (from a newer resetd, say); it is skipped. */
+  /**
+   * Told of a message that is not a known outcome event (from a newer resetd, say); it is skipped.
+   * Unset: a process warning (RESETD_SKIPPED) for a type this client knows but cannot read, and
+   * nothing for a type it does not know.
+   */
   readonly onSkipped?: (skipped: { readonly subject: string; readonly seq: number; readonly reason: string }) => void;
   /**
    * Told of a message dropped because its signature did not verify against the client's
@@ -152,14 +156,22 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
 
   private parse(msg: JsMsg): OutboundEvent | undefined {
     let reason: string;
+    let known = false;
     try {
-      const parsed = outboundEvent.safeParse(msg.json());
+      const body: unknown = msg.json();
+      const parsed = outboundEvent.safeParse(body);
       if (parsed.success) return parsed.data;
       reason = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+      const type = (body as { type?: unknown } | null)?.type;
+      known = typeof type === 'string' && Object.hasOwn(outboundData, type);
     } catch {
       reason = 'the body is not JSON';
     }
-    this.options.onSkipped?.({ subject: msg.subject, seq: msg.seq, reason });
+    const skipped = { subject: msg.subject, seq: msg.seq, reason };
+    if (this.options.onSkipped) this.options.onSkipped(skipped);
+    // A type this client does not know is a newer resetd's, skipped as the contract asks; one it
+    // knows that does not read (version skew, a bug) would otherwise be acknowledged without a word.
+    else if (known) process.emitWarning(`resetd client skipped message ${skipped.seq} on ${skipped.subject}, which it cannot read: ${reason}`, { code: 'RESETD_SKIPPED' });
     return undefined;
   }
 

@@ -97,6 +97,35 @@ describe('the client against nats-server', () => {
       }
     });
 
+    it("warns of an event of a type it knows but cannot read, and skips a newer resetd's type quietly", async () => {
+      const prefix = uniquePrefix('skipped');
+      const subjects = subjectsFor(prefix);
+      await jetstreamManager(nc).then((jsm) => jsm.streams.add({ name: subjects.eventsStream, subjects: [`${prefix}.>`] }));
+      const warnings: Array<{ code?: string; message: string }> = [];
+      const onWarning = (warning: Error & { code?: string }) => warnings.push({ code: warning.code, message: warning.message });
+      process.on('warning', onWarning);
+      try {
+        const client = await ResetClient.fromConnection(nc, { subjectPrefix: prefix });
+        const envelope = (type: string, data: { resetId: string } & Record<string, string>) =>
+          JSON.stringify({ specversion: '1.0', id: `e-${data.resetId}`, source: 'urn:resetd:test', type, time: new Date().toISOString(), datacontenttype: 'application/json', data });
+        // A known type whose data does not read (a required field missing), then a type from a newer resetd.
+        await jetstream(nc).publish(subjects.event('reset.completed'), envelope('reset.completed', { resetId: 'r-1' }));
+        await jetstream(nc).publish(`${prefix}.reset.someday`, envelope('reset.someday', { resetId: 'r-2' }));
+        await jetstream(nc).publish(subjects.event('reset.completed'), envelope('reset.completed', { resetId: 'r-3', userId: 'u-3', completedAt: new Date().toISOString() }));
+        const outcomes = client.outcomes({ deliver: 'all' });
+        for await (const event of outcomes) {
+          expect(event.data.resetId).toBe('r-3');
+          break;
+        }
+        const skipped = warnings.filter((warning) => warning.code === 'RESETD_SKIPPED');
+        expect(skipped).toHaveLength(1);
+        expect(skipped[0]!.message).toMatch(/cannot read: .*userId/);
+      } finally {
+        process.off('warning', onWarning);
+        await jetstreamManager(nc).then((jsm) => jsm.streams.delete(subjects.eventsStream));
+      }
+    });
+
     it('ends with an error when the connection closes for good, not as if there were nothing more to read', async () => {
       const server = await NatsServer.start();
       try {
