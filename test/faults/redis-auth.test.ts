@@ -103,10 +103,11 @@ describe('Redis with a password, an ACL user and TLS', () => {
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       expect(service.output.filter((line) => line.includes('Redis error; reconnecting'))).toHaveLength(1);
       expect(leaks(service.output, SECRETS)).toEqual([]);
-    } finally {
-      await admin.quit().catch(() => undefined);
       // Stopped during the outage, it still exits 0: QUIT cannot be sent, the connection is dropped.
       expect(await service.stop()).toBe(0);
+    } finally {
+      await service.stop();
+      await admin.quit().catch(() => undefined);
       await own.close();
     }
   });
