@@ -43,47 +43,45 @@ describe('telemetry set-up from the OTEL_* variables', () => {
     expect(trace.getTracer('test').startSpan('recorded').isRecording()).toBe(true);
   });
 
-  it('sends 128 spans a request unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise: a body past 128 KB costs twice as much to build', async () => {
+  /**
+   * Sets telemetry up with `env`, pointed at a receiver of the test's own, ends `spans` spans, flushes
+   * and shuts down; resolves with the exporter made and the requests the receiver took.
+   */
+  async function exportedWith(env: Record<string, string>, spans: number, receiver: OtlpReceiver) {
+    const before = receiver.requests.length;
+    const { spanExporter, spanProcessors } = setUp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env });
+    for (let i = 0; i < spans; i++) trace.getTracer('test').startSpan(`span ${i}`).end();
+    await spanProcessors[0]!.forceFlush();
+    await telemetry!.shutdown();
+    telemetry = undefined;
+    return { exporter: spanExporter?.constructor, requests: receiver.requests.slice(before) };
+  }
+
+  /** Runs `check` with a receiver; the exporter reads its endpoint itself, so it is in the environment too. */
+  async function withReceiver(check: (receiver: OtlpReceiver) => Promise<void>): Promise<void> {
     const receiver = await OtlpReceiver.start();
-    // The exporter reads its endpoint itself.
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
     try {
-      const spansPerRequest = async (env: Record<string, string>) => {
-        const before = receiver.requests.length;
-        const { spanProcessors } = setUp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env });
-        for (let i = 0; i < 300; i++) trace.getTracer('test').startSpan(`span ${i}`).end();
-        await spanProcessors[0]!.forceFlush();
-        await telemetry!.shutdown();
-        telemetry = undefined;
-        return receiver.requests.slice(before).map((request) => request.spans).sort((a, b) => b - a);
-      };
-      expect(await spansPerRequest({})).toEqual([128, 128, 44]);
-      expect(await spansPerRequest({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' })).toEqual([100, 100, 100]);
+      await check(receiver);
     } finally {
       await receiver.stop();
     }
-  });
+  }
 
-  it('encodes spans as OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says, protobuf unless told JSON, and sends them so', async () => {
-    const receiver = await OtlpReceiver.start();
-    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
-    try {
-      const sent = async (env: Record<string, string>) => {
-        const before = receiver.requests.length;
-        const { spanExporter, spanProcessors } = setUp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env });
-        trace.getTracer('test').startSpan('one').end();
-        await spanProcessors[0]!.forceFlush();
-        await telemetry!.shutdown();
-        telemetry = undefined;
-        return { exporter: spanExporter?.constructor, requests: receiver.requests.slice(before) };
-      };
+  it('sends 128 spans a request unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise: a body past 128 KB costs twice as much to build', () =>
+    withReceiver(async (receiver) => {
+      const spansPerRequest = async (env: Record<string, string>) => (await exportedWith(env, 300, receiver)).requests.map((request) => request.spans).sort((a, b) => b - a);
+      expect(await spansPerRequest({})).toEqual([128, 128, 44]);
+      expect(await spansPerRequest({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' })).toEqual([100, 100, 100]);
+    }));
+
+  it('encodes spans as OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says, protobuf unless told JSON, and sends them so', () =>
+    withReceiver(async (receiver) => {
+      const sent = (env: Record<string, string>) => exportedWith(env, 1, receiver);
       expect(await sent({})).toEqual({ exporter: OtlpProtobufExporter, requests: [{ contentType: 'application/x-protobuf', spans: 1 }] });
       expect(await sent({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toEqual({ exporter: OtlpJsonExporter, requests: [{ contentType: 'application/json', spans: 1 }] });
       expect(await sent({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).toMatchObject({ exporter: OtlpProtobufExporter });
-    } finally {
-      await receiver.stop();
-    }
-  });
+    }));
 
   it('refuses OTLP over gRPC at the start where spans would go with it, saying which port to use, and only there', () => {
     const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
