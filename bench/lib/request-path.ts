@@ -40,7 +40,7 @@ import { SystemClock } from '../../src/adapters/system/system-clock.js';
 import { messageSigner } from '../../src/contract/message-signature.js';
 import { subjectsFor } from '../../src/contract/subjects.js';
 import { defaultPolicy } from '../../src/domain/policy.js';
-import type { NoticeLedger } from '../../src/domain/ports.js';
+import type { NoticeLedger, OwedEvents } from '../../src/domain/ports.js';
 
 export interface RequestPathOptions {
   /** Requests measured, after `warmUp` more that are not. */
@@ -122,11 +122,12 @@ export async function measureRequestPath({ n, warmUp, signing, tracing }: Reques
     { attempts: 3, initialBackoffMs: 100, maxBackoffMs: 1_000, breakerThreshold: 5, halfOpenAfterMs: 1_000 },
     log,
   );
-  // Only requests come through here: the ledger is never called.
+  // Only requests come through here: the ledger and the owed events are never called.
   const useCases = messageUseCases({
     store: new ResilientCodeStore(new RedisCodeStore(redis, 'path'), log, isTransientRedisFault),
     limiter: new RedisRateLimiter(redis, 'path', 64),
     ledger: {} as NoticeLedger,
+    owed: {} as OwedEvents,
     mailer,
     publisher,
     hasher: new HmacCodeHasher(['x'.repeat(32)]),

@@ -22,6 +22,7 @@ import { TracedMailer } from '../adapters/otel/traced-mailer.js';
 import { FileOutboxMailer } from '../adapters/outbox/file-outbox-mailer.js';
 import { RedisCodeStore } from '../adapters/redis/redis-code-store.js';
 import { RedisNoticeLedger } from '../adapters/redis/redis-notice-ledger.js';
+import { RedisOwedEvents } from '../adapters/redis/redis-owed-events.js';
 import { RedisRateLimiter } from '../adapters/redis/redis-rate-limiter.js';
 import { ResilientCodeStore } from '../adapters/resilience/resilient-code-store.js';
 import { isTransientRedisFault } from '../adapters/redis/redis-faults.js';
@@ -73,6 +74,7 @@ export function buildContainer(
   provide(TOKENS.CodeStore, [], () => new ResilientCodeStore(new RedisCodeStore(redis, config.redisKeyPrefix), log, isTransientRedisFault));
   provide(TOKENS.RateLimiter, [], () => new RedisRateLimiter(redis, config.redisKeyPrefix, config.ipv6PrefixLength));
   provide(TOKENS.NoticeLedger, [], () => new RedisNoticeLedger(redis, config.redisKeyPrefix));
+  provide(TOKENS.OwedEvents, [], () => new RedisOwedEvents(redis, config.redisKeyPrefix));
   provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(createAuditSink(config.audit.file, log), clock));
   provide(TOKENS.EventPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
     new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, `urn:resetd:${config.serviceName}`, signer), audit),
@@ -100,9 +102,9 @@ export function buildContainer(
 
   provide(
     TOKENS.UseCases,
-    [TOKENS.CodeStore, TOKENS.RateLimiter, TOKENS.NoticeLedger, TOKENS.Mailer, TOKENS.EventPublisher, TOKENS.CodeHasher, TOKENS.Clock, TOKENS.Random],
-    (store, limiter, ledger, mailer, publisher, hasher, clock, random) =>
-      messageUseCases({ store, limiter, ledger, mailer, publisher, hasher, clock, random, policy: config.policy }),
+    [TOKENS.CodeStore, TOKENS.RateLimiter, TOKENS.NoticeLedger, TOKENS.OwedEvents, TOKENS.Mailer, TOKENS.EventPublisher, TOKENS.CodeHasher, TOKENS.Clock, TOKENS.Random],
+    (store, limiter, ledger, owed, mailer, publisher, hasher, clock, random) =>
+      messageUseCases({ store, limiter, ledger, owed, mailer, publisher, hasher, clock, random, policy: config.policy }),
   );
   provide(
     TOKENS.Inbox,

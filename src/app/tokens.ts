@@ -5,7 +5,7 @@ import type { AuditTrail } from '../adapters/audit/audit-trail.js';
 import type { MailBreaker } from '../adapters/resilience/mail-breaker.js';
 import type { ResilientMailer } from '../adapters/resilience/resilient-mailer.js';
 import type { NodemailerMailer } from '../adapters/smtp/nodemailer-mailer.js';
-import type { Clock, CodeHasher, CodeStore, EventPublisher, Mailer, NoticeLedger, Random, RateLimiter } from '../domain/ports.js';
+import type { Clock, CodeHasher, CodeStore, EventPublisher, Mailer, NoticeLedger, OwedEvents, Random, RateLimiter } from '../domain/ports.js';
 import type { OpsServer } from './ops-server.js';
 import type { ResetService } from './reset-service.js';
 import type { SmtpStartCheck } from './smtp-start-check.js';
@@ -29,6 +29,8 @@ export const TOKENS = {
   CodeStore: token<CodeStore>('CodeStore'),
   RateLimiter: token<RateLimiter>('RateLimiter'),
   NoticeLedger: token<NoticeLedger>('NoticeLedger'),
+  /** Verdicts' events JetStream did not take, published later by every instance. */
+  OwedEvents: token<OwedEvents>('OwedEvents'),
   /** The SMTP mailer itself, when SMTP_URL is set: the start-up check probes the server through it. */
   SmtpMailer: token<NodemailerMailer>('SmtpMailer'),
   /** The check of the SMTP server at start, and why mail cannot go out while it has not been reached. */

@@ -90,6 +90,11 @@ export interface FinishDelivery {
   readonly outcome: ResetEvent;
 }
 
+export interface AbandonDelivery {
+  readonly resetId: string;
+  readonly owner: string;
+}
+
 export interface SettleReset {
   readonly resetId: string;
   readonly userId?: string;
@@ -125,6 +130,13 @@ export interface CodeStore {
    * lease end; a superseded reset stays superseded. A reset gone from the store is not made again.
    */
   finish(finish: FinishDelivery): Promise<ResetEvent>;
+  /**
+   * Ends `owner`'s hold on a reset whose mail the SMTP server did not take (the send failed with a
+   * fault, left to a redelivery), unless the reset has an outcome: the redelivery takes it over at
+   * once, and a reset superseded before any later mail of it is accepted is known (`unmailed`)
+   * never to have reached the user.
+   */
+  abandon(abandon: AbandonDelivery): Promise<void>;
   /**
    * Makes `outcome` (a refusal before any code was made) the final outcome of a reset the store
    * does not know yet, remembered for `ttlMs`, so a later request under the same id is answered
@@ -202,6 +214,18 @@ export interface PublishReceipt {
  */
 export interface EventPublisher {
   publish(event: ResetEvent): Promise<PublishReceipt>;
+}
+
+/**
+ * Events owed to the broker: a verdict the store applied whose event it did not take. Kept where
+ * every instance finds them, so one is published however the instance that owed it ends.
+ */
+export interface OwedEvents {
+  keep(event: ResetEvent): Promise<void>;
+  /** At most `count` of the events owed, oldest first. */
+  oldest(count: number): Promise<readonly ResetEvent[]>;
+  /** Forgets an event that has now been published. */
+  forget(event: ResetEvent): Promise<void>;
 }
 
 export interface NoticeClaim {

@@ -1,6 +1,7 @@
 import type { Delivery, ResetRequest } from './commands.js';
-import { sendWithinBudget } from './delivery-budget.js';
+import { sendWithinBudget, type DeliveryBudget, type MailEnding } from './delivery-budget.js';
 import type { DeliveryFailureReason, RejectedEvent, ResetEvent } from './events.js';
+import type { OutboundMail } from './mail.js';
 import type { ResetPolicy } from './policy.js';
 import type { Admission, Clock, CodeHasher, CodeStore, EventPublisher, Mailer, Random, RateLimiter } from './ports.js';
 import type { ResetRecord } from './reset-record.js';
@@ -71,7 +72,7 @@ export class RequestReset {
   }
 
   private async mailCode(request: ResetRequest, delivery: Delivery): Promise<RequestOutcome> {
-    const { store, mailer, hasher, clock, random, policy } = this.deps;
+    const { store, hasher, clock, random, policy } = this.deps;
     const code = random.digits(policy.codeLength);
     const owner = delivery.messageId;
     const issued = await store.issue({
@@ -107,8 +108,9 @@ export class RequestReset {
         data: { resetId: request.resetId, userId: request.userId, reason, attempts: issued.mailAttempts },
       });
 
-    const ending = await sendWithinBudget(
-      mailer,
+    const ending = await this.send(
+      request.resetId,
+      owner,
       {
         kind: 'code',
         resetId: request.resetId,
@@ -127,6 +129,19 @@ export class RequestReset {
       sequence: '0',
       data: { resetId: request.resetId, userId: request.userId, expiresAt: new Date(expiresAt).toISOString() },
     });
+  }
+
+  /**
+   * Mails the code; a fault leaves it to the redelivery, and the store hears first that this mail
+   * did not go out. Should that not reach the store either, the lease runs out on its own.
+   */
+  private async send(resetId: string, owner: string, mail: OutboundMail, budget: DeliveryBudget): Promise<MailEnding> {
+    try {
+      return await sendWithinBudget(this.deps.mailer, mail, budget);
+    } catch (error) {
+      await this.deps.store.abandon({ resetId, owner }).catch(() => undefined);
+      throw error;
+    }
   }
 
   private async refuse(request: ResetRequest, admission: Extract<Admission, { kind: 'refused' }>): Promise<RequestOutcome> {
@@ -165,12 +180,20 @@ export async function reportOutcome(publisher: EventPublisher, event: ResetEvent
 }
 
 /**
- * The outcome a finished reset answers with. One superseded before its outcome was recorded had
- * its code made, and most likely mailed.
+ * The outcome a finished reset answers with. One superseded before its outcome was recorded was
+ * mailed, unless its last mail failed: then its code never reached the user, and no mail will
+ * carry it now.
  */
 function outcomeOf(record: ResetRecord): ResetEvent {
   if (record.state === 'rejected') return record.outcome;
   if (record.outcome) return record.outcome;
+  if (record.unmailed) {
+    return {
+      name: 'reset.delivery.failed',
+      sequence: '0',
+      data: { resetId: record.resetId, userId: record.userId, reason: 'smtp_retries_exhausted', attempts: record.mailAttempts },
+    };
+  }
   return {
     name: 'reset.code.sent',
     sequence: '0',

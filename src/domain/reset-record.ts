@@ -24,6 +24,11 @@ interface ResetWithCode extends RecordOfReset {
   /** When the first code of this reset was made: the delivery budget counts from here. */
   readonly issuedAt: number;
   readonly mailAttempts: number;
+  /**
+   * A mail of this reset failed and none was accepted since (`CodeStore.abandon`), unless an
+   * instance died between an accepted mail and its outcome.
+   */
+  readonly unmailed?: boolean;
 }
 
 /** Its code can still be used. */

@@ -1,7 +1,7 @@
 import type { CodeSubmission } from './commands.js';
 import type { ResetEvent, VerificationFailureReason } from './events.js';
 import type { ResetPolicy } from './policy.js';
-import type { CodeHasher, CodeStore, EventPublisher, PublishReceipt } from './ports.js';
+import type { CodeHasher, CodeStore, EventPublisher, OwedEvents, PublishReceipt } from './ports.js';
 import { unreachable } from './unreachable.js';
 
 /**
@@ -23,6 +23,8 @@ export type VerifyOutcome =
 export interface VerifyCodeDeps {
   readonly store: CodeStore;
   readonly publisher: EventPublisher;
+  /** Where an applied verdict's event goes when the broker does not take it. */
+  readonly owed: OwedEvents;
   readonly hasher: CodeHasher;
   readonly policy: Pick<ResetPolicy, 'codeLength'>;
 }
@@ -101,13 +103,19 @@ export class VerifyCode {
 
   /**
    * Publishes an outcome's event. When the store has already applied the verdict (a try spent, the
-   * reset completed), a failed publish says so: the fault must not read as "nothing happened".
+   * reset completed), a failed publish says so, the fault must not read as "nothing happened",
+   * and the event is kept as owed, to be published once the broker takes it.
    */
   private async publish(event: ResetEvent, applied: boolean, outcome: VerifyOutcome): Promise<PublishReceipt> {
     try {
       return await this.deps.publisher.publish(event);
     } catch (error) {
-      throw applied ? new UnpublishedVerdictError(outcome, error) : error;
+      if (!applied) throw error;
+      const kept = await this.deps.owed.keep(event).then(
+        () => true,
+        () => false,
+      );
+      throw new UnpublishedVerdictError(outcome, kept, error);
     }
   }
 
@@ -131,16 +139,18 @@ const VERDICT_APPLIED = true;
  * The store applied a verdict but its event could not be published (JetStream down past the
  * publish's retries). A submission from the inbox is redelivered and its stored answer published
  * again; a `reset.verify` has no redelivery, so its reply carries `outcome`, the truth, rather
- * than `unavailable`, which would tell the user no try was spent.
+ * than `unavailable`, which would tell the user no try was spent. Either way the event is owed
+ * (`kept`), unless the store could not keep it either.
  */
 export class UnpublishedVerdictError extends Error {
   override readonly name = 'UnpublishedVerdictError';
 
   constructor(
     readonly outcome: VerifyOutcome,
+    readonly kept: boolean,
     cause: unknown,
   ) {
-    super(`${outcome.event.name} of reset ${outcome.event.data.resetId} could not be published`, { cause });
+    super(`${outcome.event.name} of reset ${outcome.event.data.resetId} could not be published${kept ? '; kept to publish later' : ''}`, { cause });
   }
 }
 

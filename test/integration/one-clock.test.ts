@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisCodeStore } from '../../src/adapters/redis/redis-code-store.js';
+import { RedisOwedEvents } from '../../src/adapters/redis/redis-owed-events.js';
 import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.js';
 import { defaultPolicy, type ResetPolicy } from '../../src/domain/policy.js';
 import { RequestReset } from '../../src/domain/request-reset.js';
@@ -39,7 +40,7 @@ describe('one clock: two instances whose clocks differ by 30 s', () => {
     return {
       publisher,
       requestReset: new RequestReset({ ...deps, limiter: new RedisRateLimiter(client, redis.prefix, 64), mailer, random: new SeededRandom(), policy: instancePolicy }),
-      verifyCode: new VerifyCode({ ...deps, policy: instancePolicy }),
+      verifyCode: new VerifyCode({ ...deps, owed: new RedisOwedEvents(client, redis.prefix), policy: instancePolicy }),
     };
   }
 

@@ -7,6 +7,7 @@ import { FakeCodeHasher } from './fakes/fake-code-hasher.js';
 import { FixedClock, START } from './fakes/fixed-clock.js';
 import { InMemoryCodeStore } from './fakes/in-memory-code-store.js';
 import { InMemoryNoticeLedger } from './fakes/in-memory-notice-ledger.js';
+import { InMemoryOwedEvents } from './fakes/in-memory-owed-events.js';
 import { InMemoryRateLimiter } from './fakes/in-memory-rate-limiter.js';
 import { RecordingMailer } from './fakes/recording-mailer.js';
 import { RecordingPublisher } from './fakes/recording-publisher.js';
@@ -59,7 +60,8 @@ export function makeResetWorld(options: ResetWorldOptions = {}) {
   const mailer = new RecordingMailer();
   const publisher = new RecordingPublisher();
   const requestReset = new RequestReset({ store, limiter, mailer, publisher, hasher, clock, random, policy });
-  const verifyCode = new VerifyCode({ store, publisher, hasher, policy });
+  const owed = new InMemoryOwedEvents();
+  const verifyCode = new VerifyCode({ store, publisher, owed, hasher, policy });
   return {
     policy,
     clock,
@@ -69,6 +71,7 @@ export function makeResetWorld(options: ResetWorldOptions = {}) {
     limiter,
     mailer,
     publisher,
+    owed,
     requestReset,
     verifyCode,
     /** Handles `aResetRequest(overrides)` as delivered by `aDelivery(delivery)`. */

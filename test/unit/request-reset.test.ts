@@ -382,6 +382,52 @@ describe('RequestReset', () => {
       });
     });
 
+    it('lets another copy of the request take a reset over at once when its mail failed: the lease ends with the failure', async () => {
+      const world = makeResetWorld();
+      world.mailer.failNext(1);
+      await expect(world.request({}, { messageId: 'm-1' })).rejects.toBeInstanceOf(MailUnavailableError);
+
+      const other = await world.requestReset.handle(aResetRequest(), aDelivery({ messageId: 'm-2' }));
+
+      expect(other).toMatchObject(codeSent);
+      expect(world.mailer.sent).toHaveLength(1);
+    });
+
+    it('reports a reset superseded while its mail was failing as delivery.failed, not code.sent: no mail carried its code', async () => {
+      const world = makeResetWorld({ policy: { cooldownMs: 0 } });
+      world.mailer.failNext(2);
+      await expect(world.request({ resetId: 'r-1', email: 'first@example.com' }, { attempt: 1 })).rejects.toBeInstanceOf(MailUnavailableError);
+      await expect(world.request({ resetId: 'r-1', email: 'first@example.com' }, { attempt: 2 })).rejects.toBeInstanceOf(MailUnavailableError);
+      world.clock.advance(MINUTE);
+      expect(await world.request({ resetId: 'r-2', email: 'second@example.com' })).toMatchObject(codeSent);
+
+      const redelivered = await world.request({ resetId: 'r-1', email: 'first@example.com' }, { attempt: 3 });
+
+      expect(redelivered).toEqual({
+        kind: 'reported',
+        repeated: false,
+        event: {
+          name: 'reset.delivery.failed',
+          sequence: '0',
+          data: { resetId: 'r-1', userId: 'u-1', reason: 'smtp_retries_exhausted', attempts: 2 },
+        },
+      });
+      expect(world.mailer.sent.map((mail) => mail.to)).toEqual(['second@example.com']);
+    });
+
+    it('still reports code.sent for a reset superseded after its mail was accepted, though the outcome was not recorded', async () => {
+      const world = makeResetWorld({ policy: { cooldownMs: 0 } });
+      world.store.failFinishNext();
+      await expect(world.request({ resetId: 'r-1' }, { attempt: 1 })).rejects.toThrow();
+      world.clock.advance(MINUTE);
+      await world.request({ resetId: 'r-2' });
+
+      const redelivered = await world.request({ resetId: 'r-1' }, { attempt: 2 });
+
+      expect(redelivered).toMatchObject({ ...codeSent, event: { data: { resetId: 'r-1' } } });
+      expect(world.mailer.sent).toHaveLength(2);
+    });
+
     it('leaves a reset whose mail was refused with no working code', async () => {
       const world = makeResetWorld({ codes: ['424242'] });
       world.mailer.refuse('user@example.com');

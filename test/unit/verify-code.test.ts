@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeResetWorld, wrongCodeFor, type ResetWorld } from '../support/builders.js';
 import { START } from '../support/fakes/fixed-clock.js';
+import { PublishOwedEvents } from '../../src/domain/owed-events.js';
 import { typedCode, UnpublishedVerdictError } from '../../src/domain/verify-code.js';
 
 const SECOND = 1_000;
@@ -182,6 +183,33 @@ describe('VerifyCode', () => {
       const unknown = world.submit({ resetId: 'r-unknown', code });
       await expect(unknown).rejects.toThrow('broker');
       await expect(unknown).rejects.not.toBeInstanceOf(UnpublishedVerdictError);
+    });
+
+    it('keeps the event of an applied verdict as owed when the broker refuses it, and publishes it once the broker takes it again', async () => {
+      const world = makeResetWorld();
+      const code = await mailedCode(world);
+      world.publisher.failNext();
+      await expect(world.submit({ code })).rejects.toMatchObject({ name: 'UnpublishedVerdictError', kept: true });
+      expect(world.owed.events).toMatchObject([{ name: 'reset.completed', data: { resetId: 'r-1' } }]);
+      const publishOwed = new PublishOwedEvents({ owed: world.owed, publisher: world.publisher });
+
+      world.publisher.failNext();
+      expect(await publishOwed.run()).toBe(0);
+      expect(world.owed.events).toHaveLength(1);
+      expect(await publishOwed.run()).toBe(1);
+
+      expect(world.publisher.named('reset.completed')).toMatchObject([{ data: { resetId: 'r-1' } }]);
+      expect(world.owed.events).toEqual([]);
+      expect(await publishOwed.run()).toBe(0);
+    });
+
+    it('says when the event of an applied verdict could not be kept either', async () => {
+      const world = makeResetWorld();
+      const code = await mailedCode(world);
+      world.publisher.failNext();
+      world.owed.failKeepNext();
+      await expect(world.submit({ code })).rejects.toMatchObject({ name: 'UnpublishedVerdictError', kept: false });
+      expect(world.owed.events).toEqual([]);
     });
 
     it('completes once for parallel submissions of the right code', async () => {

@@ -1,6 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import { NotifyPasswordChanged, type NotifyPasswordChangedDeps } from '../../domain/notify-password-changed.js';
-import type { EventPublisher } from '../../domain/ports.js';
+import type { EventPublisher, OwedEvents } from '../../domain/ports.js';
 import { RequestReset, type ResetRequestDeps } from '../../domain/request-reset.js';
 import { VerifyCode } from '../../domain/verify-code.js';
 import { bindToContext } from '../otel/message-context.js';
@@ -20,10 +20,10 @@ export interface MessageUseCases {
 }
 
 /** Everything the use cases need, unbound; clock, random and hasher record nothing and are shared as they are. */
-export type UseCasePorts = ResetRequestDeps & Pick<NotifyPasswordChangedDeps, 'ledger'>;
+export type UseCasePorts = ResetRequestDeps & Pick<NotifyPasswordChangedDeps, 'ledger'> & { readonly owed: OwedEvents };
 
 export function messageUseCases(ports: UseCasePorts): MessageUseCases {
-  const { store, limiter, ledger, mailer, publisher, hasher, clock, random, policy } = ports;
+  const { store, limiter, ledger, owed, mailer, publisher, hasher, clock, random, policy } = ports;
   return {
     requestReset: (context) =>
       new RequestReset({
@@ -36,7 +36,8 @@ export function messageUseCases(ports: UseCasePorts): MessageUseCases {
         random,
         policy,
       }),
-    verifyCode: (context) => new VerifyCode({ store: bindToContext(store, context), publisher: bindToContext(publisher, context), hasher, policy }),
+    verifyCode: (context) =>
+      new VerifyCode({ store: bindToContext(store, context), publisher: bindToContext(publisher, context), owed: bindToContext(owed, context), hasher, policy }),
     notifyPasswordChanged: (context) =>
       new NotifyPasswordChanged({
         ledger: bindToContext(ledger, context),

@@ -1,5 +1,5 @@
 import type { ResetEvent } from '../../domain/events.js';
-import type { Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
+import type { AbandonDelivery, Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
 import { activeContext, runInContext } from '../otel/message-context.js';
 import { inRedisSpan } from './redis-spans.js';
@@ -7,6 +7,7 @@ import type { RedisClient } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { toResetRecord } from './reset-record-hash.js';
 import { clockArgument, redisClock, type ScriptClock } from './script-clock.js';
+import { runAbandon } from './scripts/abandon-script.js';
 import { runAttempt } from './scripts/attempt-script.js';
 import { RememberedBudget } from './remembered-budget.js';
 import { runFinish } from './scripts/finish-script.js';
@@ -75,6 +76,10 @@ export class RedisCodeStore implements CodeStore {
 
   finish(finish: FinishDelivery): Promise<ResetEvent> {
     return runFinish(this.redis, this.keys.reset(finish.id), finish);
+  }
+
+  abandon(abandon: AbandonDelivery): Promise<void> {
+    return runAbandon(this.redis, this.keys.reset(abandon.resetId), abandon);
   }
 
   /**

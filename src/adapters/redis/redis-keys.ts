@@ -31,6 +31,11 @@ export class RedisKeys {
     return `${this.prefix}:remembered:{count}:${kind}`;
   }
 
+  /** The list of events owed to the broker (`OwedEvents`), newest first, in a slot of its own. */
+  owedEvents(): string {
+    return `${this.prefix}:{owed}:events`;
+  }
+
   /** The hash remembering one password-changed notice, by the change event's id. */
   notice(noticeId: string): string {
     return `${this.prefix}:notice:{${escape(noticeId)}}`;

@@ -6,7 +6,15 @@ import { hashPairs, storedOutcome } from './scripts/script-reply.js';
 const integer = z.string().regex(/^-?\d+$/).transform(Number);
 
 const ofReset = { resetId: z.string(), userId: z.string().default(''), outcome: storedOutcome.optional() };
-const ofCode = { ...ofReset, keyId: z.string(), expiresAt: integer, triesLeft: integer, issuedAt: integer, mailAttempts: integer };
+const ofCode = {
+  ...ofReset,
+  keyId: z.string(),
+  expiresAt: integer,
+  triesLeft: integer,
+  issuedAt: integer,
+  mailAttempts: integer,
+  unmailed: z.literal('1').transform(() => true).optional(),
+};
 
 /**
  * A reset's hash as Redis keeps it, told apart by `state`. The lease (`owner`, `leaseUntil`), the

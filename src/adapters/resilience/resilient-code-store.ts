@@ -1,7 +1,7 @@
 import { ExponentialBackoff, halfJitterGenerator, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { ResetEvent } from '../../domain/events.js';
-import type { Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
+import type { AbandonDelivery, Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
 import { activeContext, runInContext } from '../otel/message-context.js';
 
@@ -53,6 +53,10 @@ export class ResilientCodeStore implements CodeStore {
     // A retry starts after an await: it goes back into the message's context, taken now.
     const context = activeContext();
     return this.finishRetry.execute(() => runInContext(context, () => this.inner.finish(finish)));
+  }
+
+  abandon(abandon: AbandonDelivery): Promise<void> {
+    return this.inner.abandon(abandon);
   }
 
   settle(settle: SettleReset): Promise<SettleResult> {

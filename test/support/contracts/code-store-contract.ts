@@ -155,6 +155,36 @@ export function describeCodeStore(name: string, make: MakePort<CodeStore>): void
       });
     });
 
+    describe('abandon: a mail that failed', () => {
+      it('ends the lease, so another owner takes the reset over at once, and marks it unmailed until an outcome is recorded', async () => {
+        await subject.port.issue(anIssue());
+        await at(1_000, (store) => store.abandon({ resetId: 'r-1', owner: 'owner-a' }));
+        expect(await subject.port.find('r-1')).toMatchObject({ state: 'issued', unmailed: true });
+        expect(await at(2_000, (store) => store.issue(anIssue({ owner: 'owner-b' })))).toMatchObject({ kind: 'issued', mailAttempts: 2 });
+        expect(await subject.port.find('r-1')).toMatchObject({ state: 'issued', unmailed: true });
+        await finish('r-1', 'owner-b', 'sent', sent());
+        expect(await subject.port.find('r-1')).toMatchObject({ state: 'sent', outcome: sent() });
+      });
+
+      it("marks a reset superseded while its mail failed, so it is known that no mail carried its code", async () => {
+        await subject.port.issue(anIssue());
+        await subject.port.issue(anIssue({ resetId: 'r-2', owner: 'owner-b' }));
+        await subject.port.abandon({ resetId: 'r-1', owner: 'owner-a' });
+        expect(await at(MINUTE, (store) => store.issue(anIssue()))).toMatchObject({ kind: 'finished', record: { state: 'superseded', unmailed: true } });
+      });
+
+      it("changes nothing for another owner's reset, one with an outcome, or one the store does not know", async () => {
+        await subject.port.issue(anIssue());
+        await subject.port.abandon({ resetId: 'r-1', owner: 'owner-b' });
+        expect(await at(1_000, (store) => store.issue(anIssue({ owner: 'owner-b' })))).toMatchObject({ kind: 'busy' });
+        await finish('r-1', 'owner-a', 'sent', sent());
+        await subject.port.abandon({ resetId: 'r-1', owner: 'owner-a' });
+        expect(await subject.port.find('r-1')).not.toHaveProperty('unmailed');
+        await subject.port.abandon({ resetId: 'r-unknown', owner: 'owner-a' });
+        expect(await subject.port.find('r-unknown')).toBeUndefined();
+      });
+    });
+
     describe('attempt', () => {
       it('answers missing for an unknown reset', async () => {
         expect(await subject.port.attempt(anAttempt({ code: CODE }))).toEqual({ kind: 'missing' });

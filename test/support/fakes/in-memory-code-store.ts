@@ -1,5 +1,5 @@
 import type { ResetEvent } from '../../../src/domain/events.js';
-import type { Attempt, AttemptResult, Clock, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../../src/domain/ports.js';
+import type { AbandonDelivery, Attempt, AttemptResult, Clock, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../../src/domain/ports.js';
 import { isPending, type ClosedReset, type PendingReset, type ResetRecord, type ResetState } from '../../../src/domain/reset-record.js';
 
 interface Entry {
@@ -44,6 +44,14 @@ export class InMemoryCodeStore implements CodeStore {
     return this.live(resetId)?.record;
   }
 
+  /** The next `finish` fails as an unreachable Redis would, recording nothing: an instance that died after its mail went out. */
+  failFinishNext(): this {
+    this.finishFaults += 1;
+    return this;
+  }
+
+  private finishFaults = 0;
+
   /** Simulates a lost Redis (no AOF): every record is gone. */
   forgetEverything(): void {
     this.entries.clear();
@@ -78,6 +86,7 @@ export class InMemoryCodeStore implements CodeStore {
         triesLeft: code.maxTries,
         issuedAt,
         mailAttempts,
+        ...(previous?.unmailed && { unmailed: true }),
       },
       owner: code.owner,
       leaseUntil: now + code.leaseMs,
@@ -90,6 +99,10 @@ export class InMemoryCodeStore implements CodeStore {
   }
 
   async finish({ id, owner, state, outcome }: FinishDelivery): Promise<ResetEvent> {
+    if (this.finishFaults > 0) {
+      this.finishFaults -= 1;
+      throw new Error('the store is unreachable');
+    }
     const entry = this.live(id);
     if (!entry) return outcome; // the record is gone: nothing holds but what the caller knows
     if (entry.record.outcome) return entry.record.outcome;
@@ -102,6 +115,13 @@ export class InMemoryCodeStore implements CodeStore {
     entry.owner = undefined;
     entry.leaseUntil = 0;
     return outcome;
+  }
+
+  async abandon({ resetId, owner }: AbandonDelivery): Promise<void> {
+    const entry = this.live(resetId);
+    if (!entry || entry.owner !== owner || entry.record.outcome || entry.record.state === 'rejected') return;
+    entry.record = { ...entry.record, unmailed: true };
+    entry.leaseUntil = 0;
   }
 
   async settle({ resetId, userId, outcome, ttlMs }: SettleReset): Promise<SettleResult> {

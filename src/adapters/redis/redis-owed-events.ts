@@ -1,0 +1,58 @@
+import type { ResetEvent } from '../../domain/events.js';
+import type { OwedEvents } from '../../domain/ports.js';
+import { inRedisSpan } from './redis-spans.js';
+import type { RedisClient } from './redis-client.js';
+import { RedisKeys } from './redis-keys.js';
+import { storedOutcome } from './scripts/script-reply.js';
+
+/**
+ * The most events owed at once: a JetStream outage under a flood of verifies must not grow Redis
+ * without end. 10,000 events are about 3 MB; past them the oldest are dropped (and the loss logged
+ * where the event could not be kept).
+ */
+const MOST_OWED = 10_000;
+
+/** As long as the events stream keeps an event: one owed longer is of no use to anyone. */
+const OWED_FOR_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * Owed events as one Redis list of their JSON, newest first, shared by every instance. Instances
+ * may publish the same event at once (the broker drops the repeat), and `forget` removes it by its
+ * text, so two instances forgetting the same event lose no other.
+ */
+export class RedisOwedEvents implements OwedEvents {
+  private readonly key: string;
+
+  constructor(
+    private readonly redis: RedisClient,
+    keyPrefix: string,
+  ) {
+    this.key = new RedisKeys(keyPrefix).owedEvents();
+  }
+
+  async keep(event: ResetEvent): Promise<void> {
+    await inRedisSpan(this.redis, { command: 'LPUSH' }, () =>
+      this.redis.multi().lpush(this.key, JSON.stringify(event)).ltrim(this.key, 0, MOST_OWED - 1).pexpire(this.key, OWED_FOR_MS).exec(),
+    );
+  }
+
+  async oldest(count: number): Promise<readonly ResetEvent[]> {
+    const texts = await inRedisSpan(this.redis, { command: 'LRANGE' }, () => this.redis.lrange(this.key, -count, -1));
+    const events: ResetEvent[] = [];
+    for (const text of texts.reverse()) {
+      const read = storedOutcome.safeParse(text);
+      // Not written by resetd: it would stand in front of every owed event for ever.
+      if (read.success) events.push(read.data);
+      else await this.remove(text);
+    }
+    return events;
+  }
+
+  forget(event: ResetEvent): Promise<void> {
+    return this.remove(JSON.stringify(event));
+  }
+
+  private async remove(text: string): Promise<void> {
+    await inRedisSpan(this.redis, { command: 'LREM' }, () => this.redis.lrem(this.key, 1, text));
+  }
+}

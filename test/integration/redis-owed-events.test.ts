@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { RedisOwedEvents } from '../../src/adapters/redis/redis-owed-events.js';
+import { describeOwedEvents } from '../support/contracts/owed-events-contract.js';
+import { openTestRedis } from '../support/redis.js';
+
+describeOwedEvents('RedisOwedEvents', async () => {
+  const redis = await openTestRedis();
+  return {
+    port: new RedisOwedEvents(redis.client, redis.prefix),
+    another: () => new RedisOwedEvents(redis.connect(), redis.prefix),
+    close: () => redis.close(),
+  };
+});
+
+describe('RedisOwedEvents', () => {
+  it('keeps its list for as long as the events stream keeps an event, and drops what resetd did not write', async () => {
+    const redis = await openTestRedis();
+    try {
+      const owed = new RedisOwedEvents(redis.client, redis.prefix);
+      await owed.keep({ name: 'reset.completed', sequence: '1', data: { resetId: 'r-1', userId: 'u-1', completedAt: '2025-01-01T12:00:00.000Z' } });
+      const [key] = await redis.keys();
+      expect(await redis.client.pttl(key!)).toBeGreaterThan(6 * 24 * 3_600_000);
+      await redis.client.rpush(key!, 'not an event');
+      expect(await owed.oldest(10)).toHaveLength(1);
+      expect(await redis.client.llen(key!)).toBe(1);
+    } finally {
+      await redis.close();
+    }
+  });
+});
