@@ -19,8 +19,10 @@ COPY --from=build /app/dist ./dist
 RUN chmod +x dist/src/cli/cli.js && ln -s /app/dist/src/cli/cli.js /usr/local/bin/resetd
 USER node
 EXPOSE 9464
+# On the port the service listens on: OPS_HTTP_PORT as the service reads it (unset or blank: 9464);
+# 0 turns the port off, and the check with it (healthy while the process runs).
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:9464/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "const p=(process.env.OPS_HTTP_PORT||'').trim()||'9464';if(p==='0')process.exit(0);fetch('http://127.0.0.1:'+p+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The heap flags are those of `npm start` (see README, Performance): the live heap is about 25 MB,
 # and without a ceiling V8 lets garbage reach about 100 MB before its first full collection.
 CMD ["node", "--max-old-space-size=96", "--max-semi-space-size=8", "--heap-growing-percent=60", "--no-allocation-site-pretenuring", "dist/src/app/main.js"]

@@ -130,6 +130,7 @@ export async function measureRequestPath({ n, warmUp, signing, tracing }: Reques
     owed: {} as OwedEvents,
     mailer,
     publisher,
+    verdictPublisher: publisher,
     hasher: new HmacCodeHasher(['x'.repeat(32)]),
     clock,
     random: new CryptoRandom(),

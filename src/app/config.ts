@@ -29,9 +29,21 @@ const MIB = 1_048_576;
 const SECRET_NAMES = /(SECRET|PASSWORD|TOKEN|SEED|CREDS|PRIVATE_KEY|SIGNING_KEY)/;
 
 const WHOLE = { error: 'must be a whole number' };
+/** Digits alone (around spaces): `z.coerce.number` also took "0x10", "1e3" and, as 0, a value of spaces. */
+const WHOLE_TEXT = /^\s*-?\d+\s*$/;
 /** The specification's three; `grpc` is refused where it would be used (see `tracingProtocolOf`). */
 const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc'], { error: 'must be http/protobuf, http/json or grpc' });
-const int = (min: number, fallback: number) => z.coerce.number(WHOLE).int(WHOLE).min(min, `must be at least ${min}`).default(fallback);
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && WHOLE_TEXT.test(value) ? Number(value) : value),
+    z.number(WHOLE).int(WHOLE).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+  );
+const int = (min: number, fallback: number, max?: number) => wholeNumber(min, max).default(fallback);
+/** What NODE_ENV may be, in any case: another value (`prod`) would have turned every production check off unseen. */
+const NODE_ENVS = ['production', 'development', 'test'];
+const DAY_SECONDS = 86_400;
+/** Past about 292 years a stream's age overflows the server's nanoseconds (`invalid JSON`); ten years is plenty. */
+const MAX_AGE_HOURS = 10 * 365 * 24;
 const NAME = 'must be letters, digits, _ or -';
 const hostPorts = z.string().superRefine((text, context) => {
   try {
@@ -42,7 +54,10 @@ const hostPorts = z.string().superRefine((text, context) => {
 });
 /** Every variable resetd reads, with its default. `.env.example` mirrors this list. */
 export const envSchema = z.object({
-  NODE_ENV: z.string().default('development'),
+  NODE_ENV: z
+    .string()
+    .refine((value) => NODE_ENVS.includes(value.trim().toLowerCase()), 'must be production, development or test')
+    .default('development'),
   NATS_URL: natsServerList.default('nats://127.0.0.1:4222'),
   REDIS_URL: urlSetting('redis', 'a').default('redis://127.0.0.1:6379'),
   // Unset: the subject prefix, so that two deployments on one Redis share no key (see redisKeyPrefixOf).
@@ -69,40 +84,42 @@ export const envSchema = z.object({
   OTP_SECRETS_FILE: z.string().optional(),
   RESET_SIGNING_KEY: z.string().optional(),
   RESET_SIGNING_KEY_FILE: z.string().optional(),
-  OTP_LENGTH: int(4, defaultPolicy.codeLength).pipe(z.number().max(10)),
-  OTP_TTL_SECONDS: int(30, defaultPolicy.codeLifetimeMs / 1000),
+  OTP_LENGTH: int(4, defaultPolicy.codeLength, 10),
+  // At most a day: a code that lives longer is no one-time code, and a huge one made expiresAt unreadable.
+  OTP_TTL_SECONDS: int(30, defaultPolicy.codeLifetimeMs / 1000, DAY_SECONDS),
   OTP_MAX_TRIES: int(1, defaultPolicy.maxWrongTries),
   RESET_COOLDOWN_SECONDS: int(0, defaultPolicy.cooldownMs / 1000),
   RATE_USER_PER_HOUR: int(1, 5),
   RATE_USER_PER_DAY: int(1, 10),
   RATE_IP_PER_HOUR: int(1, 20),
-  RATE_IPV6_PREFIX: int(1, 64).pipe(z.number().max(128)),
+  RATE_IPV6_PREFIX: int(1, 64, 128),
   RATE_GLOBAL_PER_HOUR: int(1, 50_000),
   SMTP_RETRY_BUDGET_SECONDS: int(1, defaultPolicy.deliveryBudgetMs / 1000),
-  SMTP_RETRY_ATTEMPTS: int(1, 3).pipe(z.number().max(10)),
+  SMTP_RETRY_ATTEMPTS: int(1, 3, 10),
   SMTP_BREAKER_THRESHOLD: int(1, 5),
   SMTP_BREAKER_HALF_OPEN_SECONDS: int(1, 1),
   RESET_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens without wildcards').default('reset'),
   RESET_INBOX_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, NAME).optional(),
   RESET_EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, NAME).optional(),
   RESET_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, NAME).default('resetd'),
-  RESET_STREAM_REPLICAS: int(1, 1).pipe(z.number().max(5)),
+  RESET_STREAM_REPLICAS: int(1, 1, 5),
   RESET_MAX_IN_FLIGHT: int(1, 64),
   VERIFY_MAX_IN_FLIGHT: int(1, 256),
   // Short, so that the messages a dead instance held go to another within seconds; one in progress
-  // is kept alive by heartbeats every third of it, so a slow SMTP server causes no redelivery.
-  RESET_ACK_WAIT_SECONDS: int(2, 6),
-  RESET_INBOX_MAX_AGE_HOURS: int(1, defaultStreamLimits.inboxMaxAgeMs / HOUR),
+  // is kept alive by heartbeats every third of it, so a slow SMTP server causes no redelivery. At
+  // most an hour: a third of 7,000,000 s overflowed the heartbeat timer, which then fired every 1 ms.
+  RESET_ACK_WAIT_SECONDS: int(2, 6, 3_600),
+  RESET_INBOX_MAX_AGE_HOURS: int(1, defaultStreamLimits.inboxMaxAgeMs / HOUR, MAX_AGE_HOURS),
   RESET_INBOX_MAX_BYTES: int(MIB, defaultStreamLimits.inboxMaxBytes),
-  RESET_EVENTS_MAX_AGE_HOURS: int(1, defaultStreamLimits.eventsMaxAgeMs / HOUR),
+  RESET_EVENTS_MAX_AGE_HOURS: int(1, defaultStreamLimits.eventsMaxAgeMs / HOUR, MAX_AGE_HOURS),
   RESET_EVENTS_MAX_BYTES: int(MIB, defaultStreamLimits.eventsMaxBytes),
   // At least a minute: past the 20 s a publish is retried and a dead instance's ack wait; at most the
   // shortest age an event may be kept, which the server requires of the window.
-  RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: int(60, defaultStreamLimits.eventsDuplicateWindowMs / 1000).pipe(z.number().max(HOUR / 1000)),
+  RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: int(60, defaultStreamLimits.eventsDuplicateWindowMs / 1000, HOUR / 1000),
   RESET_MAX_DELIVER: int(-1, -1),
   AUDIT_LOG_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  OPS_HTTP_PORT: int(0, 9464).pipe(z.number().max(65535)),
+  OPS_HTTP_PORT: int(0, 9464, 65_535),
   OPS_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   OTEL_SERVICE_NAME: z.string().min(1).default('resetd'),
   // Unset: see tracingExporterOf.
@@ -116,8 +133,8 @@ export const envSchema = z.object({
     .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
     .default('parentbased_always_on'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
-  // Not the SDK's 512: see TracingConfig.exportBatchSize.
-  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int(1, 128),
+  // Unset: by the encoding, see TracingConfig.exportBatchSize.
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: wholeNumber(1).optional(),
   ...natsSecurityEnv,
   ...redisSecurityEnv,
   ...smtpSecurityEnv,
@@ -189,12 +206,16 @@ export interface TracingConfig {
    */
   readonly protocol: 'http/protobuf' | 'http/json';
   /**
-   * Spans in one export. 512 spans of about 700 bytes make a JSON body past V8's 128 KB limit for
-   * an object of the young heap, and such a string costs twice as much to build and encode:
-   * 128 keeps a body below it, at four times the (few) requests.
+   * Spans in one export. Each request costs the exporter about 0.8 ms of CPU whatever its size, so
+   * protobuf takes the SDK's 512 (a 145 KB byte array). JSON takes 128: 512 spans of about 700 bytes
+   * make a string past V8's 128 KB limit for an object of the young heap, which costs twice as much
+   * to build and encode.
    */
   readonly exportBatchSize: number;
 }
+
+const PROTOBUF_EXPORT_BATCH = 512;
+const JSON_EXPORT_BATCH = 128;
 
 /**
  * Parses the environment once. Every problem is found in one pass: a bad variable is reported and
@@ -227,8 +248,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       return fallback;
     }
   };
-  // Any spelling: `Production` taken as development would drop STARTTLS and the key checks unseen.
-  const production = env.NODE_ENV?.trim().toLowerCase() === 'production';
+  // Any case: `Production` taken as development would drop STARTTLS and the key checks unseen.
+  const production = env.NODE_ENV.trim().toLowerCase() === 'production';
   const developmentDefaults: string[] = [];
 
   // undefined: the keys given are bad, and already reported.
@@ -345,7 +366,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       exporter: tracingExporter,
       // grpc only gets here when nothing is exported over OTLP (it is refused above when it is).
       protocol: tracingProtocol === 'grpc' ? 'http/protobuf' : tracingProtocol,
-      exportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+      exportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? (tracingProtocol === 'http/json' ? JSON_EXPORT_BATCH : PROTOBUF_EXPORT_BATCH),
     },
     developmentDefaults,
   };
@@ -411,8 +432,10 @@ export function readRedisTopology(env: Pick<Env, 'REDIS_URL' | 'REDIS_CLUSTER_NO
  */
 export const redisKeyPrefixOf = (env: Pick<Env, 'REDIS_KEY_PREFIX' | 'RESET_SUBJECT_PREFIX'>): string => env.REDIS_KEY_PREFIX ?? env.RESET_SUBJECT_PREFIX;
 
-/** An empty variable means unset, as in most shells' `VAR=` habit. */
-/** The variables with a value: one set to the empty string is unset, as in a `.env` template. */
+/**
+ * The variables with a value: one empty, or only spaces, is unset, as in a `.env` template (a port
+ * of " " was read as 0 and turned the operators' port off unseen).
+ */
 export function withoutEmpty(environment: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => !!entry[1]));
+  return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''));
 }

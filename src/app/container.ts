@@ -11,7 +11,7 @@ import { JetStreamInboxBacklog } from '../adapters/nats/jetstream-inbox-backlog.
 import { LogThrottle } from '../adapters/system/log-throttle.js';
 import { InboxRouter } from '../adapters/nats/inbox-router.js';
 import { JetStreamConsumeLoop } from '../adapters/nats/jetstream-consume-loop.js';
-import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
+import { JetStreamPublisher, VERDICT_PUBLISH_RETRY } from '../adapters/nats/jetstream-publisher.js';
 import { messageUseCases } from '../adapters/nats/message-use-cases.js';
 import { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
 import { maskUrl } from '../contract/mask-url.js';
@@ -28,7 +28,9 @@ import { ResilientCodeStore } from '../adapters/resilience/resilient-code-store.
 import { isTransientRedisFault } from '../adapters/redis/redis-faults.js';
 import { ResilientMailer } from '../adapters/resilience/resilient-mailer.js';
 import { createSmtpTransport, NodemailerMailer, smtpServerOf } from '../adapters/smtp/nodemailer-mailer.js';
+import { OwedEventsLoop } from '../adapters/system/owed-events-loop.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
+import { PublishOwedEvents } from '../domain/owed-events.js';
 import type { Config } from './config.js';
 import type { Connections } from './connections.js';
 import { OpsServer, runChecks } from './ops-server.js';
@@ -76,8 +78,12 @@ export function buildContainer(
   provide(TOKENS.NoticeLedger, [], () => new RedisNoticeLedger(redis, config.redisKeyPrefix));
   provide(TOKENS.OwedEvents, [], () => new RedisOwedEvents(redis, config.redisKeyPrefix));
   provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(createAuditSink(config.audit.file, log), clock));
+  const source = `urn:resetd:${config.serviceName}`;
   provide(TOKENS.EventPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
-    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, `urn:resetd:${config.serviceName}`, signer), audit),
+    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, source, signer), audit),
+  );
+  provide(TOKENS.VerdictPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
+    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, source, signer, VERDICT_PUBLISH_RETRY), audit),
   );
 
   const smtp = config.smtp;
@@ -102,9 +108,20 @@ export function buildContainer(
 
   provide(
     TOKENS.UseCases,
-    [TOKENS.CodeStore, TOKENS.RateLimiter, TOKENS.NoticeLedger, TOKENS.OwedEvents, TOKENS.Mailer, TOKENS.EventPublisher, TOKENS.CodeHasher, TOKENS.Clock, TOKENS.Random],
-    (store, limiter, ledger, owed, mailer, publisher, hasher, clock, random) =>
-      messageUseCases({ store, limiter, ledger, owed, mailer, publisher, hasher, clock, random, policy: config.policy }),
+    [
+      TOKENS.CodeStore,
+      TOKENS.RateLimiter,
+      TOKENS.NoticeLedger,
+      TOKENS.OwedEvents,
+      TOKENS.Mailer,
+      TOKENS.EventPublisher,
+      TOKENS.VerdictPublisher,
+      TOKENS.CodeHasher,
+      TOKENS.Clock,
+      TOKENS.Random,
+    ],
+    (store, limiter, ledger, owed, mailer, publisher, verdictPublisher, hasher, clock, random) =>
+      messageUseCases({ store, limiter, ledger, owed, mailer, publisher, verdictPublisher, hasher, clock, random, policy: config.policy }),
   );
   provide(
     TOKENS.Inbox,
@@ -140,8 +157,8 @@ export function buildContainer(
   );
   provide(
     TOKENS.ResetService,
-    [TOKENS.BaseMailer, TOKENS.Inbox, TOKENS.VerifyResponder],
-    (mailer, inbox, verifyResponder) =>
+    [TOKENS.BaseMailer, TOKENS.Inbox, TOKENS.VerifyResponder, TOKENS.OwedEvents, TOKENS.EventPublisher],
+    (mailer, inbox, verifyResponder, owed, publisher) =>
       new ResetService({
         log,
         connections,
@@ -156,6 +173,7 @@ export function buildContainer(
         },
         inbox,
         verifyResponder,
+        owedEvents: new OwedEventsLoop(new PublishOwedEvents({ owed, publisher }), log),
         closeMailer: () => mailer.close?.(),
         jetstreamManager: () => jetstreamManager(nc),
       }),

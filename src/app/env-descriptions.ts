@@ -149,7 +149,7 @@ export const envGroups: readonly EnvGroup[] = [
   {
     title: "Operators' port",
     variables: {
-      OPS_HTTP_PORT: '`/healthz`, `/readyz` and `/metrics`; `0` turns it off.',
+      OPS_HTTP_PORT: '`/healthz`, `/readyz` and `/metrics`; `0` turns it off (one info line at start says so).',
       OPS_HTTP_HOST: "Address the operators' port listens on.",
     },
   },
@@ -166,13 +166,13 @@ export const envGroups: readonly EnvGroup[] = [
       OTEL_TRACES_SAMPLER: 'Which spans are recorded.',
       OTEL_TRACES_SAMPLER_ARG: 'The ratio for the `traceidratio` samplers; unset: 1.',
       OTEL_BSP_MAX_EXPORT_BATCH_SIZE:
-        "Spans sent in one OTLP request. Unset: 128, not the SDK's 512: a larger body costs resetd twice the CPU per span to serialise (docs/operations.md, Tracing configuration).",
+        "Spans sent in one OTLP request. Unset: by the encoding, the SDK's 512 with `http/protobuf`, 128 with `http/json` (a larger JSON body costs resetd twice the CPU per span to build; docs/operations.md, Tracing configuration).",
     },
   },
   {
     title: 'Environment',
     variables: {
-      NODE_ENV: '`production` (in any case) makes OTP_SECRET, SMTP_URL, MAIL_FROM (with SMTP_URL) and RESET_SIGNING_KEY(_FILE) required, and STARTTLS for an `smtp://` server (unless SMTP_ALLOW_PLAINTEXT=true).',
+      NODE_ENV: '`production`, `development` or `test`, in any case; another value (`prod`) stops the start, as it would otherwise turn every production check off unseen. `production` makes OTP_SECRET, SMTP_URL, MAIL_FROM (with SMTP_URL) and RESET_SIGNING_KEY(_FILE) required, and STARTTLS for an `smtp://` server (unless SMTP_ALLOW_PLAINTEXT=true).',
     },
   },
 ];

@@ -85,9 +85,11 @@ a secret, and a URL is printed with its password masked. [\`.env.example\`](../.
 the same variables, each set to its default, and is generated from the same schema.
 
 Every secret can also come from a file, \`<NAME>_FILE\` (the Docker and Kubernetes convention);
-setting both is a start error naming the variable. An empty value means unset. With
-\`NODE_ENV=production\` an unset \`OTP_SECRET\` or \`SMTP_URL\` stops the start; elsewhere a
-development default is used with one warning line. The CLI reads the same variables
+setting both is a start error naming the variable. An empty value, or one of only spaces, means
+unset. A whole number is digits alone (\`0x10\`, \`1e3\` are refused). \`NODE_ENV\` is \`production\`,
+\`development\` or \`test\` (any other value stops the start); with \`NODE_ENV=production\` an unset
+\`OTP_SECRET\` or \`SMTP_URL\` stops the start; elsewhere a development default is used with one
+warning line. The CLI reads the same variables
 (see the [README](../README.md#the-cli)). What each security setting protects is in
 [security.md](security.md).
 `;
@@ -96,7 +98,7 @@ const ENV_HEADER = `# resetd configuration: every variable it reads, set to its 
 # Generated from src/app/config.ts and src/app/env-descriptions.ts by \`npm run configuration\`.
 # Copy to .env (or your deployment's environment) and change what you need: resetd and its CLI read
 # .env in the working directory for the variables the environment does not set (the environment
-# always wins). An empty value means unset. Bad values stop the start (exit 2) with one line each,
+# always wins). An empty value, or one of only spaces, means unset. Bad values stop the start (exit 2) with one line each,
 # naming the variable. docs/configuration.md says more.
 `;
 

@@ -2,15 +2,16 @@ import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { ConfigError } from './config-error.js';
 import { isEntryPoint } from './entry-point.js';
-import { streamSetupLine } from './stream-setup-line.js';
+import { natsPermissionLine, streamSetupLine } from './stream-setup-line.js';
 import { TOKENS } from './tokens.js';
 
 /**
  * Starts resetd and stops it cleanly on SIGTERM or SIGINT, at any moment: a stop during the start
  * abandons it, closes what it had opened and exits 0, as a stop afterwards does. A bad
- * configuration, or a setting a server refuses (the SMTP login, stream limits), exits 2; NATS or
- * Redis it cannot use, or a taken operators' port, exits 1; each told in lines of `resetd: …` on
- * stderr, with no stack (docs/operations.md, Start-up errors).
+ * configuration, or a setting a server refuses (the SMTP login, stream limits, a subject the NATS
+ * user's permissions do not allow), exits 2; NATS or Redis it cannot use, or a taken operators'
+ * port, exits 1; each told in lines of `resetd: …` on stderr, with no stack (docs/operations.md,
+ * Start-up errors).
  */
 export async function main(): Promise<void> {
   // Heard before the rest loads (that takes most of a second), and by one handler for the whole
@@ -23,7 +24,7 @@ export async function main(): Promise<void> {
   const step = <T>(work: () => T | Promise<T>) => untilAborted(starting.signal, work);
   const started: StartedSoFar = {};
   try {
-    const [{ readDotEnvFile }, { loadConfig }, { createLogger }, { setUpTelemetry }, { openConnections, UnreachableError }, { buildContainer, resolve }, { StreamSetupError }] =
+    const [{ readDotEnvFile }, { loadConfig }, { createLogger }, { setUpTelemetry }, { openConnections, UnreachableError }, { buildContainer, resolve }, { StreamSetupError, permissionRefusalOf }] =
       await step(loadModules);
     const fromDotEnv = await stoppingOnConfigError(() => readDotEnvFile());
     const config = await stoppingOnConfigError(() => loadConfig());
@@ -35,9 +36,16 @@ export async function main(): Promise<void> {
     }
     const telemetry = setUpTelemetry({ serviceName: config.serviceName, tracing: config.tracing, log });
     started.close = () => telemetry.shutdown();
+    /** Throws a refusal by NATS that a setting explains as the ConfigError of its one line, anything else as it is. */
+    const explaining = (error: unknown): never => {
+      if (error instanceof StreamSetupError) throw new ConfigError(streamSetupLine(error.problem, config.nats.subjectPrefix));
+      const refusal = permissionRefusalOf(error);
+      throw refusal ? new ConfigError(natsPermissionLine(refusal, config.nats.subjectPrefix)) : error;
+    };
     let connections;
     try {
-      connections = await stoppingOnConfigError(() => step(() => openConnections(config, log, starting.signal)));
+      // The JetStream check there is the first request: a reply prefix the user may not subscribe to fails it.
+      connections = await stoppingOnConfigError(() => step(() => openConnections(config, log, starting.signal)).catch(explaining));
     } catch (error) {
       if (error instanceof UnreachableError) {
         process.stderr.write(`resetd: ${error.message}\n`);
@@ -72,11 +80,7 @@ export async function main(): Promise<void> {
       process.stderr.write(`resetd: cannot listen on OPS_HTTP_HOST ${config.ops.host} OPS_HTTP_PORT ${config.ops.port}: ${(error as Error).message}\n`);
       process.exit(1);
     }
-    await stoppingOnConfigError(() =>
-      step(() => service.start()).catch((error: unknown) => {
-        throw error instanceof StreamSetupError ? new ConfigError(streamSetupLine(error.problem, config.nats.subjectPrefix)) : error;
-      }),
-    );
+    await stoppingOnConfigError(() => step(() => service.start()).catch(explaining));
     stop = (signal) => {
       log.info({ signal }, 'stop requested');
       stopping ??= shutDown().then(

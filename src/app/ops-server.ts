@@ -36,7 +36,12 @@ export class OpsServer {
 
   async start(): Promise<void> {
     const { host, port, log } = this.options;
-    if (port === 0 || this.server) return;
+    if (this.server) return;
+    if (port === 0) {
+      // Said once, so that an operator who finds no /metrics sees it was asked for.
+      log.info('ops HTTP off (OPS_HTTP_PORT=0): no /healthz, /readyz or /metrics');
+      return;
+    }
     const server = createServer((request, response) => this.answer(request, response));
     // Scrapes and probes are short; an idle keep-alive socket must not hold the stop up.
     server.keepAliveTimeout = 5_000;

@@ -4,6 +4,7 @@ import type { JetStreamConsumeLoop } from '../adapters/nats/jetstream-consume-lo
 import { sweepAcknowledged } from '../adapters/nats/jetstream-inbox-sweep.js';
 import { ensureStreams, type StreamOptions } from '../adapters/nats/jetstream-streams.js';
 import type { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
+import type { OwedEventsLoop } from '../adapters/system/owed-events-loop.js';
 import type { Subjects } from '../contract/subjects.js';
 import type { Connections } from './connections.js';
 
@@ -14,6 +15,8 @@ export interface ResetServiceParts {
   readonly streams: StreamOptions;
   readonly inbox: JetStreamConsumeLoop;
   readonly verifyResponder: NatsVerifyResponder;
+  /** Publishes the events JetStream refused after their verdict was applied, once it takes them. */
+  readonly owedEvents: OwedEventsLoop;
   /** Closes the mail transport; a send after it fails as unavailable rather than hanging. */
   readonly closeMailer: () => void;
   readonly jetstreamManager: () => Promise<JetStreamManager>;
@@ -23,6 +26,8 @@ export interface ResetServiceParts {
 export class ResetService {
   private draining = false;
   private started = false;
+  /** False from a lost NATS connection until it is regained: a drain then fails (see stop). */
+  private natsConnected = true;
 
   constructor(private readonly parts: ResetServiceParts) {}
 
@@ -35,9 +40,11 @@ export class ResetService {
     const { subjects, streams, inbox, verifyResponder, log } = this.parts;
     await ensureStreams(await this.parts.jetstreamManager(), subjects, streams);
     await this.sweepInbox();
+    this.followConnection();
     this.sweepAfterReconnects();
     inbox.start();
     verifyResponder.start();
+    this.parts.owedEvents.start();
     this.started = true;
     log.info({ inbox: subjects.inboxStream, events: subjects.eventsStream, consumer: streams.consumer }, 'resetd started');
   }
@@ -52,6 +59,16 @@ export class ResetService {
       // They wait for the next start or reconnect; nothing is served late because of them.
       log.warn({ err: error }, 'could not sweep acknowledged messages from the inbox');
     }
+  }
+
+  /** Follows whether NATS is connected, in a loop of its own: the sweeps hold theirs up for a minute after a reconnect. */
+  private followConnection(): void {
+    void (async () => {
+      for await (const status of this.parts.connections.nc.status()) {
+        if (status.type === 'disconnect') this.natsConnected = false;
+        else if (status.type === 'reconnect') this.natsConnected = true;
+      }
+    })();
   }
 
   /**
@@ -71,14 +88,21 @@ export class ResetService {
     })();
   }
 
-  /** Stops fetching, finishes what is in flight, drains NATS, closes the SMTP pool and Redis. */
+  /** Stops fetching, finishes what is in flight, drains NATS (closes it during an outage), closes the SMTP pool and Redis. */
   async stop(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     const { inbox, verifyResponder, connections, closeMailer, log } = this.parts;
     log.info({ inFlight: inbox.messagesInFlight }, 'draining');
-    await Promise.all([inbox.stop(), verifyResponder.stop()]);
-    await connections.nc.drain();
+    await Promise.all([inbox.stop(), verifyResponder.stop(), this.parts.owedEvents.stop()]);
+    if (this.natsConnected) {
+      await connections.nc.drain();
+    } else {
+      // A drain needs the server ("connection disconnected"); nothing is owed to it: what this
+      // instance held unacknowledged is redelivered after the ack wait.
+      log.info('NATS is not connected: closing the connection instead of draining it');
+      await connections.nc.close();
+    }
     closeMailer();
     // QUIT needs a connection: one lost to an outage (still reconnecting) is simply dropped, and
     // the stop is as clean as any, since nothing in flight waits on Redis any more.

@@ -44,6 +44,8 @@ export const TOKENS = {
   /** Writes one audit record per outcome event and per `reset.verify` answer. */
   AuditTrail: token<AuditTrail>('AuditTrail'),
   EventPublisher: token<EventPublisher>('EventPublisher'),
+  /** The publisher of verdicts' events, which owe an event JetStream does not take at once rather than wait. */
+  VerdictPublisher: token<EventPublisher>('VerdictPublisher'),
   /** The use cases, made for each message with ports bound to its context. */
   UseCases: token<MessageUseCases>('UseCases'),
   Inbox: token<JetStreamConsumeLoop>('Inbox'),

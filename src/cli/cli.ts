@@ -56,10 +56,11 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .command('verify')
     .description('check a code with reset.verify (exit 0 when the reset completed)')
     .argument('<resetId>', 'the id printed by `resetd request`')
-    .argument('<code>', 'the code from the mail')
+    .argument('[code]', 'the code from the mail; `-` or none reads one line from standard input, which keeps the code out of `ps` and the shell history')
     .option('--json', 'print the reply as JSON')
     .addOption(new Option('--verify-key <file>', "resetd's public key (PEM or JWK): the reply must verify with it; repeat for rotation").argParser(collect))
-    .action(async (resetId: string, code: string, options: { json?: boolean; verifyKey?: string[] }) => {
+    .addHelpText('after', '\nA code on the command line is seen by anyone who can list processes, and kept in the shell history:\n  resetd verify <resetId> -     then type the code (or pipe it in)')
+    .action(async (resetId: string, code: string | undefined, options: { json?: boolean; verifyKey?: string[] }) => {
       const { verifyCommand } = await import('./verify-command.js');
       process.exitCode = await verifyCommand(settings(), resetId, code, options, processOutput);
     });

@@ -1,4 +1,4 @@
-import type { OutboundEvent } from '../contract/schemas.js';
+import type { OutboundEvent } from '../client/outcome-stream.js';
 import type { OutcomeStream } from '../client/outcome-stream.js';
 
 /** The first event that matches, or undefined when none came within `timeoutMs`; stops the stream. */

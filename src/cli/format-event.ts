@@ -1,5 +1,5 @@
 import { hasUnprintable, quotedPrintable } from '../contract/printable.js';
-import type { OutboundEvent } from '../contract/schemas.js';
+import type { OutboundEvent } from '../client/outcome-stream.js';
 
 export const TYPE_WIDTH = 'reset.verification.failed'.length;
 
@@ -7,22 +7,26 @@ export const TYPE_WIDTH = 'reset.verification.failed'.length;
  * One line per event for people: its time, its type, the reset, then every other field of `data`
  * as `key=value` (a value with spaces in quotes). Events hold no codes, so all of it may be shown.
  */
-export function formatEvent(event: OutboundEvent): string {
+export function formatEvent(event: Pick<OutboundEvent, 'time' | 'type' | 'data'>): string {
   const { resetId, ...rest } = event.data;
   const fields = Object.entries(rest)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${formatValue(value)}`);
-  return `${event.time}  ${event.type.padEnd(TYPE_WIDTH)}  ${resetId || '-'}  ${fields.join(' ')}`.trimEnd();
+  return `${formatValue(event.time)}  ${event.type.padEnd(TYPE_WIDTH)}  ${resetId ? formatValue(resetId) : '-'}  ${fields.join(' ')}`.trimEnd();
 }
 
-function formatValue(value: unknown): string {
+/**
+ * A value from a message as it is shown in a line: as it is when plain, in quotes when it holds
+ * spaces, quotes or `=`, escaped when it holds characters that would move the cursor.
+ */
+export function formatValue(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  // An unverified event's text may hold escape sequences that would rewrite the terminal's lines.
+  // An unverified message's text may hold escape sequences that would rewrite the terminal's lines.
   if (hasUnprintable(text)) return quotedPrintable(text, 500);
   return text === '' || /[\s"=]/.test(text) ? JSON.stringify(text) : text;
 }
 
 /** Whether the event ends a request: exactly one of these answers each `reset.requested`. */
-export function isRequestOutcome(event: OutboundEvent): boolean {
+export function isRequestOutcome(event: Pick<OutboundEvent, 'type'>): boolean {
   return event.type === 'reset.code.sent' || event.type === 'reset.rejected' || event.type === 'reset.delivery.failed';
 }

@@ -48,7 +48,8 @@ export function requestCommand(settings: CliSettings, options: RequestOptions, o
     } else {
       output.out(formatEvent(outcome));
       if (outcome.type === 'reset.code.sent') {
-        output.out(`code mailed in ${Math.round(performance.now() - started)} ms; check it with: resetd verify ${resetId} <code>`);
+        // `-` reads the code from standard input: on the command line, `ps` and the shell history would keep it.
+        output.out(`code mailed in ${Math.round(performance.now() - started)} ms; check it with: resetd verify ${resetId} -  (then type the code)`);
       }
     }
     return outcome.type === 'reset.code.sent' ? EXIT.ok : EXIT.failed;

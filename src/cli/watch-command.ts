@@ -1,7 +1,7 @@
 import { EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';
-import { formatEvent } from './format-event.js';
+import { formatEvent, formatValue } from './format-event.js';
 import { withClient } from './open-client.js';
 import { readVerifyKeys } from './verify-keys.js';
 
@@ -22,9 +22,9 @@ export interface WatchOptions {
  */
 export function watchCommand(settings: CliSettings, options: WatchOptions, output: CliOutput): Promise<number> {
   const verifyKeys = readVerifyKeys(options.verifyKey);
-  const onUnverified = (m: { subject: string; seq: number; reason: string }) => output.err(`NOT VERIFIED: message ${m.seq} on ${m.subject} dropped: ${m.reason}`);
+  const onUnverified = (m: { subject: string; seq: number; reason: string }) => output.err(`NOT VERIFIED: message ${m.seq} on ${formatValue(m.subject)} dropped: ${m.reason}`);
   return withClient(settings, async (client) => {
-    const events = client.outcomes({ deliver: options.all ? 'all' : 'new', onSkipped: (s) => output.err(`skipped message ${s.seq} on ${s.subject}: ${s.reason}`) });
+    const events = client.outcomes({ deliver: options.all ? 'all' : 'new', onSkipped: (s) => output.err(`skipped message ${s.seq} on ${formatValue(s.subject)}: ${s.reason}`) });
     await events.ready;
     const stop = () => events.stop();
     process.once('SIGINT', stop);

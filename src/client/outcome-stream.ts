@@ -1,8 +1,10 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { deliveredMessage, readableHeaders } from '../contract/message-headers.js';
-import { outboundData, outboundEvent, type OutboundEvent } from '../contract/schemas.js';
+import { outboundData, receivedOutboundEvent, type ReceivedOutboundEvent } from '../contract/schemas.js';
+import type { Subjects } from '../contract/subjects.js';
 import { ResetClientError, ServiceUnavailableError } from './errors.js';
+import { misplacement } from './event-origin.js';
 import { warnUnverified, type SignatureGate, type UnverifiedMessage } from './signature-gate.js';
 
 export interface OutcomeOptions {
@@ -35,7 +37,10 @@ export interface OutcomeOptions {
   readonly onSkipped?: (skipped: { readonly subject: string; readonly seq: number; readonly reason: string }) => void;
   /**
    * Told of a message dropped because its signature did not verify against the client's
-   * `verifyKeys` (a forgery, or a key the client does not hold yet); it is never yielded.
+   * `verifyKeys` (a forgery, or a key the client does not hold yet), or because it is not this
+   * deployment's event on its own subject (`resetdprefix`, the subject); it is never yielded. On a
+   * durable consumer, one signed with a key the client does not hold comes again every 30 s, for a
+   * client that is given the key later; every other one is acknowledged.
    * Unset: the client's `onUnverified`, else a process warning.
    */
   readonly onUnverified?: (message: UnverifiedMessage) => void;
@@ -43,6 +48,14 @@ export interface OutcomeOptions {
 
 const DEFAULT_ACK_WAIT_MS = 30_000;
 const FETCHED_AHEAD = 10;
+/** How long a durable consumer holds back an event signed with a key the client does not hold. */
+const UNKNOWN_KEY_RETRY_MS = 30_000;
+
+/** The event parsed and trusted; or dropped for good; or, on a durable, signed by a key not held: to come again. */
+type Verdict = { readonly kind: 'trusted'; readonly event: OutboundEvent } | { readonly kind: 'dropped' } | { readonly kind: 'unknownKey' };
+
+/** An outcome event: `resetdprefix` names its deployment, and a `reason` a newer resetd added comes as text. */
+export type OutboundEvent = ReceivedOutboundEvent;
 
 /** Settles an outcome event with the server. */
 export interface Acknowledgeable {
@@ -72,7 +85,7 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly stream: string,
+    private readonly subjects: Subjects,
     private readonly options: OutcomeOptions,
     private readonly gate: SignatureGate,
   ) {
@@ -85,7 +98,13 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
   /** Ends the iteration; events not yet acknowledged come again to a durable consumer. */
   stop(): void {
     this.stopped = true;
-    void this.opened.then(({ messages }) => messages.stop(), () => undefined);
+    void this.opened
+      .then(async ({ consumer, messages }) => {
+        messages.stop();
+        // An iteration deletes its ordered consumer as it ends; one never iterated would linger on the server.
+        if (!this.iterated && this.options.durable === undefined) await consumer.delete();
+      })
+      .catch(() => undefined);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ReceivedOutcome> {
@@ -106,13 +125,20 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
           if (!acked) msg.ack();
           acked = true;
         };
-        const event = this.trusted(msg);
+        const verdict = this.judge(msg, durable);
+        // Acknowledged, it would be lost to this durable for good, also once the client holds the
+        // key (resetd's new one, after a rotation the client has not caught up with yet).
+        if (verdict.kind === 'unknownKey') {
+          msg.nak(UNKNOWN_KEY_RETRY_MS);
+          continue;
+        }
         // A dropped message is never handed out, so nothing else could acknowledge it; a forgery
         // delivered again would be dropped again.
-        if (event === undefined) {
+        if (verdict.kind === 'dropped') {
           ack();
           continue;
         }
+        const { event } = verdict;
         if (durable) {
           inProgress = setInterval(() => {
             if (!acked) msg.working();
@@ -147,32 +173,43 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
     if (why instanceof Error) throw new ServiceUnavailableError(`the NATS connection closed for good, so no more outcome events can be read: ${why.message}`, { cause: why });
   }
 
-  private trusted(msg: JsMsg): OutboundEvent | undefined {
+  /** Signed by resetd (with keys), this deployment's on its own subject, and readable: or not. */
+  private judge(msg: JsMsg, durable: boolean): Verdict {
     const refusal = this.gate.refusal(msg.data, readableHeaders(deliveredMessage(msg)));
-    if (refusal === undefined) return this.parse(msg);
-    (this.options.onUnverified ?? warnUnverified)({ subject: msg.subject, seq: msg.seq, reason: refusal });
-    return undefined;
+    if (refusal !== undefined) {
+      const held = refusal.unknownKey && durable;
+      this.unverified(msg, held ? `${refusal.reason}; it comes again in ${UNKNOWN_KEY_RETRY_MS / 1000} s` : refusal.reason);
+      return held ? { kind: 'unknownKey' } : { kind: 'dropped' };
+    }
+    let body: unknown;
+    try {
+      body = msg.json();
+    } catch {
+      return this.skip(msg, 'the body is not JSON', false);
+    }
+    const misplaced = misplacement(body, msg.subject, this.subjects);
+    if (misplaced !== undefined) {
+      this.unverified(msg, misplaced);
+      return { kind: 'dropped' };
+    }
+    const parsed = receivedOutboundEvent.safeParse(body);
+    if (parsed.success) return { kind: 'trusted', event: parsed.data };
+    const type = (body as { type?: unknown } | null)?.type;
+    const reason = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+    return this.skip(msg, reason, typeof type === 'string' && Object.hasOwn(outboundData, type));
   }
 
-  private parse(msg: JsMsg): OutboundEvent | undefined {
-    let reason: string;
-    let known = false;
-    try {
-      const body: unknown = msg.json();
-      const parsed = outboundEvent.safeParse(body);
-      if (parsed.success) return parsed.data;
-      reason = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-      const type = (body as { type?: unknown } | null)?.type;
-      known = typeof type === 'string' && Object.hasOwn(outboundData, type);
-    } catch {
-      reason = 'the body is not JSON';
-    }
+  private unverified(msg: JsMsg, reason: string): void {
+    (this.options.onUnverified ?? warnUnverified)({ subject: msg.subject, seq: msg.seq, reason });
+  }
+
+  private skip(msg: JsMsg, reason: string, known: boolean): Verdict {
     const skipped = { subject: msg.subject, seq: msg.seq, reason };
     if (this.options.onSkipped) this.options.onSkipped(skipped);
     // A type this client does not know is a newer resetd's, skipped as the contract asks; one it
     // knows that does not read (version skew, a bug) would otherwise be acknowledged without a word.
     else if (known) process.emitWarning(`resetd client skipped message ${skipped.seq} on ${skipped.subject}, which it cannot read: ${reason}`, { code: 'RESETD_SKIPPED' });
-    return undefined;
+    return { kind: 'dropped' };
   }
 
   private async open(): Promise<{ consumer: Consumer; messages: ConsumerMessages }> {
@@ -187,7 +224,7 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
       return { consumer, messages: await consumer.consume({ max_messages: FETCHED_AHEAD, ...(abortOnMissing ? { abort_on_missing_resource: true } : {}) }) };
     } catch (error) {
       if (isNamed(error, 'StreamNotFoundError')) {
-        throw new ServiceUnavailableError(`no stream ${this.stream}: start resetd first (it creates its streams), or check the subject prefix`, { cause: error });
+        throw new ServiceUnavailableError(`no stream ${this.subjects.eventsStream}: start resetd first (it creates its streams), or check the subject prefix`, { cause: error });
       }
       throw error;
     }
@@ -195,24 +232,24 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
 
   private async durable(name: string): Promise<Consumer> {
     try {
-      return await this.js.consumers.get(this.stream, name);
+      return await this.js.consumers.get(this.subjects.eventsStream, name);
     } catch (error) {
       if (!isNamed(error, 'ConsumerNotFoundError')) throw error;
     }
-    await this.jsm.consumers.add(this.stream, {
+    await this.jsm.consumers.add(this.subjects.eventsStream, {
       durable_name: name,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: this.options.deliver === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
       ack_wait: nanos(this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     });
-    return this.js.consumers.get(this.stream, name);
+    return this.js.consumers.get(this.subjects.eventsStream, name);
   }
 
   private async ordered(): Promise<Consumer> {
     // A start sequence, not DeliverPolicy.New: an ordered consumer re-created after a reconnect
     // resumes from its cursor, and `new` would leave that cursor at the stream's start.
-    const start = this.options.deliver === 'all' ? 1 : (await this.jsm.streams.info(this.stream)).state.last_seq + 1;
-    return this.js.consumers.get(this.stream, { opt_start_seq: start });
+    const start = this.options.deliver === 'all' ? 1 : (await this.jsm.streams.info(this.subjects.eventsStream)).state.last_seq + 1;
+    return this.js.consumers.get(this.subjects.eventsStream, { opt_start_seq: start });
   }
 }
 

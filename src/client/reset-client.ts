@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   connect as natsConnect,
@@ -17,13 +17,15 @@ import { cloudEvent } from '../contract/cloud-event.js';
 import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-connect-failure.js';
 import { urlLogin } from '../contract/nats-url-login.js';
 import { issueDetail } from '../contract/issue-detail.js';
-import { codeSubmittedData, passwordChangedData, resetRequestedData, verifyReply, type VerifyReply } from '../contract/schemas.js';
+import { codeSubmittedData, passwordChangedData, receivedVerifyReply, resetRequestedData, type CodeSubmittedData, type ReceivedVerifyReply } from '../contract/schemas.js';
 import { subjectsFor, type Subjects } from '../contract/subjects.js';
 import { maskUrl } from '../contract/mask-url.js';
+import { quotedPrintable } from '../contract/printable.js';
 import { readableHeaders } from '../contract/message-headers.js';
 import type { VerifyKey } from '../contract/message-signature.js';
 import { InvalidRequestError, NatsUnreachableError, PublishUnconfirmedError, ServiceUnavailableError, UnverifiedReplyError, VerifyUnansweredError } from './errors.js';
 import { OutcomeStream, type OutcomeOptions } from './outcome-stream.js';
+import { isNoResponders, repliesTo } from './replies.js';
 import { SignatureGate, type UnverifiedMessage } from './signature-gate.js';
 
 /** What `requestReset` takes: the `data` of `reset.requested`, as the contract defines it. */
@@ -31,6 +33,12 @@ export type ResetRequestData = z.input<typeof resetRequestedData>;
 
 /** What `passwordChanged` takes: the `data` of `reset.password.changed`, as the contract defines it. */
 export type PasswordChangedData = z.input<typeof passwordChangedData>;
+
+/**
+ * What `verify` answers: the reset it is about and its `status`, which may be one this client does
+ * not know yet (a newer resetd's), so a `switch` over it needs a default.
+ */
+export type VerifyReply = Omit<ReceivedVerifyReply, 'nonce'>;
 
 export interface ClientOptions {
   /** The deployment's subject prefix (`RESET_SUBJECT_PREFIX`); `reset` unless set. */
@@ -144,10 +152,7 @@ export class ResetClient {
    * (`reset.completed` or `reset.verification.failed`) arrives on the events stream.
    */
   async submitCode(resetId: string, code: string, options: { clientIp?: string; id?: string } = {}): Promise<string> {
-    const submitted = { resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) };
-    const checked = codeSubmittedData.safeParse(submitted);
-    if (!checked.success) throw invalid(checked.error, submitted);
-    return this.publish('reset.code.submitted', this.subjects.codeSubmitted, checked.data, options.id);
+    return this.publish('reset.code.submitted', this.subjects.codeSubmitted, checkedSubmission(resetId, code, options.clientIp), options.id);
   }
 
   /**
@@ -166,47 +171,51 @@ export class ResetClient {
    * Checks a code at once (`reset.verify`, answered by one instance). `unavailable` means a fault
    * on the service's side: nothing was checked and no try was spent, so asking again is safe. No
    * answer in time (VerifyUnansweredError) is not that: the code may have been checked.
-   * @throws UnverifiedReplyError when the reply's signature does not verify (with `verifyKeys`) or it answers another reset.
+   * @throws UnverifiedReplyError when the reply's signature does not verify (with `verifyKeys`), or
+   * it answers another reset or another request.
+   * @throws ServiceUnavailableError when no reply came in time and the server said no one took the request.
    */
   async verify(resetId: string, code: string, options: { clientIp?: string; timeoutMs?: number } = {}): Promise<VerifyReply> {
-    const submitted = { resetId, code, ...(options.clientIp ? { clientIp: options.clientIp } : {}) };
-    const checked = codeSubmittedData.safeParse(submitted);
-    if (!checked.success) throw invalid(checked.error, submitted);
+    const submission = checkedSubmission(resetId, code, options.clientIp);
     this.gate.assertChecking('a reset.verify reply');
-    // Every reply until the first that verifies and names this reset: a forged one that arrives
-    // first (anyone who can read the request can answer it) must not hide resetd's own.
+    // Echoed in the signed reply: a reply resetd signed for another request (of another deployment
+    // that shares the key, or an earlier one for this reset) does not answer this one.
+    const nonce = randomBytes(16).toString('base64url');
+    // Every reply until the first that verifies and answers this request: a forged one that arrives
+    // first (anyone who can read the request can answer it) must not hide resetd's own. A "no
+    // responders" status is such a reply too, so it is believed only if nothing better comes in time.
     let refused: UnverifiedReplyError | undefined;
-    try {
-      const replies = await this.nc.requestMany(this.subjects.verify, JSON.stringify(checked.data), {
-        maxWait: options.timeoutMs ?? 10_000,
-        strategy: 'timer',
-        headers: traceHeaders(),
-      });
-      for await (const reply of replies) {
-        const judged = this.judgeReply(reply, resetId);
-        if (!(judged instanceof UnverifiedReplyError)) return judged;
-        refused ??= judged;
+    let noResponders = false;
+    const replies = repliesTo(this.nc, this.subjects.verify, JSON.stringify({ ...submission, nonce }), { maxWaitMs: options.timeoutMs ?? 10_000, headers: traceHeaders() });
+    for await (const reply of replies) {
+      if (isNoResponders(reply)) {
+        // Usually the server's own word, when no resetd runs: the wait need not be long, only
+        // long enough for resetd's signed reply to come after a forged status.
+        noResponders = true;
+        replies.waitAtMost(NO_RESPONDERS_GRACE_MS);
+        continue;
       }
-    } catch (error) {
-      if (causedBy(error, NO_RESPONDERS)) {
-        throw new ServiceUnavailableError(`no resetd instance answers ${this.subjects.verify}: is the service running with this subject prefix?`, { cause: error });
-      }
-      throw error;
+      const judged = this.judgeReply(reply, resetId, nonce);
+      if (!(judged instanceof UnverifiedReplyError)) return judged;
+      refused ??= judged;
     }
     if (refused) throw refused;
+    if (noResponders) throw new ServiceUnavailableError(`no resetd instance answers ${this.subjects.verify}: is the service running with this subject prefix?`);
     throw new VerifyUnansweredError(`no answer on ${this.subjects.verify} in time: the code may have been checked (a reset.completed on the outcome events says so)`);
   }
 
-  /** A reply's answer, or why it cannot be trusted: its signature, its body, or another reset named. */
-  private judgeReply(reply: Msg, resetId: string): VerifyReply | UnverifiedReplyError {
+  /** A reply's answer, or why it cannot be trusted: its signature, its body, or another reset or request answered. */
+  private judgeReply(reply: Msg, resetId: string, nonce: string): VerifyReply | UnverifiedReplyError {
     const refusal = this.gate.refusal(reply.data, readableHeaders(reply));
-    if (refusal !== undefined) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} did not verify (${refusal}); its status cannot be trusted`, refusal);
-    const answer = verifyReply.safeParse(safeJson(reply));
+    if (refusal !== undefined) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} did not verify (${refusal.reason}); its status cannot be trusted`, refusal.reason);
+    const answer = receivedVerifyReply.safeParse(safeJson(reply));
     if (!answer.success) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} is not a verify reply; its status cannot be trusted`, 'not a verify reply');
-    if (answer.data.resetId !== resetId) {
-      return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers reset ${JSON.stringify(answer.data.resetId)}, not ${resetId}`, 'another reset');
+    const { nonce: echoed, ...answered } = answer.data;
+    if (answered.resetId !== resetId) {
+      return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers reset ${quotedPrintable(answered.resetId)}, not ${resetId}`, 'another reset');
     }
-    return answer.data;
+    if (echoed !== nonce) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers another request (its nonce is not this one's)`, 'another request');
+    return answered;
   }
 
   /**
@@ -220,7 +229,7 @@ export class ResetClient {
   outcomes(options: OutcomeOptions = {}): OutcomeStream {
     this.gate.assertChecking('outcome events');
     const onUnverified = options.onUnverified ?? this.options.onUnverified;
-    return new OutcomeStream(this.nc, this.js, this.jsm, this.subjects.eventsStream, { ...options, ...(onUnverified ? { onUnverified } : {}) }, this.gate);
+    return new OutcomeStream(this.nc, this.js, this.jsm, this.subjects, { ...options, ...(onUnverified ? { onUnverified } : {}) }, this.gate);
   }
 
   /** Closes the connection if `connect` opened it, after flushing what was published. */
@@ -270,6 +279,20 @@ function traceHeaders(): MsgHdrs {
   return h;
 }
 
+/** How long a verify waits for a signed reply once told that no one took the request. */
+const NO_RESPONDERS_GRACE_MS = 1_000;
+
+/**
+ * A code submission (`submitCode`, `verify`) as the contract takes it.
+ * @throws InvalidRequestError naming the field that breaks the contract.
+ */
+export function checkedSubmission(resetId: string, code: string, clientIp?: string): CodeSubmittedData {
+  const submitted = { resetId, code, ...(clientIp ? { clientIp } : {}) };
+  const checked = codeSubmittedData.safeParse(submitted);
+  if (!checked.success) throw invalid(checked.error, submitted);
+  return checked.data;
+}
+
 function invalid(error: z.ZodError, data: unknown): InvalidRequestError {
   const { field, detail } = issueDetail(error, data);
   return new InvalidRequestError(detail, field);
@@ -278,7 +301,7 @@ function invalid(error: z.ZodError, data: unknown): InvalidRequestError {
 /** Tries of a publish JetStream does not acknowledge in time, each with the event's one id. */
 const PUBLISH_TRIES = 3;
 
-/** A JetStream publish or a request that no one took: nats.js reports it under several names. */
+/** A JetStream publish that no stream took: nats.js reports it under several names. */
 const NO_RESPONDERS = ['NoResponders', 'NoRespondersError', 'JetStreamNotEnabled'];
 
 /** Whether the error, or one of its causes, is named one of `names`. */

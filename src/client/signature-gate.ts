@@ -10,6 +10,12 @@ export interface UnverifiedMessage {
   readonly reason: string;
 }
 
+/** Why a message is not let through; `unknownKey` when it names a key the client does not hold (yet). */
+export interface Refusal {
+  readonly reason: string;
+  readonly unknownKey: boolean;
+}
+
 /**
  * Lets through only what resetd signed, when the caller gave its public keys. Without keys every
  * message passes, as before signatures existed, and the first one to pass says so once: a consumer
@@ -47,13 +53,13 @@ export class SignatureGate {
   }
 
   /** Why the message must be dropped, or undefined when it may be used. */
-  refusal(body: Uint8Array, headers: MsgHdrs | undefined): string | undefined {
+  refusal(body: Uint8Array, headers: MsgHdrs | undefined): Refusal | undefined {
     if (this.verifier === undefined) {
       this.warnOnce();
       return undefined;
     }
     const check = this.verifier.check(body, headers?.get(SIGNATURE_HEADER) || undefined);
-    return check.ok ? undefined : check.reason;
+    return check.ok ? undefined : { reason: check.reason, unknownKey: check.unknownKey === true };
   }
 
   private warnOnce(): void {

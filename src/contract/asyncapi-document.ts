@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clientIp, cloudEventEnvelope, codeSubmittedData, inboundData, outboundData, outboundEvent, verifyReply, type InboundType, type OutboundType } from './schemas.js';
+import { clientIp, cloudEventEnvelope, codeSubmittedData, inboundData, outboundData, outboundEvent, verifyReply, verifyRequest, type InboundType, type OutboundType } from './schemas.js';
 import { SIGNATURE_HEADER } from './message-signature.js';
 import { subjectsFor } from './subjects.js';
 
@@ -235,13 +235,14 @@ function eventMessage(type: string, name: string, about: Described, headers: str
 /** A whole CloudEvent around the example's data, checked against the schema so it cannot rot. */
 function exampleEvent(type: string, data: Record<string, unknown>): unknown {
   const event = { specversion: '1.0', id: EXAMPLE_RESET_ID, source: 'urn:acme:auth', type, time: EXAMPLE_TIME, datacontenttype: 'application/json', data };
-  if (type in outboundData) return outboundEvent.parse({ ...event, source: 'urn:resetd:resetd' });
+  if (type in outboundData) return outboundEvent.parse({ ...event, source: 'urn:resetd:resetd', resetdprefix: 'reset' });
   const schema = inboundData[type as InboundType];
   schema.parse(data);
   return event;
 }
 
 const ENVELOPE = 'CloudEvent';
+const PREFIX_ATTRIBUTE = 'resetdprefix';
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 
 /**
@@ -253,7 +254,7 @@ function payloadSchemas(): Record<string, unknown> {
   const inbound = z.registry<{ id: string; description?: string }>();
   inbound.add(cloudEventEnvelope, { id: ENVELOPE, description: 'A CloudEvents 1.0 event in structured JSON mode; `data` is described per event type.' });
   for (const [type, data] of Object.entries(inboundData) as Array<[InboundType, z.ZodType]>) inbound.add(data, { id: `${pascal(type)}Data` });
-  inbound.add(codeSubmittedData.clone(), { id: 'VerifyRequest' });
+  inbound.add(verifyRequest, { id: 'VerifyRequest' });
 
   const outbound = z.registry<{ id: string; description?: string }>();
   for (const type of Object.keys(outboundData) as OutboundType[]) outbound.add(outboundData[type], { id: `${pascal(type)}Data` });
@@ -293,7 +294,13 @@ function envelopeOf(type: string, alsoRequired: readonly string[]): Record<strin
       ref(ENVELOPE),
       {
         type: 'object',
-        properties: { type: { const: type }, data: ref(`${pascal(type)}Data`) },
+        properties: {
+          type: { const: type },
+          data: ref(`${pascal(type)}Data`),
+          ...(alsoRequired.includes(PREFIX_ATTRIBUTE) && {
+            [PREFIX_ATTRIBUTE]: { type: 'string', description: 'The subject prefix of the deployment that published the event (a CloudEvents extension attribute); a consumer refuses an event of another deployment.' },
+          }),
+        },
         ...(alsoRequired.length > 0 ? { required: [...alsoRequired] } : {}),
       },
     ],

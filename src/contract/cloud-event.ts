@@ -7,6 +7,11 @@ export interface CloudEvent<Data = unknown> {
   type: string;
   time: string;
   datacontenttype: 'application/json';
+  /**
+   * A CloudEvents extension attribute: the subject prefix of the deployment that published the
+   * event. The signature covers the body alone, so this is what ties a signed event to one deployment.
+   */
+  resetdprefix?: string;
   data: Data;
 }
 
@@ -20,7 +25,8 @@ export function deriveEventId(resetId: string, type: string, sequence: string): 
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }
 
-export function cloudEvent<Data>(fields: { id: string; source: string; type: string; time: Date; data: Data }): CloudEvent<Data> {
+/** A CloudEvent in structured JSON mode; with `prefix`, it names the deployment that publishes it (`resetdprefix`). */
+export function cloudEvent<Data>(fields: { id: string; source: string; type: string; time: Date; data: Data; prefix?: string }): CloudEvent<Data> {
   return {
     specversion: '1.0',
     id: fields.id,
@@ -28,6 +34,7 @@ export function cloudEvent<Data>(fields: { id: string; source: string; type: str
     type: fields.type,
     time: fields.time.toISOString(),
     datacontenttype: 'application/json',
+    ...(fields.prefix === undefined ? {} : { resetdprefix: fields.prefix }),
     data: fields.data,
   };
 }

@@ -20,7 +20,11 @@ export interface MessageSigner {
   sign(body: Uint8Array): string;
 }
 
-export type SignatureCheck = { readonly ok: true; readonly kid: string } | { readonly ok: false; readonly reason: string };
+/**
+ * A failed check says why; `unknownKey` when the signature names a key not held, which after a key
+ * rotation may be resetd's new one rather than a forgery.
+ */
+export type SignatureCheck = { readonly ok: true; readonly kid: string } | { readonly ok: false; readonly reason: string; readonly unknownKey?: true };
 
 /** Not an Ed25519 key, or not a key at all; the message names no key material. */
 export class SigningKeyError extends Error {
@@ -85,7 +89,7 @@ export class SignatureVerifier {
     if (typeof header.kid !== 'string') return { ok: false, reason: 'the protected header names no kid' };
     const key = this.keys.get(header.kid);
     // The kid is the sender's text: quoted, so it cannot forge a line where the reason is shown.
-    if (key === undefined) return { ok: false, reason: `no key with kid ${quotedPrintable(header.kid)}` };
+    if (key === undefined) return { ok: false, reason: `no key with kid ${quotedPrintable(header.kid)}`, unknownKey: true };
     const input = Buffer.concat([Buffer.from(protectedPart, 'ascii'), DOT, body]);
     return verify(null, input, key, Buffer.from(signaturePart, 'base64url')) ? { ok: true, kid: header.kid } : { ok: false, reason: `the signature does not match the body (kid ${quotedPrintable(header.kid)})` };
   }

@@ -92,17 +92,41 @@ export const verifyStatus = z.enum([
 ]);
 
 /**
+ * A `reset.verify` request's `nonce`: random text of the requester's, echoed in the signed reply, so
+ * that a reply captured for another request (of another deployment sharing the key, say) is refused.
+ */
+export const verifyNonce = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]*$/, 'must hold only letters, digits, _ and -');
+
+/** A `reset.verify` request: the `data` of `reset.code.submitted`, and an optional `nonce` the reply echoes. */
+export const verifyRequest = codeSubmittedData.extend({ nonce: verifyNonce.optional() });
+
+/**
  * The reply names the reset it answers, and is signed with it, so a `completed` captured for one
  * reset cannot be passed off as the answer for another. `""` only when the request's id was unreadable.
- * `attemptsRemaining` comes with `invalid_code` (and `locked`); `detail` names the field of an `invalid_request`.
+ * `attemptsRemaining` comes with `invalid_code` (and `locked`); `detail` names the field of an `invalid_request`;
+ * `nonce` is the request's, when it had a valid one.
  */
 export const verifyReply = z.object({
   resetId: z.string(),
   status: verifyStatus,
   attemptsRemaining: z.number().int().min(0).optional(),
   detail: z.string().optional(),
+  nonce: verifyNonce.optional(),
 });
 export type VerifyReply = z.infer<typeof verifyReply>;
+
+/**
+ * A closed set as a client reads it: a value a newer resetd added comes through as text instead of
+ * failing the whole message, typed (`string & {}`) so that a `switch` over it needs a default.
+ * resetd itself publishes only the known values.
+ */
+function open<T extends z.ZodEnum>(known: T) {
+  return z.union([known, z.string().transform((value): string & {} => value)]);
+}
+
+/** A verify reply as the client reads it: a status it does not know is a newer resetd's, not a forgery. */
+export const receivedVerifyReply = verifyReply.extend({ status: open(verifyStatus) });
+export type ReceivedVerifyReply = z.infer<typeof receivedVerifyReply>;
 
 // resetd writes its own times with toISOString, so what it publishes promises that narrower form.
 const iso = z.iso.datetime({ offset: true });
@@ -137,7 +161,13 @@ export const outboundData = {
 export type OutboundType = keyof typeof outboundData;
 
 /** The envelope of an outbound event: the service always sets `time` and `datacontenttype`. */
-const outboundEnvelope = cloudEventEnvelope.extend({ time: iso, datacontenttype: z.literal('application/json') });
+/**
+ * What resetd's envelope promises beyond the shared one: `time`, and the extension attribute
+ * `resetdprefix`, the subject prefix of the deployment that published it. The signature covers the
+ * body, so this ties a signed event to one deployment: a consumer of another that shares the key
+ * refuses it.
+ */
+const outboundEnvelope = cloudEventEnvelope.extend({ time: iso, datacontenttype: z.literal('application/json'), resetdprefix: z.string() });
 
 function outbound<T extends OutboundType>(type: T) {
   return outboundEnvelope.extend({ type: z.literal(type), data: outboundData[type] });
@@ -153,3 +183,26 @@ export const outboundEvent = z.discriminatedUnion('type', [
   outbound('reset.notice.sent'),
 ]);
 export type OutboundEvent = z.infer<typeof outboundEvent>;
+
+/** The `data` of each outbound event as the client reads it: a `reason` it does not know is a newer resetd's. */
+const receivedData = {
+  ...outboundData,
+  'reset.rejected': outboundData['reset.rejected'].extend({ reason: open(outboundData['reset.rejected'].shape.reason) }),
+  'reset.delivery.failed': outboundData['reset.delivery.failed'].extend({ reason: open(outboundData['reset.delivery.failed'].shape.reason) }),
+  'reset.verification.failed': outboundData['reset.verification.failed'].extend({ reason: open(outboundData['reset.verification.failed'].shape.reason) }),
+};
+
+function received<T extends OutboundType>(type: T) {
+  return outboundEnvelope.extend({ type: z.literal(type), data: receivedData[type] });
+}
+
+/** An outbound event as the client reads it: with its `resetdprefix`, and open reasons. */
+export const receivedOutboundEvent = z.discriminatedUnion('type', [
+  received('reset.code.sent'),
+  received('reset.rejected'),
+  received('reset.delivery.failed'),
+  received('reset.verification.failed'),
+  received('reset.completed'),
+  received('reset.notice.sent'),
+]);
+export type ReceivedOutboundEvent = z.infer<typeof receivedOutboundEvent>;

@@ -26,7 +26,10 @@ export function subjectsFor(prefix: string, streams: { inbox?: string; events?: 
   };
 }
 
-/** The CloudEvent `type` of an inbound subject, whatever the prefix. */
+/**
+ * The CloudEvent `type` published on a subject of this deployment (`<prefix>.code.sent` →
+ * `reset.code.sent`), inbound or outbound: the inverse of `event`. Undefined outside the prefix.
+ */
 export function typeOfSubject(subjects: Subjects, subject: string): string | undefined {
   return subject.startsWith(`${subjects.prefix}.`) ? `reset${subject.slice(subjects.prefix.length)}` : undefined;
 }

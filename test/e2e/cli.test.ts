@@ -59,7 +59,8 @@ describe('the resetd CLI against a running service', () => {
     expect(run.lines[0]).toBe(`requested reset ${resetId} for u-cli <cli@example.com>`);
     expect(run.lines[1]).toMatch(TYPE_LINE('reset.code.sent', resetId));
     expect(run.lines[1]).toMatch(/userId=u-cli expiresAt=\S+Z$/);
-    expect(run.lines[2]).toMatch(new RegExp(`^code mailed in \\d+ ms; check it with: resetd verify ${resetId} <code>$`));
+    // The hint keeps the code off the command line: `-` reads it from standard input.
+    expect(run.lines[2]).toMatch(new RegExp(`^code mailed in \\d+ ms; check it with: resetd verify ${resetId} - {2}\\(then type the code\\)$`));
     const mail = await sink.waitForMail('cli@example.com');
     expect(mail.subject).toContain('Passworts');
     code = codeIn(mail.text ?? '');
@@ -201,7 +202,7 @@ describe('the resetd CLI against a running service', () => {
     const { subjects } = client;
     const events = Array.from({ length: 250 }, (_, i) => ({
       specversion: '1.0', id: randomUUID(), source: 'urn:resetd:test', type: 'reset.completed', time: new Date().toISOString(),
-      datacontenttype: 'application/json', data: { resetId: `r-pipe-${i}`, userId: `u-pipe-${i}`, completedAt: new Date().toISOString() },
+      datacontenttype: 'application/json', resetdprefix: subjects.prefix, data: { resetId: `r-pipe-${i}`, userId: `u-pipe-${i}`, completedAt: new Date().toISOString() },
     }));
     for (const event of events) await client.js.publish(subjects.event('reset.completed'), JSON.stringify(event));
     const stored = (await client.jsm.streams.info(subjects.eventsStream)).state.messages;

@@ -146,12 +146,13 @@ describe('signed events and replies', () => {
     const rogue = uniquePrefix('rogue');
     const rogueClient = await connect({ servers: NATS_URL, subjectPrefix: rogue, verifyKeys: [oldKey.publicKeyPem] });
     const signer = messageSigner(oldKey.privateKeyPem);
-    let answer: (resetId: string) => { body: Uint8Array; signature?: string } = () => ({ body: new Uint8Array() });
+    let answer: (resetId: string, nonce: string) => { body: Uint8Array; signature?: string } = () => ({ body: new Uint8Array() });
     let answerAfterMs = 0;
     const responder = other.subscribe(subjectsFor(rogue).verify, {
       queue: 'resetd',
       callback: (_, msg) => {
-        const { body, signature } = answer(msg.json<{ resetId: string }>().resetId);
+        const request = msg.json<{ resetId: string; nonce: string }>();
+        const { body, signature } = answer(request.resetId, request.nonce);
         const h = natsHeaders();
         if (signature !== undefined) h.set(SIGNATURE_HEADER, signature);
         setTimeout(() => msg.respond(body, { headers: h }), answerAfterMs);
@@ -160,20 +161,23 @@ describe('signed events and replies', () => {
     // The responder is on another connection: its interest must reach the server before the first request.
     await other.flush();
     try {
-      const completedFor = (id: string) => new TextEncoder().encode(JSON.stringify({ resetId: id, status: 'completed', attemptsRemaining: 0 }));
+      const completedFor = (id: string, nonce?: string) => new TextEncoder().encode(JSON.stringify({ resetId: id, status: 'completed', attemptsRemaining: 0, nonce }));
       // With no reply it can trust within the time given, the first refusal is what verify() says.
       const soon = { timeoutMs: 1_000 };
-      answer = (id) => ({ body: completedFor(id) });
+      answer = (id, nonce) => ({ body: completedFor(id, nonce) });
       await expect(rogueClient.verify('r-1', '123456', soon)).rejects.toThrow(UnverifiedReplyError);
       // A genuine `completed`, captured for one reset and replayed as the answer for another.
-      answer = () => ({ body: completedFor('r-captured'), signature: signer.sign(completedFor('r-captured')) });
+      answer = (_, nonce) => ({ body: completedFor('r-captured', nonce), signature: signer.sign(completedFor('r-captured', nonce)) });
       await expect(rogueClient.verify('r-1', '123456', soon)).rejects.toThrow(/answers reset "r-captured", not r-1/);
-      answer = (id) => ({ body: completedFor(id), signature: signer.sign(completedFor(id)) });
+      // The same genuine `completed` for this reset, captured for another request (it echoes another nonce).
+      answer = (id) => ({ body: completedFor(id, 'captured'), signature: signer.sign(completedFor(id, 'captured')) });
+      await expect(rogueClient.verify('r-1', '123456', soon)).rejects.toThrow(/answers another request/);
+      answer = (id, nonce) => ({ body: completedFor(id, nonce), signature: signer.sign(completedFor(id, nonce)) });
       expect(await rogueClient.verify('r-1', '123456')).toEqual({ resetId: 'r-1', status: 'completed', attemptsRemaining: 0 });
 
       // A forger who reads the request answers first, unsigned; resetd's signed answer follows and is the one taken.
       const forger = other.subscribe(subjectsFor(rogue).verify, {
-        callback: (_, msg) => void msg.respond(new TextEncoder().encode(JSON.stringify({ resetId: msg.json<{ resetId: string }>().resetId, status: 'invalid_code', attemptsRemaining: 0 }))),
+        callback: (_, msg) => void msg.respond(new TextEncoder().encode(JSON.stringify({ ...msg.json<{ resetId: string; nonce: string }>(), status: 'invalid_code', attemptsRemaining: 0 }))),
       });
       answerAfterMs = 50;
       await other.flush();

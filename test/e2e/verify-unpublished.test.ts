@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { mailedReset, useRunningService } from '../support/running-service.js';
 
 describe('reset.verify while its events cannot be stored', () => {
@@ -22,7 +22,37 @@ describe('reset.verify while its events cannot be stored', () => {
     expect(await world.client.verify({ resetId: 'unpub-unknown', code: '123456' })).toEqual({ status: 'unavailable' });
     // Each event the stream lacks is named in the log, for an operator to account for.
     for (const { resetId } of [wrong, right]) {
-      expect(await world.service.waitForLog(new RegExp(`${resetId} could not be published.*verify answered, but its event could not be published`), 5_000)).toBeTruthy();
+      expect(await world.service.waitForLog(new RegExp(`${resetId} could not be published; kept to publish later.*verify answered; its event is owed`), 5_000)).toBeTruthy();
     }
+  });
+});
+
+describe('reset.verify while its events stream is gone for a moment', () => {
+  const world = useRunningService('vowed');
+
+  it('answers the verdict within seconds, not after a leader election, and publishes the event it owed once the stream is back', async () => {
+    const right = await mailedReset(world, 'owed-right');
+    const { jsm, subjects } = world.client;
+    const { config } = await jsm.streams.info(subjects.eventsStream);
+    await jsm.streams.delete(subjects.eventsStream);
+
+    const asked = Date.now();
+    expect(await world.client.verify({ resetId: right.resetId, code: right.code })).toEqual({ status: 'completed', attemptsRemaining: 0 });
+    const answeredInMs = Date.now() - asked;
+    await world.service.waitForLog(new RegExp(`${right.resetId} could not be published; kept to publish later`), 5_000);
+    await jsm.streams.add(config);
+
+    const completed = await vi.waitFor(
+      async () => {
+        const stored = await jsm.streams.getMessage(subjects.eventsStream, { last_by_subj: subjects.event('reset.completed') });
+        if (!stored) throw new Error('no reset.completed in the stream yet');
+        return stored.json<{ type: string; data: { resetId: string } }>();
+      },
+      { timeout: 15_000, interval: 250 },
+    );
+    expect(completed).toMatchObject({ type: 'reset.completed', data: { resetId: right.resetId } });
+    await world.service.waitForLog(/published events owed since JetStream did not take them/, 5_000);
+    console.info(`verify answered in ${answeredInMs} ms with the events stream gone; its reset.completed published once the stream was back`);
+    expect(answeredInMs).toBeLessThan(8_000);
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FaultWorld, outcomeOf, outcomeProblems } from '../support/fault-world.js';
 import { opsGet } from '../support/ops-http.js';
 import { freePort, rssBytes } from '../support/processes.js';
@@ -99,6 +99,28 @@ describe('the SMTP server failing', () => {
     expect(world.mailCounts().get(world.email(3))).toBeUndefined();
     // A refusal is the server answering: it does not count towards opening the breaker.
     expect(world.logLines(/SMTP circuit opened/)).toEqual([]);
+  });
+
+  it('failing while a newer request of the same user supersedes a pending one: the older ends as delivery.failed, not code.sent, and only the newer is mailed', async () => {
+    world = await FaultWorld.start({ label: 'smtpsuperseded' });
+    world.sink.setFailure(451);
+    await world.startService({ RESET_COOLDOWN_SECONDS: '2' });
+    const older = await world.client.requestReset({ userId: 'u-smtpsuperseded', email: 'older@example.com' });
+    // Its first mail fails (and is redelivered later); past the cooldown the user asks again.
+    await vi.waitFor(() => expect(world!.sink.transactions).toBeGreaterThan(0), { timeout: 10_000, interval: 50 });
+    await sleep(2_500);
+    const newer = await world.client.requestReset({ userId: 'u-smtpsuperseded', email: 'newer@example.com' });
+    await sleep(1_000);
+    world.sink.setFailure(undefined);
+
+    const events = await world.waitForOutcomes([older, newer], 60_000);
+
+    expect(outcomeProblems(events, [older, newer])).toEqual([]);
+    const outcomes = outcomeOf(events);
+    expect(outcomes.get(older)).toMatchObject({ type: 'reset.delivery.failed', data: { reason: 'smtp_retries_exhausted' } });
+    expect(outcomes.get(newer)).toMatchObject({ type: 'reset.code.sent' });
+    expect(world.sink.mailsTo('older@example.com')).toHaveLength(0);
+    expect(world.sink.mailsTo('newer@example.com')).toHaveLength(1);
   });
 
   it('down for longer than the delivery budget: every request ends as smtp_retries_exhausted; ready again when it is back, with nothing to send', async () => {

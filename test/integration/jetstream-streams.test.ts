@@ -97,4 +97,13 @@ describe('ensureStreams', () => {
     const bytes = await ensureStreams(jsm, subjects, { ...options, limits: { ...options.limits, eventsMaxBytes: 2 ** 50 } }).catch((error: unknown) => error);
     expect((bytes as StreamSetupError).problem).toMatchObject({ kind: 'storage', stream: subjects.eventsStream });
   });
+
+  it('names the consumer JetStream refused, as it names a refused stream, rather than let its error through', async () => {
+    const { subjects, jsm } = client;
+    // An ack wait past what the server reads as nanoseconds: it answers `invalid JSON`.
+    const refusal = await ensureStreams(jsm, subjects, { ...options, ackWaitMs: 1e16 }).catch((error: unknown) => error);
+
+    expect(refusal).toBeInstanceOf(StreamSetupError);
+    expect((refusal as StreamSetupError).problem).toEqual({ kind: 'consumer', stream: subjects.inboxStream, consumer: 'resetd', detail: expect.stringMatching(/invalid JSON \(err_code \d+\)/) });
+  });
 });

@@ -69,7 +69,7 @@ describe('the client against nats-server', () => {
       const subjects = subjectsFor(prefix);
       await jetstreamManager(on).then((jsm) => jsm.streams.add({ name: subjects.eventsStream, subjects: [subjects.event('reset.completed')] }));
       const publish = async (resetId: string) => {
-        const event = { specversion: '1.0', id: `e-${resetId}`, source: 'urn:resetd:test', type: 'reset.completed', time: new Date().toISOString(), datacontenttype: 'application/json', data: { resetId, userId: 'u-1', completedAt: new Date().toISOString() } };
+        const event = { specversion: '1.0', id: `e-${resetId}`, source: 'urn:resetd:test', type: 'reset.completed', time: new Date().toISOString(), datacontenttype: 'application/json', resetdprefix: prefix, data: { resetId, userId: 'u-1', completedAt: new Date().toISOString() } };
         await jetstream(on).publish(subjects.event('reset.completed'), JSON.stringify(event));
       };
       return { subjects, publish, remove: () => jetstreamManager(on).then((jsm) => jsm.streams.delete(subjects.eventsStream)) };
@@ -107,10 +107,10 @@ describe('the client against nats-server', () => {
       try {
         const client = await ResetClient.fromConnection(nc, { subjectPrefix: prefix });
         const envelope = (type: string, data: { resetId: string } & Record<string, string>) =>
-          JSON.stringify({ specversion: '1.0', id: `e-${data.resetId}`, source: 'urn:resetd:test', type, time: new Date().toISOString(), datacontenttype: 'application/json', data });
+          JSON.stringify({ specversion: '1.0', id: `e-${data.resetId}`, source: 'urn:resetd:test', type, time: new Date().toISOString(), datacontenttype: 'application/json', resetdprefix: prefix, data });
         // A known type whose data does not read (a required field missing), then a type from a newer resetd.
         await jetstream(nc).publish(subjects.event('reset.completed'), envelope('reset.completed', { resetId: 'r-1' }));
-        await jetstream(nc).publish(`${prefix}.reset.someday`, envelope('reset.someday', { resetId: 'r-2' }));
+        await jetstream(nc).publish(subjects.event('reset.someday'), envelope('reset.someday', { resetId: 'r-2' }));
         await jetstream(nc).publish(subjects.event('reset.completed'), envelope('reset.completed', { resetId: 'r-3', userId: 'u-3', completedAt: new Date().toISOString() }));
         const outcomes = client.outcomes({ deliver: 'all' });
         for await (const event of outcomes) {

@@ -48,10 +48,14 @@ describe('asyncapi.yaml', () => {
     for (const type of events) {
       const message = Object.values(document.components.messages).find((m) => (m as { title?: string }).title === type)!;
       const payload = schemas[message.payload.$ref.split('/').pop()!]!;
+      // resetd's own events name the deployment that published them (`resetdprefix`), and require it.
+      const published = type in outboundData;
+      const prefix = published ? { resetdprefix: { type: 'string', description: expect.stringMatching(/deployment/) } } : {};
       expect(payload.allOf, type).toEqual([
         { $ref: '#/components/schemas/CloudEvent' },
-        expect.objectContaining({ properties: { type: { const: type }, data: { $ref: expect.stringMatching(/Data$/) } } }),
+        expect.objectContaining({ properties: { type: { const: type }, data: { $ref: expect.stringMatching(/Data$/) }, ...prefix } }),
       ]);
+      if (published) expect((payload.allOf as Array<{ required?: string[] }>)[1]!.required).toContain('resetdprefix');
     }
     // Nowhere else does `specversion` appear: the envelope is not repeated.
     expect(Object.keys(schemas).filter((id) => JSON.stringify(schemas[id]).includes('specversion'))).toEqual(['CloudEvent']);
@@ -66,7 +70,7 @@ describe('asyncapi.yaml', () => {
 
   it('gives clientIp as one string with a note on its format, not a choice of schemas', () => {
     const withIp = Object.entries(schemas).filter(([, schema]) => (schema.properties as Record<string, unknown> | undefined)?.clientIp);
-    expect(withIp.map(([id]) => id).sort()).toEqual(['ResetCodeSubmittedData', 'ResetPasswordChangedData', 'ResetRequestedData']);
+    expect(withIp.map(([id]) => id).sort()).toEqual(['ResetCodeSubmittedData', 'ResetPasswordChangedData', 'ResetRequestedData', 'VerifyRequest']);
     for (const [, schema] of withIp) {
       expect((schema.properties as Record<string, unknown>).clientIp).toEqual({ type: 'string', description: expect.stringMatching(/IPv4 or IPv6/) });
     }

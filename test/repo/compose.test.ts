@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { serviceNodeFlags } from '../support/service-node-flags.js';
+import { WORST_DRAIN_SECONDS } from '../support/worst-drain.js';
 
 // `docker compose up` is how the README runs the whole stack; Docker is not on every machine
 // that runs the tests, so this checks the files themselves.
@@ -16,6 +17,7 @@ interface Service {
   depends_on?: Record<string, { condition?: string }>;
   environment?: Record<string, string>;
   secrets?: string[];
+  stop_grace_period?: string;
 }
 
 describe('docker-compose.yml', () => {
@@ -71,6 +73,11 @@ describe('docker-compose.yml', () => {
 
   it('publishes the ports the README names: NATS, Mailpit, Jaeger and the operators port', () => {
     expect(published.map((parts) => parts.at(-2))).toEqual(expect.arrayContaining(['4222', '6379', '1025', '8025', '16686', '4318', '9464']));
+  });
+
+  it('gives resetd longer than a drain to stop before it is killed', () => {
+    const grace = /^(\d+)s$/.exec(compose.services.resetd!.stop_grace_period ?? '')?.[1];
+    expect(Number(grace)).toBeGreaterThan(WORST_DRAIN_SECONDS);
   });
 
   it('publishes every port on 127.0.0.1 only: its logins are in the file, or none', () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { envSchema } from '../../src/app/config.js';
+import { WORST_DRAIN_SECONDS } from '../support/worst-drain.js';
 
 // `deploy/kubernetes/` is an example to apply with kubectl; no cluster runs in the tests, so this
 // parses every manifest and checks what the deployment promises.
@@ -30,11 +31,6 @@ const one = (kind: string): Manifest => {
   return found[0]!;
 };
 
-/**
- * The longest a drain can take: a message in flight ends with its mail, at most 3 SMTP tries
- * (SMTP_RETRY_ATTEMPTS) of up to 30 s of silence each (the socket timeout), plus the waits between.
- */
-const WORST_DRAIN_SECONDS = 3 * 30 + 5;
 
 describe('deploy/kubernetes', () => {
   const deployment = one('Deployment');
@@ -71,6 +67,12 @@ describe('deploy/kubernetes', () => {
 
   it('gives a stopping pod longer than the drain before it is killed', () => {
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(WORST_DRAIN_SECONDS);
+  });
+
+  it('applies everything in the namespace resetd, where the Prometheus example looks the pods up', () => {
+    const kustomization = parseAllDocuments(readFileSync(new URL('kustomization.yaml', DIR), 'utf8'))[0]!.toJS() as { namespace?: string };
+    expect(kustomization.namespace).toBe('resetd');
+    expect(readFileSync(new URL('../prometheus/prometheus-kubernetes.yml', DIR), 'utf8')).toMatch(/names: \[resetd-ops\.resetd\.svc\]/);
   });
 
   it('asks for resources and runs as a non-root user without privileges', () => {

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { CodeSubmission, PasswordChange, ResetRequest } from '../../domain/commands.js';
 import type { RejectedEvent } from '../../domain/events.js';
 import { issueDetail } from '../../contract/issue-detail.js';
-import { cloudEventEnvelope, codeSubmittedData, id, inboundData, userId as userIdRule, type InboundType, type PasswordChangedData } from '../../contract/schemas.js';
+import { cloudEventEnvelope, codeSubmittedData, id, inboundData, userId as userIdRule, verifyNonce, type InboundType, type PasswordChangedData } from '../../contract/schemas.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -12,11 +12,21 @@ export type Inbound =
   | { readonly kind: 'passwordChanged'; readonly change: PasswordChange }
   | { readonly kind: 'invalid'; readonly rejection: RejectedEvent };
 
-/** A `reset.verify` request: a submission, one that breaks a rule, or one that cannot be read at all. */
-export type VerifyRequest =
+/**
+ * A `reset.verify` request: a submission, one that breaks a rule, or one that cannot be read at
+ * all; each with what its reply repeats of it (`VerifyEcho`).
+ */
+export type VerifyRequest = (
   | Extract<Inbound, { kind: 'submitted' | 'invalid' }>
   /** `resetId`: the reset the request names if that much can be read, else `""`. */
-  | { readonly kind: 'unreadable'; readonly resetId: string; readonly detail: string };
+  | { readonly kind: 'unreadable'; readonly resetId: string; readonly detail: string }
+) &
+  VerifyEcho;
+
+/** What a reply repeats of its request: the `nonce` the requester sent, when it is a valid one. */
+export interface VerifyEcho {
+  readonly nonce?: string;
+}
 
 /**
  * Turns a message body into a command, or into the `reset.rejected` that names what is wrong with
@@ -67,10 +77,11 @@ export function decodeInbound(expectedType: string, body: Uint8Array, fallbackSe
 
 /**
  * Decodes a `reset.verify` request: the `data` of `reset.code.submitted` as plain JSON, without an
- * envelope. A request that cannot be read (not a JSON object, an envelope, `resetId` or `code`
- * missing) is `unreadable`: it names no reset a rejection could be about. A request has no id, so
- * its rejection is named by its reset and what is wrong: the same mistake repeated (or a flood of
- * it) is one event for the events stream's duplicate window, not one per request.
+ * envelope, and the requester's `nonce` for the reply to echo. A request that cannot be read (not a
+ * JSON object, an envelope, `resetId` or `code` missing, a `nonce` that breaks its rule) is
+ * `unreadable`: it names no reset a rejection could be about. A request has no id, so its
+ * rejection is named by its reset and what is wrong: the same mistake repeated (or a flood of it)
+ * is one event for the events stream's duplicate window, not one per request.
  */
 export function decodeVerifyRequest(body: Uint8Array): VerifyRequest {
   const json = body.byteLength > MAX_BODY_BYTES ? undefined : parseJson(body);
@@ -78,27 +89,37 @@ export function decodeVerifyRequest(body: Uint8Array): VerifyRequest {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return unreadable('', 'The body must be a JSON object with the fields resetId and code.');
   const fields = json as Record<string, unknown>;
   const resetId = valid(id, fields.resetId);
+  const echo = echoOf(fields);
+  // Answered in the reply alone, as any request that cannot be read: nothing is checked.
+  if (fields.nonce !== undefined && echo.nonce === undefined) return unreadable(resetId ?? '', 'The field nonce must be 1–64 letters, digits, _ or -.');
   if ('specversion' in fields || 'data' in fields) {
-    return unreadable('', 'The body is a CloudEvent envelope; reset.verify takes the plain data (resetId, code) as the body.');
+    return unreadable('', 'The body is a CloudEvent envelope; reset.verify takes the plain data (resetId, code) as the body.', echo);
   }
   for (const field of ['resetId', 'code'] as const) {
-    if (fields[field] === undefined) return unreadable(resetId ?? '', `The field ${field} is missing.`);
-    if (typeof fields[field] !== 'string') return unreadable(resetId ?? '', `The field ${field} must be a string.`);
+    if (fields[field] === undefined) return unreadable(resetId ?? '', `The field ${field} is missing.`, echo);
+    if (typeof fields[field] !== 'string') return unreadable(resetId ?? '', `The field ${field} must be a string.`, echo);
   }
   const data = codeSubmittedData.safeParse(json);
   if (!data.success) {
     const { detail } = issueDetail(data.error, json);
-    return rejection(detail, { resetId }, `verify:${detail}`);
+    return { ...rejection(detail, { resetId }, `verify:${detail}`), ...echo };
   }
-  return { kind: 'submitted', submission: data.data };
+  return { kind: 'submitted', submission: data.data, ...echo };
 }
 
-const unreadable = (resetId: string, detail: string): VerifyRequest => ({ kind: 'unreadable', resetId, detail });
+const unreadable = (resetId: string, detail: string, echo: VerifyEcho = {}): VerifyRequest => ({ kind: 'unreadable', resetId, detail, ...echo });
 
-/** The reset a `reset.verify` request names, read and nothing more; `""` when it names no valid one. */
-export function verifyRequestResetId(body: Uint8Array): string {
+const echoOf = (fields: Record<string, unknown>): VerifyEcho => {
+  const nonce = valid(verifyNonce, fields.nonce);
+  return nonce === undefined ? {} : { nonce };
+};
+
+/** What a reply to a `reset.verify` request must name, read and nothing more: its reset (`""` when it names no valid one) and its echo. */
+export function verifyReplyAddress(body: Uint8Array): { readonly resetId: string } & VerifyEcho {
   const json = body.byteLength > MAX_BODY_BYTES ? undefined : parseJson(body);
-  return valid(id, (json as { resetId?: unknown } | null | undefined)?.resetId) ?? '';
+  if (typeof json !== 'object' || json === null) return { resetId: '' };
+  const fields = json as Record<string, unknown>;
+  return { resetId: valid(id, fields.resetId) ?? '', ...echoOf(fields) };
 }
 
 type Seen = Partial<{ eventId: string; resetId: string; userId: string }>;

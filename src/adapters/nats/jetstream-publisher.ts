@@ -11,7 +11,8 @@ import type { Subjects } from '../../contract/subjects.js';
 /**
  * Publishes facts to `<PREFIX>_EVENTS` as CloudEvents whose id (and `Nats-Msg-Id`) is derived, not
  * random, each inside a PRODUCER span whose trace context travels in the message's headers, and
- * each signed (`Resetd-Signature`) over the very bytes published, so no one else can say a reset completed.
+ * each signed (`Resetd-Signature`) over the very bytes published, so no one else can say a reset completed,
+ * and each naming this deployment's prefix (`resetdprefix`), so no other deployment's event passes for one of its own.
  */
 export class JetStreamPublisher implements EventPublisher {
   constructor(
@@ -20,17 +21,19 @@ export class JetStreamPublisher implements EventPublisher {
     private readonly clock: Clock,
     private readonly source: string,
     private readonly signer: MessageSigner,
+    private readonly retry: LeaderChangeRetry = PUBLISH_RETRY,
   ) {}
 
   async publish(event: ResetEvent): Promise<PublishReceipt> {
     const id = deriveEventId(event.data.resetId, event.name, event.sequence);
-    const body = cloudEvent({ id, source: this.source, type: event.name, time: new Date(this.clock.now()), data: event.data });
+    // `resetdprefix` is signed with the rest: a consumer of another deployment that shares the key refuses it.
+    const body = cloudEvent({ id, source: this.source, type: event.name, time: new Date(this.clock.now()), data: event.data, prefix: this.subjects.prefix });
     const subject = this.subjects.event(event.name);
     const bytes = ENCODER.encode(JSON.stringify(body));
     const headers = natsHeaders();
     headers.set(SIGNATURE_HEADER, this.signer.sign(bytes));
     const ack = await inSendSpan(subject, id, headers, () =>
-      retryingLeaderChanges(() => this.js.publish(subject, bytes, { msgID: id, headers }), PUBLISH_RETRY),
+      retryingLeaderChanges(() => this.js.publish(subject, bytes, { msgID: id, headers }), this.retry),
     );
     return { id, duplicate: ack.duplicate };
   }
@@ -44,3 +47,10 @@ const ENCODER = new TextEncoder();
  * stored it is dropped as a duplicate, never stored twice. Past that the inbox redelivers the message.
  */
 const PUBLISH_RETRY: LeaderChangeRetry = { tries: 8, deadlineMs: 20_000 };
+
+/**
+ * For a verdict's event: one more try within 2 s, no more. A `reset.verify` answers after it, and
+ * its requester waits 10 s at most; an event not taken by then is owed (`OwedEvents`) and published
+ * once JetStream takes it, so the verdict need not wait out a leader election.
+ */
+export const VERDICT_PUBLISH_RETRY: LeaderChangeRetry = { tries: 2, deadlineMs: 2_000 };

@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { nanos, PermissionViolationError } from '@nats-io/transport-node';
 import { outboundData } from '../../contract/schemas.js';
 import { MAX_BODY_BYTES } from './decode-inbound.js';
 import { retryingLeaderChanges, type LeaderChangeRetry } from './jetstream-retry.js';
@@ -55,7 +55,26 @@ export type StreamSetupProblem =
   | { readonly kind: 'storage'; readonly stream: string; readonly detail: string }
   /** Another stream already captures some of these subjects. */
   | { readonly kind: 'overlap'; readonly stream: string; readonly detail: string }
-  | { readonly kind: 'refused'; readonly stream: string; readonly detail: string };
+  | { readonly kind: 'refused'; readonly stream: string; readonly detail: string }
+  /** JetStream would not take the inbox consumer: its settings, or a consumer of that name made otherwise. */
+  | { readonly kind: 'consumer'; readonly stream: string; readonly consumer: string; readonly detail: string };
+
+/** A subject the NATS user's permissions do not allow it, as the server named it. */
+export interface PermissionRefusal {
+  readonly operation: 'publish' | 'subscription';
+  readonly subject: string;
+}
+
+/**
+ * The permission refusal behind `error` (a request's error wraps it as its cause), if that is why
+ * it failed: a JetStream API subject or a reply subject the NATS user may not use.
+ */
+export function permissionRefusalOf(error: unknown): PermissionRefusal | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof PermissionViolationError) return { operation: cause.operation, subject: cause.subject };
+  }
+  return undefined;
+}
 
 export class StreamSetupError extends Error {
   override readonly name = 'StreamSetupError';
@@ -119,14 +138,19 @@ export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, o
     max_deliver: options.maxDeliver,
     max_ack_pending: options.maxAckPending,
   };
-  await retryingLeaderChanges(async () => {
-    try {
-      await jsm.consumers.update(subjects.inboxStream, options.consumer, consumer);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      await jsm.consumers.add(subjects.inboxStream, consumer);
-    }
-  }, SETUP_RETRY);
+  try {
+    await retryingLeaderChanges(async () => {
+      try {
+        await jsm.consumers.update(subjects.inboxStream, options.consumer, consumer);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await jsm.consumers.add(subjects.inboxStream, consumer);
+      }
+    }, SETUP_RETRY);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError)) throw error;
+    throw new StreamSetupError({ kind: 'consumer', stream: subjects.inboxStream, consumer: options.consumer, detail: detailOf(error) }, { cause: error });
+  }
 }
 
 /**
@@ -161,8 +185,10 @@ async function streamSubjects(jsm: JetStreamManager, name: string): Promise<stri
   }
 }
 
+const detailOf = (error: JetStreamApiError) => `${error.message} (err_code ${error.code})`;
+
 function problemOf(error: JetStreamApiError, stream: string): StreamSetupProblem {
-  const detail = `${error.message} (err_code ${error.code})`;
+  const detail = detailOf(error);
   switch (error.code) {
     case REPLICAS_NOT_SUPPORTED:
       return { kind: 'replicas', stream, detail };

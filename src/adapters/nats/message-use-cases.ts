@@ -20,10 +20,15 @@ export interface MessageUseCases {
 }
 
 /** Everything the use cases need, unbound; clock, random and hasher record nothing and are shared as they are. */
-export type UseCasePorts = ResetRequestDeps & Pick<NotifyPasswordChangedDeps, 'ledger'> & { readonly owed: OwedEvents };
+export type UseCasePorts = ResetRequestDeps &
+  Pick<NotifyPasswordChangedDeps, 'ledger'> & {
+    readonly owed: OwedEvents;
+    /** Publishes a verdict's event without waiting out a leader election: one not taken is owed instead. */
+    readonly verdictPublisher: EventPublisher;
+  };
 
 export function messageUseCases(ports: UseCasePorts): MessageUseCases {
-  const { store, limiter, ledger, owed, mailer, publisher, hasher, clock, random, policy } = ports;
+  const { store, limiter, ledger, owed, mailer, publisher, verdictPublisher, hasher, clock, random, policy } = ports;
   return {
     requestReset: (context) =>
       new RequestReset({
@@ -37,7 +42,7 @@ export function messageUseCases(ports: UseCasePorts): MessageUseCases {
         policy,
       }),
     verifyCode: (context) =>
-      new VerifyCode({ store: bindToContext(store, context), publisher: bindToContext(publisher, context), owed: bindToContext(owed, context), hasher, policy }),
+      new VerifyCode({ store: bindToContext(store, context), publisher: bindToContext(verdictPublisher, context), owed: bindToContext(owed, context), hasher, policy }),
     notifyPasswordChanged: (context) =>
       new NotifyPasswordChanged({
         ledger: bindToContext(ledger, context),

@@ -8,7 +8,7 @@ import { annotateMessage } from '../otel/messaging-spans.js';
 import { injectIntoHeaders } from '../otel/nats-trace-context.js';
 import type { ResetMetrics } from '../otel/reset-metrics.js';
 import { recordFault } from '../otel/spans.js';
-import { decodeVerifyRequest, verifyRequestResetId, type VerifyRequest } from './decode-inbound.js';
+import { decodeVerifyRequest, verifyReplyAddress, type VerifyRequest } from './decode-inbound.js';
 import { inCommandScope, publishRejection, verifySubmission } from './inbound-handling.js';
 import type { MessageUseCases } from './message-use-cases.js';
 import { SIGNATURE_HEADER, type MessageSigner } from '../../contract/message-signature.js';
@@ -31,8 +31,9 @@ export interface VerifyOptions {
  * (except after the verdict was applied: then the verdict, see `UnpublishedVerdictError`).
  * So does a request past `maxInFlight`, at once: each verify held costs heap until Redis and
  * JetStream answer it, and a burst of them held together would exhaust the heap.
- * Each reply names its reset and is signed, so a requester can tell resetd's answer from another
- * member of the queue group's, and one reset's `completed` from another's.
+ * Each reply names its reset, echoes the request's `nonce`, and is signed, so a requester can tell
+ * resetd's answer from another member of the queue group's, one reset's `completed` from another's,
+ * and the answer to its own request from one captured for another (of a deployment sharing the key).
  */
 export class NatsVerifyResponder {
   private subscription: Subscription | undefined;
@@ -80,7 +81,7 @@ export class NatsVerifyResponder {
    */
   private shed(msg: Msg): void {
     this.metrics.verifyShedOne();
-    this.respond(msg, { resetId: verifyRequestResetId(msg.data), status: 'unavailable' });
+    this.respond(msg, { ...verifyReplyAddress(msg.data), status: 'unavailable' });
   }
 
   /** Neither checked nor answered: no try is spent for an answer that would go elsewhere. */
@@ -103,12 +104,13 @@ export class NatsVerifyResponder {
   private async answerIn(span: Span, context: Context, msg: Msg, inbound: VerifyRequest): Promise<void> {
     const resetId = inbound.kind === 'unreadable' ? inbound.resetId : inbound.kind === 'invalid' ? inbound.rejection.data.resetId : inbound.submission.resetId;
     annotateMessage(span, { resetId });
+    const echo = inbound.nonce === undefined ? {} : { nonce: inbound.nonce };
     let reply: VerifyReply;
     try {
-      reply = { resetId, ...(await this.verify(inbound, span, context)) };
+      reply = { resetId, ...(await this.verify(inbound, span, context)), ...echo };
     } catch (error) {
       recordFault(span, error);
-      reply = { resetId, ...this.faultAnswer(error, context) };
+      reply = { resetId, ...this.faultAnswer(error, context), ...echo };
     }
     this.metrics.verified(reply.status);
     this.audit.verifyAnswered(reply, context);
@@ -136,12 +138,17 @@ export class NatsVerifyResponder {
 
   /**
    * `unavailable` when nothing was changed; the verdict when the store applied one but its event
-   * could not be published (the reply is then the only word the requester gets of it).
+   * could not be published now (it is owed, and published once JetStream takes it).
    */
   private faultAnswer(error: unknown, context: Context): Omit<VerifyReply, 'resetId'> {
     if (error instanceof UnpublishedVerdictError) {
-      // Not held back: each is an event the stream lacks, named so an operator can account for it.
-      runInContext(context, () => this.log.error({ err: error }, 'verify answered, but its event could not be published'));
+      // Not held back: each is an event the stream lacks for now (or for good, if it could not be
+      // kept either), named so an operator can account for it.
+      runInContext(context, () =>
+        error.kept
+          ? this.log.warn({ err: error }, 'verify answered; its event is owed until JetStream takes it')
+          : this.log.error({ err: error }, 'verify answered, but its event could not be published nor kept'),
+      );
       return replyOf(error.outcome);
     }
     const heldBack = this.faultLines.pass('unavailable');

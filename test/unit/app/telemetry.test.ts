@@ -68,11 +68,13 @@ describe('telemetry set-up from the OTEL_* variables', () => {
     }
   }
 
-  it('sends 128 spans a request unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise: a body past 128 KB costs twice as much to build', () =>
+  it('sends 512 protobuf or 128 JSON spans a request unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise: each request costs, a JSON body past 128 KB twice as much', () =>
     withReceiver(async (receiver) => {
-      const spansPerRequest = async (env: Record<string, string>) => (await exportedWith(env, 300, receiver)).requests.map((request) => request.spans).sort((a, b) => b - a);
-      expect(await spansPerRequest({})).toEqual([128, 128, 44]);
-      expect(await spansPerRequest({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' })).toEqual([100, 100, 100]);
+      const spansPerRequest = async (env: Record<string, string>, spans: number) =>
+        (await exportedWith(env, spans, receiver)).requests.map((request) => request.spans).sort((a, b) => b - a);
+      expect(await spansPerRequest({}, 1_100)).toEqual([512, 512, 76]);
+      expect(await spansPerRequest({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, 300)).toEqual([128, 128, 44]);
+      expect(await spansPerRequest({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' }, 300)).toEqual([100, 100, 100]);
     }));
 
   it('encodes spans as OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says, protobuf unless told JSON, and sends them so', () =>

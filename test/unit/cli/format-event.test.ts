@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OutboundEvent } from '../../../src/contract/schemas.js';
 import { formatEvent } from '../../../src/cli/format-event.js';
 
-const envelope = { specversion: '1.0', id: 'e-1', source: 'urn:resetd:resetd', time: '2030-01-01T12:00:00.000Z', datacontenttype: 'application/json' } as const;
+const envelope = { specversion: '1.0', id: 'e-1', source: 'urn:resetd:resetd', time: '2030-01-01T12:00:00.000Z', datacontenttype: 'application/json', resetdprefix: 'reset' } as const;
 
 describe('formatEvent', () => {
   it('writes the time, the type, the reset and the other fields as key=value', () => {
@@ -30,6 +30,13 @@ describe('formatEvent', () => {
     const line = formatEvent(event);
     expect(line).toBe('2030-01-01T12:00:00.000Z  reset.rejected             r-1  eventId="" reason=invalid_request detail="x\\u001b[1A\\u001b[2K\\rreset.completed r-victim\\u202e"');
     expect([...line].filter((c) => c < ' ' || c === '\u202e')).toEqual([]);
+  });
+
+  it('escapes the reset id too: it is the sender’s text like any other field', () => {
+    const event: OutboundEvent = { ...envelope, type: 'reset.notice.sent', data: { resetId: 'r-1\u001b]0;owned\u0007\u001b[2K', userId: 'u-1' } };
+    const line = formatEvent(event);
+    expect(line).toBe('2030-01-01T12:00:00.000Z  reset.notice.sent          "r-1\\u001b]0;owned\\u0007\\u001b[2K"  userId=u-1');
+    expect([...line].filter((c) => c < ' ')).toEqual([]);
   });
 });
 

@@ -69,7 +69,7 @@ describe('Resetd-Signature (JWS, detached, b64 false, EdDSA)', () => {
     expect(both.check(body, signer.sign(body)).ok).toBe(true);
     expect(both.check(body, messageSigner(next.privateKeyPem).sign(body)).ok).toBe(true);
     const newOnly = new SignatureVerifier([next.publicKeyPem]);
-    expect(newOnly.check(body, signer.sign(body))).toEqual({ ok: false, reason: `no key with kid "${pair.kid}"` });
+    expect(newOnly.check(body, signer.sign(body))).toEqual({ ok: false, reason: `no key with kid "${pair.kid}"`, unknownKey: true });
   });
 
   it('takes only Ed25519 keys', () => {

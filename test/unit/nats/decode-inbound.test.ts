@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeInbound, decodeVerifyRequest, verifyRequestResetId } from '../../../src/adapters/nats/decode-inbound.js';
+import { decodeInbound, decodeVerifyRequest, verifyReplyAddress } from '../../../src/adapters/nats/decode-inbound.js';
 
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 const envelope = (type: string, data: unknown, id = 'e-1') => ({ specversion: '1.0', id, source: 'urn:test', type, data });
@@ -17,9 +17,32 @@ describe('a reset.verify request that cannot be read', () => {
   });
 
   it('names its reset, as far as that much can be read, for the reply of a request turned away unread', () => {
-    expect(verifyRequestResetId(encode({ resetId: 'r-1', code: 'anything' }))).toBe('r-1');
-    expect(verifyRequestResetId(encode({ resetId: 'r\u0000x' }))).toBe('');
-    expect(verifyRequestResetId(encode('not json'))).toBe('');
+    expect(verifyReplyAddress(encode({ resetId: 'r-1', code: 'anything' }))).toEqual({ resetId: 'r-1' });
+    expect(verifyReplyAddress(encode({ resetId: 'r\u0000x', nonce: 'n-1' }))).toEqual({ resetId: '', nonce: 'n-1' });
+    expect(verifyReplyAddress(encode({ resetId: 'r-1', nonce: 'not a nonce' }))).toEqual({ resetId: 'r-1' });
+    expect(verifyReplyAddress(encode('not json'))).toEqual({ resetId: '' });
+  });
+});
+
+describe("a reset.verify request's nonce", () => {
+  it('is carried with the request, whatever else is wrong with it, for the reply to echo', () => {
+    expect(decodeVerifyRequest(encode({ resetId: 'r-1', code: '123456', nonce: 'n_1-A' }))).toEqual({
+      kind: 'submitted',
+      submission: { resetId: 'r-1', code: '123456' },
+      nonce: 'n_1-A',
+    });
+    expect(decodeVerifyRequest(encode({ resetId: 'r-1', nonce: 'n-1' }))).toEqual({ kind: 'unreadable', resetId: 'r-1', detail: 'The field code is missing.', nonce: 'n-1' });
+    expect(decodeVerifyRequest(encode({ resetId: 'r-1', code: '1'.repeat(17), nonce: 'n-1' }))).toMatchObject({ kind: 'invalid', nonce: 'n-1' });
+  });
+
+  it('makes the request unreadable when it breaks its rule: nothing is checked, the field is named', () => {
+    for (const nonce of ['', 'a b', 'x'.repeat(65), 7]) {
+      expect(decodeVerifyRequest(encode({ resetId: 'r-1', code: '123456', nonce }))).toEqual({
+        kind: 'unreadable',
+        resetId: 'r-1',
+        detail: 'The field nonce must be 1–64 letters, digits, _ or -.',
+      });
+    }
   });
 });
 

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { connect, type OutboundEvent } from 'resetd/client';
+import { mailedReset, useRunningService } from '../support/running-service.js';
+import { NATS_URL } from '../support/nats.js';
+
+/**
+ * What ties a signed message to one deployment and one request, as resetd sends it: the event's
+ * `resetdprefix`, and the verify request's `nonce` echoed in the reply.
+ */
+describe('resetd ties what it signs to its deployment and to the request answered', () => {
+  const world = useRunningService('replay');
+
+  const ask = async (body: Record<string, unknown>) => (await world.client.nc.request(world.client.subjects.verify, JSON.stringify(body), { timeout: 10_000 })).json<Record<string, unknown>>();
+
+  it('echoes the nonce of a verify request in its reply, and answers a bad nonce invalid_request naming the field, spending no try', async () => {
+    const { resetId, code } = await mailedReset(world, 'nonce');
+    const wrong = code === '000000' ? '111111' : '000000';
+
+    expect(await ask({ resetId, code: wrong, nonce: 'n_1-A' })).toEqual({ resetId, status: 'invalid_code', attemptsRemaining: 4, nonce: 'n_1-A' });
+    for (const nonce of ['a b', 'x'.repeat(65), '', 5]) {
+      const reply = await ask({ resetId, code: wrong, nonce });
+      expect(reply, String(nonce)).toEqual({ resetId, status: 'invalid_request', detail: expect.stringMatching(/^The field nonce /) });
+    }
+    // Without a nonce, the reply is as it always was.
+    expect(await ask({ resetId, code: wrong })).toEqual({ resetId, status: 'invalid_code', attemptsRemaining: 3 });
+  });
+
+  it('still takes reset.code.submitted with fields it does not know, a nonce among them', async () => {
+    const { resetId, code } = await mailedReset(world, 'extra');
+    const wrong = code === '000000' ? '111111' : '000000';
+    await world.client.publish('reset.code.submitted', { resetId, code: wrong, nonce: 'not a nonce!', extra: 1 });
+    const failed = await world.client.waitForEvent(resetId, 'reset.verification.failed');
+    expect(failed.data).toMatchObject({ reason: 'invalid_code', attemptsRemaining: 4 });
+    expect(world.client.eventsFor(resetId).map((event) => event.type)).not.toContain('reset.rejected');
+  });
+
+  it('names its deployment in every event it publishes (resetdprefix), so the typed client takes them', async () => {
+    const { resetId, code } = await mailedReset(world, 'prefixed');
+    const client = await connect({ servers: NATS_URL, subjectPrefix: world.prefix });
+    try {
+      const outcomes = client.outcomes({ deliver: 'all' });
+      await outcomes.ready;
+      expect(await client.verify(resetId, code)).toEqual({ resetId, status: 'completed', attemptsRemaining: 0 });
+      const seen: OutboundEvent[] = [];
+      for await (const event of outcomes) {
+        if (event.data.resetId === resetId) seen.push(event);
+        if (event.type === 'reset.completed' && event.data.resetId === resetId) break;
+      }
+      expect(seen.map((event) => event.type)).toEqual(['reset.code.sent', 'reset.completed']);
+      for (const event of seen) expect(event.resetdprefix).toBe(world.prefix);
+    } finally {
+      await client.close();
+    }
+  });
+});
