@@ -6,7 +6,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, InstrumentType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -70,7 +70,7 @@ export function setUpTelemetry(options: TelemetryOptions): Telemetry {
     trace.setGlobalTracerProvider(tracerProvider);
   }
 
-  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
+  const prometheus = new FreshGaugesPrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
   const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
 
   return {
@@ -91,6 +91,18 @@ export function setUpTelemetry(options: TelemetryOptions): Telemetry {
 }
 
 const SHUTDOWN_TIMEOUT_MS = 3_000;
+
+/**
+ * The Prometheus exporter with each gauge as it was read at this scrape. Under the exporter's
+ * cumulative temporality the SDK keeps every series it has reported, so a gauge whose source could
+ * not be read (the inbox backlog while NATS is away) showed its last value for as long as the
+ * outage lasted, and the alert on its absence never fired.
+ */
+class FreshGaugesPrometheusExporter extends PrometheusExporter {
+  override selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return instrumentType === InstrumentType.OBSERVABLE_GAUGE ? AggregationTemporality.DELTA : super.selectAggregationTemporality(instrumentType);
+  }
+}
 
 function createSpanExporter(tracing: TracingConfig): SpanExporter | undefined {
   switch (tracing.exporter) {
