@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Transporter } from 'nodemailer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSmtpTransport, NodemailerMailer, type SmtpTransportOptions } from '../../src/adapters/smtp/nodemailer-mailer.js';
@@ -277,5 +278,50 @@ describe('NodemailerMailer construction', () => {
     const transport = createSmtpTransport('smtp://127.0.0.1:1', { maxConnections: 1 });
     expect(() => new NodemailerMailer(transport, { from: 'resetd', productName: 'resetd' })).toThrow(/domain/);
     transport.close();
+  });
+});
+
+describe('NodemailerMailer against a server that talks but never answers', () => {
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+
+  afterEach(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  });
+
+  /** Answers EHLO and MAIL FROM, then answers RCPT TO with a multi-line reply that never ends: a line every 100 ms. */
+  async function startTalkativeServer(): Promise<number> {
+    server = createServer((socket) => {
+      sockets.add(socket);
+      let trickle: NodeJS.Timeout | undefined;
+      socket.on('close', () => clearInterval(trickle));
+      socket.write('220 talkative.test ESMTP\r\n');
+      socket.on('data', (chunk) => {
+        for (const line of chunk.toString().split('\r\n').filter(Boolean)) {
+          if (/^EHLO/i.test(line)) socket.write('250-talkative.test\r\n250 8BITMIME\r\n');
+          else if (/^MAIL FROM/i.test(line)) socket.write('250 2.1.0 Ok\r\n');
+          else if (/^RCPT TO/i.test(line)) trickle = setInterval(() => socket.write('250-still thinking\r\n'), 100);
+          else if (/^QUIT/i.test(line)) socket.end('221 Bye\r\n');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return (server!.address() as AddressInfo).port;
+  }
+
+  it('gives a mail up after the send timeout, though the socket is never silent, and frees its connection', async () => {
+    const port = await startTalkativeServer();
+    const transport = createSmtpTransport(`smtp://127.0.0.1:${port}`, { maxConnections: 1, socketTimeout: 300, sendTimeout: 1_000 });
+    const mailer = new NodemailerMailer(transport, { from: MAIL_FROM, productName: 'resetd' });
+    try {
+      const started = Date.now();
+      await expect(mailer.send(aCodeMail())).rejects.toBeInstanceOf(MailUnavailableError);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // The one connection was closed: the next mail gets one of its own, and meets the same end.
+      await expect(mailer.send(aCodeMail({ resetId: 'r-2' }))).rejects.toThrow(/took more than 1 s over one mail/);
+    } finally {
+      transport.close();
+    }
   });
 });

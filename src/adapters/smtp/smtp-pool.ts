@@ -9,6 +9,8 @@ export type SmtpPoolOptions = SmtpSessionOptions & {
   readonly maxConnections: number;
   /** Mails one connection sends before it is closed and replaced. */
   readonly maxMessages: number;
+  /** The longest one mail may take from MAIL FROM to the server's answer to its data. */
+  readonly sendTimeout: number;
 };
 
 /** What nodemailer's SMTP transports report of a sent mail. */
@@ -114,7 +116,18 @@ export class SmtpPool implements Transport<Sent> {
   private deliver(pooled: Pooled, { mail, callback }: Waiting): void {
     pooled.sending = true;
     const envelope = mail.message.getEnvelope();
+    let answered = false;
+    // The socket timeout measures silence only: a server that sends a line now and then (a
+    // multi-line reply that never ends) would hold the mail, and the message it answers, for ever.
+    const overdue = setTimeout(() => {
+      answered = true;
+      pooled.sending = false;
+      callback(Object.assign(new Error(`The SMTP server took more than ${this.options.sendTimeout / 1000} s over one mail`), { code: 'ETIMEDOUT' }));
+      this.retire(pooled, 'close');
+    }, this.options.sendTimeout);
     pooled.connection.send(envelope, mail.message.createReadStream(), (error, info) => {
+      clearTimeout(overdue);
+      if (answered) return;
       pooled.sending = false;
       pooled.messages += 1;
       if (!error) {
