@@ -126,7 +126,7 @@ export interface SmtpTransportOptions {
   readonly greetingTimeout?: number;
   /** Milliseconds a socket may stay silent (default 30 s). */
   readonly socketTimeout?: number;
-  /** Milliseconds one pooled mail may take in all, however talkative the server (default 60 s). */
+  /** Milliseconds one pooled mail may take in all, however talkative the server (default 30 s, as the socket timeout: a try takes no longer than a silent one). */
   readonly sendTimeout?: number;
   /** Login and TLS; without it, the URL's user and password and opportunistic STARTTLS. */
   readonly security?: SmtpSecurity;
@@ -175,7 +175,7 @@ export function createSmtpTransport(url: string, options: SmtpTransportOptions):
     getSocket: connectWithoutDelay(server, options.connectionTimeout ?? 10_000),
   };
   if (options.pool === false) return nodemailer.createTransport(common);
-  const pooled = { ...common, maxConnections: options.maxConnections, maxMessages: options.maxMessages ?? 100, sendTimeout: options.sendTimeout ?? 60_000 };
+  const pooled = { ...common, maxConnections: options.maxConnections, maxMessages: options.maxMessages ?? 100, sendTimeout: options.sendTimeout ?? 30_000 };
   // As nodemailer.createTransport does for its own pool: the mailer keeps the transport's options.
   return new Mail(new SmtpPool(pooled), pooled);
 }
