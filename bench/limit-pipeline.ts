@@ -117,7 +117,7 @@ async function handle(msg: JsMsg): Promise<void> {
   const outcome = { resetId, userId, expiresAt: new Date(expiresAt).toISOString() };
   await redis.hset(record, 'state', 'sent', 'outcome', JSON.stringify(outcome));
   const id = deriveEventId(resetId, 'reset.code.sent', '0');
-  const body = cloudEvent({ id, source, type: 'reset.code.sent', time: new Date(), data: outcome });
+  const body = cloudEvent({ id, source, type: 'reset.code.sent', time: new Date(), data: outcome, prefix });
   const bytes = encoder.encode(JSON.stringify(body));
   const h = natsHeaders();
   h.set(SIGNATURE_HEADER, signer.sign(bytes));
