@@ -157,7 +157,7 @@ export function buildContainer(
   );
   provide(
     TOKENS.ResetService,
-    [TOKENS.BaseMailer, TOKENS.Inbox, TOKENS.VerifyResponder, TOKENS.OwedEvents, TOKENS.EventPublisher],
+    [TOKENS.BaseMailer, TOKENS.Inbox, TOKENS.VerifyResponder, TOKENS.OwedEvents, TOKENS.VerdictPublisher],
     (mailer, inbox, verifyResponder, owed, publisher) =>
       new ResetService({
         log,
@@ -173,6 +173,7 @@ export function buildContainer(
         },
         inbox,
         verifyResponder,
+        // Through the verdicts' publisher: a stop during an outage must not wait out a leader election.
         owedEvents: new OwedEventsLoop(new PublishOwedEvents({ owed, publisher }), log),
         closeMailer: () => mailer.close?.(),
         jetstreamManager: () => jetstreamManager(nc),

@@ -192,11 +192,14 @@ const receivedData = {
   'reset.verification.failed': outboundData['reset.verification.failed'].extend({ reason: open(outboundData['reset.verification.failed'].shape.reason) }),
 };
 
+/** An event published before resetd named its deployment has no `resetdprefix` (the client then checks its subject alone). */
+const receivedEnvelope = outboundEnvelope.extend({ resetdprefix: z.string().optional() });
+
 function received<T extends OutboundType>(type: T) {
-  return outboundEnvelope.extend({ type: z.literal(type), data: receivedData[type] });
+  return receivedEnvelope.extend({ type: z.literal(type), data: receivedData[type] });
 }
 
-/** An outbound event as the client reads it: with its `resetdprefix`, and open reasons. */
+/** An outbound event as the client reads it: with its `resetdprefix` if it has one, and open reasons. */
 export const receivedOutboundEvent = z.discriminatedUnion('type', [
   received('reset.code.sent'),
   received('reset.rejected'),

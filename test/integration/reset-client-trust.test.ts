@@ -74,20 +74,23 @@ describe('what the client trusts: the deployment, the subject and the request a 
       await publish(subjects.event('reset.completed'), completed('r-mine', other.prefix));
       // A's own code.sent again, on the subject of another type.
       await publish(subjects.event('reset.notice.sent'), { ...codeSent, id: 'e-moved' });
-      // An event that names no deployment.
-      await publish(subjects.event('reset.completed'), completed('r-mine', undefined));
+      // An event that names no deployment, as resetd published them before it named it: one that
+      // waited in the stream through the upgrade is still taken, on its own subject only.
+      await publish(subjects.event('reset.completed'), completed('r-older', undefined));
+      await publish(subjects.event('reset.code.sent'), completed('r-older', undefined));
       await publish(subjects.event('reset.completed'), completed('r-mine', subjects.prefix));
 
       const client = await ResetClient.fromConnection(nc, { subjectPrefix: subjects.prefix, verifyKeys: [key.publicKeyPem] });
-      const { events, dropped } = await readAll(client, 5);
-      expect(events.map((event) => [event.type, event.resetdprefix])).toEqual([
-        ['reset.code.sent', subjects.prefix],
-        ['reset.completed', subjects.prefix],
+      const { events, dropped } = await readAll(client, 6);
+      expect(events.map((event) => [event.type, event.data.resetId, event.resetdprefix])).toEqual([
+        ['reset.code.sent', 'r-mine', subjects.prefix],
+        ['reset.completed', 'r-older', undefined],
+        ['reset.completed', 'r-mine', subjects.prefix],
       ]);
       expect(dropped.map((message) => [message.subject, message.reason])).toEqual([
         [subjects.event('reset.completed'), `the event is of the deployment "${other.prefix}", not ${subjects.prefix}`],
         [subjects.event('reset.notice.sent'), 'an event of type "reset.code.sent" is not published on this subject'],
-        [subjects.event('reset.completed'), 'the event names no deployment (resetdprefix)'],
+        [subjects.event('reset.code.sent'), 'an event of type "reset.completed" is not published on this subject'],
       ]);
     });
   });

@@ -203,6 +203,18 @@ describe('VerifyCode', () => {
       expect(await publishOwed.run()).toBe(0);
     });
 
+    it('owes nothing for a submission from the inbox: its redelivery publishes the stored answer', async () => {
+      const world = makeResetWorld();
+      const code = await mailedCode(world);
+      world.publisher.failNext(2);
+      for (let delivery = 0; delivery < 2; delivery += 1) {
+        await expect(world.submit({ code, submissionId: 's-1' })).rejects.toMatchObject({ name: 'UnpublishedVerdictError', kept: true });
+      }
+      expect(world.owed.events).toEqual([]);
+      expect(await world.submit({ code, submissionId: 's-1' })).toMatchObject({ kind: 'completed' });
+      expect(world.publisher.named('reset.completed')).toHaveLength(1);
+    });
+
     it('says when the event of an applied verdict could not be kept either', async () => {
       const world = makeResetWorld();
       const code = await mailedCode(world);

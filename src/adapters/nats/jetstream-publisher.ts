@@ -49,8 +49,10 @@ const ENCODER = new TextEncoder();
 const PUBLISH_RETRY: LeaderChangeRetry = { tries: 8, deadlineMs: 20_000 };
 
 /**
- * For a verdict's event: one more try within 2 s, no more. A `reset.verify` answers after it, and
- * its requester waits 10 s at most; an event not taken by then is owed (`OwedEvents`) and published
- * once JetStream takes it, so the verdict need not wait out a leader election.
+ * For a verdict's event: a second try only if the first failed within 2 s (no responders: the
+ * stream is gone or has no leader yet), never a third. A try that waits for its ack takes the
+ * JetStream client's timeout (5 s) by itself, so a verify answers within about 7 s, inside the
+ * 10 s its requester waits, rather than after a leader election; an event not taken is owed
+ * (`OwedEvents`) and published once JetStream takes it.
  */
 export const VERDICT_PUBLISH_RETRY: LeaderChangeRetry = { tries: 2, deadlineMs: 2_000 };

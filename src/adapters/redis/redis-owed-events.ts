@@ -7,8 +7,7 @@ import { storedOutcome } from './scripts/script-reply.js';
 
 /**
  * The most events owed at once: a JetStream outage under a flood of verifies must not grow Redis
- * without end. 10,000 events are about 3 MB; past them the oldest are dropped (and the loss logged
- * where the event could not be kept).
+ * without end. 10,000 events are about 3 MB; past them the oldest are dropped.
  */
 const MOST_OWED = 10_000;
 
@@ -22,6 +21,12 @@ const OWED_FOR_MS = 7 * 24 * 60 * 60 * 1000;
  */
 export class RedisOwedEvents implements OwedEvents {
   private readonly key: string;
+  /**
+   * The text each event read by `oldest` was stored as: `forget` removes that, not the event
+   * written out again, which would differ for one stored by another version (a field this one's
+   * schema drops) and then be published again and again.
+   */
+  private readonly stored = new WeakMap<ResetEvent, string>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -42,14 +47,18 @@ export class RedisOwedEvents implements OwedEvents {
     for (const text of texts.reverse()) {
       const read = storedOutcome.safeParse(text);
       // Not written by resetd: it would stand in front of every owed event for ever.
-      if (read.success) events.push(read.data);
-      else await this.remove(text);
+      if (read.success) {
+        this.stored.set(read.data, text);
+        events.push(read.data);
+      } else {
+        await this.remove(text);
+      }
     }
     return events;
   }
 
   forget(event: ResetEvent): Promise<void> {
-    return this.remove(JSON.stringify(event));
+    return this.remove(this.stored.get(event) ?? JSON.stringify(event));
   }
 
   private async remove(text: string): Promise<void> {
