@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cloudEvent } from '../../../src/contract/cloud-event.js';
-import { codeSubmittedData, outboundData, receivedOutboundEvent, receivedVerifyReply, verifyNonce, verifyReply } from '../../../src/contract/schemas.js';
+import { codeSubmittedData, outboundData, outboundEvent, receivedOutboundEvent, receivedVerifyReply, verifyNonce, verifyReply } from '../../../src/contract/schemas.js';
 
 const rejected = (reason: string, prefix?: string) => ({
   ...cloudEvent({ id: 'e-1', source: 'urn:resetd:resetd', type: 'reset.rejected', time: new Date('2030-01-01T12:00:00Z'), data: { resetId: 'r-1', eventId: 'r-1', reason, detail: 'Slow down.' }, ...(prefix ? { prefix } : {}) }),
@@ -20,9 +20,12 @@ describe('what the client reads, and what resetd publishes', () => {
     expect(verifyReply.safeParse({ resetId: 'r-1', status: 'throttled' }).success).toBe(false);
   });
 
-  it('reads an outcome event with a reason it does not know, and requires its resetdprefix', () => {
+  it('reads an outcome event with a reason it does not know, with its resetdprefix or without one (published before resetd named it)', () => {
     expect(receivedOutboundEvent.parse(rejected('newfangled', 'acme'))).toMatchObject({ resetdprefix: 'acme', data: { reason: 'newfangled' } });
-    expect(receivedOutboundEvent.safeParse(rejected('cooldown')).success).toBe(false);
+    expect(receivedOutboundEvent.parse(rejected('cooldown'))).not.toHaveProperty('resetdprefix');
+    expect(receivedOutboundEvent.safeParse({ ...rejected('cooldown', 'acme'), resetdprefix: 7 }).success).toBe(false);
+    // resetd's own events always name it.
+    expect(outboundEvent.safeParse(rejected('cooldown')).success).toBe(false);
     // What resetd publishes is checked against the closed set.
     expect(outboundData['reset.rejected'].safeParse(rejected('newfangled').data).success).toBe(false);
   });
