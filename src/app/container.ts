@@ -32,6 +32,7 @@ import { OwedEventsLoop } from '../adapters/system/owed-events-loop.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
 import { PublishOwedEvents } from '../domain/owed-events.js';
 import type { Config } from './config.js';
+import { ConfigError } from './config-error.js';
 import type { Connections } from './connections.js';
 import { OpsServer, runChecks } from './ops-server.js';
 import { readinessChecks, smtpProblem } from './readiness.js';
@@ -77,7 +78,7 @@ export function buildContainer(
   provide(TOKENS.RateLimiter, [], () => new RedisRateLimiter(redis, config.redisKeyPrefix, config.ipv6PrefixLength));
   provide(TOKENS.NoticeLedger, [], () => new RedisNoticeLedger(redis, config.redisKeyPrefix));
   provide(TOKENS.OwedEvents, [], () => new RedisOwedEvents(redis, config.redisKeyPrefix));
-  provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(createAuditSink(config.audit.file, log), clock));
+  provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(auditSink(config.audit.file, log), clock));
   const source = `urn:resetd:${config.serviceName}`;
   provide(TOKENS.EventPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
     new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, source, signer), audit),
@@ -208,4 +209,13 @@ export function buildContainer(
     return new OpsServer({ host: config.ops.host, port: config.ops.port, log, serveMetrics: observability.serveMetrics, checks });
   });
   return container;
+}
+
+/** The audit sink; a file that cannot be opened (a path through a file, no permission) is the start's one line about AUDIT_LOG_FILE. */
+function auditSink(file: string | undefined, log: Logger) {
+  try {
+    return createAuditSink(file, log);
+  } catch (error) {
+    throw new ConfigError(`AUDIT_LOG_FILE ${JSON.stringify(file)} cannot be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }

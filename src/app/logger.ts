@@ -18,12 +18,19 @@ export function createLogger(level: string, name = 'resetd', destination?: Desti
     redact: {
       // ioredis puts the failed command on its error: a script's arguments hold code digests and user ids.
       paths: ['code', '*.code', 'email', '*.email', 'to', '*.to', 'err.command.args', 'err.cause.command.args', '*.err.command.args'],
-      censor: '[redacted]',
+      // An error's code (ECONNREFUSED, ERR_TLS_CERT_ALTNAME_INVALID, 503) says why a server failed
+      // and is kept; anything under `code` that could be a one-time code (a run of digits) is not.
+      censor: (value: unknown, path: string[]) => (path.at(-1) === 'code' && isErrorCode(value) ? value : '[redacted]'),
     },
     mixin: traceFields,
     hooks: { streamWrite: maskEmailsIn },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+function isErrorCode(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 1_000;
+  return typeof value === 'string' && /^[A-Z][A-Z0-9_]*$/.test(value) && !/\d{4}/.test(value);
 }
 
 function traceFields(): Record<string, string> {

@@ -54,7 +54,7 @@ export async function main(): Promise<void> {
       throw error;
     }
     const container = buildContainer(config, connections, log, telemetry);
-    const service = resolve(container, TOKENS.ResetService);
+    const service = await stoppingOnConfigError(() => resolve(container, TOKENS.ResetService));
     const ops = resolve(container, TOKENS.OpsServer);
     const shutDown = async () => {
       await service.stop();

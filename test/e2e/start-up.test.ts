@@ -47,14 +47,14 @@ describe('the start, before any server is asked', () => {
   });
 });
 
-describe('the start, when JetStream will not take the streams as configured', () => {
-  /** Starts resetd with `env`; it must exit by itself, and its output is returned. */
-  async function startRefused(env: Record<string, string>) {
-    const service = await ServiceProcess.start(env, { waitForStart: false });
-    const code = await service.exit();
-    return { code, lines: service.output.filter((line) => line.startsWith('resetd: ')), output: service.output };
-  }
+/** Starts resetd with `env`; it must exit by itself, and its output is returned. */
+async function startRefused(env: Record<string, string>) {
+  const service = await ServiceProcess.start(env, { waitForStart: false });
+  const code = await service.exit();
+  return { code, lines: service.output.filter((line) => line.startsWith('resetd: ')), output: service.output };
+}
 
+describe('the start, when JetStream will not take the streams as configured', () => {
   it('refuses, in one line naming the setting, a prefix whose streams are another deployment\'s: acme-eu beside acme.eu', async () => {
     const token = uniquePrefix('coll');
     const first = await TestClient.connect(`${token}-eu`);
@@ -95,3 +95,18 @@ describe('the start, when JetStream will not take the streams as configured', ()
   });
 });
 
+describe('the start, when the audit file cannot be opened', () => {
+  it('refuses an AUDIT_LOG_FILE it cannot open, in one line naming it, exit 2, no stack', async () => {
+    const prefix = uniquePrefix('audit');
+    const dir = mkdtempSync(join(tmpdir(), 'resetd-audit-'));
+    try {
+      writeFileSync(join(dir, 'a-file'), '');
+      const refused = await startRefused({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, AUDIT_LOG_FILE: join(dir, 'a-file', 'audit.jsonl') });
+      expect(refused.code).toBe(2);
+      expect(refused.lines).toEqual([expect.stringMatching(/^resetd: AUDIT_LOG_FILE ".*audit\.jsonl" cannot be written: E[A-Z]+$/)]);
+      expect(refused.output.join('\n')).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -67,6 +67,8 @@ describe('FileOutboxMailer', () => {
     const files = await readdir(root);
     expect(files).toHaveLength(20);
     expect(files.every((f) => f.endsWith('.eml'))).toBe(true);
+    // Each holds a code and an address: its owner's alone.
+    for (const file of files) expect((await stat(join(root, file))).mode & 0o777).toBe(0o600 & ~process.umask());
   });
 
   it('throws MailUnavailableError when the directory cannot be written', async () => {

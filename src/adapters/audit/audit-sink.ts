@@ -7,6 +7,8 @@ export interface AuditSink {
   close(): void;
 }
 
+const AUDIT_FILE_MODE = 0o640;
+
 /** What a file that cannot be written (a full disk) holds back in memory before it drops records: some 40,000 of them. */
 const HELD_BYTES = 16 * 1024 * 1024;
 
@@ -22,7 +24,8 @@ const HELD_BYTES = 16 * 1024 * 1024;
  * the first line dropped and the recovery are each logged once.
  */
 export function createAuditSink(file: string | undefined, log: Logger, heldBytes = HELD_BYTES): AuditSink {
-  const stream = destination(file === undefined ? { dest: 1, sync: true } : { dest: file, sync: true, append: true, mkdir: true });
+  // Readable by its owner (and group) only: each record holds a user id, an IP and a user agent.
+  const stream = destination(file === undefined ? { dest: 1, sync: true } : { dest: file, sync: true, append: true, mkdir: true, mode: AUDIT_FILE_MODE });
   const where = file ?? 'stdout';
   let failing = false;
   let held: string[] = [];

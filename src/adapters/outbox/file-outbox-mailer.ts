@@ -34,7 +34,8 @@ export class FileOutboxMailer implements Mailer {
     const temporary = join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       await mkdir(this.dir, { recursive: true });
-      await writeFile(temporary, message);
+      // Its owner's alone: a mail holds a code and an address.
+      await writeFile(temporary, message, { mode: 0o600 });
       await rename(temporary, join(this.dir, name));
     } catch (error) {
       await rm(temporary, { force: true }).catch(() => undefined);

@@ -26,4 +26,17 @@ describe('the log', () => {
     expect(written).not.toContain('digest-of-the-code');
     expect(written).not.toContain('r-1');
   });
+
+  it("keeps an error's code, which says why a server failed, and drops anything under code that could be a one-time code", () => {
+    const { log, lines } = capture();
+    log.warn({ err: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }) }, 'redis lost');
+    log.warn({ err: Object.assign(new Error('no responders'), { code: 503 }) }, 'nats');
+    log.warn({ submission: { resetId: 'r-1', code: '482913' }, err: Object.assign(new Error('x'), { code: 4829 }) }, 'by mistake');
+    log.warn({ code: 'A48291' }, 'by mistake too');
+
+    const written = lines.join('\n');
+    expect(written).toContain('"code":"ECONNREFUSED"');
+    expect(written).toContain('"code":503');
+    expect(written).not.toMatch(/482913|4829|A48291/);
+  });
 });

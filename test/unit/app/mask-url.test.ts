@@ -19,6 +19,8 @@ describe('maskUrl', () => {
     ['rt:s3cret@127.0.0.1:4222', 'rt:***@127.0.0.1:4222'],
     ['redis://127.0.0.1:6379?password=s3cret&db=2', 'redis://127.0.0.1:6379?password=***&db=2'],
     ['https://collector.test:4318/v1/traces', 'https://collector.test:4318/v1/traces'],
+    // A secret in the query, whatever the service calls it.
+    ['https://otlp.test/v1/traces?api_key=A&dd-api-key=B&access_token=C&client_secret=D&sig=E&region=eu', 'https://otlp.test/v1/traces?api_key=***&dd-api-key=***&access_token=***&client_secret=***&sig=***&region=eu'],
   ])('%s → %s', (raw, masked) => {
     expect(maskUrl(raw)).toBe(masked);
   });

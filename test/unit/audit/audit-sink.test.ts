@@ -34,6 +34,15 @@ describe('the audit sink', () => {
   };
   afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
+  it('makes its file readable by its owner and group only: each record holds a user id, an IP and a user agent', async () => {
+    const file = fileIn();
+    const sink = createAuditSink(file, SILENT);
+    sink.write('{"n":1}');
+    await aTurn();
+    sink.close();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o640 & ~process.umask());
+  });
+
   it('writes the lines of one turn of the event loop together at its end, in order', async () => {
     const file = fileIn();
     const sink = createAuditSink(file, SILENT);
