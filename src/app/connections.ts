@@ -8,6 +8,7 @@ import { ConfigError, type Config } from './config.js';
 import { maskUrl } from '../contract/mask-url.js';
 import { natsSecurityOptions, natsSettingsHint } from './nats-security.js';
 import { redisConnectFailureLine, redisSecurityOptions } from './redis-security.js';
+import { warnAboutRedisSettings } from './redis-settings.js';
 
 export interface Connections {
   readonly nc: NatsConnection;
@@ -58,6 +59,7 @@ export async function openConnections(config: Config, log: Logger, signal?: Abor
   // From here on: a start that cannot connect says so in its one line, not in log lines before it.
   watchRedis(redis, log);
   await checkDatabase(redis, config);
+  await warnAboutRedisSettings(redis, config.production, log);
   try {
     nc = await connect({
       servers: config.natsServers,
