@@ -19,8 +19,8 @@ export function createLogger(level: string, name = 'resetd', destination?: Desti
       // ioredis puts the failed command on its error: a script's arguments hold code digests and user ids.
       paths: ['code', '*.code', 'email', '*.email', 'to', '*.to', 'err.command.args', 'err.cause.command.args', '*.err.command.args'],
       // An error's code (ECONNREFUSED, ERR_TLS_CERT_ALTNAME_INVALID, 503) says why a server failed
-      // and is kept; anything under `code` that could be a one-time code (a run of digits) is not.
-      censor: (value: unknown, path: string[]) => (path.at(-1) === 'code' && isErrorCode(value) ? value : '[redacted]'),
+      // and is kept; any other `code`, and an error's that could be a one-time code, is not.
+      censor: (value: unknown, path: string[]) => (path.length === 2 && path[0] === 'err' && path[1] === 'code' && isErrorCode(value) ? value : '[redacted]'),
     },
     mixin: traceFields,
     hooks: { streamWrite: maskEmailsIn },

@@ -4,8 +4,8 @@
  * unencoded makes a URL that does not parse, and that is the one most in need of masking. The
  * userinfo is everything after the scheme up to the LAST `@`; a user name with no password
  * (`nats://<token>@host`, the NATS token form) is masked whole, as it is the secret. A secret in
- * the query (`?password=`, which ioredis reads; any parameter whose name holds pass, pwd, secret, token, auth,
- * key or sig: `api_key`, `access_token`, `client_secret`, `sig`) is masked too. An `@` in a path with no userinfo
+ * the query (`?password=`, which ioredis reads; any parameter, in the query or the fragment, whose name holds pass, pw(d), secret, token, jwt,
+ * cred, session, auth, key or sig: `api_key`, `access_token`, `client_secret`, `sig`) is masked too. An `@` in a path with no userinfo
  * before it hides more than it needs to, never less.
  */
 export function maskUrl(raw: string): string {
@@ -17,4 +17,4 @@ export function maskUrl(raw: string): string {
   return `${scheme}${userinfo}${rest.slice(at + 1)}`.replace(SECRET_PARAMETER, '$1***');
 }
 
-const SECRET_PARAMETER = /([?&;][^=&#]*(?:pass|pwd|secret|token|auth|key|sig)[^=&#]*=)[^&#]*/gi;
+const SECRET_PARAMETER = /([?&;#][^=&#;]*(?:pass|pwd|pw|secret|token|jwt|cred|session|auth|key|sig)[^=&#;]*=)[^&#;]*/gi;

@@ -221,6 +221,7 @@ export interface EventPublisher {
  * every instance finds them, so one is published however the instance that owed it ends.
  */
 export interface OwedEvents {
+  /** Keeps `event` once, however often it is kept (a redelivered submission owes the same event again). */
   keep(event: ResetEvent): Promise<void>;
   /** At most `count` of the events owed, oldest first. */
   oldest(count: number): Promise<readonly ResetEvent[]>;

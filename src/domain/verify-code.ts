@@ -64,7 +64,7 @@ export class VerifyCode {
     const { sequence } = result;
     switch (result.kind) {
       case 'completed':
-        return this.complete(submission, result.userId, result.completedAt, sequence);
+        return this.complete(submission.resetId, result.userId, result.completedAt, sequence);
       case 'wrong':
         return this.fail(submission, sequence, 'invalid_code', result.triesLeft, result.userId, VERDICT_APPLIED);
       case 'refused':
@@ -74,13 +74,13 @@ export class VerifyCode {
     }
   }
 
-  private async complete(submission: CodeSubmission, userId: string, completedAt: number, sequence: string): Promise<VerifyOutcome> {
+  private async complete(resetId: string, userId: string, completedAt: number, sequence: string): Promise<VerifyOutcome> {
     const event: ResetEvent = {
       name: 'reset.completed',
       sequence,
-      data: { resetId: submission.resetId, userId, completedAt: new Date(completedAt).toISOString() },
+      data: { resetId, userId, completedAt: new Date(completedAt).toISOString() },
     };
-    const { duplicate } = await this.publish(event, VERDICT_APPLIED, { kind: 'completed', event, repeated: false }, submission);
+    const { duplicate } = await this.publish(event, VERDICT_APPLIED, { kind: 'completed', event, repeated: false });
     return { kind: 'completed', event, repeated: duplicate };
   }
 
@@ -97,28 +97,25 @@ export class VerifyCode {
       sequence,
       data: { resetId: submission.resetId, ...(userId ? { userId } : {}), reason, attemptsRemaining },
     };
-    const { duplicate } = await this.publish(event, applied, { kind: 'verificationFailed', reason, attemptsRemaining, event, repeated: false }, submission);
+    const { duplicate } = await this.publish(event, applied, { kind: 'verificationFailed', reason, attemptsRemaining, event, repeated: false });
     return { kind: 'verificationFailed', reason, attemptsRemaining, event, repeated: duplicate };
   }
 
   /**
    * Publishes an outcome's event. When the store has already applied the verdict (a try spent, the
-   * reset completed), a failed publish says so, the fault must not read as "nothing happened".
-   * A submission from the inbox is redelivered and publishes its stored answer then; a
-   * `reset.verify` (no submission id) has no redelivery, so its event is kept as owed, to be
-   * published once the broker takes it.
+   * reset completed), a failed publish says so, the fault must not read as "nothing happened",
+   * and the event is kept as owed, to be published once the broker takes it: a `reset.verify` has
+   * no redelivery, and a submission's redelivery may come after its reset's record is gone.
    */
-  private async publish(event: ResetEvent, applied: boolean, outcome: VerifyOutcome, submission: CodeSubmission): Promise<PublishReceipt> {
+  private async publish(event: ResetEvent, applied: boolean, outcome: VerifyOutcome): Promise<PublishReceipt> {
     try {
       return await this.deps.publisher.publish(event);
     } catch (error) {
       if (!applied) throw error;
-      const kept =
-        submission.submissionId !== undefined ||
-        (await this.deps.owed.keep(event).then(
-          () => true,
-          () => false,
-        ));
+      const kept = await this.deps.owed.keep(event).then(
+        () => true,
+        () => false,
+      );
       throw new UnpublishedVerdictError(outcome, kept, error);
     }
   }
@@ -143,8 +140,8 @@ const VERDICT_APPLIED = true;
  * The store applied a verdict but its event could not be published (JetStream down past the
  * publish's retries). A submission from the inbox is redelivered and its stored answer published
  * again; a `reset.verify` has no redelivery, so its reply carries `outcome`, the truth, rather
- * than `unavailable`, which would tell the user no try was spent, and its event is owed. `kept`:
- * the event will still be published, unless the store could not keep it either.
+ * than `unavailable`, which would tell the user no try was spent. Either way the event is owed
+ * (`kept`), unless the store could not keep it either.
  */
 export class UnpublishedVerdictError extends Error {
   override readonly name = 'UnpublishedVerdictError';

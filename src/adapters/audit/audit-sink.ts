@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import { destination, type Logger } from 'pino';
 
 /** Where audit lines go: one JSON object per line. */
@@ -24,8 +25,10 @@ const HELD_BYTES = 16 * 1024 * 1024;
  * the first line dropped and the recovery are each logged once.
  */
 export function createAuditSink(file: string | undefined, log: Logger, heldBytes = HELD_BYTES): AuditSink {
-  // Readable by its owner (and group) only: each record holds a user id, an IP and a user agent.
   const stream = destination(file === undefined ? { dest: 1, sync: true } : { dest: file, sync: true, append: true, mkdir: true, mode: AUDIT_FILE_MODE });
+  // Readable by its owner (and group) only: each record holds a user id, an IP and a user agent. A
+  // file made before (by an older resetd, or by hand) is narrowed too.
+  if (file !== undefined) chmodSync(file, AUDIT_FILE_MODE);
   const where = file ?? 'stdout';
   let failing = false;
   let held: string[] = [];

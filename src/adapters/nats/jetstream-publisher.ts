@@ -49,10 +49,11 @@ const ENCODER = new TextEncoder();
 const PUBLISH_RETRY: LeaderChangeRetry = { tries: 8, deadlineMs: 20_000 };
 
 /**
- * For a verdict's event: a second try only if the first failed within 2 s (no responders: the
- * stream is gone or has no leader yet), never a third. A try that waits for its ack takes the
- * JetStream client's timeout (5 s) by itself, so a verify answers within about 7 s, inside the
- * 10 s its requester waits, rather than after a leader election; an event not taken is owed
- * (`OwedEvents`) and published once JetStream takes it.
+ * For a verdict's event: a second try only if the first failed at once (no responders: the stream
+ * is gone or has no leader yet), never a third. A try that waits for its ack takes the JetStream
+ * client's timeout (5 s) by itself, so a verify no longer waits out a leader election (20 s) past
+ * the 10 s its requester waits; only a Redis and a JetStream that both hang for their full
+ * timeouts still take it past them. An event not taken is owed (`OwedEvents`) and published once
+ * JetStream takes it.
  */
 export const VERDICT_PUBLISH_RETRY: LeaderChangeRetry = { tries: 2, deadlineMs: 2_000 };

@@ -36,8 +36,11 @@ export class RedisOwedEvents implements OwedEvents {
   }
 
   async keep(event: ResetEvent): Promise<void> {
+    const text = JSON.stringify(event);
+    // The same event kept again (a submission redelivered through an outage) is kept once, at the
+    // front; LREM walks the list, which is short but during an outage.
     await inRedisSpan(this.redis, { command: 'LPUSH' }, () =>
-      this.redis.multi().lpush(this.key, JSON.stringify(event)).ltrim(this.key, 0, MOST_OWED - 1).pexpire(this.key, OWED_FOR_MS).exec(),
+      this.redis.multi().lrem(this.key, 0, text).lpush(this.key, text).ltrim(this.key, 0, MOST_OWED - 1).pexpire(this.key, OWED_FOR_MS).exec(),
     );
   }
 

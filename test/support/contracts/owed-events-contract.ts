@@ -27,6 +27,13 @@ export function describeOwedEvents(name: string, make: MakePort<OwedEvents>): vo
       expect(await subject.port.oldest(10)).toEqual([completed('r-2')]);
     });
 
+    it('keeps an event once, however often it is kept', async () => {
+      await subject.port.keep(completed('r-1'));
+      await subject.another().keep(completed('r-1'));
+      await subject.port.keep(completed('r-2'));
+      expect(await subject.port.oldest(10)).toHaveLength(2);
+    });
+
     it('owes nothing at first', async () => {
       expect(await subject.port.oldest(10)).toEqual([]);
     });

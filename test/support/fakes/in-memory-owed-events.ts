@@ -16,7 +16,7 @@ export class InMemoryOwedEvents implements OwedEvents {
       this.keepFaults -= 1;
       throw new Error('the store is unreachable');
     }
-    this.events.push(event);
+    if (!this.events.some((owed) => JSON.stringify(owed) === JSON.stringify(event))) this.events.push(event);
   }
 
   async oldest(count: number): Promise<readonly ResetEvent[]> {

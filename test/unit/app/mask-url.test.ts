@@ -21,6 +21,8 @@ describe('maskUrl', () => {
     ['https://collector.test:4318/v1/traces', 'https://collector.test:4318/v1/traces'],
     // A secret in the query, whatever the service calls it.
     ['https://otlp.test/v1/traces?api_key=A&dd-api-key=B&access_token=C&client_secret=D&sig=E&region=eu', 'https://otlp.test/v1/traces?api_key=***&dd-api-key=***&access_token=***&client_secret=***&sig=***&region=eu'],
+    ['https://otlp.test/v1/traces?pw=A&jwt=B&credential=C&session=D#access_token=E', 'https://otlp.test/v1/traces?pw=***&jwt=***&credential=***&session=***#access_token=***'],
+    ['redis://127.0.0.1:6379?password=s3;db=2', 'redis://127.0.0.1:6379?password=***;db=2'],
   ])('%s → %s', (raw, masked) => {
     expect(maskUrl(raw)).toBe(masked);
   });
