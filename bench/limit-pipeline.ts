@@ -151,8 +151,14 @@ async function pull(): Promise<void> {
   while (!stopping) {
     while (maxInFlight - inFlight < refill && !stopping) await new Promise<void>((resolve) => (wake = resolve));
     if (stopping) break;
-    const batch = await consumer.fetch({ max_messages: maxInFlight - inFlight, expires: 3_000 });
-    for await (const msg of batch) settle(msg);
+    // As resetd's loop: a failed pull (say, heartbeats missed while the cores were busy) is pulled again.
+    try {
+      const batch = await consumer.fetch({ max_messages: maxInFlight - inFlight, expires: 3_000 });
+      for await (const msg of batch) settle(msg);
+    } catch (error) {
+      process.stderr.write(`limit: pulling failed, pulling again: ${String(error)}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
   }
 }
 

@@ -10,12 +10,13 @@ const controlChars = /\p{Cc}/gu;
 export const id = z.string().min(1).max(128).regex(noControl, 'must not contain control characters');
 export const userId = z.string().min(1).max(128).regex(noControl, 'must not contain control characters');
 /**
- * An address as RFC 6531 allows it, in the dotted shape zod's own e-mail check asks of ASCII ones,
- * with letters and digits of any script in the local part and the domain (`jörg@example.com`,
- * `joerg@müller.de`, `joerg@xn--mller-kva.de`).
+ * An address as RFC 6531 allows it: a local part of RFC 5322's dot-atom (every `atext` character,
+ * so `first=last@` and `o'brien@` too) with letters and digits of any script, and a dotted domain
+ * (`jörg@example.com`, `joerg@müller.de`, `joerg@xn--mller-kva.de`). Quoted local parts and address
+ * literals (`"a b"@`, `@[192.0.2.1]`) are refused: no provider hands them out to users.
  */
 const MAIL_ADDRESS =
-  /^(?:[\p{L}\p{M}\p{N}_'+-]+\.)*[\p{L}\p{M}\p{N}_'+-]*[\p{L}\p{M}\p{N}_+-]@(?:[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}-]*\.)+(?:\p{L}[\p{L}\p{M}]+|xn--[A-Za-z0-9-]+)$/u;
+  /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*@(?:[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}-]*\.)+(?:\p{L}[\p{L}\p{M}]+|xn--[A-Za-z0-9-]+)$/u;
 // The domain must also have an ASCII (punycode) form, which is what goes to the SMTP server.
 const email = z
   .email({ pattern: MAIL_ADDRESS })
@@ -23,8 +24,10 @@ const email = z
   .refine((address) => domainToASCII(address.slice(address.lastIndexOf('@') + 1)) !== '', 'Invalid email address: the domain is not a valid international domain name')
   // JSON Schema's name for an address that may hold more than ASCII (RFC 6531).
   .meta({ format: 'idn-email' });
-// BCP 47 in its common shape: a language, then subtags of 1–8 letters or digits.
-const locale = z.string().max(35).regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag');
+// BCP 47's shape: a language of 2–8 letters, a private-use (`x-`) or grandfathered (`i-`) tag, then
+// subtags of 1–8 letters or digits. It only picks templates (any other falls back to en), so the bound
+// is generous: twice the 35 characters RFC 5646 asks every implementation to take.
+const locale = z.string().max(70).regex(/^(?:[A-Za-z]{2,8}|[XxIi](?=-))(?:-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag');
 const displayName = z
   .string()
   .max(100)

@@ -56,7 +56,8 @@ export function decodeInbound(expectedType: string, body: Uint8Array, fallbackSe
   if (!schema) return reject(`The type ${expectedType} is not one resetd accepts.`, { eventId });
   const data = schema.safeParse(event.data);
   if (!data.success) {
-    const userId = valid(userIdRule, event.data.userId);
+    // Only a type whose data names a user: a submitted code's sender could otherwise put any user's id in a signed rejection.
+    const userId = expectedType === 'reset.code.submitted' ? undefined : valid(userIdRule, event.data.userId);
     return reject(issueDetail(data.error, event.data, 'data.').detail, { eventId, resetId: resetIdOf(expectedType, json, eventId), userId });
   }
   switch (expectedType as InboundType) {
@@ -92,7 +93,9 @@ export function decodeVerifyRequest(body: Uint8Array): VerifyRequest {
   const echo = echoOf(fields);
   // Answered in the reply alone, as any request that cannot be read: nothing is checked.
   if (fields.nonce !== undefined && echo.nonce === undefined) return unreadable(resetId ?? '', 'The field nonce must be 1–64 letters, digits, _ or -.');
-  if ('specversion' in fields || 'data' in fields) {
+  // An envelope holds the data under `data`; a body that has its own resetId is the data itself,
+  // and a field it has beside them is one this version does not know, so it is ignored.
+  if ('specversion' in fields || ('data' in fields && fields.resetId === undefined)) {
     return unreadable('', 'The body is a CloudEvent envelope; reset.verify takes the plain data (resetId, code) as the body.', echo);
   }
   for (const field of ['resetId', 'code'] as const) {
@@ -143,7 +146,8 @@ function rejection(detail: string, seen: Seen, fallbackSequence: string): Extrac
 
 function parseJson(body: Uint8Array): unknown {
   try {
-    return JSON.parse(Buffer.from(body).toString('utf8'));
+    // A view of the body, not a copy of it.
+    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch {
     return undefined;
   }

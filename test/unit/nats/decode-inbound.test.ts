@@ -9,11 +9,16 @@ describe('a reset.verify request that cannot be read', () => {
     ['not JSON', '{"resetId": "r-1",', '', 'The body is not JSON of at most 16 KiB.'],
     ['a JSON array', ['r-1', '123456'], '', 'The body must be a JSON object with the fields resetId and code.'],
     ['a CloudEvent envelope', envelope('reset.code.submitted', { resetId: 'r-1', code: '123456' }), '', 'The body is a CloudEvent envelope; reset.verify takes the plain data (resetId, code) as the body.'],
+    ['an envelope without specversion', { id: 'e-1', data: { resetId: 'r-1', code: '123456' } }, '', 'The body is a CloudEvent envelope; reset.verify takes the plain data (resetId, code) as the body.'],
     ['no resetId', { code: '123456' }, '', 'The field resetId is missing.'],
     ['no code', { resetId: 'r-1' }, 'r-1', 'The field code is missing.'],
     ['a code that is a number', { resetId: 'r-1', code: 123456 }, 'r-1', 'The field code must be a string.'],
   ])('%s is answered with the field named in plain words', (_name, body, resetId, detail) => {
     expect(decodeVerifyRequest(encode(body))).toEqual({ kind: 'unreadable', resetId, detail });
+  });
+
+  it('is not a request whose data has a field named data beside its own: unknown fields are ignored', () => {
+    expect(decodeVerifyRequest(encode({ resetId: 'r-1', code: '123456', data: 1 }))).toEqual({ kind: 'submitted', submission: { resetId: 'r-1', code: '123456' } });
   });
 
   it('names its reset, as far as that much can be read, for the reply of a request turned away unread', () => {
@@ -76,6 +81,12 @@ describe('a rejection of an inbound message', () => {
     expect(broken).toMatchObject({ kind: 'invalid', rejection: { data: { eventId: 'e-1', detail: 'The field data.userId must not contain control characters.' } } });
     expect(broken.kind === 'invalid' && 'userId' in broken.rejection.data).toBe(false);
     expect(otherField).toMatchObject({ kind: 'invalid', rejection: { data: { userId: 'u-1', detail: expect.stringContaining('data.email') } } });
+  });
+
+  it('names no user for a submitted code, whose data has no userId: its sender cannot put one in a signed rejection', () => {
+    const decoded = decodeInbound('reset.code.submitted', encode(envelope('reset.code.submitted', { resetId: 'r-1', code: '', userId: 'victim' })), '1');
+    expect(decoded).toMatchObject({ kind: 'invalid', rejection: { data: { resetId: 'r-1', detail: expect.stringContaining('data.code') } } });
+    expect(decoded.kind === 'invalid' && 'userId' in decoded.rejection.data).toBe(false);
   });
 
   it("names a type that does not match the subject without repeating the sender's text", () => {
