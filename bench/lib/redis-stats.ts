@@ -40,9 +40,21 @@ export async function scriptNames(scriptsDir: URL): Promise<Map<string, string>>
   return names;
 }
 
-/** Commands clients sent (not those scripts ran), as MONITOR shows them, by name; EVALSHA by script. */
+/**
+ * Commands an instance sends on a timer whatever its load, each a round trip of its own: the
+ * readiness probe's PING (every 0.5 s) and the owed events' LRANGE (every 5 s). Not a reset's.
+ */
+const BACKGROUND = new Set(['ping', 'lrange']);
+
+/**
+ * Commands clients sent (not those scripts ran), as MONITOR shows them, by name; EVALSHA by script;
+ * background ones apart, and only those between the first two `INFO` commands (the readings of
+ * `readsProcessed` around a measure), as MONITOR lists commands in the order the server ran them.
+ */
 export class CommandLog {
   readonly sent = new Map<string, number>();
+  readonly background = new Map<string, number>();
+  private infos = 0;
   private stop: (() => void) | undefined;
 
   constructor(private readonly scripts: Map<string, string>) {}
@@ -52,9 +64,11 @@ export class CommandLog {
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (source === 'lua' || args.length === 0) return;
       let name = args[0]!.toLowerCase();
+      if (name === 'info') this.infos += 1;
       if (name === 'info' || name === 'monitor') return;
       if (name === 'evalsha' || name === 'eval') name = `${name} ${this.scripts.get(args[1] ?? '') ?? '(script)'}`;
-      this.sent.set(name, (this.sent.get(name) ?? 0) + 1);
+      if (!BACKGROUND.has(name)) this.sent.set(name, (this.sent.get(name) ?? 0) + 1);
+      else if (this.infos === 1) this.background.set(name, (this.background.get(name) ?? 0) + 1);
     });
     this.stop = () => monitor.disconnect();
   }
@@ -64,8 +78,16 @@ export class CommandLog {
   }
 
   get total(): number {
-    let sum = 0;
-    for (const calls of this.sent.values()) sum += calls;
-    return sum;
+    return sumOf(this.sent);
   }
+
+  get backgroundTotal(): number {
+    return sumOf(this.background);
+  }
+}
+
+function sumOf(calls: Map<string, number>): number {
+  let sum = 0;
+  for (const each of calls.values()) sum += each;
+  return sum;
 }

@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { BreakerState } from '../adapters/resilience/mail-breaker.js';
 import type { ReadinessCheck } from './ops-server.js';
+import { RoundTripProbe } from './round-trip-probe.js';
 
 export interface ReadinessParts {
   readonly nc: NatsConnection;
@@ -13,19 +14,27 @@ export interface ReadinessParts {
 }
 
 /**
- * What `/readyz` checks, each from state the clients keep up to date as connections drop and
- * return (no round trip per probe), so a lost server shows within moments.
+ * What `/readyz` checks, each from state kept up to date in the background, so a request never
+ * waits on a server: what the clients know of their connections (a lost one shows within
+ * moments) and, for NATS and Redis, whether the server still answers a round trip
+ * (`RoundTripProbe`: a hung one shows within 1.5 s). The probes end with their connections.
  */
 export function readinessChecks(parts: ReadinessParts): ReadinessCheck[] {
+  const { nc, redis } = parts;
+  // flush() is a PING and its PONG; the client's own pings, minutes apart, stay as they are.
+  const natsAnswers = new RoundTripProbe(() => nc.flush());
+  void nc.closed().then(() => natsAnswers.stop());
+  const redisAnswers = new RoundTripProbe(() => redis.ping());
+  redis.once('end', () => redisAnswers.stop());
   return [
-    natsCheck(parts.nc),
-    { name: 'redis', ready: () => parts.redis.status === 'ready' },
+    natsCheck(nc, natsAnswers),
+    probedCheck('redis', () => redis.status === 'ready', redisAnswers),
     { name: 'smtp', ready: () => parts.mailProblem() === undefined, reason: parts.mailProblem },
     { name: 'service', ready: parts.serving },
   ];
 }
 
-function natsCheck(nc: NatsConnection): ReadinessCheck {
+function natsCheck(nc: NatsConnection, answers: RoundTripProbe): ReadinessCheck {
   let connected = true;
   void (async () => {
     for await (const status of nc.status()) {
@@ -33,7 +42,16 @@ function natsCheck(nc: NatsConnection): ReadinessCheck {
       else if (status.type === 'reconnect') connected = true;
     }
   })();
-  return { name: 'nats', ready: () => connected && !nc.isClosed() };
+  return probedCheck('nats', () => connected && !nc.isClosed(), answers);
+}
+
+/** Ready while connected and the server answers; the reason names a hung server, which the connection alone does not show. */
+function probedCheck(name: string, connected: () => boolean, answers: RoundTripProbe): ReadinessCheck {
+  return {
+    name,
+    ready: () => connected() && answers.answering(),
+    reason: () => (connected() && !answers.answering() ? 'connected, but the server has stopped answering PINGs (hung, or cut off without the connection closing)' : undefined),
+  };
 }
 
 /**
