@@ -163,9 +163,8 @@ export const outboundData = {
 
 export type OutboundType = keyof typeof outboundData;
 
-/** The envelope of an outbound event: the service always sets `time` and `datacontenttype`. */
 /**
- * What resetd's envelope promises beyond the shared one: `time`, and the extension attribute
+ * What resetd's envelope promises beyond the shared one: `time`, `datacontenttype`, and the extension attribute
  * `resetdprefix`, the subject prefix of the deployment that published it. The signature covers the
  * body, so this ties a signed event to one deployment: a consumer of another that shares the key
  * refuses it.

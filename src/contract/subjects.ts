@@ -1,4 +1,4 @@
-/** Subject and stream names of one deployment, all derived from its prefix (see CONTRACT.md). */
+/** Subject and stream names of one deployment, all derived from its prefix (see docs/contract.md). */
 export interface Subjects {
   readonly prefix: string;
   readonly requested: string;

@@ -18,11 +18,10 @@ export interface CodeSubmission {
   submissionId?: string;
 }
 
-/** How often the message carrying a command has been delivered, as far as the transport knows. */
+/** The message carrying a command, as far as the domain needs to know it. */
 export interface Delivery {
   /** Names the message across its redeliveries: a redelivery may take over its own earlier lease. */
   readonly messageId: string;
-  readonly attempt: number;
   /** True when the transport will not deliver this message again. */
   readonly final: boolean;
 }

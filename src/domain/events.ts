@@ -48,3 +48,13 @@ export interface VerificationFailedData {
 export type ResetEventName = ResetEvent['name'];
 
 export type RejectedEvent = Extract<ResetEvent, { name: 'reset.rejected' }>;
+
+/** A reset's one `reset.code.sent`: its code mailed, valid until `expiresAt` (ms). */
+export function codeSent(resetId: string, userId: string, expiresAt: number): ResetEvent {
+  return { name: 'reset.code.sent', sequence: '0', data: { resetId, userId, expiresAt: new Date(expiresAt).toISOString() } };
+}
+
+/** A mail given up; `sequence` is '0' for a reset's code, the notice's own for a notice. */
+export function deliveryFailed(sequence: string, data: DeliveryFailedData): ResetEvent {
+  return { name: 'reset.delivery.failed', sequence, data };
+}

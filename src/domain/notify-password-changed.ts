@@ -1,6 +1,6 @@
 import type { Delivery, PasswordChange } from './commands.js';
 import { sendWithinBudget } from './delivery-budget.js';
-import type { DeliveryFailureReason, ResetEvent } from './events.js';
+import { deliveryFailed, type DeliveryFailureReason, type ResetEvent } from './events.js';
 import type { ResetPolicy } from './policy.js';
 import type { Clock, EventPublisher, Mailer, NoticeLedger } from './ports.js';
 import { reportOutcome, type RequestOutcome } from './request-reset.js';
@@ -54,12 +54,7 @@ export class NotifyPasswordChanged {
     const sequence = `notice:${change.noticeId}`;
     const finish = async (state: 'sent' | 'failed', event: ResetEvent) =>
       this.report(await ledger.finish({ id: change.noticeId, owner, state, outcome: event }));
-    const fail = (reason: DeliveryFailureReason) =>
-      finish('failed', {
-        name: 'reset.delivery.failed',
-        sequence,
-        data: { resetId, userId: change.userId, reason, attempts: claimed.mailAttempts },
-      });
+    const fail = (reason: DeliveryFailureReason) => finish('failed', deliveryFailed(sequence, { resetId, userId: change.userId, reason, attempts: claimed.mailAttempts }));
 
     const ending = await sendWithinBudget(
       mailer,

@@ -7,7 +7,7 @@ export interface RateRule {
   readonly windowMs: number;
 }
 
-/** The numbers that make up the reset policy; every one is configurable. */
+/** The numbers that make up the reset policy: the contract's, each configurable, and two of resetd's own (`recordTtlMs`, `leaseMs`). */
 export interface ResetPolicy {
   readonly codeLength: number;
   readonly codeLifetimeMs: number;

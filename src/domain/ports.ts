@@ -16,8 +16,6 @@ export interface Clock {
 export interface Random {
   /** `length` decimal digits, each uniform. */
   digits(length: number): string;
-  /** An unguessable token, unique per call. */
-  token(): string;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Delivery, ResetRequest } from './commands.js';
 import { sendWithinBudget, type DeliveryBudget, type MailEnding } from './delivery-budget.js';
-import type { DeliveryFailureReason, RejectedEvent, ResetEvent } from './events.js';
+import { codeSent, deliveryFailed, type DeliveryFailureReason, type RejectedEvent, type ResetEvent } from './events.js';
 import type { OutboundMail } from './mail.js';
 import type { ResetPolicy } from './policy.js';
 import type { Admission, Clock, CodeHasher, CodeStore, EventPublisher, Mailer, Random, RateLimiter } from './ports.js';
@@ -102,11 +102,7 @@ export class RequestReset {
     const { expiresAt } = issued;
 
     const fail = (reason: DeliveryFailureReason) =>
-      this.finish(request.resetId, owner, 'failed', {
-        name: 'reset.delivery.failed',
-        sequence: '0',
-        data: { resetId: request.resetId, userId: request.userId, reason, attempts: issued.mailAttempts },
-      });
+      this.finish(request.resetId, owner, 'failed', deliveryFailed('0', { resetId: request.resetId, userId: request.userId, reason, attempts: issued.mailAttempts }));
 
     const ending = await this.send(
       request.resetId,
@@ -124,11 +120,7 @@ export class RequestReset {
       { firstTriedAt: firstIssuedHere, clock, policy, delivery },
     );
     if (ending.kind === 'failed') return fail(ending.reason);
-    return this.finish(request.resetId, owner, 'sent', {
-      name: 'reset.code.sent',
-      sequence: '0',
-      data: { resetId: request.resetId, userId: request.userId, expiresAt: new Date(expiresAt).toISOString() },
-    });
+    return this.finish(request.resetId, owner, 'sent', codeSent(request.resetId, request.userId, expiresAt));
   }
 
   /**
@@ -188,15 +180,7 @@ function outcomeOf(record: ResetRecord): ResetEvent {
   if (record.state === 'rejected') return record.outcome;
   if (record.outcome) return record.outcome;
   if (record.unmailed) {
-    return {
-      name: 'reset.delivery.failed',
-      sequence: '0',
-      data: { resetId: record.resetId, userId: record.userId, reason: 'smtp_retries_exhausted', attempts: record.mailAttempts },
-    };
+    return deliveryFailed('0', { resetId: record.resetId, userId: record.userId, reason: 'smtp_retries_exhausted', attempts: record.mailAttempts });
   }
-  return {
-    name: 'reset.code.sent',
-    sequence: '0',
-    data: { resetId: record.resetId, userId: record.userId, expiresAt: new Date(record.expiresAt).toISOString() },
-  };
+  return codeSent(record.resetId, record.userId, record.expiresAt);
 }

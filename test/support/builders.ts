@@ -32,7 +32,7 @@ export const aSubmission = (overrides: Partial<CodeSubmission> = {}): CodeSubmis
   ...overrides,
 });
 
-export const aDelivery = (overrides: Partial<Delivery> = {}): Delivery => ({ messageId: 'm-1', attempt: 1, final: false, ...overrides });
+export const aDelivery = (overrides: Partial<Delivery> = {}): Delivery => ({ messageId: 'm-1', final: false, ...overrides });
 
 /** The default policy with some rate rules changed by name, e.g. `{ 'global-hour': { limit: 3 } }`. */
 export const policyWithRules = (changes: Record<string, Partial<RateRule>>): ResetPolicy => ({

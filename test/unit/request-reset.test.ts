@@ -196,9 +196,9 @@ describe('RequestReset', () => {
     it('handles a redelivered request with no second mail and the same outcome event', async () => {
       const world = makeResetWorld();
 
-      const first = await world.request({}, { attempt: 1 });
+      const first = await world.request();
       world.clock.advance(30 * MINUTE); // past cooldown and expiry: a replay must not look again
-      const again = await world.request({}, { attempt: 2 });
+      const again = await world.request();
 
       expect(again).toEqual({ ...first, repeated: true });
       expect(world.mailer.sent).toHaveLength(1);
@@ -210,7 +210,7 @@ describe('RequestReset', () => {
       world.publisher.failNext();
 
       await expect(world.request()).rejects.toThrow('broker');
-      const redelivered = await world.request({}, { attempt: 2 });
+      const redelivered = await world.request();
 
       expect(world.mailer.sent).toHaveLength(1);
       expect(redelivered).toMatchObject(codeSent);
@@ -224,7 +224,7 @@ describe('RequestReset', () => {
       const rejection = await world.request({ resetId: 'r-2' });
 
       world.clock.advance(HOUR);
-      const again = await world.request({ resetId: 'r-2' }, { attempt: 2 });
+      const again = await world.request({ resetId: 'r-2' });
 
       expect(again).toEqual({ ...rejection, repeated: true });
       expect(world.mailer.mailsFor('r-2')).toEqual([]);
@@ -247,7 +247,7 @@ describe('RequestReset', () => {
       const first = await world.request();
       await world.submit({ code: world.mailer.codeFor('r-1') });
 
-      const again = await world.request({}, { attempt: 2 });
+      const again = await world.request();
 
       expect(again).toEqual({ ...first, repeated: true });
       expect(world.mailer.sent).toHaveLength(1);
@@ -308,7 +308,7 @@ describe('RequestReset', () => {
       world.mailer.refuse('user@example.com');
 
       const outcome = await world.request();
-      const redelivered = await world.request({}, { attempt: 2 });
+      const redelivered = await world.request();
 
       expect(outcome).toEqual({
         kind: 'reported',
@@ -329,11 +329,11 @@ describe('RequestReset', () => {
       const world = makeResetWorld();
       world.mailer.failNext(1);
 
-      await expect(world.request({}, { attempt: 1 })).rejects.toBeInstanceOf(MailUnavailableError);
+      await expect(world.request()).rejects.toBeInstanceOf(MailUnavailableError);
       expect(world.publisher.events).toEqual([]);
 
       world.clock.advance(world.policy.leaseMs); // the failed attempt's lease has run out
-      const retried = await world.request({}, { attempt: 2 });
+      const retried = await world.request();
 
       expect(world.mailer.sent).toHaveLength(1);
       expect(world.mailer.codeFor('r-1')).toBe(world.random.lastDigits);
@@ -348,13 +348,13 @@ describe('RequestReset', () => {
       const world = makeResetWorld();
       world.mailer.failUntilRecovered();
 
-      await expect(world.request({}, { attempt: 1 })).rejects.toBeInstanceOf(MailUnavailableError);
+      await expect(world.request()).rejects.toBeInstanceOf(MailUnavailableError);
       world.clock.advance(2 * MINUTE);
-      await expect(world.request({}, { attempt: 2 })).rejects.toBeInstanceOf(MailUnavailableError);
+      await expect(world.request()).rejects.toBeInstanceOf(MailUnavailableError);
       world.clock.advance(3 * MINUTE + 1);
-      const givenUp = await world.request({}, { attempt: 3 });
+      const givenUp = await world.request();
       world.mailer.recover();
-      const redelivered = await world.request({}, { attempt: 4 });
+      const redelivered = await world.request();
 
       expect(givenUp).toEqual({
         kind: 'reported',
@@ -374,7 +374,7 @@ describe('RequestReset', () => {
       const world = makeResetWorld();
       world.mailer.failUntilRecovered();
 
-      const outcome = await world.request({}, { attempt: 5, final: true });
+      const outcome = await world.request({}, { final: true });
 
       expect(outcome).toMatchObject({
         kind: 'reported',
@@ -396,12 +396,12 @@ describe('RequestReset', () => {
     it('reports a reset superseded while its mail was failing as delivery.failed, not code.sent: no mail carried its code', async () => {
       const world = makeResetWorld({ policy: { cooldownMs: 0 } });
       world.mailer.failNext(2);
-      await expect(world.request({ resetId: 'r-1', email: 'first@example.com' }, { attempt: 1 })).rejects.toBeInstanceOf(MailUnavailableError);
-      await expect(world.request({ resetId: 'r-1', email: 'first@example.com' }, { attempt: 2 })).rejects.toBeInstanceOf(MailUnavailableError);
+      await expect(world.request({ resetId: 'r-1', email: 'first@example.com' })).rejects.toBeInstanceOf(MailUnavailableError);
+      await expect(world.request({ resetId: 'r-1', email: 'first@example.com' })).rejects.toBeInstanceOf(MailUnavailableError);
       world.clock.advance(MINUTE);
       expect(await world.request({ resetId: 'r-2', email: 'second@example.com' })).toMatchObject(codeSent);
 
-      const redelivered = await world.request({ resetId: 'r-1', email: 'first@example.com' }, { attempt: 3 });
+      const redelivered = await world.request({ resetId: 'r-1', email: 'first@example.com' });
 
       expect(redelivered).toEqual({
         kind: 'reported',
@@ -418,11 +418,11 @@ describe('RequestReset', () => {
     it('still reports code.sent for a reset superseded after its mail was accepted, though the outcome was not recorded', async () => {
       const world = makeResetWorld({ policy: { cooldownMs: 0 } });
       world.store.failFinishNext();
-      await expect(world.request({ resetId: 'r-1' }, { attempt: 1 })).rejects.toThrow();
+      await expect(world.request({ resetId: 'r-1' })).rejects.toThrow();
       world.clock.advance(MINUTE);
       await world.request({ resetId: 'r-2' });
 
-      const redelivered = await world.request({ resetId: 'r-1' }, { attempt: 2 });
+      const redelivered = await world.request({ resetId: 'r-1' });
 
       expect(redelivered).toMatchObject({ ...codeSent, event: { data: { resetId: 'r-1' } } });
       expect(world.mailer.sent).toHaveLength(2);

@@ -13,9 +13,9 @@ export interface BackoffOptions {
 }
 
 /** Redelivery after a fault: grows with each delivery, with jitter so instances do not retry in step. */
-export function faultBackoff(deliveryCount: number, options: BackoffOptions, random: () => number = Math.random): number {
+function faultBackoff(deliveryCount: number, options: BackoffOptions): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, deliveryCount - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
 export function dispositionOf(outcome: RequestOutcome): Disposition {

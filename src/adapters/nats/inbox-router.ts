@@ -75,10 +75,9 @@ export class InboxRouter {
   }
 
   private async handle(type: string, inbound: Inbound, msg: Delivery, span: Span, context: Context): Promise<Disposition> {
-    // The domain's view of this delivery (its own Delivery type): who holds the reset, which try.
+    // The domain's view of this delivery (its own Delivery type): who holds the reset, and whether it is the last.
     const domainDelivery = {
       messageId: `${this.subjects.inboxStream}:${msg.seq}`,
-      attempt: msg.deliveryCount,
       final: this.options.maxDeliver > 0 && msg.deliveryCount >= this.options.maxDeliver,
     };
     switch (inbound.kind) {

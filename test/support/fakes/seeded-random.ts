@@ -2,19 +2,16 @@ import type { Random } from '../../../src/domain/ports.js';
 
 /**
  * Deterministic stand-in for the CSPRNG: digits come from a queue of codes the test chose, then from
- * a seeded generator; tokens count up. `made` and `lastDigits` tell a test which codes were made.
+ * a seeded generator. `made` and `lastDigits` tell a test which codes were made.
  */
 export class SeededRandom implements Random {
   readonly made: string[] = [];
   private readonly queue: string[];
   private readonly next: () => number;
-  private readonly seed: number;
-  private tokens = 0;
 
   constructor(options: { seed?: number; codes?: readonly string[] } = {}) {
-    this.seed = options.seed ?? 1;
     this.queue = [...(options.codes ?? [])];
-    this.next = mulberry32(this.seed);
+    this.next = mulberry32(options.seed ?? 1);
   }
 
   get lastDigits(): string | undefined {
@@ -35,11 +32,6 @@ export class SeededRandom implements Random {
     const code = queued ?? Array.from({ length }, () => String(Math.floor(this.next() * 10))).join('');
     this.made.push(code);
     return code;
-  }
-
-  token(): string {
-    this.tokens += 1;
-    return `token-${this.seed}-${this.tokens}`;
   }
 }
 

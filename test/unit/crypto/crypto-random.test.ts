@@ -14,12 +14,3 @@ describe('CryptoRandom', () => {
     for (const digits of seen) expect(digits.size).toBe(10);
   });
 });
-
-describe('CryptoRandom tokens', () => {
-  it('are 128 random bits in base64url, all distinct, across refills of the pool', () => {
-    const random = new CryptoRandom();
-    const tokens = Array.from({ length: 1_000 }, () => random.token());
-    for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(new Set(tokens).size).toBe(tokens.length);
-  });
-});

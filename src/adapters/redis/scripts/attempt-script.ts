@@ -91,9 +91,9 @@ const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
     ]),
   );
 
-/** Runs the attempt script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 const decodeAttemptReply = replyDecoder(attemptScript, attemptReply);
 
+/** Runs the attempt script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 export function runAttempt(redis: RedisClient, record: string, attempt: Attempt, clock: string): Promise<AttemptResult> {
   return runScript(redis, attemptScript, [record], [attempt.submissionId ?? '', clock, ...Object.entries(attempt.digests).flat()], decodeAttemptReply);
 }

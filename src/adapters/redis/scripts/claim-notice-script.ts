@@ -36,9 +36,9 @@ const claimNoticeReply: z.ZodType<NoticeClaimResult> = z.union([
     .transform(([, claimedAt, sinceFirstClaimMs, mailAttempts]) => ({ kind: 'claimed' as const, claimedAt, sinceFirstClaimMs, mailAttempts })),
 ]);
 
-/** Runs the claim script on the notice's hash `record`; `clock` as `clockArgument` gives it. */
 const decodeClaimNoticeReply = replyDecoder(claimNoticeScript, claimNoticeReply);
 
+/** Runs the claim script on the notice's hash `record`; `clock` as `clockArgument` gives it. */
 export function runClaimNotice(redis: RedisClient, record: string, claim: NoticeClaim, clock: string): Promise<NoticeClaimResult> {
   return runScript(redis, claimNoticeScript, [record], [claim.noticeId, claim.userId, claim.owner, clock, claim.leaseMs, claim.ttlMs], decodeClaimNoticeReply);
 }

@@ -5,6 +5,9 @@ import { resetRecordPairs } from '../reset-record-hash.js';
 import { CLOCK_LUA, luaScript, runScript } from './lua-script.js';
 import { replyDecoder, storedOutcome } from './script-reply.js';
 
+/** Whether a reset not known yet keeps the outcome given. Named, not '1' and '0'. */
+export const SETTLE = { remember: 'remember', forget: 'forget' } as const;
+
 /**
  * KEYS: the reset's hash. ARGV: resetId, userId ('' if unknown), outcome JSON, ttlMs, clock
  * (`clockArgument`), `SETTLE.remember` or `SETTLE.forget`. A reset with an outcome keeps it; one whose code is being mailed answers busy
@@ -12,9 +15,6 @@ import { replyDecoder, storedOutcome } from './script-reply.js';
  * record. A reset not known yet is made `rejected` with the outcome given, for ttlMs, unless told
  * to forget it: then the outcome is answered and nothing written.
  */
-/** Whether a reset not known yet keeps the outcome given. Named, not '1' and '0'. */
-export const SETTLE = { remember: 'remember', forget: 'forget' } as const;
-
 export const settleScript = luaScript('resetdSettle', `${CLOCK_LUA}
 local record = KEYS[1]
 local f = redis.call('HMGET', record, 'outcome', 'state', 'leaseUntil')
@@ -48,9 +48,9 @@ const settleReply: z.ZodType<Settled> = z.union([
   z.tuple([z.literal('finished'), resetRecordPairs]).transform(([, record]) => ({ result: { kind: 'finished' as const, record }, created: false })),
 ]);
 
-/** Runs the settle script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 const decodeSettleReply = replyDecoder(settleScript, settleReply);
 
+/** Runs the settle script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
 export function runSettle(redis: RedisClient, record: string, settle: SettleReset, clock: string, remember: boolean): Promise<Settled> {
   const args = [settle.resetId, settle.userId ?? '', JSON.stringify(settle.outcome), settle.ttlMs, clock, remember ? SETTLE.remember : SETTLE.forget];
   return runScript(redis, settleScript, [record], args, decodeSettleReply);

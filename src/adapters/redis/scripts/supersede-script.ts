@@ -19,9 +19,9 @@ end
 return redis.call('HGETALL', record)
 `);
 
-/** Runs the supersede script on the reset's hash `record`; returns the record as it now is. */
 const decodeSupersedeReply = replyDecoder(supersedeScript, resetRecordPairs);
 
+/** Runs the supersede script on the reset's hash `record`; returns the record as it now is. */
 export function runSupersede(redis: RedisClient, record: string): Promise<ResetRecord> {
   return runScript(redis, supersedeScript, [record], [], decodeSupersedeReply);
 }
