@@ -52,6 +52,20 @@ const hostPorts = z.string().superRefine((text, context) => {
     context.addIssue({ code: 'custom', message: `must list host:port, comma-separated: ${(error as Error).message}` });
   }
 });
+/** The variable that sets each of the policy's rate rules. */
+const RULE_SETTINGS: Readonly<Record<string, 'RATE_USER_PER_HOUR' | 'RATE_USER_PER_DAY' | 'RATE_IP_PER_HOUR' | 'RATE_GLOBAL_PER_HOUR'>> = {
+  'user-hour': 'RATE_USER_PER_HOUR',
+  'user-day': 'RATE_USER_PER_DAY',
+  'ip-hour': 'RATE_IP_PER_HOUR',
+  'global-hour': 'RATE_GLOBAL_PER_HOUR',
+};
+
+function defaultLimit(name: string): number {
+  const rule = defaultPolicy.rateRules.find((each) => each.name === name);
+  if (!rule) throw new Error(`the policy has no rate rule ${name}`);
+  return rule.limit;
+}
+
 /** Every variable resetd reads, with its default. `.env.example` mirrors this list. */
 export const envSchema = z.object({
   NODE_ENV: z
@@ -89,11 +103,11 @@ export const envSchema = z.object({
   OTP_TTL_SECONDS: int(30, defaultPolicy.codeLifetimeMs / 1000, DAY_SECONDS),
   OTP_MAX_TRIES: int(1, defaultPolicy.maxWrongTries),
   RESET_COOLDOWN_SECONDS: int(0, defaultPolicy.cooldownMs / 1000),
-  RATE_USER_PER_HOUR: int(1, 5),
-  RATE_USER_PER_DAY: int(1, 10),
-  RATE_IP_PER_HOUR: int(1, 20),
+  RATE_USER_PER_HOUR: int(1, defaultLimit('user-hour')),
+  RATE_USER_PER_DAY: int(1, defaultLimit('user-day')),
+  RATE_IP_PER_HOUR: int(1, defaultLimit('ip-hour')),
   RATE_IPV6_PREFIX: int(1, 64, 128),
-  RATE_GLOBAL_PER_HOUR: int(1, 50_000),
+  RATE_GLOBAL_PER_HOUR: int(1, defaultLimit('global-hour')),
   SMTP_RETRY_BUDGET_SECONDS: int(1, defaultPolicy.deliveryBudgetMs / 1000),
   SMTP_RETRY_ATTEMPTS: int(1, 3, 10),
   SMTP_BREAKER_THRESHOLD: int(1, 5),
@@ -334,12 +348,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxWrongTries: env.OTP_MAX_TRIES,
       cooldownMs: env.RESET_COOLDOWN_SECONDS * 1000,
       deliveryBudgetMs: env.SMTP_RETRY_BUDGET_SECONDS * 1000,
-      rateRules: [
-        { name: 'user-hour', scope: 'user', limit: env.RATE_USER_PER_HOUR, windowMs: HOUR },
-        { name: 'user-day', scope: 'user', limit: env.RATE_USER_PER_DAY, windowMs: 24 * HOUR },
-        { name: 'ip-hour', scope: 'ip', limit: env.RATE_IP_PER_HOUR, windowMs: HOUR },
-        { name: 'global-hour', scope: 'global', limit: env.RATE_GLOBAL_PER_HOUR, windowMs: HOUR },
-      ],
+      // The policy's rules, each with its configured limit.
+      rateRules: defaultPolicy.rateRules.map((rule) => ({ ...rule, limit: env[RULE_SETTINGS[rule.name]!] })),
     },
     nats: {
       subjectPrefix: env.RESET_SUBJECT_PREFIX,

@@ -1,7 +1,7 @@
 import { ConfigError } from '../app/config.js';
 import { UnreachableError } from '../app/connections.js';
 import { natsSettingsHint } from '../app/nats-security.js';
-import { InvalidRequestError, NatsUnreachableError, ResetClientError, ServiceUnavailableError, UnverifiedReplyError } from '../client/errors.js';
+import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError, UnverifiedReplyError, VerifyKeysRequiredError } from '../client/errors.js';
 
 /** The CLI's exit codes: scripts can tell a refused reset from a server that is down. */
 export const EXIT = {
@@ -54,7 +54,7 @@ function explain(error: unknown): { message: string; exitCode: number } {
   // Not a usage error: the bus answered, but not with something resetd signed.
   if (error instanceof UnverifiedReplyError) return { message: `NOT VERIFIED: ${error.message}`, exitCode: EXIT.failed };
   if (error instanceof InvalidRequestError || error instanceof ConfigError) return { message: error.message, exitCode: EXIT.usage };
-  if (error instanceof ResetClientError && /verifyKeys is required/.test(error.message)) {
+  if (error instanceof VerifyKeysRequiredError) {
     return { message: `${error.message}: give --verify-key with resetd's public key (resetd keygen wrote it beside the private one)`, exitCode: EXIT.usage };
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,4 @@
-import { hasUnprintable, quotedPrintable } from '../contract/printable.js';
+import { hasUnprintable, quotedForDisplay } from '../contract/printable.js';
 import type { OutboundEvent } from '../client/outcome-stream.js';
 
 export const TYPE_WIDTH = 'reset.verification.failed'.length;
@@ -22,7 +22,7 @@ export function formatEvent(event: Pick<OutboundEvent, 'time' | 'type' | 'data'>
 export function formatValue(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   // An unverified message's text may hold escape sequences that would rewrite the terminal's lines.
-  if (hasUnprintable(text)) return quotedPrintable(text, 500);
+  if (hasUnprintable(text)) return quotedForDisplay(text, 500);
   return text === '' || /[\s"=]/.test(text) ? JSON.stringify(text) : text;
 }
 

@@ -22,6 +22,14 @@ export class NatsUnreachableError extends ResetClientError {
   }
 }
 
+/**
+ * With `NODE_ENV=production` the client reads nothing unchecked: give `verifyKeys` (resetd's public
+ * key, as `resetd keygen` prints it), or anyone who may publish on the bus could forge an outcome.
+ */
+export class VerifyKeysRequiredError extends ResetClientError {
+  override readonly name = 'VerifyKeysRequiredError';
+}
+
 /** The data breaks the contract's rules; nothing was published. The message names the field. */
 export class InvalidRequestError extends ResetClientError {
   override readonly name = 'InvalidRequestError';

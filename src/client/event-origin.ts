@@ -1,4 +1,4 @@
-import { quotedPrintable } from '../contract/printable.js';
+import { quotedForDisplay } from '../contract/printable.js';
 import { typeOfSubject, type Subjects } from '../contract/subjects.js';
 
 /**
@@ -13,13 +13,13 @@ import { typeOfSubject, type Subjects } from '../contract/subjects.js';
  */
 export function misplacement(body: unknown, subject: string, subjects: Subjects, now = Date.now()): string | undefined {
   const prefix = attribute(body, 'resetdprefix');
-  if (prefix !== undefined && prefix !== subjects.prefix) return `the event is of the deployment ${quotedPrintable(String(prefix))}, not ${subjects.prefix}`;
+  if (prefix !== undefined && prefix !== subjects.prefix) return `the event is of the deployment ${quotedForDisplay(String(prefix))}, not ${subjects.prefix}`;
   // Only as old as the events stream keeps one: an older one was captured, not waiting (its time is signed).
   if (prefix === undefined && !(now - Date.parse(String(attribute(body, 'time'))) <= UNNAMED_EVENTS_KEPT_MS)) {
     return 'the event names no deployment (resetdprefix) and is older than the events stream keeps one';
   }
   const type = attribute(body, 'type');
-  return typeof type === 'string' && typeOfSubject(subjects, subject) === type ? undefined : `an event of type ${quotedPrintable(String(type))} is not published on this subject`;
+  return typeof type === 'string' && typeOfSubject(subjects, subject) === type ? undefined : `an event of type ${quotedForDisplay(String(type))} is not published on this subject`;
 }
 
 /** RESET_EVENTS' default age: no event resetd published without a prefix is still in the stream past it. */

@@ -16,7 +16,7 @@ export { connect, ResetClient, type ClientOptions, type ConnectOptions, type Pas
 export { OutcomeStream, type Acknowledgeable, type OutboundEvent, type OutcomeOptions, type ReceivedOutcome } from './outcome-stream.js';
 // The logins `ConnectOptions.security` takes, so that a project depending on resetd alone can log in.
 export { credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator } from '@nats-io/transport-node';
-export { InvalidRequestError, NatsUnreachableError, PublishUnconfirmedError, ResetClientError, ServiceUnavailableError, UnverifiedReplyError, VerifyUnansweredError } from './errors.js';
+export { InvalidRequestError, NatsUnreachableError, PublishUnconfirmedError, ResetClientError, ServiceUnavailableError, UnverifiedReplyError, VerifyKeysRequiredError, VerifyUnansweredError } from './errors.js';
 export type { UnverifiedMessage } from './signature-gate.js';
 export { keyIdOf, SIGNATURE_HEADER, SignatureVerifier, type SignatureCheck, type VerifyKey } from '../contract/message-signature.js';
 export type { OutboundType } from '../contract/schemas.js';

@@ -154,7 +154,7 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
         // break, an exception) did not, and the event comes again after the ack wait.
         if (autoAck) ack();
       }
-      await this.endedByUs();
+      await this.throwUnlessEndedByUs();
     } finally {
       messages.stop();
       // An ordered consumer would linger on the server until its inactivity limit.
@@ -167,7 +167,7 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
    * credential rotation, reconnects exhausted): a loop that did not stop, over a connection that
    * closed with an error, ends with that error rather than as if there were nothing more to read.
    */
-  private async endedByUs(): Promise<void> {
+  private async throwUnlessEndedByUs(): Promise<void> {
     if (this.stopped || !this.nc.isClosed()) return;
     const why = await this.nc.closed();
     if (why instanceof Error) throw new ServiceUnavailableError(`the NATS connection closed for good, so no more outcome events can be read: ${why.message}`, { cause: why });

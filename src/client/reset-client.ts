@@ -20,7 +20,7 @@ import { issueDetail } from '../contract/issue-detail.js';
 import { codeSubmittedData, passwordChangedData, receivedVerifyReply, resetRequestedData, type CodeSubmittedData, type ReceivedVerifyReply } from '../contract/schemas.js';
 import { subjectsFor, type Subjects } from '../contract/subjects.js';
 import { maskUrl } from '../contract/mask-url.js';
-import { quotedPrintable } from '../contract/printable.js';
+import { quotedForDisplay } from '../contract/printable.js';
 import { readableHeaders } from '../contract/message-headers.js';
 import type { VerifyKey } from '../contract/message-signature.js';
 import { InvalidRequestError, NatsUnreachableError, PublishUnconfirmedError, ServiceUnavailableError, UnverifiedReplyError, VerifyUnansweredError } from './errors.js';
@@ -212,7 +212,7 @@ export class ResetClient {
     if (!answer.success) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} is not a verify reply; its status cannot be trusted`, 'not a verify reply');
     const { nonce: echoed, ...answered } = answer.data;
     if (answered.resetId !== resetId) {
-      return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers reset ${quotedPrintable(answered.resetId)}, not ${resetId}`, 'another reset');
+      return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers reset ${quotedForDisplay(answered.resetId)}, not ${resetId}`, 'another reset');
     }
     if (echoed !== nonce) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers another request (its nonce is not this one's)`, 'another request');
     return answered;

@@ -1,6 +1,6 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { SIGNATURE_HEADER, SignatureVerifier, SigningKeyError, type VerifyKey } from '../contract/message-signature.js';
-import { ResetClientError } from './errors.js';
+import { ResetClientError, VerifyKeysRequiredError } from './errors.js';
 
 /** A message the client dropped because its `Resetd-Signature` did not verify. */
 export interface UnverifiedMessage {
@@ -44,10 +44,10 @@ export class SignatureGate {
     return this.verifier !== undefined;
   }
 
-  /** @throws ResetClientError when `what` would be read unchecked with `NODE_ENV=production`. */
+  /** @throws VerifyKeysRequiredError when `what` would be read unchecked with `NODE_ENV=production`. */
   assertChecking(what: string): void {
     if (this.verifier !== undefined || process.env.NODE_ENV !== 'production') return;
-    throw new ResetClientError(
+    throw new VerifyKeysRequiredError(
       `${what} would be read unchecked: verifyKeys is required with NODE_ENV=production (resetd’s public key, as \`resetd keygen\` prints it); without it anyone who may publish on the bus can forge a completed reset`,
     );
   }

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify, type JsonWebKey } from 'node:crypto';
-import { quotedPrintable } from './printable.js';
+import { quotedForDisplay } from './printable.js';
 
 /**
  * `Resetd-Signature`: a JWS (RFC 7515) in compact form with a detached, unencoded payload (RFC 7797),
@@ -89,9 +89,9 @@ export class SignatureVerifier {
     if (typeof header.kid !== 'string') return { ok: false, reason: 'the protected header names no kid' };
     const key = this.keys.get(header.kid);
     // The kid is the sender's text: quoted, so it cannot forge a line where the reason is shown.
-    if (key === undefined) return { ok: false, reason: `no key with kid ${quotedPrintable(header.kid)}`, unknownKey: true };
+    if (key === undefined) return { ok: false, reason: `no key with kid ${quotedForDisplay(header.kid)}`, unknownKey: true };
     const input = Buffer.concat([Buffer.from(protectedPart, 'ascii'), DOT, body]);
-    return verify(null, input, key, Buffer.from(signaturePart, 'base64url')) ? { ok: true, kid: header.kid } : { ok: false, reason: `the signature does not match the body (kid ${quotedPrintable(header.kid)})` };
+    return verify(null, input, key, Buffer.from(signaturePart, 'base64url')) ? { ok: true, kid: header.kid } : { ok: false, reason: `the signature does not match the body (kid ${quotedForDisplay(header.kid)})` };
   }
 }
 

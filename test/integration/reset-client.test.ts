@@ -1,6 +1,6 @@
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PublishUnconfirmedError, ResetClient, ResetClientError, ServiceUnavailableError, VerifyUnansweredError } from '../../src/client/index.js';
+import { PublishUnconfirmedError, ResetClient, ResetClientError, ServiceUnavailableError, VerifyKeysRequiredError, VerifyUnansweredError } from '../../src/client/index.js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { subjectsFor } from '../../src/contract/subjects.js';
 import { NATS_URL, uniquePrefix } from '../support/nats.js';
@@ -26,6 +26,7 @@ describe('the client against nats-server', () => {
     const client = await ResetClient.fromConnection(nc, { subjectPrefix: uniquePrefix('unchecked') });
 
     expect(() => client.outcomes()).toThrow(ResetClientError);
+    expect(() => client.outcomes()).toThrow(VerifyKeysRequiredError);
     expect(() => client.outcomes()).toThrow(/verifyKeys is required with NODE_ENV=production/);
     await expect(client.verify('r-1', '123456')).rejects.toThrow(/a reset.verify reply would be read unchecked: verifyKeys is required/);
   });
