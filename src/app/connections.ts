@@ -9,9 +9,12 @@ import { maskUrl } from '../contract/mask-url.js';
 import { natsSecurityOptions, natsSettingsHint } from './nats-security.js';
 import { redisConnectFailureLine, redisSecurityOptions } from './redis-security.js';
 import { warnAboutRedisSettings } from './redis-settings.js';
+import { NatsLink } from './nats-link.js';
 
 export interface Connections {
   readonly nc: NatsConnection;
+  /** Whether `nc` is up: the one reading of its status, for every part that asks. */
+  readonly natsLink: NatsLink;
   readonly js: JetStreamClient;
   /** One server, the Sentinel group's master, or a Redis Cluster, as configured. */
   readonly redis: RedisClient;
@@ -92,8 +95,9 @@ export async function openConnections(config: Config, log: Logger, signal?: Abor
   }
   // From here the caller closes them, on its own stop.
   signal?.removeEventListener('abort', abandon);
-  watchNats(nc, log);
-  return { nc, js: jetstream(nc), redis };
+  const natsLink = new NatsLink(nc.status());
+  watchNats(natsLink, log);
+  return { nc, natsLink, js: jetstream(nc), redis };
 }
 
 function watchRedis(redis: RedisClient, log: Logger): void {
@@ -122,13 +126,13 @@ function watchRedis(redis: RedisClient, log: Logger): void {
   });
 }
 
-function watchNats(nc: NatsConnection, log: Logger): void {
-  void (async () => {
-    for await (const status of nc.status()) {
-      if (status.type === 'disconnect') log.warn({ server: status.server }, 'NATS connection lost; reconnecting');
-      else if (status.type === 'reconnect') log.info({ server: status.server }, 'NATS connection regained');
-    }
-  })();
+function watchNats(natsLink: NatsLink, log: Logger): void {
+  natsLink.onChange((connected, status) => {
+    // A stale connection (the server stopped answering pings) names no server; its drop follows.
+    const server = 'server' in status ? status.server : undefined;
+    if (connected) log.info({ server }, 'NATS connection regained');
+    else log.warn({ server, status: status.type }, 'NATS connection lost; reconnecting');
+  });
 }
 
 /**

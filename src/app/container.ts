@@ -77,7 +77,7 @@ export function buildContainer(
   provide(TOKENS.CodeStore, [], () => new ResilientCodeStore(new RedisCodeStore(redis, config.redisKeyPrefix), log, isTransientRedisFault));
   provide(TOKENS.RateLimiter, [], () => new RedisRateLimiter(redis, config.redisKeyPrefix, config.ipv6PrefixLength));
   provide(TOKENS.NoticeLedger, [], () => new RedisNoticeLedger(redis, config.redisKeyPrefix));
-  provide(TOKENS.OwedEvents, [], () => new RedisOwedEvents(redis, config.redisKeyPrefix));
+  provide(TOKENS.OwedEvents, [], () => new RedisOwedEvents(redis, config.redisKeyPrefix, config.nats.limits.eventsMaxAgeMs));
   provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(auditSink(config.audit.file, log), clock));
   const source = `urn:resetd:${config.serviceName}`;
   provide(TOKENS.EventPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
@@ -185,6 +185,7 @@ export function buildContainer(
     const startCheck = smtp ? resolve(container, TOKENS.SmtpStartCheck) : undefined;
     const checks = readinessChecks({
       nc,
+      natsLink: connections.natsLink,
       redis,
       mailProblem: () => {
         if (!startCheck) return undefined;

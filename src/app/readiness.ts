@@ -1,11 +1,13 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RedisClient } from '../adapters/redis/redis-client.js';
 import type { BreakerState } from '../adapters/resilience/mail-breaker.js';
+import type { NatsLink } from './nats-link.js';
 import type { ReadinessCheck } from './ops-server.js';
 import { RoundTripProbe } from './round-trip-probe.js';
 
 export interface ReadinessParts {
   readonly nc: NatsConnection;
+  readonly natsLink: NatsLink;
   readonly redis: RedisClient;
   /** Why mail cannot be handed over now (the server not reached since start, the breaker not closed), or undefined. */
   readonly mailProblem: () => string | undefined;
@@ -20,29 +22,18 @@ export interface ReadinessParts {
  * (`RoundTripProbe`: a hung one shows within 1.5 s). The probes end with their connections.
  */
 export function readinessChecks(parts: ReadinessParts): ReadinessCheck[] {
-  const { nc, redis } = parts;
+  const { nc, natsLink, redis } = parts;
   // flush() is a PING and its PONG; the client's own pings, minutes apart, stay as they are.
   const natsAnswers = new RoundTripProbe(() => nc.flush());
   void nc.closed().then(() => natsAnswers.stop());
   const redisAnswers = new RoundTripProbe(() => redis.ping());
   redis.once('end', () => redisAnswers.stop());
   return [
-    natsCheck(nc, natsAnswers),
+    probedCheck('nats', () => natsLink.connected && !nc.isClosed(), natsAnswers),
     probedCheck('redis', () => redis.status === 'ready', redisAnswers),
     { name: 'smtp', ready: () => parts.mailProblem() === undefined, reason: parts.mailProblem },
     { name: 'service', ready: parts.serving },
   ];
-}
-
-function natsCheck(nc: NatsConnection, answers: RoundTripProbe): ReadinessCheck {
-  let connected = true;
-  void (async () => {
-    for await (const status of nc.status()) {
-      if (status.type === 'disconnect' || status.type === 'staleConnection') connected = false;
-      else if (status.type === 'reconnect') connected = true;
-    }
-  })();
-  return probedCheck('nats', () => connected && !nc.isClosed(), answers);
 }
 
 /** Ready while connected and the server answers; the reason names a hung server, which the connection alone does not show. */

@@ -26,8 +26,8 @@ export interface ResetServiceParts {
 export class ResetService {
   private draining = false;
   private started = false;
-  /** False from a lost NATS connection until it is regained: a drain then fails (see stop). */
-  private natsConnected = true;
+  /** The sweeps after each reconnect, one series after another. */
+  private resweeps: Promise<void> = Promise.resolve();
 
   constructor(private readonly parts: ResetServiceParts) {}
 
@@ -40,7 +40,6 @@ export class ResetService {
     const { subjects, streams, inbox, verifyResponder, log } = this.parts;
     await ensureStreams(await this.parts.jetstreamManager(), subjects, streams);
     await this.sweepInbox();
-    this.followConnection();
     this.sweepAfterReconnects();
     inbox.start();
     verifyResponder.start();
@@ -61,31 +60,22 @@ export class ResetService {
     }
   }
 
-  /** Follows whether NATS is connected, in a loop of its own: the sweeps hold theirs up for a minute after a reconnect. */
-  private followConnection(): void {
-    void (async () => {
-      for await (const status of this.parts.connections.nc.status()) {
-        if (status.type === 'disconnect') this.natsConnected = false;
-        else if (status.type === 'reconnect') this.natsConnected = true;
-      }
-    })();
-  }
-
   /**
    * Sweeps at each reconnect, and again every few seconds for a minute after it: a message still
    * in flight when the server died holds the consumer's ack floor below the acknowledged ones
    * after it, and only once its redelivery is acknowledged may those be swept.
    */
   private sweepAfterReconnects(): void {
-    void (async () => {
-      for await (const status of this.parts.connections.nc.status()) {
-        if (status.type !== 'reconnect') continue;
-        for (let sweep = 0; sweep <= RESWEEPS && !this.draining; sweep += 1) {
-          if (sweep > 0) await new Promise((resolve) => setTimeout(resolve, RESWEEP_MS).unref());
-          if (!this.draining) await this.sweepInbox();
-        }
-      }
-    })();
+    this.parts.connections.natsLink.onChange((connected) => {
+      if (connected) this.resweeps = this.resweeps.then(() => this.sweepSeries());
+    });
+  }
+
+  private async sweepSeries(): Promise<void> {
+    for (let sweep = 0; sweep <= RESWEEPS && !this.draining; sweep += 1) {
+      if (sweep > 0) await new Promise((resolve) => setTimeout(resolve, RESWEEP_MS).unref());
+      if (!this.draining) await this.sweepInbox();
+    }
   }
 
   /** Stops fetching, finishes what is in flight, drains NATS (closes it during an outage), closes the SMTP pool and Redis. */
@@ -95,7 +85,8 @@ export class ResetService {
     const { inbox, verifyResponder, connections, closeMailer, log } = this.parts;
     log.info({ inFlight: inbox.messagesInFlight }, 'draining');
     await Promise.all([inbox.stop(), verifyResponder.stop(), this.parts.owedEvents.stop()]);
-    if (this.natsConnected) {
+    // A stale connection counts as lost: the server no longer answers, so a drain would fail too.
+    if (connections.natsLink.connected) {
       await connections.nc.drain();
     } else {
       // A drain needs the server ("connection disconnected"); nothing is owed to it: what this

@@ -194,13 +194,13 @@ describe('VerifyCode', () => {
       const publishOwed = new PublishOwedEvents({ owed: world.owed, publisher: world.publisher });
 
       world.publisher.failNext();
-      expect(await publishOwed.run()).toBe(0);
+      expect(await publishOwed.run()).toMatchObject({ published: 0, refused: { owedAtLeast: 1 } });
       expect(world.owed.events).toHaveLength(1);
-      expect(await publishOwed.run()).toBe(1);
+      expect(await publishOwed.run()).toEqual({ published: 1 });
 
       expect(world.publisher.named('reset.completed')).toMatchObject([{ data: { resetId: 'r-1' } }]);
       expect(world.owed.events).toEqual([]);
-      expect(await publishOwed.run()).toBe(0);
+      expect(await publishOwed.run()).toEqual({ published: 0 });
     });
 
     it('owes the event of a submission from the inbox once, however often it is redelivered through the outage', async () => {

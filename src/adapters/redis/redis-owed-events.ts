@@ -11,8 +11,8 @@ import { storedOutcome } from './scripts/script-reply.js';
  */
 const MOST_OWED = 10_000;
 
-/** As long as the events stream keeps an event: one owed longer is of no use to anyone. */
-const OWED_FOR_MS = 7 * 24 * 60 * 60 * 1000;
+/** The events stream's default age (RESET_EVENTS_MAX_AGE_HOURS); the service passes the one configured. */
+const EVENTS_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * Owed events as one Redis list of their JSON, newest first, shared by every instance. Instances
@@ -31,6 +31,8 @@ export class RedisOwedEvents implements OwedEvents {
   constructor(
     private readonly redis: RedisClient,
     keyPrefix: string,
+    /** As long as the events stream keeps an event: one owed longer is of no use to anyone. */
+    private readonly owedForMs = EVENTS_MAX_AGE_MS,
   ) {
     this.key = new RedisKeys(keyPrefix).owedEvents();
   }
@@ -39,9 +41,10 @@ export class RedisOwedEvents implements OwedEvents {
     const text = JSON.stringify(event);
     // The same event kept again (a submission redelivered through an outage) is kept once, at the
     // front; LREM walks the list, which is short but during an outage.
-    await inRedisSpan(this.redis, { command: 'LPUSH' }, () =>
-      this.redis.multi().lrem(this.key, 0, text).lpush(this.key, text).ltrim(this.key, 0, MOST_OWED - 1).pexpire(this.key, OWED_FOR_MS).exec(),
+    const replies = await inRedisSpan(this.redis, { command: 'LPUSH' }, () =>
+      this.redis.multi().lrem(this.key, 0, text).lpush(this.key, text).ltrim(this.key, 0, MOST_OWED - 1).pexpire(this.key, this.owedForMs).exec(),
     );
+    throwFirstFailure(replies);
   }
 
   async oldest(count: number): Promise<readonly ResetEvent[]> {
@@ -67,4 +70,15 @@ export class RedisOwedEvents implements OwedEvents {
   private async remove(text: string): Promise<void> {
     await inRedisSpan(this.redis, { command: 'LREM' }, () => this.redis.lrem(this.key, 1, text));
   }
+}
+
+/**
+ * EXEC resolves even when a command in it failed (WRONGTYPE on a key that is no list): each reply
+ * is an error or a result, and one failed means the event was not kept. No reply at all is a
+ * transaction the server aborted.
+ */
+function throwFirstFailure(replies: Array<[error: Error | null, result: unknown]> | null): void {
+  if (replies === null) throw new Error('Redis aborted the transaction that keeps an owed event');
+  const failed = replies.find(([error]) => error !== null);
+  if (failed) throw failed[0];
 }

@@ -36,11 +36,21 @@ export class OwedEventsLoop {
 
   private async runOnce(): Promise<void> {
     try {
-      const published = await this.publishOwed.run();
+      const { published, refused } = await this.publishOwed.run();
       if (published > 0) this.log.warn({ published }, 'published events owed since JetStream did not take them');
+      // A refusal that outlasts an outage (a missing permission, a stream not capturing the
+      // subject) holds every owed event behind it: this line is how an operator learns of it.
+      if (refused) {
+        this.warn('refused', { err: refused.error, owedAtLeast: refused.owedAtLeast }, 'JetStream refused the oldest owed event; it and those behind it stay owed and are tried again');
+      }
     } catch (error) {
-      const heldBack = this.failures.pass('owed');
-      if (heldBack !== undefined) this.log.warn({ err: error, heldBack }, 'could not read the events owed to JetStream; trying again');
+      this.warn('unreadable', { err: error }, 'could not read the events owed to JetStream; trying again');
     }
+  }
+
+  /** At most one line of each kind a minute, with how many were held back since the last. */
+  private warn(kind: string, fields: Record<string, unknown>, message: string): void {
+    const heldBack = this.failures.pass(kind);
+    if (heldBack !== undefined) this.log.warn({ ...fields, heldBack }, message);
   }
 }
