@@ -7,7 +7,7 @@ import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-con
 import { ConfigError, type Config } from './config.js';
 import { maskUrl } from '../contract/mask-url.js';
 import { natsSecurityOptions, natsSettingsHint } from './nats-security.js';
-import { redisConnectFailureLine, redisSecurityOptions } from './redis-security.js';
+import { redisConnectFailureLine, redisSecurityOptions, redisUnreachableHint } from './redis-security.js';
 import { warnAboutRedisSettings } from './redis-settings.js';
 import { NatsLink } from './nats-link.js';
 
@@ -55,7 +55,7 @@ export async function openConnections(config: Config, log: Logger, signal?: Abor
   } catch (error) {
     redis.disconnect();
     const where = describeTopology(config.redisTopology, maskUrl(config.redisUrl));
-    throw new UnreachableError(redisConnectFailureLine(firstError ?? error, where), { cause: error });
+    throw new UnreachableError(redisConnectFailureLine(firstError ?? error, where, redisUnreachableHint(config.redisTopology.kind)), { cause: error });
   } finally {
     redis.off('error', remember);
   }

@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import type { RedisTopology } from '../adapters/redis/redis-connection.js';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { readSettingFile, secretFrom, textOf, type EnvValues } from './secrets.js';
@@ -75,8 +76,20 @@ function redisConnectFailure(error: unknown): RedisConnectFailure {
   return 'unreachable';
 }
 
+/** What to check when no Redis answered, by how it is configured; `urlOption` is a command line's own name for REDIS_URL. */
+export function redisUnreachableHint(kind: RedisTopology['kind'], urlOption?: string): string {
+  switch (kind) {
+    case 'single':
+      return `check REDIS_URL${urlOption ? ` (or ${urlOption})` : ''} and that redis-server is running`;
+    case 'sentinel':
+      return 'check REDIS_SENTINELS and REDIS_SENTINEL_NAME, and that the Sentinels are running';
+    case 'cluster':
+      return 'check REDIS_CLUSTER_NODES and that the Cluster is running';
+  }
+}
+
 /** One line on the failure, naming where (password masked by the caller), what Redis said, and what to check. */
-export function redisConnectFailureLine(error: unknown, where: string, unreachableHint = 'check REDIS_URL and that redis-server is running'): string {
+export function redisConnectFailureLine(error: unknown, where: string, unreachableHint: string): string {
   const reason = error instanceof Error ? error.message : String(error);
   switch (redisConnectFailure(error)) {
     case 'login':

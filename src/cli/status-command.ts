@@ -1,7 +1,7 @@
 import { jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { createRedisClient, describeTopology } from '../adapters/redis/redis-connection.js';
 import { maskUrl } from '../contract/mask-url.js';
-import { redisConnectFailureLine, redisSecurityOptions } from '../app/redis-security.js';
+import { redisConnectFailureLine, redisSecurityOptions, redisUnreachableHint } from '../app/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';
@@ -80,7 +80,7 @@ async function pingRedis(settings: CliSettings, where: string): Promise<string> 
     const info = await Promise.race([version, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${PING_MS} ms`)), PING_MS).unref())]);
     return /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
   } catch (error) {
-    const line = redisConnectFailureLine(socketError ?? error, where, UNREACHABLE_HINT[settings.redisTopology.kind]);
+    const line = redisConnectFailureLine(socketError ?? error, where, redisUnreachableHint(settings.redisTopology.kind, '--redis'));
     throw new CliError(line, EXIT.unreachable, { cause: error });
   } finally {
     redis.disconnect();
@@ -88,12 +88,6 @@ async function pingRedis(settings: CliSettings, where: string): Promise<string> 
 }
 
 const PING_MS = 3_000;
-
-const UNREACHABLE_HINT = {
-  single: 'check REDIS_URL (or --redis) and that redis-server is running',
-  sentinel: 'check REDIS_SENTINELS and REDIS_SENTINEL_NAME, and that the Sentinels are running',
-  cluster: 'check REDIS_CLUSTER_NODES and that the Cluster is running',
-} as const;
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
