@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { ConfigError } from './config-error.js';
 
 /** The environment as the configuration has parsed it; only its string values are read here. */
@@ -35,6 +35,8 @@ export function readSettingFile(variable: string, path: string): string {
 export function checkReadable(variable: string, path: string): string {
   try {
     accessSync(path, constants.R_OK);
+    // A directory passes that check; the client would fail on it only at connect, in its own words.
+    if (statSync(path).isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
     return path;
   } catch (error) {
     throw unreadable(variable, path, error);

@@ -42,7 +42,8 @@ describe('.env.example', () => {
       if (value === '') {
         expect({ name, default: fallback.data }).toEqual({ name, default: undefined });
       } else {
-        expect({ name, parsed: shape[name]!.safeParse(value).data }).toEqual({ name, parsed: fallback.data });
+        const parsed = shape[name]!.safeParse(value);
+        expect({ name, valid: parsed.success, parsed: parsed.data }).toEqual({ name, valid: true, parsed: fallback.data });
       }
     }
   });

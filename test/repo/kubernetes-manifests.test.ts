@@ -115,7 +115,9 @@ describe('deploy/kubernetes', () => {
     const files = sources.flatMap((source) => source.secret.items.map((item) => `${mount.mountPath}/${item.path}`));
     for (const [name, path] of Object.entries(env).filter(([name]) => name.endsWith('_FILE'))) expect(files, name).toContain(path);
     const own = sources.find((source) => source.secret.name === secret.metadata.name);
-    for (const item of own?.secret.items ?? []) expect(Object.keys(secret.stringData ?? secret.data ?? {})).toContain(item.key);
+    // The volume mounts the Secret the kit defines, not one of another name that does not exist.
+    expect(own, `a projected source of Secret ${secret.metadata.name}`).toBeDefined();
+    for (const item of own!.secret.items) expect(Object.keys(secret.stringData ?? secret.data ?? {})).toContain(item.key);
     expect(env.OTP_SECRET_FILE).toBe(`${mount.mountPath}/otp-secret`);
   });
 

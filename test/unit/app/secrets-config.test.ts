@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,10 +85,15 @@ describe('secrets from files', () => {
 
   it('names the variable of a file that cannot be read, and not what any file holds', () => {
     expect(startError({ REDIS_PASSWORD_FILE: join(dir, 'missing') })).toBe(`REDIS_PASSWORD_FILE names a file that cannot be read (${join(dir, 'missing')}): ENOENT`);
-    const unreadable = fileWith('unreadable', 'x');
-    chmodSync(unreadable, 0o000);
-    // root reads any file; the check is for everyone else.
-    if (process.getuid?.() !== 0) expect(startError({ NATS_TLS_CA_FILE: unreadable })).toMatch(/^NATS_TLS_CA_FILE names a file that cannot be read/);
+    // Unreadable for any user, root included: a directory, and a path through a file.
+    expect(startError({ NATS_TLS_CA_FILE: dir })).toBe(`NATS_TLS_CA_FILE names a file that cannot be read (${dir}): EISDIR`);
+    const file = fileWith('plain', 'x');
+    expect(startError({ NATS_TLS_CA_FILE: join(file, 'ca.pem') })).toBe(`NATS_TLS_CA_FILE names a file that cannot be read (${join(file, 'ca.pem')}): ENOTDIR`);
+    // One that is read but refused: the line names the variable, never what the file holds.
+    const tooShort = 'short-but-secret-0123';
+    const message = startError({ OTP_SECRET_FILE: fileWith('short-secret', tooShort) }, false);
+    expect(message).toMatch(/^OTP_SECRET.*32 characters/);
+    expect(message).not.toContain(tooShort);
   });
 });
 
