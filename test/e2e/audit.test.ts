@@ -124,15 +124,21 @@ describe('the audit trail of a running service', () => {
     await client.waitForEvents((events) => events.some((e) => e.type === 'reset.notice.sent'));
     await client.publish('reset.password.changed', noticeData, { id: n, msgId: `${n}-again` });
 
-    const events = client.events;
+    // The eleven outcome events listed below, as they stand once all have come: a copy, for the
+    // client's own array grows with any later one.
+    await client.waitForEvents((seen) => seen.length >= 11);
+    const events = [...client.events];
     const expectedCount = events.length + 4;
     await waitFor(async () => (await readAudit()).length >= expectedCount, 10_000);
-    // The repeats have been handled by now; nothing more may come.
+    // The repeats have been handled (the inbox, a work queue, holds neither), and what they would
+    // have written has had time to land; nothing more may come.
+    await expect.poll(async () => (await client.jsm.streams.info(client.subjects.inboxStream)).state.messages, { timeout: 10_000 }).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const text = await readFile(file, 'utf8');
     const records = await readAudit();
 
     expect(client.events).toHaveLength(events.length);
+    expect((await client.jsm.streams.info(client.subjects.eventsStream)).state.messages).toBe(events.length);
     expect(events.map((e) => e.type).sort()).toEqual(
       [
         'reset.code.sent',

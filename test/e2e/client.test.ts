@@ -142,7 +142,11 @@ describe('resetd/client', () => {
     const events = outcomes[Symbol.asyncIterator]();
     expect(await next(events, eventId)).toMatchObject({ type: 'reset.notice.sent', data: { resetId: eventId, userId: 'u-client-5' } });
     await events.return?.();
-    expect(await sink.waitForMail('client5@example.com')).toBeDefined();
+    // The notice, not a code mail: its subject, and the user greeted by the name given.
+    const mail = await sink.waitForMail('client5@example.com');
+    expect(mail.subject).toBe('Your resetd password was changed');
+    expect(mail.text).toMatch(/^Hi Ada,\n/);
+    expect(mail.text).toContain('The password for your resetd account was changed on');
     await expect(client.passwordChanged({ userId: 'u-1', email: 'nope' })).rejects.toThrow(/field email/);
   });
 

@@ -71,14 +71,12 @@ describe('the password-changed notice, driven through NATS', () => {
 
     await world.client.publish('reset.password.changed', data, { id, msgId: `${id}-again` });
     await world.client.publish('reset.password.changed', data, { id, msgId: `${id}-once-more` });
-    // Both repeats are in the stream; give them time to be handled.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const info = await world.client.jsm.consumers.info(world.client.subjects.inboxStream, 'resetd');
-    expect(info.num_ack_pending).toBe(0);
+    // Both repeats are in the stream: only once both are handled can a second mail or outcome be ruled out.
+    await world.client.waitUntilHandled();
 
     expect(world.sink.mailsTo('notice-again@example.com')).toHaveLength(1);
     expect(world.client.eventsFor(id).map((e) => e.type)).toEqual(['reset.notice.sent']);
-  });
+  }, 80_000);
 
   it('rejects a notice with an invalid address, naming the field, and mails nothing', async () => {
     const id = await world.client.publish('reset.password.changed', { userId: 'u-notice-bad', email: 'not-an-address' });

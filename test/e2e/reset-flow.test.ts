@@ -55,11 +55,12 @@ describe('a reset driven through NATS only', () => {
     await world.client.requestReset(data, { id: resetId });
     await world.client.requestReset(data, { id: resetId, msgId: `${resetId}-again` });
     await world.client.waitForEvent(resetId, 'reset.code.sent');
-    // The repeat with a new Nats-Msg-Id is in the stream too; give it time to be handled.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The repeat with a new Nats-Msg-Id is in the stream too; taken while the first is mailing, it is
+    // put back until the lease ends. Only once it is handled can a second mail or outcome be ruled out.
+    await world.client.waitUntilHandled();
     expect(world.sink.mailsTo('idem@example.com')).toHaveLength(1);
     expect(world.client.eventsFor(resetId).map((e) => e.type)).toEqual(['reset.code.sent']);
-  });
+  }, 80_000);
 });
 
 describe('a request whose mail takes longer than the consumer waits for an ack', () => {

@@ -2,8 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dkimVerify } from 'mailauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, runCli } from '../support/cli.js';
+import { stubDns } from '../support/dkim.js';
 import { codeIn } from '../support/mail-code.js';
 import { TestClient, uniquePrefix } from '../support/nats.js';
 import { leaks, secretFile } from '../support/security.js';
@@ -13,7 +15,10 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 const KEY_NEW = 'leak-check-key-new-0123456789abcdefghijklmnop';
 const KEY_OLD = 'leak-check-key-old-0123456789abcdefghijklmnop';
 const SMTP_PASSWORD = 'smtp-pass-4d7a1f9e';
-const DKIM_PEM = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const DKIM_PAIR = generateKeyPairSync('rsa', { modulusLength: 1024 });
+const DKIM_PEM = DKIM_PAIR.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+/** What a receiver would find in DNS for the key in DKIM_PRIVATE_KEY_FILE: a signature it checks was made with that key. */
+const DKIM_DNS = stubDns('s1._domainkey.resetd.test', `v=DKIM1; k=rsa; p=${DKIM_PAIR.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`);
 /** A line of the key's body: enough to find it anywhere, not a PEM header every key shares. */
 const DKIM_BODY = DKIM_PEM.split('\n')[3]!;
 
@@ -73,7 +78,18 @@ describe('no secret in any log line, error, event or `resetd status`', () => {
 
     const secrets = [KEY_NEW, KEY_OLD, SMTP_PASSWORD, DKIM_BODY];
     expect(leaks([...service.output, JSON.stringify(client.events), status.stdout, status.stderr], secrets)).toEqual([]);
-    // Both mails went out with the login set: the password was used, just never written down.
+    // The secrets were used, just never written down. Every login (one before the outage, one after
+    // at least) gave the password from SMTP_PASSWORD_FILE; both mails were signed with the key from
+    // DKIM_PRIVATE_KEY_FILE; and the code mailed was checked with a key from OTP_SECRETS_FILE (above).
+    expect(sink.logins.length).toBeGreaterThanOrEqual(2);
+    expect(sink.logins).toEqual(sink.logins.map(() => ({ user: 'mailer', pass: SMTP_PASSWORD })));
     expect(sink.deliveries.length).toBeGreaterThanOrEqual(2);
+    for (const delivery of sink.deliveries) {
+      const header = delivery.raw.toString('latin1').split('\r\n\r\n')[0];
+      expect(header).toMatch(/^DKIM-Signature: /m);
+      const [result] = (await dkimVerify(delivery.raw, { resolver: DKIM_DNS })).results;
+      expect(result?.status.result, result?.status.comment).toBe('pass');
+      expect(result?.signingDomain).toBe('resetd.test');
+    }
   });
 });

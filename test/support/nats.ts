@@ -110,6 +110,22 @@ export class TestClient {
     return this.events;
   }
 
+  /**
+   * Waits until every command published so far has been handled: the inbox, a work queue, holds
+   * none (it deletes each once acknowledged, after its mail and its outcome; one not yet delivered
+   * counts too, unlike in the consumer's ack-pending), and this client has read every event the
+   * events stream holds. A repeat put back as `busy` waits out the lease (45 s): hence the default.
+   */
+  async waitUntilHandled(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.jsm.streams.info(this.subjects.inboxStream)).state.messages > 0) {
+      if (Date.now() > deadline) throw new Error(`the inbox still holds messages after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const stored = (await this.jsm.streams.info(this.subjects.eventsStream)).state.messages;
+    await this.waitForEvents((events) => events.length >= stored);
+  }
+
   async waitForEvent(resetId: string, type: string, timeoutMs?: number): Promise<ReceivedEvent> {
     await this.waitForEvents((events) => events.some((e) => e.data.resetId === resetId && e.type === type), timeoutMs);
     return this.events.find((e) => e.data.resetId === resetId && e.type === type)!;
