@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -69,6 +69,23 @@ describe('FileOutboxMailer', () => {
     expect(files.every((f) => f.endsWith('.eml'))).toBe(true);
     // Each holds a code and an address: its owner's alone.
     for (const file of files) expect((await stat(join(root, file))).mode & 0o077, file).toBe(0);
+  });
+
+  it('removes the partial mails a killed process left, but not one being written now', async () => {
+    const abandoned = '.20300101T000000000Z-r-0.eml.0a1b2c3d.tmp';
+    const inProgress = '.20300101T000000000Z-r-9.eml.4e5f6a7b.tmp';
+    await writeFile(join(root, abandoned), 'Your code is 111111');
+    await writeFile(join(root, inProgress), 'Your code is 999999');
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    await utimes(join(root, abandoned), twoMinutesAgo, twoMinutesAgo);
+    const mailer = new FileOutboxMailer(root, options);
+
+    await mailer.send(aCodeMail());
+
+    const files = await readdir(root);
+    expect(files).toContain(inProgress);
+    expect(files).not.toContain(abandoned);
+    expect(files.filter((f) => f.endsWith('.eml'))).toHaveLength(1);
   });
 
   it('throws MailUnavailableError when the directory cannot be written', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type StreamTransport from 'nodemailer/lib/stream-transport/index.js';
@@ -8,6 +8,10 @@ import type { MailResult, OutboundMail } from '../../domain/mail.js';
 import type { Mailer } from '../../domain/ports.js';
 import { mailMessageBuilder, type MailMessageBuilder, type MailOptions } from '../mail/mail-message.js';
 
+/** A partial mail older than this was left by a process killed while writing it, not one writing now. */
+const ABANDONED_AFTER_MS = 60_000;
+const PARTIAL = /^\..+\.tmp$/;
+
 /**
  * Writes each mail as `<dir>/<timestamp>-<resetId>.eml`, the message exactly as SMTP would have
  * carried it: for development, where no SMTP server is configured.
@@ -15,6 +19,7 @@ import { mailMessageBuilder, type MailMessageBuilder, type MailOptions } from '.
 export class FileOutboxMailer implements Mailer {
   private readonly build: MailMessageBuilder;
   private readonly transport: Transporter<StreamTransport.SentMessageInfo>;
+  private swept = false;
 
   constructor(
     private readonly dir: string,
@@ -34,6 +39,8 @@ export class FileOutboxMailer implements Mailer {
     const temporary = join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       await mkdir(this.dir, { recursive: true });
+      // Best effort: a fault of the directory shows in the write just after.
+      if (!this.swept) await this.removeAbandonedPartials().catch(() => undefined);
       // Its owner's alone: a mail holds a code and an address.
       await writeFile(temporary, message, { mode: 0o600 });
       await rename(temporary, join(this.dir, name));
@@ -42,5 +49,20 @@ export class FileOutboxMailer implements Mailer {
       throw new MailUnavailableError(`Could not write the mail to ${this.dir}`, { cause: error });
     }
     return { kind: 'accepted' };
+  }
+
+  /**
+   * A process killed between writing and renaming leaves its partial mail (a code and an address)
+   * behind; the first mail of the next start removes those old enough to be no one's in progress.
+   */
+  private async removeAbandonedPartials(): Promise<void> {
+    this.swept = true;
+    const cutoff = Date.now() - ABANDONED_AFTER_MS;
+    for (const name of await readdir(this.dir)) {
+      if (!PARTIAL.test(name)) continue;
+      const path = join(this.dir, name);
+      const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
+      if (mtimeMs < cutoff) await rm(path, { force: true });
+    }
   }
 }
