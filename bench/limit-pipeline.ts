@@ -12,7 +12,7 @@ import { createHmac, generateKeyPairSync, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
-import { cloudEvent, deriveEventId } from '../src/contract/cloud-event.js';
+import { cloudEvent, eventIdDeriver } from '../src/contract/cloud-event.js';
 import { defaultStreamLimits, ensureStreams } from '../src/adapters/nats/jetstream-streams.js';
 import { subjectsFor } from '../src/contract/subjects.js';
 import { messageSigner, SIGNATURE_HEADER } from '../src/contract/message-signature.js';
@@ -81,6 +81,8 @@ const transport = createSmtpTransport(env('SMTP_URL'), {
 });
 // As resetd without RESET_SIGNING_KEY: a key made at start.
 const signer = messageSigner(generateKeyPairSync('ed25519').privateKey);
+// As resetd: event ids keyed with the code key, so no one can publish under one first.
+const eventId = eventIdDeriver(secret);
 const encoder = new TextEncoder();
 const build = mailMessageBuilder({ from: env('MAIL_FROM', 'resetd <no-reply@bench.example>'), productName: 'resetd' });
 
@@ -116,7 +118,7 @@ async function handle(msg: JsMsg): Promise<void> {
   // 4: finish.
   const outcome = { resetId, userId, expiresAt: new Date(expiresAt).toISOString() };
   await redis.hset(record, 'state', 'sent', 'outcome', JSON.stringify(outcome));
-  const id = deriveEventId(resetId, 'reset.code.sent', '0');
+  const id = eventId(resetId, 'reset.code.sent', '0');
   const body = cloudEvent({ id, source, type: 'reset.code.sent', time: new Date(), data: outcome, prefix });
   const bytes = encoder.encode(JSON.stringify(body));
   const h = natsHeaders();

@@ -23,6 +23,7 @@ import type { Delivery } from '../../src/adapters/nats/jetstream-consume-loop.js
 import { InboxRouter } from '../../src/adapters/nats/inbox-router.js';
 import { messageUseCases } from '../../src/adapters/nats/message-use-cases.js';
 import { JetStreamPublisher } from '../../src/adapters/nats/jetstream-publisher.js';
+import { eventIdDeriver } from '../../src/contract/cloud-event.js';
 import { SynchronousContextManager } from '../../src/adapters/otel/message-context.js';
 import { ResetMetrics } from '../../src/adapters/otel/reset-metrics.js';
 import { TracedMailer } from '../../src/adapters/otel/traced-mailer.js';
@@ -114,7 +115,7 @@ export async function measureRequestPath({ n, warmUp, signing, tracing }: Reques
   const clock = new SystemClock();
   const signer = !signing ? { kid: 'none', sign: () => 'none' } : messageSigner(generateKeyPairSync('ed25519').privateKey);
   const publisher = new AuditingPublisher(
-    new JetStreamPublisher(js, subjects, clock, 'urn:resetd:path', signer),
+    new JetStreamPublisher(js, subjects, clock, 'urn:resetd:path', signer, eventIdDeriver('request-path event id key, 32 chars or more')),
     new AuditTrail({ write: () => undefined, close: () => undefined }, clock),
   );
   const mailer = new ResilientMailer(

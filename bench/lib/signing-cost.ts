@@ -1,4 +1,4 @@
-import { cloudEvent, deriveEventId } from '../../src/contract/cloud-event.js';
+import { cloudEvent, eventIdDeriver } from '../../src/contract/cloud-event.js';
 import { generateSigningKeyPair, messageSigner, SignatureVerifier } from '../../src/contract/message-signature.js';
 
 export interface SigningCost {
@@ -22,7 +22,7 @@ export function signingCost(iterations: number): SigningCost {
   const verifier = new SignatureVerifier([pair.publicKeyPem]);
   const resetId = '2ecd40fb-653f-4c6d-bb26-387e5b02574f';
   const event = cloudEvent({
-    id: deriveEventId(resetId, 'reset.code.sent', '1'),
+    id: eventIdDeriver('signing-cost event id key, 32 chars or more')(resetId, 'reset.code.sent', '1'),
     source: 'urn:resetd:resetd',
     type: 'reset.code.sent',
     time: new Date(),

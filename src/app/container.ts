@@ -14,6 +14,7 @@ import { JetStreamConsumeLoop } from '../adapters/nats/jetstream-consume-loop.js
 import { JetStreamPublisher, VERDICT_PUBLISH_RETRY } from '../adapters/nats/jetstream-publisher.js';
 import { messageUseCases } from '../adapters/nats/message-use-cases.js';
 import { NatsVerifyResponder } from '../adapters/nats/nats-verify-responder.js';
+import { eventIdDeriver } from '../contract/cloud-event.js';
 import { maskUrl } from '../contract/mask-url.js';
 import { messageSigner } from '../contract/message-signature.js';
 import { subjectsFor } from '../contract/subjects.js';
@@ -70,6 +71,8 @@ export function buildContainer(
   const { redis, nc, js } = connections;
   // Parsed once: each event and reply then costs one Ed25519 signature.
   const signer = messageSigner(config.signingKey);
+  // The key new codes are made with: every instance of the deployment holds it, no one else does.
+  const eventId = eventIdDeriver(config.otpSecrets[0]!);
 
   provide(TOKENS.Clock, [], () => new SystemClock());
   provide(TOKENS.Random, [], () => new CryptoRandom());
@@ -81,10 +84,10 @@ export function buildContainer(
   provide(TOKENS.AuditTrail, [TOKENS.Clock], (clock) => new AuditTrail(auditSink(config.audit.file, log), clock));
   const source = `urn:resetd:${config.serviceName}`;
   provide(TOKENS.EventPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
-    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, source, signer), audit),
+    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, source, signer, eventId), audit),
   );
   provide(TOKENS.VerdictPublisher, [TOKENS.Clock, TOKENS.AuditTrail], (clock, audit) =>
-    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, source, signer, VERDICT_PUBLISH_RETRY), audit),
+    new AuditingPublisher(new JetStreamPublisher(js, subjects, clock, source, signer, eventId, VERDICT_PUBLISH_RETRY), audit),
   );
 
   const smtp = config.smtp;

@@ -40,7 +40,7 @@ export interface OutcomeOptions {
    * `verifyKeys` (a forgery, or a key the client does not hold yet), or because it is not this
    * deployment's event on its own subject (`resetdprefix`, the subject); it is never yielded. On a
    * durable consumer, one signed with a key the client does not hold comes again every 30 s, for a
-   * client that is given the key later; every other one is acknowledged.
+   * client that is given the key later (at most 100 held at once); every other one is acknowledged.
    * Unset: the client's `onUnverified`, else a process warning.
    */
   readonly onUnverified?: (message: UnverifiedMessage) => void;
@@ -50,6 +50,13 @@ const DEFAULT_ACK_WAIT_MS = 30_000;
 const FETCHED_AHEAD = 10;
 /** How long a durable consumer holds back an event signed with a key the client does not hold. */
 const UNKNOWN_KEY_RETRY_MS = 30_000;
+/**
+ * How many such events a durable consumer holds back at once. Each one held stays unacknowledged,
+ * and the server hands out nothing more once a consumer has 1,000 of them (its max ack pending):
+ * anyone who may publish on the events' subjects could otherwise stop the loop with a thousand
+ * messages naming a made-up key. Past this many, one is dropped and reported like a forgery.
+ */
+const MAX_HELD_UNKNOWN_KEY = 100;
 
 /** The event parsed and trusted; or dropped for good; or, on a durable, signed by a key not held: to come again. */
 type Verdict = { readonly kind: 'trusted'; readonly event: OutboundEvent } | { readonly kind: 'dropped' } | { readonly kind: 'unknownKey' };
@@ -116,6 +123,8 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
     // While the caller handles an event, the server is told so, a third of the ack wait apart: a
     // handler slower than the ack wait does not get the same event delivered again meanwhile.
     const progressMs = (this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) / 3;
+    // The stream sequences held back for a key not held: they come again, and are held again.
+    const held = new Set<number>();
     try {
       for await (const msg of messages) {
         let acked = !durable;
@@ -125,10 +134,11 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
           if (!acked) msg.ack();
           acked = true;
         };
-        const verdict = this.judge(msg, durable);
+        const verdict = this.judge(msg, durable, held.has(msg.seq) || held.size < MAX_HELD_UNKNOWN_KEY);
         // Acknowledged, it would be lost to this durable for good, also once the client holds the
         // key (resetd's new one, after a rotation the client has not caught up with yet).
         if (verdict.kind === 'unknownKey') {
+          held.add(msg.seq);
           msg.nak(UNKNOWN_KEY_RETRY_MS);
           continue;
         }
@@ -173,13 +183,20 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
     if (why instanceof Error) throw new ServiceUnavailableError(`the NATS connection closed for good, so no more outcome events can be read: ${why.message}`, { cause: why });
   }
 
-  /** Signed by resetd (with keys), this deployment's on its own subject, and readable: or not. */
-  private judge(msg: JsMsg, durable: boolean): Verdict {
+  /**
+   * Signed by resetd (with keys), this deployment's on its own subject, and readable: or not. One
+   * signed with a key not held comes again on a durable with `roomToHold`.
+   */
+  private judge(msg: JsMsg, durable: boolean, roomToHold: boolean): Verdict {
     const refusal = this.gate.refusal(msg.data, readableHeaders(deliveredMessage(msg)));
     if (refusal !== undefined) {
-      const held = refusal.unknownKey && durable;
-      this.unverified(msg, held ? `${refusal.reason}; it comes again in ${UNKNOWN_KEY_RETRY_MS / 1000} s` : refusal.reason);
-      return held ? { kind: 'unknownKey' } : { kind: 'dropped' };
+      if (refusal.unknownKey && durable && roomToHold) {
+        this.unverified(msg, `${refusal.reason}; it comes again in ${UNKNOWN_KEY_RETRY_MS / 1000} s`);
+        return { kind: 'unknownKey' };
+      }
+      const full = refusal.unknownKey && durable;
+      this.unverified(msg, full ? `${refusal.reason}; dropped, as ${MAX_HELD_UNKNOWN_KEY} others signed with keys this client does not hold are held already` : refusal.reason);
+      return { kind: 'dropped' };
     }
     let body: unknown;
     try {

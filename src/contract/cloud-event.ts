@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 export interface CloudEvent<Data = unknown> {
   specversion: '1.0';
@@ -15,14 +15,24 @@ export interface CloudEvent<Data = unknown> {
   data: Data;
 }
 
+/** The id of an outbound event, from what makes it unique: its reset, its name and its sequence. */
+export type EventIdDeriver = (resetId: string, type: string, sequence: string) => string;
+
 /**
- * The id of an outbound event, derived from what makes it unique, so that publishing it again
- * after a redelivery is dropped by the stream as a duplicate. Shaped as a name-based UUID.
+ * Derives outbound event ids from what makes each unique, so that publishing one again after a
+ * redelivery is dropped by the stream as a duplicate; shaped as a name-based UUID. Keyed with a
+ * secret of the deployment: whoever may publish on the events' subjects (a user given too much)
+ * and could work out a coming event's id could publish a message under it first, and the stream
+ * would then drop the real `reset.completed` as its duplicate.
  */
-export function deriveEventId(resetId: string, type: string, sequence: string): string {
-  const hex = createHash('sha256').update(`${resetId}\n${type}\n${sequence}`).digest('hex');
-  const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+export function eventIdDeriver(secret: string | Uint8Array): EventIdDeriver {
+  // A key of its own, so the code key is not used for anything but codes.
+  const key = createHmac('sha256', secret).update('resetd event ids').digest();
+  return (resetId, type, sequence) => {
+    const hex = createHmac('sha256', key).update(`${resetId}\n${type}\n${sequence}`).digest('hex');
+    const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+  };
 }
 
 /** A CloudEvent in structured JSON mode; with `prefix`, it names the deployment that publishes it (`resetdprefix`). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { connect, type OutboundEvent } from 'resetd/client';
 import { mailedReset, useRunningService } from '../support/running-service.js';
@@ -5,7 +6,8 @@ import { NATS_URL } from '../support/nats.js';
 
 /**
  * What ties a signed message to one deployment and one request, as resetd sends it: the event's
- * `resetdprefix`, and the verify request's `nonce` echoed in the reply.
+ * `resetdprefix`, and the verify request's `nonce` echoed in the reply; and what keeps a message of
+ * someone else's from standing in for one of its events.
  */
 describe('resetd ties what it signs to its deployment and to the request answered', () => {
   const world = useRunningService('replay');
@@ -51,5 +53,28 @@ describe('resetd ties what it signs to its deployment and to the request answere
     } finally {
       await client.close();
     }
+  });
+
+  it('keeps its event ids unknown until published: a message published first under an id worked out from the reset does not keep its events out', async () => {
+    const { resetId, code } = await mailedReset(world, 'squatted');
+    const wrong = code === '000000' ? '111111' : '000000';
+    // What anyone who reads the events could work out: an id from the reset, the event's name and a sequence.
+    const guessed = (type: string, sequence: string) => {
+      const hex = createHash('sha256').update(`${resetId}\n${type}\n${sequence}`).digest('hex');
+      const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+    };
+    for (const [type, subject] of [['reset.verification.failed', 'verification.failed'], ['reset.completed', 'completed']] as const) {
+      for (let sequence = 0; sequence < 4; sequence += 1) {
+        const id = guessed(type, String(sequence));
+        await world.client.publishRaw(`${world.prefix}.${subject}`, JSON.stringify({ id, type, data: { resetId: 'squatter' } }), { msgId: id });
+      }
+    }
+
+    expect(await world.client.verify({ resetId, code: wrong })).toEqual({ status: 'invalid_code', attemptsRemaining: 4 });
+    expect(await world.client.verify({ resetId, code })).toEqual({ status: 'completed', attemptsRemaining: 0 });
+
+    await world.client.waitForEvent(resetId, 'reset.completed');
+    expect(world.client.eventsFor(resetId).map((event) => event.type)).toEqual(['reset.code.sent', 'reset.verification.failed', 'reset.completed']);
   });
 });

@@ -95,6 +95,34 @@ describe('what the client trusts: the deployment, the subject and the request a 
     });
   });
 
+  it('holds back at most 100 events signed with keys it does not hold, so a thousand naming a made-up key do not stop a durable', async () => {
+    await withStream('kidflood', async (subjects, publish) => {
+      const madeUp = messageSigner(generateSigningKeyPair().privateKeyPem);
+      // The server hands a consumer nothing more once 1,000 of its messages are unacknowledged.
+      for (let batch = 0; batch < 10; batch += 1) {
+        await Promise.all(Array.from({ length: 100 }, (_, i) => publish(subjects.event('reset.completed'), completed(`r-flood-${batch * 100 + i}`, subjects.prefix), madeUp)));
+      }
+      await publish(subjects.event('reset.completed'), completed('r-real', subjects.prefix));
+      const client = await ResetClient.fromConnection(nc, { subjectPrefix: subjects.prefix, verifyKeys: [key.publicKeyPem] });
+      const dropped: UnverifiedMessage[] = [];
+      const stream = client.outcomes({ durable: 'auth', deliver: 'all', onUnverified: (message) => void dropped.push(message) });
+      const timer = setTimeout(() => stream.stop(), 15_000);
+      const yielded: OutboundEvent[] = [];
+      for await (const event of stream) {
+        yielded.push(event);
+        event.ack();
+        break;
+      }
+      clearTimeout(timer);
+
+      expect(yielded.map((event) => event.data.resetId)).toEqual(['r-real']);
+      expect(dropped).toHaveLength(1_000);
+      expect(dropped.filter((message) => message.reason.endsWith('it comes again in 30 s'))).toHaveLength(100);
+      expect(dropped[100]!.reason).toMatch(/^no key with kid "[^"]+"; dropped, as 100 others signed with keys this client does not hold are held already$/);
+      await waitFor(async () => (await jsm.consumers.info(subjects.eventsStream, 'auth')).num_ack_pending === 100, 5_000);
+    });
+  });
+
   it('yields an event whose reason it does not know, as a newer resetd would publish it', async () => {
     await withStream('reason', async (subjects, publish) => {
       await publish(subjects.event('reset.rejected'), anEvent('reset.rejected', { resetId: 'r-1', eventId: 'r-1', reason: 'throttled_by_region', detail: 'Later.' }, subjects.prefix));

@@ -3,14 +3,14 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { ResetEvent } from '../../domain/events.js';
 import type { Clock, EventPublisher, PublishReceipt } from '../../domain/ports.js';
 import { inSendSpan } from '../otel/messaging-spans.js';
-import { cloudEvent, deriveEventId } from '../../contract/cloud-event.js';
+import { cloudEvent, type EventIdDeriver } from '../../contract/cloud-event.js';
 import { SIGNATURE_HEADER, type MessageSigner } from '../../contract/message-signature.js';
 import { retryingLeaderChanges, type LeaderChangeRetry } from './jetstream-retry.js';
 import type { Subjects } from '../../contract/subjects.js';
 
 /**
  * Publishes facts to `<PREFIX>_EVENTS` as CloudEvents whose id (and `Nats-Msg-Id`) is derived, not
- * random, each inside a PRODUCER span whose trace context travels in the message's headers, and
+ * random (and keyed, so not known before it is published), each inside a PRODUCER span whose trace context travels in the message's headers, and
  * each signed (`Resetd-Signature`) over the very bytes published, so no one else can say a reset completed,
  * and each naming this deployment's prefix (`resetdprefix`), so no other deployment's event passes for one of its own.
  */
@@ -21,11 +21,12 @@ export class JetStreamPublisher implements EventPublisher {
     private readonly clock: Clock,
     private readonly source: string,
     private readonly signer: MessageSigner,
+    private readonly eventId: EventIdDeriver,
     private readonly retry: LeaderChangeRetry = PUBLISH_RETRY,
   ) {}
 
   async publish(event: ResetEvent): Promise<PublishReceipt> {
-    const id = deriveEventId(event.data.resetId, event.name, event.sequence);
+    const id = this.eventId(event.data.resetId, event.name, event.sequence);
     // `resetdprefix` is signed with the rest: a consumer of another deployment that shares the key refuses it.
     const body = cloudEvent({ id, source: this.source, type: event.name, time: new Date(this.clock.now()), data: event.data, prefix: this.subjects.prefix });
     const subject = this.subjects.event(event.name);
