@@ -17,6 +17,7 @@ import { cloudEvent } from '../contract/cloud-event.js';
 import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-connect-failure.js';
 import { urlLogin } from '../contract/nats-url-login.js';
 import { issueDetail } from '../contract/issue-detail.js';
+import { requestDigestOf } from '../contract/request-digest.js';
 import { codeSubmittedData, passwordChangedData, receivedVerifyReply, resetRequestedData, type CodeSubmittedData, type ReceivedVerifyReply } from '../contract/schemas.js';
 import { subjectsFor, type Subjects } from '../contract/subjects.js';
 import { maskUrl } from '../contract/mask-url.js';
@@ -38,7 +39,7 @@ export type PasswordChangedData = z.input<typeof passwordChangedData>;
  * What `verify` answers: the reset it is about and its `status`, which may be one this client does
  * not know yet (a newer resetd's), so a `switch` over it needs a default.
  */
-export type VerifyReply = Omit<ReceivedVerifyReply, 'nonce'>;
+export type VerifyReply = Omit<ReceivedVerifyReply, 'nonce' | 'requestDigest'>;
 
 export interface ClientOptions {
   /** The deployment's subject prefix (`RESET_SUBJECT_PREFIX`); `reset` unless set. */
@@ -186,7 +187,11 @@ export class ResetClient {
     // responders" status is such a reply too, so it is believed only if nothing better comes in time.
     let refused: UnverifiedReplyError | undefined;
     let noResponders = false;
-    const replies = repliesTo(this.nc, this.subjects.verify, JSON.stringify({ ...submission, nonce }), { maxWaitMs: options.timeoutMs ?? 10_000, headers: traceHeaders() });
+    const request = JSON.stringify({ ...submission, nonce });
+    // And the digest of the whole body: a reply echoing only this nonce may answer a request someone
+    // who read this one sent with it (another code, or none).
+    const sent = { nonce, digest: requestDigestOf(request) };
+    const replies = repliesTo(this.nc, this.subjects.verify, request, { maxWaitMs: options.timeoutMs ?? 10_000, headers: traceHeaders() });
     for await (const reply of replies) {
       if (isNoResponders(reply)) {
         // Usually the server's own word, when no resetd runs: the wait need not be long, only
@@ -195,7 +200,7 @@ export class ResetClient {
         replies.waitAtMost(NO_RESPONDERS_GRACE_MS);
         continue;
       }
-      const judged = this.judgeReply(reply, resetId, nonce);
+      const judged = this.judgeReply(reply, resetId, sent);
       if (!(judged instanceof UnverifiedReplyError)) return judged;
       refused ??= judged;
     }
@@ -205,16 +210,20 @@ export class ResetClient {
   }
 
   /** A reply's answer, or why it cannot be trusted: its signature, its body, or another reset or request answered. */
-  private judgeReply(reply: Msg, resetId: string, nonce: string): VerifyReply | UnverifiedReplyError {
+  private judgeReply(reply: Msg, resetId: string, sent: { readonly nonce: string; readonly digest: string }): VerifyReply | UnverifiedReplyError {
     const refusal = this.gate.refusal(reply.data, readableHeaders(reply));
     if (refusal !== undefined) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} did not verify (${refusal.reason}); its status cannot be trusted`, refusal.reason);
     const answer = receivedVerifyReply.safeParse(safeJson(reply));
     if (!answer.success) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} is not a verify reply; its status cannot be trusted`, 'not a verify reply');
-    const { nonce: echoed, ...answered } = answer.data;
+    const { nonce: echoed, requestDigest, ...answered } = answer.data;
     if (answered.resetId !== resetId) {
       return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers reset ${quotedForDisplay(answered.resetId)}, not ${resetId}`, 'another reset');
     }
-    if (echoed !== nonce) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers another request (its nonce is not this one's)`, 'another request');
+    if (echoed !== sent.nonce) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers another request (its nonce is not this one's)`, 'another request');
+    // Absent only from a resetd older than the digest; resetd signs it, so no one can take it out.
+    if (requestDigest !== undefined && requestDigest !== sent.digest) {
+      return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers another request with this one's nonce (its digest is not this one's)`, 'another request');
+    }
     return answered;
   }
 

@@ -107,7 +107,8 @@ export const verifyRequest = codeSubmittedData.extend({ nonce: verifyNonce.optio
  * The reply names the reset it answers, and is signed with it, so a `completed` captured for one
  * reset cannot be passed off as the answer for another. `""` only when the request's id was unreadable.
  * `attemptsRemaining` comes with `invalid_code` (and `locked`); `detail` names the field of an `invalid_request`;
- * `nonce` is the request's, when it had a valid one.
+ * `nonce` is the request's, when it had a valid one, and `requestDigest` then the SHA-256 of the
+ * request's body as received (base64url), so the reply answers that very request.
  */
 export const verifyReply = z.object({
   resetId: z.string(),
@@ -115,6 +116,7 @@ export const verifyReply = z.object({
   attemptsRemaining: z.number().int().min(0).optional(),
   detail: z.string().optional(),
   nonce: verifyNonce.optional(),
+  requestDigest: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a SHA-256 in base64url').optional(),
 });
 export type VerifyReply = z.infer<typeof verifyReply>;
 

@@ -18,7 +18,10 @@ describe('resetd ties what it signs to its deployment and to the request answere
     const { resetId, code } = await mailedReset(world, 'nonce');
     const wrong = code === '000000' ? '111111' : '000000';
 
-    expect(await ask({ resetId, code: wrong, nonce: 'n_1-A' })).toEqual({ resetId, status: 'invalid_code', attemptsRemaining: 4, nonce: 'n_1-A' });
+    const asked = JSON.stringify({ resetId, code: wrong, nonce: 'n_1-A' });
+    const answer = (await world.client.nc.request(world.client.subjects.verify, asked, { timeout: 10_000 })).json<Record<string, unknown>>();
+    // With the digest of the request's body as sent, so that no other request with this nonce passes for it.
+    expect(answer).toEqual({ resetId, status: 'invalid_code', attemptsRemaining: 4, nonce: 'n_1-A', requestDigest: createHash('sha256').update(asked).digest('base64url') });
     for (const nonce of ['a b', 'x'.repeat(65), '', 5]) {
       const reply = await ask({ resetId, code: wrong, nonce });
       expect(reply, String(nonce)).toEqual({ resetId, status: 'invalid_request', detail: expect.stringMatching(/^The field nonce /) });
@@ -76,5 +79,26 @@ describe('resetd ties what it signs to its deployment and to the request answere
 
     await world.client.waitForEvent(resetId, 'reset.completed');
     expect(world.client.eventsFor(resetId).map((event) => event.type)).toEqual(['reset.code.sent', 'reset.verification.failed', 'reset.completed']);
+  });
+
+  it("answers only the request it was sent: a request someone who read the victim's sends with its nonce does not answer the victim's", async () => {
+    const { resetId, code } = await mailedReset(world, 'copied-nonce');
+    const { nc } = world.client;
+    // Reads every request (no queue group) and sends resetd one of its own under the victim's
+    // nonce and reply subject, without the code: resetd answers that at once, before the real one.
+    const copier = nc.subscribe(world.client.subjects.verify, {
+      callback: (error, msg) => {
+        const request = msg.json<{ resetId: string; nonce?: string; copied?: boolean }>();
+        if (error || request.copied || request.nonce === undefined) return;
+        nc.publish(world.client.subjects.verify, JSON.stringify({ resetId: request.resetId, nonce: request.nonce, copied: true }), { reply: msg.reply });
+      },
+    });
+    const client = await connect({ servers: NATS_URL, subjectPrefix: world.prefix });
+    try {
+      expect(await client.verify(resetId, code)).toEqual({ resetId, status: 'completed', attemptsRemaining: 0 });
+    } finally {
+      copier.unsubscribe();
+      await client.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResetClient, ServiceUnavailableError, UnverifiedReplyError, type OutboundEvent, type UnverifiedMessage } from '../../src/client/index.js';
 import { cloudEvent } from '../../src/contract/cloud-event.js';
+import { requestDigestOf } from '../../src/contract/request-digest.js';
 import { generateSigningKeyPair, messageSigner, SIGNATURE_HEADER, type MessageSigner } from '../../src/contract/message-signature.js';
 import { subjectsFor, type Subjects } from '../../src/contract/subjects.js';
 import { NATS_URL, uniquePrefix, waitFor } from '../support/nats.js';
@@ -195,10 +196,13 @@ describe('what the client trusts: the deployment, the subject and the request a 
       const client = await ResetClient.fromConnection(nc, { subjectPrefix: prefix, verifyKeys: [key.publicKeyPem] });
       const nonces: unknown[] = [];
       let echo: (nonce: string | undefined) => string | undefined = () => undefined;
+      // The digest of the body resetd received: that of the request itself, unless set.
+      let digestOf: (body: Uint8Array) => string | undefined = () => undefined;
       const sub = await responder(prefix, (request, msg) => {
         nonces.push(request.nonce);
         const nonce = echo(request.nonce);
-        respondSigned(msg, { resetId: request.resetId, status: 'completed', attemptsRemaining: 0, ...(nonce === undefined ? {} : { nonce }) });
+        const requestDigest = digestOf(msg.data);
+        respondSigned(msg, { resetId: request.resetId, status: 'completed', attemptsRemaining: 0, ...(nonce === undefined ? {} : { nonce }), ...(requestDigest === undefined ? {} : { requestDigest }) });
       });
       try {
         const soon = { timeoutMs: 500 };
@@ -206,10 +210,17 @@ describe('what the client trusts: the deployment, the subject and the request a 
         echo = () => 'a-nonce-of-another-request';
         await expect(client.verify('r-1', '123456', soon)).rejects.toMatchObject({ name: 'UnverifiedReplyError', reason: 'another request' });
         echo = (nonce) => nonce;
+        // Its nonce, but another body: a request someone who read this one sent with its nonce.
+        digestOf = (body) => requestDigestOf(new TextDecoder().decode(body).replace('123456', '000000'));
+        await expect(client.verify('r-1', '123456', soon)).rejects.toMatchObject({ name: 'UnverifiedReplyError', reason: 'another request' });
+        digestOf = (body) => requestDigestOf(body);
         expect(await client.verify('r-1', '123456')).toEqual({ resetId: 'r-1', status: 'completed', attemptsRemaining: 0 });
-        expect(nonces).toHaveLength(3);
+        // A resetd older than the digest echoes the nonce alone.
+        digestOf = () => undefined;
+        expect(await client.verify('r-1', '123456')).toEqual({ resetId: 'r-1', status: 'completed', attemptsRemaining: 0 });
+        expect(nonces).toHaveLength(5);
         for (const nonce of nonces) expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
-        expect(new Set(nonces).size).toBe(3);
+        expect(new Set(nonces).size).toBe(5);
       } finally {
         sub.unsubscribe();
       }

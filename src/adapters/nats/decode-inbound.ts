@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { CodeSubmission, PasswordChange, ResetRequest } from '../../domain/commands.js';
 import type { RejectedEvent } from '../../domain/events.js';
 import { issueDetail } from '../../contract/issue-detail.js';
+import { requestDigestOf } from '../../contract/request-digest.js';
 import { cloudEventEnvelope, codeSubmittedData, id, inboundData, userId as userIdRule, verifyNonce, type InboundType, type PasswordChangedData } from '../../contract/schemas.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -23,9 +24,13 @@ export type VerifyRequest = (
 ) &
   VerifyEcho;
 
-/** What a reply repeats of its request: the `nonce` the requester sent, when it is a valid one. */
+/**
+ * What a reply repeats of its request: the `nonce` the requester sent, when it is a valid one, and
+ * then the digest of the request's body, so the reply answers that body and no other with that nonce.
+ */
 export interface VerifyEcho {
   readonly nonce?: string;
+  readonly requestDigest?: string;
 }
 
 /**
@@ -90,7 +95,7 @@ export function decodeVerifyRequest(body: Uint8Array): VerifyRequest {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return unreadable('', 'The body must be a JSON object with the fields resetId and code.');
   const fields = json as Record<string, unknown>;
   const resetId = valid(id, fields.resetId);
-  const echo = echoOf(fields);
+  const echo = echoOf(fields, body);
   // Answered in the reply alone, as any request that cannot be read: nothing is checked.
   if (fields.nonce !== undefined && echo.nonce === undefined) return unreadable(resetId ?? '', 'The field nonce must be 1–64 letters, digits, _ or -.');
   // An envelope holds the data under `data`; a body that has its own resetId is the data itself,
@@ -112,9 +117,9 @@ export function decodeVerifyRequest(body: Uint8Array): VerifyRequest {
 
 const unreadable = (resetId: string, detail: string, echo: VerifyEcho = {}): VerifyRequest => ({ kind: 'unreadable', resetId, detail, ...echo });
 
-const echoOf = (fields: Record<string, unknown>): VerifyEcho => {
+const echoOf = (fields: Record<string, unknown>, body: Uint8Array): VerifyEcho => {
   const nonce = valid(verifyNonce, fields.nonce);
-  return nonce === undefined ? {} : { nonce };
+  return nonce === undefined ? {} : { nonce, requestDigest: requestDigestOf(body) };
 };
 
 /** What a reply to a `reset.verify` request must name, read and nothing more: its reset (`""` when it names no valid one) and its echo. */
@@ -122,7 +127,7 @@ export function verifyReplyAddress(body: Uint8Array): { readonly resetId: string
   const json = body.byteLength > MAX_BODY_BYTES ? undefined : parseJson(body);
   if (typeof json !== 'object' || json === null) return { resetId: '' };
   const fields = json as Record<string, unknown>;
-  return { resetId: valid(id, fields.resetId) ?? '', ...echoOf(fields) };
+  return { resetId: valid(id, fields.resetId) ?? '', ...echoOf(fields, body) };
 }
 
 type Seen = Partial<{ eventId: string; resetId: string; userId: string }>;

@@ -31,7 +31,7 @@ export interface VerifyOptions {
  * (except after the verdict was applied: then the verdict, see `UnpublishedVerdictError`).
  * So does a request past `maxInFlight`, at once: each verify held costs heap until Redis and
  * JetStream answer it, and a burst of them held together would exhaust the heap.
- * Each reply names its reset, echoes the request's `nonce`, and is signed, so a requester can tell
+ * Each reply names its reset, echoes the request's `nonce` and body digest, and is signed, so a requester can tell
  * resetd's answer from another member of the queue group's, one reset's `completed` from another's,
  * and the answer to its own request from one captured for another (of a deployment sharing the key).
  */
@@ -104,7 +104,8 @@ export class NatsVerifyResponder {
   private async answerIn(span: Span, context: Context, msg: Msg, inbound: VerifyRequest): Promise<void> {
     const resetId = inbound.kind === 'unreadable' ? inbound.resetId : inbound.kind === 'invalid' ? inbound.rejection.data.resetId : inbound.submission.resetId;
     annotateMessage(span, { resetId });
-    const echo = inbound.nonce === undefined ? {} : { nonce: inbound.nonce };
+    const { nonce, requestDigest } = inbound;
+    const echo = nonce === undefined ? {} : { nonce, requestDigest };
     let reply: VerifyReply;
     try {
       reply = { resetId, ...(await this.verify(inbound, span, context)), ...echo };

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeInbound, decodeVerifyRequest, verifyReplyAddress } from '../../../src/adapters/nats/decode-inbound.js';
+import { requestDigestOf } from '../../../src/contract/request-digest.js';
 
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 const envelope = (type: string, data: unknown, id = 'e-1') => ({ specversion: '1.0', id, source: 'urn:test', type, data });
@@ -23,21 +25,27 @@ describe('a reset.verify request that cannot be read', () => {
 
   it('names its reset, as far as that much can be read, for the reply of a request turned away unread', () => {
     expect(verifyReplyAddress(encode({ resetId: 'r-1', code: 'anything' }))).toEqual({ resetId: 'r-1' });
-    expect(verifyReplyAddress(encode({ resetId: 'r\u0000x', nonce: 'n-1' }))).toEqual({ resetId: '', nonce: 'n-1' });
+    const unreadableId = encode({ resetId: 'r\u0000x', nonce: 'n-1' });
+    expect(verifyReplyAddress(unreadableId)).toEqual({ resetId: '', nonce: 'n-1', requestDigest: requestDigestOf(unreadableId) });
     expect(verifyReplyAddress(encode({ resetId: 'r-1', nonce: 'not a nonce' }))).toEqual({ resetId: 'r-1' });
     expect(verifyReplyAddress(encode('not json'))).toEqual({ resetId: '' });
   });
 });
 
 describe("a reset.verify request's nonce", () => {
-  it('is carried with the request, whatever else is wrong with it, for the reply to echo', () => {
-    expect(decodeVerifyRequest(encode({ resetId: 'r-1', code: '123456', nonce: 'n_1-A' }))).toEqual({
-      kind: 'submitted',
-      submission: { resetId: 'r-1', code: '123456' },
-      nonce: 'n_1-A',
-    });
-    expect(decodeVerifyRequest(encode({ resetId: 'r-1', nonce: 'n-1' }))).toEqual({ kind: 'unreadable', resetId: 'r-1', detail: 'The field code is missing.', nonce: 'n-1' });
-    expect(decodeVerifyRequest(encode({ resetId: 'r-1', code: '1'.repeat(17), nonce: 'n-1' }))).toMatchObject({ kind: 'invalid', nonce: 'n-1' });
+  it('is carried with the request, whatever else is wrong with it, for the reply to echo with the digest of the body', () => {
+    const requests = [
+      encode({ resetId: 'r-1', code: '123456', nonce: 'n_1-A' }),
+      encode({ resetId: 'r-1', nonce: 'n-1' }),
+      encode({ resetId: 'r-1', code: '1'.repeat(17), nonce: 'n-1' }),
+    ] as const;
+    const [submitted, noCode, longCode] = requests.map((body) => decodeVerifyRequest(body));
+    expect(submitted).toEqual({ kind: 'submitted', submission: { resetId: 'r-1', code: '123456' }, nonce: 'n_1-A', requestDigest: requestDigestOf(requests[0]) });
+    expect(noCode).toEqual({ kind: 'unreadable', resetId: 'r-1', detail: 'The field code is missing.', nonce: 'n-1', requestDigest: requestDigestOf(requests[1]) });
+    expect(longCode).toMatchObject({ kind: 'invalid', nonce: 'n-1', requestDigest: requestDigestOf(requests[2]) });
+    // The SHA-256 of the bytes, so two bodies with one nonce are told apart.
+    expect(requestDigestOf(requests[1])).toBe(createHash('sha256').update(requests[1]).digest('base64url'));
+    expect(requestDigestOf(requests[1])).not.toBe(requestDigestOf(requests[2]));
   });
 
   it('makes the request unreadable when it breaks its rule: nothing is checked, the field is named', () => {
