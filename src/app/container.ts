@@ -21,6 +21,7 @@ import { subjectsFor } from '../contract/subjects.js';
 import { breakerStateValue, ResetMetrics } from '../adapters/otel/reset-metrics.js';
 import { TracedMailer } from '../adapters/otel/traced-mailer.js';
 import { FileOutboxMailer } from '../adapters/outbox/file-outbox-mailer.js';
+import type { MailOptions } from '../adapters/mail/mail-message.js';
 import { RedisCodeStore } from '../adapters/redis/redis-code-store.js';
 import { RedisNoticeLedger } from '../adapters/redis/redis-notice-ledger.js';
 import { RedisOwedEvents } from '../adapters/redis/redis-owed-events.js';
@@ -36,7 +37,7 @@ import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import type { Connections } from './connections.js';
 import { OpsServer, runChecks } from './ops-server.js';
-import { readinessChecks, smtpProblem } from './readiness.js';
+import { mailProblem, readinessChecks } from './readiness.js';
 import { ResetService } from './reset-service.js';
 import { SmtpStartCheck } from './smtp-start-check.js';
 import type { Observability } from './telemetry.js';
@@ -101,7 +102,7 @@ export function buildContainer(
     // Traced inside the retries and the breaker: one span per real exchange with the server.
     provide(TOKENS.BaseMailer, [TOKENS.SmtpMailer], (mailer) => new TracedMailer(mailer, smtpServerOf(smtp.url), metrics));
   } else {
-    provide(TOKENS.BaseMailer, [], () => new FileOutboxMailer(config.mail.outboxDir, mailOptions));
+    provide(TOKENS.BaseMailer, [], () => outboxMailer(config.mail.outboxDir, mailOptions));
   }
   provide(TOKENS.Mailer, [TOKENS.BaseMailer], (base) => {
     // An open breaker with nothing to send is probed by a login alone, so readiness follows the server's return.
@@ -184,16 +185,13 @@ export function buildContainer(
       }),
   );
   provide(TOKENS.OpsServer, [TOKENS.ResetService, TOKENS.Inbox, TOKENS.MailBreaker], (service, inbox, breaker) => {
-    // The outbox writes files: only an SMTP server can be away.
+    // The outbox's directory was checked at start; an SMTP server may not have been reached yet.
     const startCheck = smtp ? resolve(container, TOKENS.SmtpStartCheck) : undefined;
     const checks = readinessChecks({
       nc,
       natsLink: connections.natsLink,
       redis,
-      mailProblem: () => {
-        if (!startCheck) return undefined;
-        return smtpProblem(startCheck.reason, breaker.state);
-      },
+      mailProblem: () => mailProblem(startCheck?.reason, breaker.state, smtp ? 'SMTP' : 'outbox'),
       serving: () => service.isServing,
     });
     // The gauges are read at each scrape of this server's /metrics, from the same state it serves.
@@ -220,6 +218,21 @@ function auditSink(file: string | undefined, log: Logger) {
   try {
     return createAuditSink(file, log);
   } catch (error) {
-    throw new ConfigError(`AUDIT_LOG_FILE ${JSON.stringify(file)} cannot be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw cannotBeWritten('AUDIT_LOG_FILE', file, error);
   }
+}
+
+/** The outbox; a directory that cannot take a file is the start's one line about MAIL_OUTBOX_DIR, not a breaker opened by every mail. */
+function outboxMailer(dir: string, options: MailOptions): FileOutboxMailer {
+  const mailer = new FileOutboxMailer(dir, options);
+  try {
+    mailer.ensureWritable();
+  } catch (error) {
+    throw cannotBeWritten('MAIL_OUTBOX_DIR', dir, error);
+  }
+  return mailer;
+}
+
+function cannotBeWritten(variable: string, path: string | undefined, error: unknown): ConfigError {
+  return new ConfigError(`${variable} ${JSON.stringify(path)} cannot be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
 }

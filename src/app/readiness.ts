@@ -46,11 +46,13 @@ function probedCheck(name: string, connected: () => boolean, answers: RoundTripP
 }
 
 /**
- * Why mail cannot go out now: the server not reached since start, or a breaker that is not
- * closed. Half-open is not usable yet either: its probe is out, and against a server that takes
- * the connection and never greets it stays out for the whole timeout.
+ * Why mail cannot go out now: the SMTP server not reached since start, or a breaker that is not
+ * closed (the outbox's too: a directory removed or a disk full after the start). Half-open is not
+ * usable yet either: its probe is out, and against a server that takes the connection and never
+ * greets it stays out for the whole timeout.
  */
-export function smtpProblem(startCheckReason: string | undefined, breaker: BreakerState): string | undefined {
-  return startCheckReason ?? (breaker === 'closed' ? undefined : `the SMTP circuit breaker is ${breaker}: sends failed in a row`);
+export function mailProblem(startCheckReason: string | undefined, breaker: BreakerState, mailer: 'SMTP' | 'outbox'): string | undefined {
+  if (startCheckReason !== undefined) return startCheckReason;
+  return breaker === 'closed' ? undefined : `the ${mailer} circuit breaker is ${breaker}: ${mailer === 'SMTP' ? 'sends' : 'writes to MAIL_OUTBOX_DIR'} failed in a row`;
 }
 

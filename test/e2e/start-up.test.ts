@@ -95,6 +95,22 @@ describe('the start, when JetStream will not take the streams as configured', ()
   });
 });
 
+describe('the start, when the outbox cannot take mail', () => {
+  it('refuses a MAIL_OUTBOX_DIR that is a file, in one line naming it, exit 2, no stack', async () => {
+    const prefix = uniquePrefix('outbox');
+    const dir = mkdtempSync(join(tmpdir(), 'resetd-outbox-'));
+    try {
+      writeFileSync(join(dir, 'a-file'), '');
+      const refused = await startRefused({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: '', MAIL_OUTBOX_DIR: join(dir, 'a-file') });
+      expect(refused.code).toBe(2);
+      expect(refused.lines).toEqual([expect.stringMatching(/^resetd: MAIL_OUTBOX_DIR ".*a-file" cannot be written: E[A-Z]+$/)]);
+      expect(refused.output.join('\n')).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the start, when the audit file cannot be opened', () => {
   it('refuses an AUDIT_LOG_FILE it cannot open, in one line naming it, exit 2, no stack', async () => {
     const prefix = uniquePrefix('audit');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -27,6 +28,17 @@ export class FileOutboxMailer implements Mailer {
   ) {
     this.build = mailMessageBuilder(options);
     this.transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  }
+
+  /**
+   * Makes the directory and writes a file in it (then removes it), throwing what the file system
+   * says: a directory that cannot take mail is then the start's problem, not every mail's.
+   */
+  ensureWritable(): void {
+    mkdirSync(this.dir, { recursive: true });
+    const probe = join(this.dir, `.probe.${randomBytes(4).toString('hex')}.tmp`);
+    writeFileSync(probe, '', { mode: 0o600 });
+    rmSync(probe);
   }
 
   async send(mail: OutboundMail): Promise<MailResult> {
