@@ -13,16 +13,21 @@ const resetd = await connect({
   onUnverified: (message) => console.warn(`dropped an unverified message on ${message.subject}: ${message.reason}`),
 });
 
+// The outcomes, read with a durable consumer, which goes on where it stopped after a restart. Made
+// before anything is published whose outcome it must see: a new one starts after the events kept.
+const outcomes = resetd.outcomes({ durable: 'auth-service' });
+await outcomes.ready;
+
 // The user asked for a reset: resetd mails a code, or says why not.
 const resetId = await resetd.requestReset({ userId: 'u-42', email: 'ada@example.com', locale: 'de', clientIp: '203.0.113.7' });
 
-// The user typed the code: check it at once…
+// Later, the user typed the code from the mail: check it at once (asked before the reset was
+// handled, the answer is unknown_reset)…
 const { status, attemptsRemaining } = await resetd.verify(resetId, '123456');
 console.log(status, attemptsRemaining);
 
-// …and read the outcomes with a durable consumer, which goes on where it stopped after a restart.
-// The event a `break` leaves the loop on counts as handled.
-for await (const event of resetd.outcomes({ durable: 'auth-service' })) {
+// …and the outcomes. The event a `break` leaves the loop on counts as handled.
+for await (const event of outcomes) {
   if (event.type === 'reset.completed') {
     const completed: OutcomeOf<'reset.completed'> = event;
     console.log(`${completed.data.userId} may set a new password`);

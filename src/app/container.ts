@@ -78,7 +78,18 @@ export function buildContainer(
   provide(TOKENS.Clock, [], () => new SystemClock());
   provide(TOKENS.Random, [], () => new CryptoRandom());
   provide(TOKENS.CodeHasher, [], () => new HmacCodeHasher(config.otpSecrets));
-  provide(TOKENS.CodeStore, [], () => new ResilientCodeStore(new RedisCodeStore(redis, config.redisKeyPrefix), log, isTransientRedisFault));
+  provide(TOKENS.CodeStore, [], () => {
+    const keyLines = new LogThrottle(60_000);
+    const onKeyNotHeld = (keyId: string) => {
+      const heldBack = keyLines.pass(keyId);
+      if (heldBack === undefined) return;
+      log.warn(
+        { keyId, heldBack, held: config.otpSecrets.length },
+        'a code still in its lifetime was made with a code key this instance does not hold, so it answered expired: unless that key was retired on purpose, give every instance the same OTP_SECRETS',
+      );
+    };
+    return new ResilientCodeStore(new RedisCodeStore(redis, config.redisKeyPrefix, { onKeyNotHeld }), log, isTransientRedisFault);
+  });
   provide(TOKENS.RateLimiter, [], () => new RedisRateLimiter(redis, config.redisKeyPrefix, config.ipv6PrefixLength));
   provide(TOKENS.NoticeLedger, [], () => new RedisNoticeLedger(redis, config.redisKeyPrefix));
   provide(TOKENS.OwedEvents, [], () => new RedisOwedEvents(redis, config.redisKeyPrefix, config.nats.limits.eventsMaxAgeMs));

@@ -76,15 +76,20 @@ function redisConnectFailure(error: unknown): RedisConnectFailure {
   return 'unreachable';
 }
 
-/** What to check when no Redis answered, by how it is configured; `urlOption` is a command line's own name for REDIS_URL. */
-export function redisUnreachableHint(kind: RedisTopology['kind'], urlOption?: string): string {
+/**
+ * What to check when no Redis answered, by how it is configured; `urlOption` is a command line's
+ * own name for REDIS_URL. With TLS on (a rediss:// URL), a server that does not speak it never
+ * answers the handshake: the timeout then looks like no server at all, so the hint says so.
+ */
+export function redisUnreachableHint(kind: RedisTopology['kind'], urlOption?: string, tls = false): string {
+  const plainServer = tls ? '; with rediss:// a server that does not speak TLS never answers: use redis:// for a plain one' : '';
   switch (kind) {
     case 'single':
-      return `check REDIS_URL${urlOption ? ` (or ${urlOption})` : ''} and that redis-server is running`;
+      return `check REDIS_URL${urlOption ? ` (or ${urlOption})` : ''} and that redis-server is running${plainServer}`;
     case 'sentinel':
-      return 'check REDIS_SENTINELS and REDIS_SENTINEL_NAME, and that the Sentinels are running';
+      return `check REDIS_SENTINELS and REDIS_SENTINEL_NAME, and that the Sentinels are running${plainServer}`;
     case 'cluster':
-      return 'check REDIS_CLUSTER_NODES and that the Cluster is running';
+      return `check REDIS_CLUSTER_NODES and that the Cluster is running${plainServer}`;
   }
 }
 

@@ -49,6 +49,6 @@ function onCluster<Port>(adapter: (client: Cluster, prefix: string, clock: Scrip
   };
 }
 
-describeCodeStore('RedisCodeStore on a Redis Cluster', onCluster((client, prefix, clock) => new RedisCodeStore(client, prefix, clock)));
+describeCodeStore('RedisCodeStore on a Redis Cluster', onCluster((client, prefix, clock) => new RedisCodeStore(client, prefix, { clock })));
 describeRateLimiter('RedisRateLimiter on a Redis Cluster', onCluster((client, prefix, clock) => new RedisRateLimiter(client, prefix, 64, clock)));
 describeNoticeLedger('RedisNoticeLedger on a Redis Cluster', onCluster((client, prefix, clock) => new RedisNoticeLedger(client, prefix, clock)));

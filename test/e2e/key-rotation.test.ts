@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeIn } from '../support/mail-code.js';
 import { TestClient, uniquePrefix } from '../support/nats.js';
@@ -56,6 +57,10 @@ describe('rotating the code keys with OTP_SECRETS, the service restarted each ti
 
     await runWith(KEY_B);
     expect(await client.verify({ resetId: underA2.resetId, code: underA2.code })).toMatchObject({ status: 'expired' });
+    // Key A retired while its code still had time: the operator is told which key, by its id.
+    const keyIdOfA = createHash('sha256').update(KEY_A).digest('hex').slice(0, 12);
+    const told = await service!.waitForLog(/code key this instance does not hold/);
+    expect(JSON.parse(told)).toMatchObject({ level: 40, keyId: keyIdOfA });
     expect(await client.verify({ resetId: underB.resetId, code: underB.code })).toEqual({ status: 'completed', attemptsRemaining: 0 });
     await client.waitForEvent(underA2.resetId, 'reset.verification.failed');
     expect(client.eventsFor(underA2.resetId).at(-1)?.data).toMatchObject({ reason: 'expired' });

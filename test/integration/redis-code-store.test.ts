@@ -39,8 +39,8 @@ describeCodeStore('RedisCodeStore', async (clock) => {
   const redis = await openTestRedis();
   const time = scriptClockOf(clock);
   return {
-    port: new RedisCodeStore(redis.client, redis.prefix, time),
-    another: () => new RedisCodeStore(redis.connect(), redis.prefix, time),
+    port: new RedisCodeStore(redis.client, redis.prefix, { clock: time }),
+    another: () => new RedisCodeStore(redis.connect(), redis.prefix, { clock: time }),
     close: () => redis.close(),
   };
 });
@@ -60,7 +60,7 @@ describe('RedisCodeStore', () => {
   beforeEach(async () => {
     redis = await openTestRedis();
     time = new PinnedTime(NOW);
-    store = new RedisCodeStore(redis.client, redis.prefix, time);
+    store = new RedisCodeStore(redis.client, redis.prefix, { clock: time });
   });
 
   afterEach(async () => {
@@ -69,7 +69,7 @@ describe('RedisCodeStore', () => {
 
   describe('issue in three steps across two slots', () => {
     it("names the user's pending reset in the user's slot, even after 10 parallel issues on two instances", async () => {
-      const other = new RedisCodeStore(redis.connect(), redis.prefix, time);
+      const other = new RedisCodeStore(redis.connect(), redis.prefix, { clock: time });
       const ids = Array.from({ length: 10 }, (_, i) => `r-${i}`);
       await Promise.all(ids.map((resetId, i) => (i % 2 === 0 ? store : other).issue(anIssue({ resetId }))));
       const current = await redis.client.get(`${redis.prefix}:user:{u-1}:current`);
@@ -117,9 +117,21 @@ describe('RedisCodeStore', () => {
     expect(await redis.client.pttl(`${redis.prefix}:reset:{r-1}`)).toBeGreaterThan(DAY - MINUTE);
   });
 
+  it('names the key of a code still in its lifetime made with a key the caller does not hold, and answers it expired', async () => {
+    const notHeld: string[] = [];
+    const told = new RedisCodeStore(redis.client, redis.prefix, { clock: time, onKeyNotHeld: (keyId) => void notHeld.push(keyId) });
+    await at(NOW, () => told.issue(anIssue()));
+
+    expect(await at(NOW + MINUTE, () => told.attempt(anAttempt({ code: CODE, keyId: 'k-2' })))).toEqual({ kind: 'refused', reason: 'expired', sequence: 'expired@0', userId: 'u-1', triesLeft: 5 });
+    expect(notHeld).toEqual(['k-1']);
+    // Past its lifetime it is expired whatever the key: nothing to tell.
+    await at(NOW + 11 * MINUTE, () => told.attempt(anAttempt({ code: CODE, keyId: 'k-2' })));
+    expect(notHeld).toEqual(['k-1']);
+  });
+
   describe('storage ceilings', () => {
     it('remembers about its ceiling of refusals an hour (the one that passes it, then none): past it a refusal is answered, not stored, and one stored still holds', async () => {
-      const ceiling = new RedisCodeStore(redis.client, redis.prefix, time, 3);
+      const ceiling = new RedisCodeStore(redis.client, redis.prefix, { clock: time, settledKeptAnHour: 3 });
       const invalid = (resetId: string, detail = 'The field data.email is invalid.'): ResetEvent => ({
         name: 'reset.rejected',
         sequence: `e:${resetId}`,

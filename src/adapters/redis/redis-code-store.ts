@@ -23,17 +23,33 @@ const SETTLED_KEPT_AN_HOUR = 4_000;
  * Keeps each reset in one Redis hash; every change is one Lua script on the keys of one hash slot,
  * so atomic across instances and valid on Redis Cluster. Only `issue` spans slots, in steps.
  */
+export interface RedisCodeStoreOptions {
+  /** Whose clock the scripts judge time by: Redis's unless a test sets one. */
+  readonly clock?: ScriptClock;
+  /** The deployment's ceiling on invalid requests remembered an hour. */
+  readonly settledKeptAnHour?: number;
+  /**
+   * Told the key id of a code, still in its lifetime, made with a code key this instance does not
+   * hold: it answers `expired`, which a user cannot tell from a slow mail, so the operator is told
+   * (instances given different OTP_SECRETS, or a key retired early).
+   */
+  readonly onKeyNotHeld?: (keyId: string) => void;
+}
+
 export class RedisCodeStore implements CodeStore {
   private readonly keys: RedisKeys;
+  private readonly clock: ScriptClock;
+  private readonly onKeyNotHeld: ((keyId: string) => void) | undefined;
 
   constructor(
     private readonly redis: RedisClient,
     keyPrefix: string,
-    private readonly clock: ScriptClock = redisClock,
-    settledKeptAnHour = SETTLED_KEPT_AN_HOUR,
+    options: RedisCodeStoreOptions = {},
   ) {
     this.keys = new RedisKeys(keyPrefix);
-    this.settledBudget = new RememberedBudget(redis, this.keys.rememberedCount('settled'), settledKeptAnHour);
+    this.clock = options.clock ?? redisClock;
+    this.onKeyNotHeld = options.onKeyNotHeld;
+    this.settledBudget = new RememberedBudget(redis, this.keys.rememberedCount('settled'), options.settledKeptAnHour ?? SETTLED_KEPT_AN_HOUR);
   }
 
   /** The deployment's ceiling on invalid requests remembered. */
@@ -96,7 +112,11 @@ export class RedisCodeStore implements CodeStore {
     return result;
   }
 
-  attempt(attempt: Attempt): Promise<AttemptResult> {
-    return runAttempt(this.redis, this.keys.reset(attempt.resetId), attempt, clockArgument(this.clock));
+  async attempt(attempt: Attempt): Promise<AttemptResult> {
+    const reply = await runAttempt(this.redis, this.keys.reset(attempt.resetId), attempt, clockArgument(this.clock));
+    if (reply.kind !== 'refused' || reply.keyNotHeld === undefined) return reply;
+    const { keyNotHeld, ...refused } = reply;
+    this.onKeyNotHeld?.(keyNotHeld);
+    return refused;
   }
 }

@@ -15,4 +15,10 @@ describe('the line for a Redis that cannot be reached', () => {
   it("names a command line's own option for REDIS_URL", () => {
     expect(redisUnreachableHint('single', '--redis')).toBe('check REDIS_URL (or --redis) and that redis-server is running');
   });
+
+  it('says, with rediss://, that a server speaking no TLS never answers: the timeout is not a missing server', () => {
+    expect(redisUnreachableHint('single', undefined, true)).toBe(
+      'check REDIS_URL and that redis-server is running; with rediss:// a server that does not speak TLS never answers: use redis:// for a plain one',
+    );
+  });
 });

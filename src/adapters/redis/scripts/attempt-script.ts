@@ -8,7 +8,8 @@ import { jsonText, replyDecoder } from './script-reply.js';
  * KEYS: the reset's hash. ARGV: submission id ('' for none), clock (`clockArgument`; a completion
  * keeps its instant), then key id and digest pairs: the submitted code's digest under every key
  * still known. The code is judged against the stored digest with the pair of the key it was made
- * with: none means the key was rotated out, and the code is treated as expired. Lua compares
+ * with: none means the key was rotated out, and the code is treated as expired; while the code is
+ * still in its lifetime, the reply names that key (`keyNotHeld`), for the operator. Lua compares
  * interned strings by reference, so the comparison takes the same time whatever the digests hold.
  *
  * A submission that spends a try or completes is counted (`n`, its event's sequence) and its
@@ -39,8 +40,8 @@ for i = 3, #ARGV - 1, 2 do
     submitted = ARGV[i + 1]
   end
 end
-local function refused(reason, left)
-  return cjson.encode({kind = 'refused', reason = reason, sequence = reason .. '@' .. counted, userId = userId, triesLeft = left})
+local function refused(reason, left, keyNotHeld)
+  return cjson.encode({kind = 'refused', reason = reason, sequence = reason .. '@' .. counted, userId = userId, triesLeft = left, keyNotHeld = keyNotHeld})
 end
 if state == 'locked' then
   return refused('locked', 0)
@@ -50,8 +51,11 @@ elseif state ~= 'issued' and state ~= 'sent' then
   return refused('unknown_reset', 0)
 end
 local now = clockNow(ARGV[2])
-if not expiresAt or now >= expiresAt or not digest or not submitted then
+if not expiresAt or now >= expiresAt or not digest then
   return refused('expired', triesLeft)
+end
+if not submitted then
+  return refused('expired', triesLeft, keyId)
 end
 local sequence = tostring(redis.call('HINCRBY', record, 'n', 1))
 local result
@@ -75,8 +79,11 @@ end
 return answer
 `);
 
+/** An attempt's result, and for a code made with a key the caller does not hold, that key's id. */
+export type AttemptReply = AttemptResult & { readonly keyNotHeld?: string };
+
 /** The AttemptResult as the script encodes it (cjson): an answer kept in `s:<id>` is read back the same way. */
-const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
+const attemptReply: z.ZodType<AttemptReply> = jsonText.pipe(
     z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('missing') }),
       z.object({ kind: z.literal('completed'), sequence: z.string(), userId: z.string(), completedAt: z.number() }),
@@ -87,6 +94,7 @@ const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
         userId: z.string().optional(),
         reason: z.enum(['expired', 'locked', 'superseded', 'unknown_reset']),
         triesLeft: z.number(),
+        keyNotHeld: z.string().optional(),
       }),
     ]),
   );
@@ -94,6 +102,6 @@ const attemptReply: z.ZodType<AttemptResult> = jsonText.pipe(
 const decodeAttemptReply = replyDecoder(attemptScript, attemptReply);
 
 /** Runs the attempt script on the reset's hash `record`; `clock` as `clockArgument` gives it. */
-export function runAttempt(redis: RedisClient, record: string, attempt: Attempt, clock: string): Promise<AttemptResult> {
+export function runAttempt(redis: RedisClient, record: string, attempt: Attempt, clock: string): Promise<AttemptReply> {
   return runScript(redis, attemptScript, [record], [attempt.submissionId ?? '', clock, ...Object.entries(attempt.digests).flat()], decodeAttemptReply);
 }
