@@ -12,7 +12,9 @@ import { maskUrl } from '../contract/mask-url.js';
 import { keyIdOf } from '../contract/message-signature.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from './nats-security.js';
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from './redis-security.js';
+import { settingConflicts } from './setting-conflicts.js';
 import { readSmtpSecurity, smtpSecurityEnv } from './smtp-security.js';
+import { unknownVariables } from './unknown-variables.js';
 import { natsServerList, natsServersOf, urlSetting } from './url-setting.js';
 
 export { ConfigError, natsServersOf };
@@ -41,6 +43,16 @@ const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const int = (min: number, fallback: number, max?: number) => wholeNumber(min, max).default(fallback);
 /** What NODE_ENV may be, in any case: another value (`prod`) would have turned every production check off unseen. */
 const NODE_ENVS = ['production', 'development', 'test'];
+/** In any case too (`INFO`), as NODE_ENV; pino takes lower case only. */
+const logLevel = z.preprocess(
+  (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+  z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+);
+/**
+ * The schemes the Node client connects with. It strips any other unseen (`http://` is taken as
+ * `nats://`) and refuses `ws://` and `wss://` only at connect (they need its websocket transport).
+ */
+const NATS_SCHEME = /^(nats|tls):\/\//i;
 const DAY_SECONDS = 86_400;
 /** Past about 292 years a stream's age overflows the server's nanoseconds (`invalid JSON`); ten years is plenty. */
 const MAX_AGE_HOURS = 10 * 365 * 24;
@@ -72,7 +84,9 @@ export const envSchema = z.object({
     .string()
     .refine((value) => NODE_ENVS.includes(value.trim().toLowerCase()), 'must be production, development or test')
     .default('development'),
-  NATS_URL: natsServerList.default('nats://127.0.0.1:4222'),
+  NATS_URL: natsServerList
+    .refine((text) => natsServersOf(text).every((server) => !server.includes('://') || NATS_SCHEME.test(server)), 'must be nats:// or tls:// URLs, or host:port')
+    .default('nats://127.0.0.1:4222'),
   REDIS_URL: urlSetting('redis', 'a').default('redis://127.0.0.1:6379'),
   // Unset: the subject prefix, so that two deployments on one Redis share no key (see redisKeyPrefixOf).
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _.:-').optional(),
@@ -130,9 +144,11 @@ export const envSchema = z.object({
   // At least a minute: past the 20 s a publish is retried and a dead instance's ack wait; at most the
   // shortest age an event may be kept, which the server requires of the window.
   RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: int(60, defaultStreamLimits.eventsDuplicateWindowMs / 1000, HOUR / 1000),
-  RESET_MAX_DELIVER: int(-1, -1),
+  RESET_MAX_DELIVER: wholeNumber(-1)
+    .refine((value) => value !== 0, 'must be -1 (no limit) or at least 1: JetStream takes 0 as -1')
+    .default(-1),
   AUDIT_LOG_FILE: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  LOG_LEVEL: logLevel.default('info'),
   OPS_HTTP_PORT: int(0, 9464, 65_535),
   OPS_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   OTEL_SERVICE_NAME: z.string().min(1).default('resetd'),
@@ -206,6 +222,8 @@ export interface Config {
   readonly tracing: TracingConfig;
   /** What was defaulted for development only; main logs one warning line for these. */
   readonly developmentDefaults: string[];
+  /** Variables that look like resetd's but are none of them, so are ignored; main logs one warning line for these. */
+  readonly unknownVariables: string[];
 }
 
 /**
@@ -318,6 +336,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     const name = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
     problems.push(`${name} is grpc, but resetd exports OTLP over HTTP: set it to http/protobuf or http/json and the endpoint to the collector's HTTP port (4318, not gRPC's 4317)`);
   }
+  problems.push(...settingConflicts(env, given, bad));
   if (problems.length > 0 || signingKey === undefined) throw new ConfigError(problems);
 
   return {
@@ -379,6 +398,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       exportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? (tracingProtocol === 'http/json' ? JSON_EXPORT_BATCH : PROTOBUF_EXPORT_BATCH),
     },
     developmentDefaults,
+    unknownVariables: unknownVariables(
+      Object.keys(environment).filter((name) => environment[name] !== undefined),
+      Object.keys(envSchema.shape),
+    ),
   };
 }
 

@@ -4,8 +4,9 @@ import { ConfigError } from './config-error.js';
 
 /**
  * Copies the variables of the `.env` file in the working directory into `environment` where it
- * lacks them (or holds them blank), and returns their names; none when there is no such file. The environment always
- * wins, so a deployment's own settings are never changed by a file left in the checkout.
+ * lacks them (or holds them blank), and returns their names; none when there is no such file. A value
+ * the environment sets always wins, so a deployment's own settings are never changed by a file left
+ * in the checkout; a blank one is filled from the file (docs/operations.md, `.env`).
  */
 export function readDotEnvFile(environment: NodeJS.ProcessEnv = process.env, path = '.env'): string[] {
   let text: string;

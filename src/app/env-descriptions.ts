@@ -15,7 +15,8 @@ export const envGroups: readonly EnvGroup[] = [
   {
     title: 'Connections',
     variables: {
-      NATS_URL: 'NATS server(s), comma-separated. One is enough to find a cluster; listing all lets an instance start while one is down.',
+      NATS_URL:
+        "NATS server(s), comma-separated. One is enough to find a cluster; listing all lets an instance start while one is down. Another scheme stops the start: resetd's Node client would take `http://` as `nats://`, and has no websocket transport for `ws://` or `wss://`.",
       REDIS_URL: 'Redis; `rediss://` for TLS; a path is the database number (`/2`; refused at start if the server does not have it; only 0 with a Cluster). Run it with persistence (AOF) in production.',
       REDIS_KEY_PREFIX:
         'Prefix of every Redis key. Unset: RESET_SUBJECT_PREFIX, so deployments with different prefixes on one Redis share no key (before, `resetd`: set that to keep the keys of an older deployment).',
@@ -101,7 +102,7 @@ export const envGroups: readonly EnvGroup[] = [
     title: 'Rate limits (sliding windows shared by all instances)',
     variables: {
       RATE_USER_PER_HOUR: 'Requests per user in an hour.',
-      RATE_USER_PER_DAY: 'Requests per user in a day.',
+      RATE_USER_PER_DAY: 'Requests per user in a day; at least RATE_USER_PER_HOUR.',
       RATE_IP_PER_HOUR: 'Requests per client IP in an hour.',
       RATE_IPV6_PREFIX:
         'The per-IP limit counts an IPv6 client by its network of this many leading bits (one host often holds a whole /64); IPv4 counts per address, an IPv4-mapped IPv6 address as its IPv4 address.',
@@ -129,20 +130,20 @@ export const envGroups: readonly EnvGroup[] = [
       VERIFY_MAX_IN_FLIGHT:
         '`reset.verify` requests one instance holds at once; past it a request is answered `unavailable` at once, unread (see [security.md](security.md#bounded-verify-and-pasted-codes)).',
       RESET_ACK_WAIT_SECONDS:
-        "Consumer ack wait, in seconds (at least 2): a dead instance's messages go to another after it; one in progress is kept alive by heartbeats every third of it.",
+        "Consumer ack wait, in seconds (at least 2): a dead instance's messages go to another after it; one in progress is kept alive by heartbeats every third of it. Below RESET_EVENTS_DUPLICATE_WINDOW_SECONDS.",
       RESET_INBOX_MAX_AGE_HOURS: 'Hours a command may wait in the inbox stream before the server drops it.',
       RESET_INBOX_MAX_BYTES: 'Bytes the inbox stream may hold (at least 1 MiB); past it a publish is refused with `maximum bytes exceeded`. See [security.md](security.md#storage-ceilings).',
       RESET_EVENTS_MAX_AGE_HOURS: 'Hours the events stream keeps an event.',
       RESET_EVENTS_MAX_BYTES: 'Bytes the events stream may hold (at least 1 MiB); past it the oldest events are dropped. See [security.md](security.md#storage-ceilings).',
       RESET_EVENTS_DUPLICATE_WINDOW_SECONDS:
-        'Seconds the events stream remembers an event id: an outcome published again within it (a redelivery after an instance died) is dropped, not stored twice. Keep it well above `RESET_ACK_WAIT_SECONDS`. Each NATS node holding the stream keeps about 300 bytes an id for that long: see [capacity.md](capacity.md).',
-      RESET_MAX_DELIVER: 'Deliveries before giving up (`-1`: until the SMTP retry budget decides). Keep `-1`.',
+        'Seconds the events stream remembers an event id: an outcome published again within it (a redelivery after an instance died) is dropped, not stored twice. Above `RESET_ACK_WAIT_SECONDS` (else the start stops), and best well above. Each NATS node holding the stream keeps about 300 bytes an id for that long: see [capacity.md](capacity.md).',
+      RESET_MAX_DELIVER: 'Deliveries before giving up (`-1`: until the SMTP retry budget decides; `0` is refused, as JetStream would take it as `-1`). Keep `-1`.',
     },
   },
   {
     title: 'Logs and audit',
     variables: {
-      LOG_LEVEL: 'Level of the JSON log on stdout; `debug` adds a line per message handled.',
+      LOG_LEVEL: 'Level of the JSON log on stdout, in any case; `debug` adds a line per message handled.',
       AUDIT_LOG_FILE: 'Append audit records (one JSON line per outcome and `reset.verify` answer) to this file; unset: stdout, marked `"audit":true`.',
     },
   },

@@ -78,11 +78,15 @@ const MARKDOWN_HEADER = `<!-- Generated from src/app/config.ts (envSchema) and s
 # Configuration
 
 Every setting is an environment variable, parsed and checked once at start. A \`.env\` file in the
-working directory, when present, is read for the variables the environment does not set (the
-environment always wins), by the service and the CLI alike. Bad values stop the start (exit 2) with
-one line each, naming the variable and what to set, all of them in one start; no error line repeats
-a secret, and a URL is printed with its password masked. [\`.env.example\`](../.env.example) lists
-the same variables, each set to its default, and is generated from the same schema.
+working directory, when present, is read for the variables the environment does not set or sets
+blank (a value the environment sets always wins: see [operations.md](operations.md#env)), by the
+service and the CLI alike. Bad values, and settings that contradict each other (a day's limit below
+the hour's, say), stop the start (exit 2) with one line each, naming the variables and what to set,
+all of them in one start; no error line repeats a secret, and a URL is printed with its password
+masked. A variable that looks like resetd's but is none of these (\`RESET_SUBJECT_PREFX\`,
+\`log_level\`) is ignored, with one warning line at start naming it and the variable it is closest
+to. [\`.env.example\`](../.env.example) lists the same variables, each set to its default, and is
+generated from the same schema.
 
 Every secret can also come from a file, \`<NAME>_FILE\` (the Docker and Kubernetes convention);
 setting both is a start error naming the variable. An empty value, or one of only spaces, means
@@ -97,8 +101,8 @@ warning line. The CLI reads the same variables
 const ENV_HEADER = `# resetd configuration: every variable it reads, set to its default.
 # Generated from src/app/config.ts and src/app/env-descriptions.ts by \`npm run configuration\`.
 # Copy to .env (or your deployment's environment) and change what you need: resetd and its CLI read
-# .env in the working directory for the variables the environment does not set (the environment
-# always wins). An empty value, or one of only spaces, means unset. Bad values stop the start (exit 2) with one line each,
+# .env in the working directory for the variables the environment does not set or sets blank (a
+# value the environment sets always wins). An empty value, or one of only spaces, means unset. Bad values stop the start (exit 2) with one line each,
 # naming the variable. docs/configuration.md says more.
 `;
 

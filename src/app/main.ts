@@ -34,6 +34,9 @@ export async function main(): Promise<void> {
     if (config.developmentDefaults.length > 0) {
       log.warn({ defaults: config.developmentDefaults }, `development defaults in use for ${config.developmentDefaults.join(', ')}; never run like this in production`);
     }
+    if (config.unknownVariables.length > 0) {
+      log.warn({ variables: config.unknownVariables }, `ignoring variables resetd does not read: ${config.unknownVariables.join(', ')}`);
+    }
     const telemetry = setUpTelemetry({ serviceName: config.serviceName, tracing: config.tracing, log });
     started.close = () => telemetry.shutdown();
     /** Throws a refusal by NATS that a setting explains as the ConfigError of its one line, anything else as it is. */

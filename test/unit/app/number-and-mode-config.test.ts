@@ -32,9 +32,30 @@ describe('whole-number settings', () => {
       'RESET_INBOX_MAX_AGE_HOURS must be at most 87600 (got "99999999")',
       'RESET_EVENTS_MAX_AGE_HOURS must be at most 87600 (got "87601")',
     ]);
-    const longest = configWith({ OTP_TTL_SECONDS: '86400', RESET_ACK_WAIT_SECONDS: '3600', RESET_INBOX_MAX_AGE_HOURS: '87600', RESET_EVENTS_MAX_AGE_HOURS: '87600' });
+    // The ack wait stays below the events' duplicate window, itself at most an hour.
+    const longest = configWith({
+      OTP_TTL_SECONDS: '86400',
+      RESET_ACK_WAIT_SECONDS: '3599',
+      RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '3600',
+      RESET_INBOX_MAX_AGE_HOURS: '87600',
+      RESET_EVENTS_MAX_AGE_HOURS: '87600',
+    });
     expect(longest.policy.codeLifetimeMs).toBe(86_400_000);
-    expect(longest.nats.ackWaitMs).toBe(3_600_000);
+    expect(longest.nats.ackWaitMs).toBe(3_599_000);
+  });
+
+  it('refuse RESET_MAX_DELIVER=0, which JetStream takes as -1 (no limit), not as "never redeliver"', () => {
+    expect(problemsOf({ ...SECRET, RESET_MAX_DELIVER: '0' })).toEqual(['RESET_MAX_DELIVER must be -1 (no limit) or at least 1: JetStream takes 0 as -1 (got "0")']);
+    expect(problemsOf({ ...SECRET, RESET_MAX_DELIVER: '-2' })).toEqual(['RESET_MAX_DELIVER must be at least -1 (got "-2")']);
+    expect(configWith({ RESET_MAX_DELIVER: '1' }).nats.maxDeliver).toBe(1);
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('takes a level in any case and with spaces around, as NODE_ENV, and gives the logger lower case', () => {
+    expect(configWith({ LOG_LEVEL: 'INFO' }).logLevel).toBe('info');
+    expect(configWith({ LOG_LEVEL: ' Debug ' }).logLevel).toBe('debug');
+    expect(problemsOf({ ...SECRET, LOG_LEVEL: 'VERBOSE' })).toEqual(['LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "VERBOSE")']);
   });
 });
 

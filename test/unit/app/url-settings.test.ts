@@ -57,6 +57,15 @@ describe('a URL setting with a special character in its password', () => {
     expect(startLine({ NATS_URL: '127.0.0.1:4222, nats-2.test:4222' })).toBeUndefined();
   });
 
+  it('refuses a NATS server of a scheme the Node client does not use: it reads http:// as nats:// unseen, and refuses ws:// only at connect', () => {
+    for (const url of ['http://127.0.0.1:4222', 'ws://127.0.0.1:8080', 'wss://nats.test:443', 'nats://a.test:4222,https://b.test:4222']) {
+      expect(startLine({ NATS_URL: url }), url).toBe(`NATS_URL must be nats:// or tls:// URLs, or host:port (got ${JSON.stringify(url)})`);
+    }
+    for (const url of ['nats://127.0.0.1:4222', 'TLS://nats.test:4222', 'nats.test:4222', 'nats://a.test:4222, tls://b.test:4222, c.test:4222']) {
+      expect(startLine({ NATS_URL: url }), url).toBeUndefined();
+    }
+  });
+
   it.each(cases.filter(([variable]) => variable === 'NATS_URL' || variable === 'REDIS_URL'))(
     'the CLI with %s holding %s unencoded: a usage error (exit 2) naming the variable, without the password',
     (variable, special) => {
