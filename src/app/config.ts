@@ -264,7 +264,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       const name = String(issue.path[0]);
       if (bad.has(name)) continue;
       bad.add(name);
-      problems.push(`${name} ${describeIssue(issue)}${shownValue(name, environment[name] ?? '')}`);
+      problems.push(problemLine(issue, environment));
     }
     parsed = envSchema.safeParse(Object.fromEntries(Object.entries(given).filter(([name]) => !bad.has(name))));
     if (!parsed.success) throw new ConfigError(problems);
@@ -434,6 +434,12 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     default:
       return 'is not valid';
   }
+}
+
+/** A variable's problem as a start line: its name, what is wrong, and the value it got (see `shownValue`). */
+export function problemLine(issue: z.core.$ZodIssue, environment: NodeJS.ProcessEnv): string {
+  const name = String(issue.path[0]);
+  return `${name} ${describeIssue(issue)}${shownValue(name, environment[name] ?? '')}`;
 }
 
 /** The value as given, for the message: a URL's password masked, a secret's value never repeated, a long one cut. */

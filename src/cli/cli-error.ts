@@ -28,12 +28,13 @@ export class CliError extends Error {
 }
 
 /**
- * Prints one line for a failure (what failed and what to check) and returns the exit code; the
+ * Prints one line for a failure (what failed and what to check), or one a problem when its message
+ * has several lines, as the service prints its configuration's, and returns the exit code; the
  * stack and causes only with `--verbose`.
  */
 export function reportFailure(error: unknown, verbose: boolean, write: (line: string) => void): number {
   const { message, exitCode } = explain(error);
-  write(`resetd: ${message}\n`);
+  for (const line of message.split('\n')) write(`resetd: ${line}\n`);
   if (verbose) {
     for (let e: unknown = error; e !== undefined; e = e instanceof Error ? e.cause : undefined) {
       write(`${e instanceof Error ? (e.stack ?? String(e)) : String(e)}\n`);

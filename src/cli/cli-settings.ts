@@ -1,4 +1,4 @@
-import { describeIssue, envSchema, natsServersOf, readRedisTopology, redisKeyPrefixOf, withoutEmpty } from '../app/config.js';
+import { ConfigError, envSchema, natsServersOf, problemLine, readRedisTopology, redisKeyPrefixOf, withoutEmpty } from '../app/config.js';
 import type { RedisTopology } from '../adapters/redis/redis-connection.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../app/nats-security.js';
 import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../app/redis-security.js';
@@ -49,21 +49,36 @@ const cliEnv = envSchema.pick({
   ...Object.fromEntries(Object.keys({ ...natsSecurityEnv, ...redisSecurityEnv }).map((name) => [name, true as const])),
 });
 
-/** Reads the settings from the options, then the environment; throws a usage CliError naming the variable. */
+/**
+ * Reads the settings from the options, then the environment. Throws a usage CliError with a line
+ * for each problem in the variables it reads, in the service's words: the variable, what is wrong
+ * and the value it got.
+ */
 export function cliSettings(options: GlobalOptions, environment: NodeJS.ProcessEnv = process.env): CliSettings {
   const given = withoutEmpty(environment);
   if (options.nats) given.NATS_URL = options.nats;
   if (options.redis) given.REDIS_URL = options.redis;
   if (options.prefix) given.RESET_SUBJECT_PREFIX = options.prefix;
+  try {
+    return readSettings(given);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new CliError(error.problems.join('\n'), EXIT.usage, { cause: error });
+  }
+}
+
+/** The settings, or a ConfigError with a line for each variable that breaks its rule (or the first problem found past them). */
+function readSettings(given: Record<string, string>): CliSettings {
   const parsed = cliEnv.safeParse(given);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new CliError(`${String(issue.path[0])} ${describeIssue(issue)}`, EXIT.usage);
+    // One line a variable, its first issue's, as the service's start prints them.
+    const lines = new Map<string, string>();
+    for (const issue of parsed.error.issues) if (!lines.has(String(issue.path[0]))) lines.set(String(issue.path[0]), problemLine(issue, given));
+    throw new ConfigError([...lines.values()]);
   }
   const env = parsed.data;
   return {
     natsServers: natsServersOf(env.NATS_URL),
-    // A bad or missing secret file is a ConfigError: the CLI prints it as a usage error.
     natsSecurity: readNatsSecurity(env, natsServersOf(env.NATS_URL)),
     redisUrl: env.REDIS_URL,
     redisTopology: readRedisTopology(env),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, reportFailure } from './cli-error.js';
-import { processOutput } from './cli-output.js';
+import { ProcessOutput, stdoutFailure, type CliOutput } from './cli-output.js';
 import { cliSettings, type GlobalOptions } from './cli-settings.js';
 import { collect } from './verify-keys.js';
 import { isEntryPoint } from '../app/entry-point.js';
@@ -9,9 +9,10 @@ import { readDotEnvFile } from '../app/dotenv-file.js';
 
 /**
  * `resetd`: run the service, drive a reset by hand, watch its events, and look at its mail.
- * `onStart` is told when `start` has the service running, so the process is left to it.
+ * `onStart` is told when `start` has the service running, so the process is left to it; the
+ * other commands write to `output`.
  */
-export function buildProgram(onStart: () => void = () => undefined): Command {
+export function buildProgram(onStart: () => void = () => undefined, output: CliOutput = new ProcessOutput()): Command {
   const program = new Command('resetd')
     .description('Password resets with one-time codes over NATS JetStream: run the service, or drive and watch it.')
     .option('--nats <urls>', 'NATS server(s), comma-separated (default: $NATS_URL or nats://127.0.0.1:4222)')
@@ -49,7 +50,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .addOption(new Option('--verify-key <file>', "resetd's public key (PEM or JWK): the outcome must verify with it; repeat for rotation").argParser(collect))
     .action(async (options) => {
       const { requestCommand } = await import('./request-command.js');
-      process.exitCode = await requestCommand(settings(), options, processOutput);
+      process.exitCode = await requestCommand(settings(), options, output);
     });
 
   program
@@ -62,7 +63,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .addHelpText('after', '\nA code on the command line is seen by anyone who can list processes, and kept in the shell history:\n  resetd verify <resetId> -     then type the code (or pipe it in)')
     .action(async (resetId: string, code: string | undefined, options: { json?: boolean; verifyKey?: string[] }) => {
       const { verifyCommand } = await import('./verify-command.js');
-      process.exitCode = await verifyCommand(settings(), resetId, code, options, processOutput);
+      process.exitCode = await verifyCommand(settings(), resetId, code, options, output);
     });
 
   program
@@ -74,7 +75,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .addOption(new Option('--verify-key <file>', "resetd's public key (PEM or JWK): say whether each event verified; repeat for rotation").argParser(collect))
     .action(async (options) => {
       const { watchCommand } = await import('./watch-command.js');
-      process.exitCode = await watchCommand(settings(), options, processOutput);
+      process.exitCode = await watchCommand(settings(), options, output);
     });
 
   program
@@ -83,7 +84,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .option('--out <dir>', 'where to write resetd-signing.key (private, 0600) and resetd-signing.pub', '.')
     .action(async (options: { out: string }) => {
       const { keygenCommand } = await import('./keygen-command.js');
-      process.exitCode = keygenCommand(options, processOutput);
+      process.exitCode = keygenCommand(options, output);
     });
 
   program
@@ -96,7 +97,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .option('--html', 'print the HTML part rather than the text part')
     .action(async (options) => {
       const { previewCommand } = await import('./preview-command.js');
-      process.exitCode = await previewCommand(settings(), options, processOutput);
+      process.exitCode = await previewCommand(settings(), options, output);
     });
 
   program
@@ -104,7 +105,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .description('show the streams, the inbox consumer and whether Redis answers')
     .action(async () => {
       const { statusCommand } = await import('./status-command.js');
-      process.exitCode = await statusCommand(settings(), processOutput);
+      process.exitCode = await statusCommand(settings(), output);
     });
 
   program
@@ -112,7 +113,7 @@ export function buildProgram(onStart: () => void = () => undefined): Command {
     .description('start the service on the local NATS and Redis and run one whole reset, told as it happens')
     .action(async () => {
       const { demoCommand } = await import('./demo-command.js');
-      process.exitCode = await demoCommand(settings(), processOutput);
+      process.exitCode = await demoCommand(settings(), output);
     });
 
   return program;
@@ -132,22 +133,37 @@ function positiveInteger(value: string): number {
 
 async function run(argv: string[]): Promise<void> {
   let keepRunning = false;
-  const program = buildProgram(() => (keepRunning = true));
+  const output = new ProcessOutput();
+  const program = buildProgram(() => (keepRunning = true), output);
+  let failure: unknown;
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander has printed the help or the usage error already.
-      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    } else {
-      process.exitCode = reportFailure(error, program.opts<GlobalOptions>().verbose === true, (line) => process.stderr.write(line));
-    }
+    failure = error;
   }
   // The service runs until a signal stops it; every other command is done, even if a socket lingers.
   if (keepRunning) return;
   // process.exit() does not wait for a pipe: output past what the pipe holds (64 KiB) would be lost.
-  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
+  // Waiting also lets a write that failed say so before the end is decided.
+  await flushed(process.stdout);
+  // Once stdout has failed, that is how the command ended, whatever it made of it since.
+  if (output.closed.aborted) {
+    process.exitCode = EXIT.ok;
+    failure = stdoutFailure(output.closed.reason);
+  }
+  if (failure instanceof CommanderError) {
+    // Commander has printed the help or the usage error already.
+    process.exitCode = failure.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (failure !== undefined) {
+    process.exitCode = reportFailure(failure, program.opts<GlobalOptions>().verbose === true, (line) => output.err(line));
+  }
+  await flushed(process.stderr);
   process.exit();
+}
+
+/** Resolves once what was written to `stream` before is written, or has failed. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
 if (isEntryPoint(import.meta.url)) await run(process.argv);

@@ -16,9 +16,9 @@ export interface WatchOptions {
 }
 
 /**
- * Prints each event of `<PREFIX>_EVENTS` as it arrives, until Ctrl-C (or `count` events). With
- * `--verify-key`, each line says its signature verified, and a message that does not verify is
- * printed to stderr as NOT VERIFIED instead, never as an event.
+ * Prints each event of `<PREFIX>_EVENTS` as it arrives, until Ctrl-C, `count` events or a stdout
+ * that takes no more. With `--verify-key`, each line says its signature verified, and a message
+ * that does not verify is printed to stderr as NOT VERIFIED instead, never as an event.
  */
 export function watchCommand(settings: CliSettings, options: WatchOptions, output: CliOutput): Promise<number> {
   const verifyKeys = readVerifyKeys(options.verifyKey);
@@ -29,6 +29,8 @@ export function watchCommand(settings: CliSettings, options: WatchOptions, outpu
     const stop = () => events.stop();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // Nothing reads the lines any more (`resetd watch | head -1`): stop as Ctrl-C would.
+    output.closed?.addEventListener('abort', stop);
     if (!options.json) output.err(`watching ${client.subjects.eventsStream}${options.all ? ' from its start' : ''}; Ctrl-C stops`);
     let seen = 0;
     try {
@@ -40,6 +42,7 @@ export function watchCommand(settings: CliSettings, options: WatchOptions, outpu
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      output.closed?.removeEventListener('abort', stop);
     }
     return EXIT.ok;
   }, { verifyKeys, onUnverified });

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -218,6 +219,29 @@ describe('the resetd CLI against a running service', () => {
     const piped = spawnSync('sh', ['-c', `node ${CLI} watch --all --json --count ${stored} | (sleep 1; wc -l)`], { env, encoding: 'utf8', timeout: 30_000 });
     expect(Number(piped.stdout.trim()), piped.stderr).toBe(stored);
   });
+
+  it('watch ends quietly, exit 0, when its reader closes the pipe after the first line (watch --all | head -1)', async () => {
+    const reset = { userId: 'u-cli-pipe', email: 'cli-pipe@example.com' };
+    await client.requestReset(reset);
+    const watch = startCli(['watch', '--all', '--json'], env);
+    const stdout = watch.child.stdout!;
+    // As `head -1` does: one line read, then the pipe closed.
+    stdout.on('data', (chunk: Buffer) => {
+      if (chunk.includes('\n')) stdout.destroy();
+    });
+    try {
+      await waitFor(() => stdout.destroyed, 10_000);
+      // An event to print after the reader has gone, however much of the stream the pipe held.
+      await client.requestReset(reset);
+      await waitFor(() => watch.child.exitCode !== null, 10_000);
+      const run = await watch.done;
+      expect(run.code, run.stderr).toBe(0);
+      // Nothing of the pipe; the client's warning that it checks no signature is all there is.
+      expect(run.stderr).not.toMatch(/EPIPE|Error|^\s+at /m);
+    } finally {
+      watch.child.kill('SIGKILL');
+    }
+  });
 });
 
 describe('the resetd CLI without its servers', () => {
@@ -240,6 +264,33 @@ describe('the resetd CLI without its servers', () => {
     const verbose = await runCli(['--verbose', 'status'], { ...env, NATS_URL: 'nats://127.0.0.1:1' });
     expect(verbose.code).toBe(3);
     expect(verbose.stderr).toMatch(/^\s+at /m);
+  });
+
+  it('names every bad setting it reads, with the value it got, one line each as the service does, and exits 2', async () => {
+    const run = await runCli(['status'], { ...env, OTP_LENGTH: '12', OTP_TTL_SECONDS: '5' });
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n').filter(Boolean)).toEqual(['resetd: OTP_LENGTH must be at most 10 (got "12")', 'resetd: OTP_TTL_SECONDS must be at least 30 (got "5")']);
+    expect(run.stdout).toBe('');
+  });
+
+  it('ends quietly, exit 0, when nothing reads its output (status | true), whatever it found', async () => {
+    const status = startCli(['status'], env);
+    status.child.stdout!.destroy();
+    const run = await status.done;
+    // Its streams are missing, which alone exits 1: the reader going away decides.
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('says in one line, exit 1, when its output cannot be written (a full disk)', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const run = spawnSync(process.execPath, [CLI, 'preview'], { env, stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 30_000 });
+      expect(run.status).toBe(1);
+      expectOneLine(run.stderr, /^resetd: cannot write to standard output: ENOSPC/);
+    } finally {
+      closeSync(full);
+    }
   });
 
   it('says which stream is missing when the service never ran with that prefix', async () => {

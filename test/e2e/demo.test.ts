@@ -26,7 +26,8 @@ describe('the demo', () => {
     for (const step of [
       /^starting resetd \(subject prefix demo[0-9a-f]{8}\)$/m,
       /^resetd is up: .*; it signs with key [\w-]{43}, which the client checks$/m,
-      /^→ reset\.requested\s+\S+\s+for u-demo <ada@example\.com>$/m,
+      // The whole id (the README's copy of this output cuts it short).
+      /^→ reset\.requested\s+[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s+for u-demo <ada@example\.com>$/m,
       /^← reset\.code\.sent\s+\S+\s+userId=u-demo expiresAt=/m,
       /^✉ the mail is in the outbox: "Your resetd password reset code", code \d{6}$/m,
       /^→ reset\.code\.submitted\s+\S+\s+a wrong code, \d{6}$/m,
