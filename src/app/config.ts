@@ -144,9 +144,7 @@ export const envSchema = z.object({
   // At least a minute: past the 20 s a publish is retried and a dead instance's ack wait; at most the
   // shortest age an event may be kept, which the server requires of the window.
   RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: int(60, defaultStreamLimits.eventsDuplicateWindowMs / 1000, HOUR / 1000),
-  RESET_MAX_DELIVER: wholeNumber(-1)
-    .refine((value) => value !== 0, 'must be -1 (no limit) or at least 1: JetStream takes 0 as -1')
-    .default(-1),
+  RESET_MAX_DELIVER: int(-1, -1),
   AUDIT_LOG_FILE: z.string().min(1).optional(),
   LOG_LEVEL: logLevel.default('info'),
   OPS_HTTP_PORT: int(0, 9464, 65_535),
@@ -224,6 +222,12 @@ export interface Config {
   readonly developmentDefaults: string[];
   /** Variables that look like resetd's but are none of them, so are ignored; main logs one warning line for these. */
   readonly unknownVariables: string[];
+  /**
+   * Settings that work, but not as they read: two that contradict each other, a value JetStream
+   * takes as another. Warned of, not refused: an instance upgraded with settings that ran before
+   * must still start. main logs one warning line for each.
+   */
+  readonly settingWarnings: string[];
 }
 
 /**
@@ -336,8 +340,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     const name = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
     problems.push(`${name} is grpc, but resetd exports OTLP over HTTP: set it to http/protobuf or http/json and the endpoint to the collector's HTTP port (4318, not gRPC's 4317)`);
   }
-  problems.push(...settingConflicts(env, given, bad));
   if (problems.length > 0 || signingKey === undefined) throw new ConfigError(problems);
+  const settingWarnings = settingConflicts(env, given);
+  if (env.RESET_MAX_DELIVER === 0) settingWarnings.push('RESET_MAX_DELIVER=0 is taken by JetStream as -1, no limit: set -1, or the deliveries to allow');
 
   return {
     production,
@@ -402,6 +407,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       Object.keys(environment).filter((name) => environment[name] !== undefined),
       Object.keys(envSchema.shape),
     ),
+    settingWarnings,
   };
 }
 

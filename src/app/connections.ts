@@ -7,6 +7,7 @@ import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-con
 import { ConfigError, type Config } from './config.js';
 import { maskUrl } from '../contract/mask-url.js';
 import { natsSecurityOptions, natsSettingsHint } from './nats-security.js';
+import { deploymentEventIdKey } from '../adapters/redis/deployment-event-id-key.js';
 import { redisConnectFailureLine, redisSecurityOptions, redisUnreachableHint } from './redis-security.js';
 import { warnAboutRedisSettings } from './redis-settings.js';
 import { NatsLink } from './nats-link.js';
@@ -18,6 +19,8 @@ export interface Connections {
   readonly js: JetStreamClient;
   /** One server, the Sentinel group's master, or a Redis Cluster, as configured. */
   readonly redis: RedisClient;
+  /** The deployment's secret for outbound event ids, which Redis keeps for every instance (`deploymentEventIdKey`). */
+  readonly eventIdKey: string;
 }
 
 /** A server that cannot be reached, or refuses the login or TLS, at start; its message names the URL without a password, and no secret. */
@@ -63,6 +66,7 @@ export async function openConnections(config: Config, log: Logger, signal?: Abor
   watchRedis(redis, log);
   await checkDatabase(redis, config);
   await warnAboutRedisSettings(redis, config.production, log);
+  const eventIdKey = await deploymentEventIdKey(redis, config.redisKeyPrefix);
   try {
     nc = await connect({
       servers: config.natsServers,
@@ -97,7 +101,7 @@ export async function openConnections(config: Config, log: Logger, signal?: Abor
   signal?.removeEventListener('abort', abandon);
   const natsLink = new NatsLink(nc.status());
   watchNats(natsLink, log);
-  return { nc, natsLink, js: jetstream(nc), redis };
+  return { nc, natsLink, js: jetstream(nc), redis, eventIdKey };
 }
 
 function watchRedis(redis: RedisClient, log: Logger): void {

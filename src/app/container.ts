@@ -72,8 +72,7 @@ export function buildContainer(
   const { redis, nc, js } = connections;
   // Parsed once: each event and reply then costs one Ed25519 signature.
   const signer = messageSigner(config.signingKey);
-  // The key new codes are made with: every instance of the deployment holds it, no one else does.
-  const eventId = eventIdDeriver(config.otpSecrets[0]!);
+  const eventId = eventIdDeriver(connections.eventIdKey);
 
   provide(TOKENS.Clock, [], () => new SystemClock());
   provide(TOKENS.Random, [], () => new CryptoRandom());
@@ -116,8 +115,13 @@ export function buildContainer(
     provide(TOKENS.BaseMailer, [], () => outboxMailer(config.mail.outboxDir, mailOptions));
   }
   provide(TOKENS.Mailer, [TOKENS.BaseMailer], (base) => {
-    // An open breaker with nothing to send is probed by a login alone, so readiness follows the server's return.
-    const checkServer = smtp ? () => resolve(container, TOKENS.SmtpMailer).checkServer() : undefined;
+    // An open breaker with nothing to send is probed by a login alone (the outbox: a file written),
+    // so readiness follows the server's (or the directory's) return.
+    const checkServer = smtp
+      ? () => resolve(container, TOKENS.SmtpMailer).checkServer()
+      : base instanceof FileOutboxMailer
+        ? async () => base.ensureWritable()
+        : undefined;
     return new ResilientMailer(base, config.mailResilience, log, checkServer);
   });
   provide(TOKENS.MailBreaker, [TOKENS.Mailer], (mailer) => mailer.breaker);

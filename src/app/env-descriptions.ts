@@ -102,7 +102,7 @@ export const envGroups: readonly EnvGroup[] = [
     title: 'Rate limits (sliding windows shared by all instances)',
     variables: {
       RATE_USER_PER_HOUR: 'Requests per user in an hour.',
-      RATE_USER_PER_DAY: 'Requests per user in a day; at least RATE_USER_PER_HOUR.',
+      RATE_USER_PER_DAY: 'Requests per user in a day; at least RATE_USER_PER_HOUR (a start warning says so otherwise).',
       RATE_IP_PER_HOUR: 'Requests per client IP in an hour.',
       RATE_IPV6_PREFIX:
         'The per-IP limit counts an IPv6 client by its network of this many leading bits (one host often holds a whole /64); IPv4 counts per address, an IPv4-mapped IPv6 address as its IPv4 address.',
@@ -136,8 +136,8 @@ export const envGroups: readonly EnvGroup[] = [
       RESET_EVENTS_MAX_AGE_HOURS: 'Hours the events stream keeps an event.',
       RESET_EVENTS_MAX_BYTES: 'Bytes the events stream may hold (at least 1 MiB); past it the oldest events are dropped. See [security.md](security.md#storage-ceilings).',
       RESET_EVENTS_DUPLICATE_WINDOW_SECONDS:
-        'Seconds the events stream remembers an event id: an outcome published again within it (a redelivery after an instance died) is dropped, not stored twice. Above `RESET_ACK_WAIT_SECONDS` (else the start stops), and best well above. Each NATS node holding the stream keeps about 300 bytes an id for that long: see [capacity.md](capacity.md).',
-      RESET_MAX_DELIVER: 'Deliveries before giving up (`-1`: until the SMTP retry budget decides; `0` is refused, as JetStream would take it as `-1`). Keep `-1`.',
+        'Seconds the events stream remembers an event id: an outcome published again within it (a redelivery after an instance died) is dropped, not stored twice. Well above `RESET_ACK_WAIT_SECONDS` (a start warning says so when it is not above). Each NATS node holding the stream keeps about 300 bytes an id for that long: see [capacity.md](capacity.md).',
+      RESET_MAX_DELIVER: 'Deliveries before giving up (`-1`: until the SMTP retry budget decides; JetStream takes `0` as `-1`, with a start warning). Keep `-1`.',
     },
   },
   {

@@ -80,11 +80,11 @@ const MARKDOWN_HEADER = `<!-- Generated from src/app/config.ts (envSchema) and s
 Every setting is an environment variable, parsed and checked once at start. A \`.env\` file in the
 working directory, when present, is read for the variables the environment does not set or sets
 blank (a value the environment sets always wins: see [operations.md](operations.md#env)), by the
-service and the CLI alike. Bad values, and settings that contradict each other (a day's limit below
-the hour's, say), stop the start (exit 2) with one line each, naming the variables and what to set,
-all of them in one start; no error line repeats a secret, and a URL is printed with its password
-masked. A variable that looks like resetd's but is none of these (\`RESET_SUBJECT_PREFX\`,
-\`log_level\`) is ignored, with one warning line at start naming it and the variable it is closest
+service and the CLI alike. Bad values stop the start (exit 2) with one line each, naming the
+variable and what to set, all of them in one start; no error line repeats a secret, and a URL is
+printed with its password masked. Settings that work but contradict each other (a day's limit below
+the hour's, say) get one warning line each at start. A variable that looks like resetd's but is none
+of these (\`RESET_SUBJECT_PREFX\`, \`log_level\`) is ignored, with one warning line at start naming it and the variable it is closest
 to. [\`.env.example\`](../.env.example) lists the same variables, each set to its default, and is
 generated from the same schema.
 

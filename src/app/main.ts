@@ -34,6 +34,7 @@ export async function main(): Promise<void> {
     if (config.developmentDefaults.length > 0) {
       log.warn({ defaults: config.developmentDefaults }, `development defaults in use for ${config.developmentDefaults.join(', ')}; never run like this in production`);
     }
+    for (const warning of config.settingWarnings) log.warn(warning);
     if (config.unknownVariables.length > 0) {
       log.warn({ variables: config.unknownVariables }, `ignoring variables resetd does not read: ${config.unknownVariables.join(', ')}`);
     }

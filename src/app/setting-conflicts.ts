@@ -25,14 +25,10 @@ const RULES: readonly Rule[] = [
   },
 ];
 
-/**
- * One start error for each rule that `env` breaks, naming both variables and their values (a value
- * not in `given` marked as the default). A rule on a variable in `bad`, reported already and read
- * here as its default, is not judged: its line would be about a value nobody set.
- */
-export function settingConflicts(env: Pick<Env, Compared>, given: Readonly<Record<string, string>>, bad: ReadonlySet<string>): string[] {
+/** A line for each rule that `env` breaks, naming both variables and their values (a value not in `given` marked as the default). */
+export function settingConflicts(env: Pick<Env, Compared>, given: Readonly<Record<string, string>>): string[] {
   const shown = (name: Compared) => `${name}=${env[name]}${given[name] === undefined ? ' (the default)' : ''}`;
-  return RULES.filter(({ setting, relation, other }) => !bad.has(setting) && !bad.has(other) && !RELATIONS[relation](env[setting], env[other])).map(
-    ({ setting, relation, other, why }) => `${shown(setting)} must be ${relation} ${shown(other)}: ${why}`,
+  return RULES.filter(({ setting, relation, other }) => !RELATIONS[relation](env[setting], env[other])).map(
+    ({ setting, relation, other, why }) => `${shown(setting)} should be ${relation} ${shown(other)}: ${why}`,
   );
 }

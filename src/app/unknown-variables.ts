@@ -1,9 +1,15 @@
 /**
  * Prefixes resetd shares with programs that read the rest of them: Node.js (`NODE_OPTIONS`) and the
- * OpenTelemetry SDK (every other `OTEL_*`). Under these only a near miss of one of resetd's names is
- * worth a word.
+ * OpenTelemetry SDK (every other `OTEL_*`, some a letter away from resetd's own, `OTEL_BLRP_…`
+ * beside `OTEL_BSP_…`): under them only one of resetd's names in another case (`node_env`) is named.
  */
 const SHARED_PREFIXES = new Set(['NODE_', 'OTEL_']);
+
+/**
+ * What Kubernetes sets in every pod for each Service of its namespace: a Service named `redis` or
+ * `nats` gives `REDIS_PORT`, `REDIS_SERVICE_HOST`, `NATS_PORT_4222_TCP_ADDR`, … none of them a slip.
+ */
+const KUBERNETES_SERVICE = /_(SERVICE_(HOST|PORT)(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)$/;
 
 /**
  * The names among `names` that look like resetd's but are none of `known`: they start, in any case,
@@ -16,10 +22,10 @@ export function unknownVariables(names: Iterable<string>, known: readonly string
   const prefixes = new Set(known.map(prefixOf));
   return [...names].flatMap((name) => {
     const upper = name.toUpperCase();
-    if (known.includes(name) || !prefixes.has(prefixOf(upper))) return [];
+    if (known.includes(name) || !prefixes.has(prefixOf(upper)) || KUBERNETES_SERVICE.test(name)) return [];
+    if (SHARED_PREFIXES.has(prefixOf(upper))) return known.includes(upper) ? [`${name} (did you mean ${upper}?)`] : [];
     const nearest = nearestOf(upper, known);
-    if (nearest === undefined) return SHARED_PREFIXES.has(prefixOf(upper)) ? [] : [name];
-    return [`${name} (did you mean ${nearest}?)`];
+    return [nearest === undefined ? name : `${name} (did you mean ${nearest}?)`];
   });
 }
 

@@ -123,8 +123,10 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
     // While the caller handles an event, the server is told so, a third of the ack wait apart: a
     // handler slower than the ack wait does not get the same event delivered again meanwhile.
     const progressMs = (this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) / 3;
-    // The stream sequences held back for a key not held: they come again, and are held again.
-    const held = new Set<number>();
+    // The stream sequences held back for a key not held, with when each came last: they come
+    // again every UNKNOWN_KEY_RETRY_MS while held; one that stops coming (acknowledged by another
+    // reader of this durable, or aged out of the stream) frees its place.
+    const held = new Map<number, number>();
     try {
       for await (const msg of messages) {
         let acked = !durable;
@@ -134,11 +136,13 @@ export class OutcomeStream implements AsyncIterable<ReceivedOutcome> {
           if (!acked) msg.ack();
           acked = true;
         };
+        const now = Date.now();
+        for (const [seq, seen] of held) if (now - seen > 2.5 * UNKNOWN_KEY_RETRY_MS) held.delete(seq);
         const verdict = this.judge(msg, durable, held.has(msg.seq) || held.size < MAX_HELD_UNKNOWN_KEY);
         // Acknowledged, it would be lost to this durable for good, also once the client holds the
         // key (resetd's new one, after a rotation the client has not caught up with yet).
         if (verdict.kind === 'unknownKey') {
-          held.add(msg.seq);
+          held.set(msg.seq, now);
           msg.nak(UNKNOWN_KEY_RETRY_MS);
           continue;
         }

@@ -187,9 +187,9 @@ export class ResetClient {
     // responders" status is such a reply too, so it is believed only if nothing better comes in time.
     let refused: UnverifiedReplyError | undefined;
     let noResponders = false;
-    const request = JSON.stringify({ ...submission, nonce });
-    // And the digest of the whole body: a reply echoing only this nonce may answer a request someone
-    // who read this one sent with it (another code, or none).
+    // And a salt, never repeated, for the digest of the whole body the reply must carry: a reply
+    // echoing only this nonce may answer a request someone who read this one sent with it.
+    const request = JSON.stringify({ ...submission, nonce, salt: randomBytes(16).toString('base64url') });
     const sent = { nonce, digest: requestDigestOf(request) };
     const replies = repliesTo(this.nc, this.subjects.verify, request, { maxWaitMs: options.timeoutMs ?? 10_000, headers: traceHeaders() });
     for await (const reply of replies) {
@@ -220,8 +220,8 @@ export class ResetClient {
       return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers reset ${quotedForDisplay(answered.resetId)}, not ${resetId}`, 'another reset');
     }
     if (echoed !== sent.nonce) return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers another request (its nonce is not this one's)`, 'another request');
-    // Absent only from a resetd older than the digest; resetd signs it, so no one can take it out.
-    if (requestDigest !== undefined && requestDigest !== sent.digest) {
+    // Required, as the nonce is: a reply without it may answer a request made without the salt.
+    if (requestDigest !== sent.digest) {
       return new UnverifiedReplyError(`the reply on ${this.subjects.verify} answers another request with this one's nonce (its digest is not this one's)`, 'another request');
     }
     return answered;

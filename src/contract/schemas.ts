@@ -100,15 +100,20 @@ export const verifyStatus = z.enum([
  */
 export const verifyNonce = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]*$/, 'must hold only letters, digits, _ and -');
 
-/** A `reset.verify` request: the `data` of `reset.code.submitted`, and an optional `nonce` the reply echoes. */
-export const verifyRequest = codeSubmittedData.extend({ nonce: verifyNonce.optional() });
+/**
+ * A `reset.verify` request: the `data` of `reset.code.submitted`, an optional `nonce` the reply
+ * echoes, and an optional `salt` (the same rule) it does not: with one, the reply carries the
+ * SHA-256 of the whole request (`requestDigest`). The salt keeps the code from being worked out
+ * of that digest by whoever reads replies: without it, only the code would be unknown.
+ */
+export const verifyRequest = codeSubmittedData.extend({ nonce: verifyNonce.optional(), salt: verifyNonce.optional() });
 
 /**
  * The reply names the reset it answers, and is signed with it, so a `completed` captured for one
  * reset cannot be passed off as the answer for another. `""` only when the request's id was unreadable.
  * `attemptsRemaining` comes with `invalid_code` (and `locked`); `detail` names the field of an `invalid_request`;
- * `nonce` is the request's, when it had a valid one, and `requestDigest` then the SHA-256 of the
- * request's body as received (base64url), so the reply answers that very request.
+ * `nonce` is the request's, when it had a valid one; `requestDigest` the SHA-256 of the request's
+ * body as received (base64url), when it had a valid `salt`, so the reply answers that very request.
  */
 export const verifyReply = z.object({
   resetId: z.string(),

@@ -18,16 +18,17 @@ describe('resetd ties what it signs to its deployment and to the request answere
     const { resetId, code } = await mailedReset(world, 'nonce');
     const wrong = code === '000000' ? '111111' : '000000';
 
-    const asked = JSON.stringify({ resetId, code: wrong, nonce: 'n_1-A' });
+    expect(await ask({ resetId, code: wrong, nonce: 'n_1-A' })).toEqual({ resetId, status: 'invalid_code', attemptsRemaining: 4, nonce: 'n_1-A' });
+    // With a salt, the digest of the request's body as sent, so that no other request with this nonce passes for it.
+    const asked = JSON.stringify({ resetId, code: wrong, nonce: 'n_2-B', salt: 'never-repeated' });
     const answer = (await world.client.nc.request(world.client.subjects.verify, asked, { timeout: 10_000 })).json<Record<string, unknown>>();
-    // With the digest of the request's body as sent, so that no other request with this nonce passes for it.
-    expect(answer).toEqual({ resetId, status: 'invalid_code', attemptsRemaining: 4, nonce: 'n_1-A', requestDigest: createHash('sha256').update(asked).digest('base64url') });
+    expect(answer).toEqual({ resetId, status: 'invalid_code', attemptsRemaining: 3, nonce: 'n_2-B', requestDigest: createHash('sha256').update(asked).digest('base64url') });
     for (const nonce of ['a b', 'x'.repeat(65), '', 5]) {
       const reply = await ask({ resetId, code: wrong, nonce });
       expect(reply, String(nonce)).toEqual({ resetId, status: 'invalid_request', detail: expect.stringMatching(/^The field nonce /) });
     }
     // Without a nonce, the reply is as it always was.
-    expect(await ask({ resetId, code: wrong })).toEqual({ resetId, status: 'invalid_code', attemptsRemaining: 3 });
+    expect(await ask({ resetId, code: wrong })).toEqual({ resetId, status: 'invalid_code', attemptsRemaining: 2 });
   });
 
   it('still takes reset.code.submitted with fields it does not know, a nonce among them', async () => {
@@ -88,9 +89,9 @@ describe('resetd ties what it signs to its deployment and to the request answere
     // nonce and reply subject, without the code: resetd answers that at once, before the real one.
     const copier = nc.subscribe(world.client.subjects.verify, {
       callback: (error, msg) => {
-        const request = msg.json<{ resetId: string; nonce?: string; copied?: boolean }>();
+        const request = msg.json<{ resetId: string; nonce?: string; salt?: string; copied?: boolean }>();
         if (error || request.copied || request.nonce === undefined) return;
-        nc.publish(world.client.subjects.verify, JSON.stringify({ resetId: request.resetId, nonce: request.nonce, copied: true }), { reply: msg.reply });
+        nc.publish(world.client.subjects.verify, JSON.stringify({ resetId: request.resetId, nonce: request.nonce, salt: request.salt, copied: true }), { reply: msg.reply });
       },
     });
     const client = await connect({ servers: NATS_URL, subjectPrefix: world.prefix });

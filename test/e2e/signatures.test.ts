@@ -6,6 +6,7 @@ import { connect as natsConnect, headers as natsHeaders, type NatsConnection } f
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, UnverifiedReplyError, type OutboundEvent, type ResetClient, type UnverifiedMessage } from 'resetd/client';
 import { generateSigningKeyPair, messageSigner, SIGNATURE_HEADER, SignatureVerifier } from '../../src/contract/message-signature.js';
+import { requestDigestOf } from '../../src/contract/request-digest.js';
 import { subjectsFor } from '../../src/contract/subjects.js';
 import { cliEnv, runCli } from '../support/cli.js';
 import { codeIn } from '../support/mail-code.js';
@@ -146,13 +147,13 @@ describe('signed events and replies', () => {
     const rogue = uniquePrefix('rogue');
     const rogueClient = await connect({ servers: NATS_URL, subjectPrefix: rogue, verifyKeys: [oldKey.publicKeyPem] });
     const signer = messageSigner(oldKey.privateKeyPem);
-    let answer: (resetId: string, nonce: string) => { body: Uint8Array; signature?: string } = () => ({ body: new Uint8Array() });
+    let answer: (resetId: string, nonce: string, requestDigest: string) => { body: Uint8Array; signature?: string } = () => ({ body: new Uint8Array() });
     let answerAfterMs = 0;
     const responder = other.subscribe(subjectsFor(rogue).verify, {
       queue: 'resetd',
       callback: (_, msg) => {
         const request = msg.json<{ resetId: string; nonce: string }>();
-        const { body, signature } = answer(request.resetId, request.nonce);
+        const { body, signature } = answer(request.resetId, request.nonce, requestDigestOf(msg.data));
         const h = natsHeaders();
         if (signature !== undefined) h.set(SIGNATURE_HEADER, signature);
         setTimeout(() => msg.respond(body, { headers: h }), answerAfterMs);
@@ -161,18 +162,19 @@ describe('signed events and replies', () => {
     // The responder is on another connection: its interest must reach the server before the first request.
     await other.flush();
     try {
-      const completedFor = (id: string, nonce?: string) => new TextEncoder().encode(JSON.stringify({ resetId: id, status: 'completed', attemptsRemaining: 0, nonce }));
+      const completedFor = (id: string, nonce?: string, requestDigest?: string) =>
+        new TextEncoder().encode(JSON.stringify({ resetId: id, status: 'completed', attemptsRemaining: 0, nonce, requestDigest }));
       // With no reply it can trust within the time given, the first refusal is what verify() says.
       const soon = { timeoutMs: 1_000 };
-      answer = (id, nonce) => ({ body: completedFor(id, nonce) });
+      answer = (id, nonce, digest) => ({ body: completedFor(id, nonce, digest) });
       await expect(rogueClient.verify('r-1', '123456', soon)).rejects.toThrow(UnverifiedReplyError);
       // A genuine `completed`, captured for one reset and replayed as the answer for another.
-      answer = (_, nonce) => ({ body: completedFor('r-captured', nonce), signature: signer.sign(completedFor('r-captured', nonce)) });
+      answer = (_, nonce, digest) => ({ body: completedFor('r-captured', nonce, digest), signature: signer.sign(completedFor('r-captured', nonce, digest)) });
       await expect(rogueClient.verify('r-1', '123456', soon)).rejects.toThrow(/answers reset "r-captured", not r-1/);
       // The same genuine `completed` for this reset, captured for another request (it echoes another nonce).
-      answer = (id) => ({ body: completedFor(id, 'captured'), signature: signer.sign(completedFor(id, 'captured')) });
+      answer = (id, _, digest) => ({ body: completedFor(id, 'captured', digest), signature: signer.sign(completedFor(id, 'captured', digest)) });
       await expect(rogueClient.verify('r-1', '123456', soon)).rejects.toThrow(/answers another request/);
-      answer = (id, nonce) => ({ body: completedFor(id, nonce), signature: signer.sign(completedFor(id, nonce)) });
+      answer = (id, nonce, digest) => ({ body: completedFor(id, nonce, digest), signature: signer.sign(completedFor(id, nonce, digest)) });
       expect(await rogueClient.verify('r-1', '123456')).toEqual({ resetId: 'r-1', status: 'completed', attemptsRemaining: 0 });
 
       // A forger who reads the request answers first, unsigned; resetd's signed answer follows and is the one taken.

@@ -6,6 +6,7 @@ import { buildProgram } from '../../src/cli/cli.js';
 import type { CliOutput } from '../../src/cli/cli-output.js';
 import { cliSettings } from '../../src/cli/cli-settings.js';
 import { verifyCommand, type CodeInput } from '../../src/cli/verify-command.js';
+import { requestDigestOf } from '../../src/contract/request-digest.js';
 import { subjectsFor } from '../../src/contract/subjects.js';
 import { NATS_URL, uniquePrefix } from '../support/nats.js';
 
@@ -31,7 +32,9 @@ describe('resetd verify', () => {
       callback: (_, msg) => {
         const request = msg.json<{ resetId: string; code: string; nonce: string }>();
         codes.push(request.code);
-        msg.respond(JSON.stringify({ resetId: request.resetId, status: 'invalid_code', attemptsRemaining: 4, detail: 'x\u001b[1A\u001b[2K\rcompleted', nonce: request.nonce }));
+        msg.respond(
+          JSON.stringify({ resetId: request.resetId, status: 'invalid_code', attemptsRemaining: 4, detail: 'x\u001b[1A\u001b[2K\rcompleted', nonce: request.nonce, requestDigest: requestDigestOf(msg.data) }),
+        );
       },
     });
     await nc.flush();

@@ -198,8 +198,10 @@ describe('what the client trusts: the deployment, the subject and the request a 
       let echo: (nonce: string | undefined) => string | undefined = () => undefined;
       // The digest of the body resetd received: that of the request itself, unless set.
       let digestOf: (body: Uint8Array) => string | undefined = () => undefined;
+      const salts: unknown[] = [];
       const sub = await responder(prefix, (request, msg) => {
         nonces.push(request.nonce);
+        salts.push((msg.json() as { salt?: unknown }).salt);
         const nonce = echo(request.nonce);
         const requestDigest = digestOf(msg.data);
         respondSigned(msg, { resetId: request.resetId, status: 'completed', attemptsRemaining: 0, ...(nonce === undefined ? {} : { nonce }), ...(requestDigest === undefined ? {} : { requestDigest }) });
@@ -213,14 +215,16 @@ describe('what the client trusts: the deployment, the subject and the request a 
         // Its nonce, but another body: a request someone who read this one sent with its nonce.
         digestOf = (body) => requestDigestOf(new TextDecoder().decode(body).replace('123456', '000000'));
         await expect(client.verify('r-1', '123456', soon)).rejects.toMatchObject({ name: 'UnverifiedReplyError', reason: 'another request' });
-        digestOf = (body) => requestDigestOf(body);
-        expect(await client.verify('r-1', '123456')).toEqual({ resetId: 'r-1', status: 'completed', attemptsRemaining: 0 });
-        // A resetd older than the digest echoes the nonce alone.
+        // The nonce alone: resetd's answer to a request made without this one's salt.
         digestOf = () => undefined;
+        await expect(client.verify('r-1', '123456', soon)).rejects.toMatchObject({ name: 'UnverifiedReplyError', reason: 'another request' });
+        digestOf = (body) => requestDigestOf(body);
         expect(await client.verify('r-1', '123456')).toEqual({ resetId: 'r-1', status: 'completed', attemptsRemaining: 0 });
         expect(nonces).toHaveLength(5);
         for (const nonce of nonces) expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
         expect(new Set(nonces).size).toBe(5);
+        expect(new Set(salts).size).toBe(5);
+        for (const salt of salts) expect(salt).toMatch(/^[A-Za-z0-9_-]{22}$/);
       } finally {
         sub.unsubscribe();
       }
@@ -229,7 +233,7 @@ describe('what the client trusts: the deployment, the subject and the request a 
     it('returns a signed status it does not know, typed as text, rather than calling the reply untrusted', async () => {
       const prefix = uniquePrefix('status');
       const client = await ResetClient.fromConnection(nc, { subjectPrefix: prefix, verifyKeys: [key.publicKeyPem] });
-      const sub = await responder(prefix, (request, msg) => respondSigned(msg, { resetId: request.resetId, status: 'throttled', nonce: request.nonce }));
+      const sub = await responder(prefix, (request, msg) => respondSigned(msg, { resetId: request.resetId, status: 'throttled', nonce: request.nonce, requestDigest: requestDigestOf(msg.data) }));
       try {
         const reply = await client.verify('r-1', '123456', { timeoutMs: 1_000 });
         expect(reply).toEqual({ resetId: 'r-1', status: 'throttled' });
@@ -244,7 +248,7 @@ describe('what the client trusts: the deployment, the subject and the request a 
       const sub = await responder(prefix, (request, msg) => {
         // What anyone who reads the request can send: an empty 503 status, ahead of resetd's answer.
         nc.publish(msg.reply!, new Uint8Array(), { headers: natsHeaders(503, 'No Responders') });
-        setTimeout(() => respondSigned(msg, { resetId: request.resetId, status: 'completed', attemptsRemaining: 0, nonce: request.nonce }), 100);
+        setTimeout(() => respondSigned(msg, { resetId: request.resetId, status: 'completed', attemptsRemaining: 0, nonce: request.nonce, requestDigest: requestDigestOf(msg.data) }), 100);
       });
       try {
         expect(await client.verify('r-1', '123456', { timeoutMs: 2_000 })).toEqual({ resetId: 'r-1', status: 'completed', attemptsRemaining: 0 });

@@ -26,7 +26,8 @@ export type VerifyRequest = (
 
 /**
  * What a reply repeats of its request: the `nonce` the requester sent, when it is a valid one, and
- * then the digest of the request's body, so the reply answers that body and no other with that nonce.
+ * with a valid `salt` the digest of the request's body, so the reply answers that body and no
+ * other with that nonce (the salt, never repeated, keeps the code from being worked out of it).
  */
 export interface VerifyEcho {
   readonly nonce?: string;
@@ -97,7 +98,9 @@ export function decodeVerifyRequest(body: Uint8Array): VerifyRequest {
   const resetId = valid(id, fields.resetId);
   const echo = echoOf(fields, body);
   // Answered in the reply alone, as any request that cannot be read: nothing is checked.
-  if (fields.nonce !== undefined && echo.nonce === undefined) return unreadable(resetId ?? '', 'The field nonce must be 1–64 letters, digits, _ or -.');
+  for (const field of ['nonce', 'salt'] as const) {
+    if (fields[field] !== undefined && !verifyNonce.safeParse(fields[field]).success) return unreadable(resetId ?? '', `The field ${field} must be 1–64 letters, digits, _ or -.`);
+  }
   // An envelope holds the data under `data`; a body that has its own resetId is the data itself,
   // and a field it has beside them is one this version does not know, so it is ignored.
   if ('specversion' in fields || ('data' in fields && fields.resetId === undefined)) {
@@ -119,7 +122,8 @@ const unreadable = (resetId: string, detail: string, echo: VerifyEcho = {}): Ver
 
 const echoOf = (fields: Record<string, unknown>, body: Uint8Array): VerifyEcho => {
   const nonce = valid(verifyNonce, fields.nonce);
-  return nonce === undefined ? {} : { nonce, requestDigest: requestDigestOf(body) };
+  const salted = valid(verifyNonce, fields.salt) !== undefined;
+  return { ...(nonce === undefined ? {} : { nonce }), ...(salted ? { requestDigest: requestDigestOf(body) } : {}) };
 };
 
 /** What a reply to a `reset.verify` request must name, read and nothing more: its reset (`""` when it names no valid one) and its echo. */

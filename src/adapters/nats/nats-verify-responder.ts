@@ -105,7 +105,7 @@ export class NatsVerifyResponder {
     const resetId = inbound.kind === 'unreadable' ? inbound.resetId : inbound.kind === 'invalid' ? inbound.rejection.data.resetId : inbound.submission.resetId;
     annotateMessage(span, { resetId });
     const { nonce, requestDigest } = inbound;
-    const echo = nonce === undefined ? {} : { nonce, requestDigest };
+    const echo = { ...(nonce === undefined ? {} : { nonce }), ...(requestDigest === undefined ? {} : { requestDigest }) };
     let reply: VerifyReply;
     try {
       reply = { resetId, ...(await this.verify(inbound, span, context)), ...echo };

@@ -31,6 +31,11 @@ export class RedisKeys {
     return `${this.prefix}:remembered:{count}:${kind}`;
   }
 
+  /** The deployment's key for outbound event ids (`deploymentEventIdKey`), in a slot of its own. */
+  eventIdKey(): string {
+    return `${this.prefix}:{event-id}:key`;
+  }
+
   /** The list of events owed to the broker (`OwedEvents`), newest first, in a slot of its own. */
   owedEvents(): string {
     return `${this.prefix}:{owed}:events`;

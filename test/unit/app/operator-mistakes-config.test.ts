@@ -55,22 +55,17 @@ describe('what a tired operator gets wrong', () => {
     expect(loadConfig({ OTP_SECRET: `${a}\r\n` }).otpSecrets).toEqual([a]);
   });
 
-  it('refuses settings that contradict each other, one line each naming both with their values', () => {
-    expect(problemsOf({ RATE_USER_PER_HOUR: '20', RESET_ACK_WAIT_SECONDS: '120', RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '120' })).toEqual([
-      "RATE_USER_PER_DAY=10 (the default) must be at least RATE_USER_PER_HOUR=20: a user would meet the day's limit first, and the hour's would never apply",
-      "RESET_EVENTS_DUPLICATE_WINDOW_SECONDS=120 must be above RESET_ACK_WAIT_SECONDS=120: a dead instance's messages are redelivered after the ack wait, and the outcome published again then is dropped as a duplicate only within the window; keep it well above",
+  it('warns of settings that contradict each other, one line each naming both with their values, and starts all the same', () => {
+    const warningsOf = (env: Record<string, string>) => loadConfig({ OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars', ...env }).settingWarnings;
+    expect(warningsOf({ RATE_USER_PER_HOUR: '20', RESET_ACK_WAIT_SECONDS: '120', RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '120', RESET_MAX_DELIVER: '0' })).toEqual([
+      "RATE_USER_PER_DAY=10 (the default) should be at least RATE_USER_PER_HOUR=20: a user would meet the day's limit first, and the hour's would never apply",
+      "RESET_EVENTS_DUPLICATE_WINDOW_SECONDS=120 should be above RESET_ACK_WAIT_SECONDS=120: a dead instance's messages are redelivered after the ack wait, and the outcome published again then is dropped as a duplicate only within the window; keep it well above",
+      'RESET_MAX_DELIVER=0 is taken by JetStream as -1, no limit: set -1, or the deliveries to allow',
     ]);
     // A code lifetime as short as the retry budget is a choice, not a contradiction: each try mails a code of full lifetime.
-    expect(problemsOf({ OTP_TTL_SECONDS: '300' })).toEqual([]);
-  });
-
-  it('takes the defaults and the edges of each rule', () => {
-    expect(problemsOf({})).toEqual([]);
-    expect(problemsOf({ RATE_USER_PER_HOUR: '10', RESET_ACK_WAIT_SECONDS: '119', RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '120' })).toEqual([]);
-  });
-
-  it('judges no rule on a value refused already: its line would be about a default nobody set', () => {
-    expect(problemsOf({ RATE_USER_PER_HOUR: '20', RATE_USER_PER_DAY: 'lots' })).toEqual(['RATE_USER_PER_DAY must be a whole number (got "lots")']);
+    expect(warningsOf({ OTP_TTL_SECONDS: '300' })).toEqual([]);
+    expect(warningsOf({})).toEqual([]);
+    expect(warningsOf({ RATE_USER_PER_HOUR: '10', RESET_ACK_WAIT_SECONDS: '119', RESET_EVENTS_DUPLICATE_WINDOW_SECONDS: '120', RESET_MAX_DELIVER: '1' })).toEqual([]);
   });
 
   it("reads REDIS_URL's path as the database number, and refuses one a Redis Cluster cannot keep", () => {

@@ -25,19 +25,20 @@ describe('a reset.verify request that cannot be read', () => {
 
   it('names its reset, as far as that much can be read, for the reply of a request turned away unread', () => {
     expect(verifyReplyAddress(encode({ resetId: 'r-1', code: 'anything' }))).toEqual({ resetId: 'r-1' });
-    const unreadableId = encode({ resetId: 'r\u0000x', nonce: 'n-1' });
-    expect(verifyReplyAddress(unreadableId)).toEqual({ resetId: '', nonce: 'n-1', requestDigest: requestDigestOf(unreadableId) });
+    expect(verifyReplyAddress(encode({ resetId: 'r\u0000x', nonce: 'n-1' }))).toEqual({ resetId: '', nonce: 'n-1' });
+    const salted = encode({ resetId: 'r\u0000x', nonce: 'n-1', salt: 's-1' });
+    expect(verifyReplyAddress(salted)).toEqual({ resetId: '', nonce: 'n-1', requestDigest: requestDigestOf(salted) });
     expect(verifyReplyAddress(encode({ resetId: 'r-1', nonce: 'not a nonce' }))).toEqual({ resetId: 'r-1' });
     expect(verifyReplyAddress(encode('not json'))).toEqual({ resetId: '' });
   });
 });
 
 describe("a reset.verify request's nonce", () => {
-  it('is carried with the request, whatever else is wrong with it, for the reply to echo with the digest of the body', () => {
+  it('is carried with the request, whatever else is wrong with it, for the reply to echo; with a salt, so is the digest of the body', () => {
     const requests = [
-      encode({ resetId: 'r-1', code: '123456', nonce: 'n_1-A' }),
-      encode({ resetId: 'r-1', nonce: 'n-1' }),
-      encode({ resetId: 'r-1', code: '1'.repeat(17), nonce: 'n-1' }),
+      encode({ resetId: 'r-1', code: '123456', nonce: 'n_1-A', salt: 'pepper' }),
+      encode({ resetId: 'r-1', nonce: 'n-1', salt: 'pepper' }),
+      encode({ resetId: 'r-1', code: '1'.repeat(17), nonce: 'n-1', salt: 'pepper' }),
     ] as const;
     const [submitted, noCode, longCode] = requests.map((body) => decodeVerifyRequest(body));
     expect(submitted).toEqual({ kind: 'submitted', submission: { resetId: 'r-1', code: '123456' }, nonce: 'n_1-A', requestDigest: requestDigestOf(requests[0]) });
@@ -46,15 +47,19 @@ describe("a reset.verify request's nonce", () => {
     // The SHA-256 of the bytes, so two bodies with one nonce are told apart.
     expect(requestDigestOf(requests[1])).toBe(createHash('sha256').update(requests[1]).digest('base64url'));
     expect(requestDigestOf(requests[1])).not.toBe(requestDigestOf(requests[2]));
+    // Without a salt, no digest: the code would be the one unknown in it.
+    expect(decodeVerifyRequest(encode({ resetId: 'r-1', code: '123456', nonce: 'n-1' }))).toEqual({ kind: 'submitted', submission: { resetId: 'r-1', code: '123456' }, nonce: 'n-1' });
   });
 
-  it('makes the request unreadable when it breaks its rule: nothing is checked, the field is named', () => {
-    for (const nonce of ['', 'a b', 'x'.repeat(65), 7]) {
-      expect(decodeVerifyRequest(encode({ resetId: 'r-1', code: '123456', nonce }))).toEqual({
-        kind: 'unreadable',
-        resetId: 'r-1',
-        detail: 'The field nonce must be 1–64 letters, digits, _ or -.',
-      });
+  it('makes the request unreadable when it or the salt breaks its rule: nothing is checked, the field is named', () => {
+    for (const field of ['nonce', 'salt']) {
+      for (const value of ['', 'a b', 'x'.repeat(65), 7]) {
+        expect(decodeVerifyRequest(encode({ resetId: 'r-1', code: '123456', [field]: value }))).toEqual({
+          kind: 'unreadable',
+          resetId: 'r-1',
+          detail: `The field ${field} must be 1–64 letters, digits, _ or -.`,
+        });
+      }
     }
   });
 });

@@ -55,7 +55,7 @@ if not expiresAt or now >= expiresAt or not digest then
   return refused('expired', triesLeft)
 end
 if not submitted then
-  return refused('expired', triesLeft, keyId)
+  return refused('expired', triesLeft, keyId or nil)
 end
 local sequence = tostring(redis.call('HINCRBY', record, 'n', 1))
 local result
