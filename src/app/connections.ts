@@ -58,7 +58,7 @@ export async function openConnections(config: Config, log: Logger, signal?: Abor
   } catch (error) {
     redis.disconnect();
     const where = describeTopology(config.redisTopology, maskUrl(config.redisUrl));
-    throw new UnreachableError(redisConnectFailureLine(firstError ?? error, where, redisUnreachableHint(config.redisTopology.kind, undefined, new URL(config.redisUrl).protocol === 'rediss:')), { cause: error });
+    throw new UnreachableError(redisConnectFailureLine(firstError ?? error, where, redisUnreachableHint(config.redisTopology.kind, config.redisUrl)), { cause: error });
   } finally {
     redis.off('error', remember);
   }

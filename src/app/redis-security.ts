@@ -77,12 +77,12 @@ function redisConnectFailure(error: unknown): RedisConnectFailure {
 }
 
 /**
- * What to check when no Redis answered, by how it is configured; `urlOption` is a command line's
- * own name for REDIS_URL. With TLS on (a rediss:// URL), a server that does not speak it never
+ * What to check when no Redis answered, by how it is configured (`url`: REDIS_URL); `urlOption` is
+ * a command line's own name for REDIS_URL. With TLS on (a rediss:// URL), a server that does not speak it never
  * answers the handshake: the timeout then looks like no server at all, so the hint says so.
  */
-export function redisUnreachableHint(kind: RedisTopology['kind'], urlOption?: string, tls = false): string {
-  const plainServer = tls ? '; with rediss:// a server that does not speak TLS never answers: use redis:// for a plain one' : '';
+export function redisUnreachableHint(kind: RedisTopology['kind'], url: string, urlOption?: string): string {
+  const plainServer = new URL(url).protocol === 'rediss:' ? '; with rediss:// a server that does not speak TLS never answers: use redis:// for a plain one' : '';
   switch (kind) {
     case 'single':
       return `check REDIS_URL${urlOption ? ` (or ${urlOption})` : ''} and that redis-server is running${plainServer}`;

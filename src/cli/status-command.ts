@@ -80,7 +80,7 @@ async function pingRedis(settings: CliSettings, where: string): Promise<string> 
     const info = await Promise.race([version, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${PING_MS} ms`)), PING_MS).unref())]);
     return /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
   } catch (error) {
-    const line = redisConnectFailureLine(socketError ?? error, where, redisUnreachableHint(settings.redisTopology.kind, '--redis', new URL(settings.redisUrl).protocol === 'rediss:'));
+    const line = redisConnectFailureLine(socketError ?? error, where, redisUnreachableHint(settings.redisTopology.kind, settings.redisUrl, '--redis'));
     throw new CliError(line, EXIT.unreachable, { cause: error });
   } finally {
     redis.disconnect();
