@@ -8,7 +8,7 @@
  *
  * A process of its own, configured by environment; prints `limit started` once it pulls.
  */
-import { createHmac, generateKeyPairSync, randomInt } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
@@ -81,8 +81,8 @@ const transport = createSmtpTransport(env('SMTP_URL'), {
 });
 // As resetd without RESET_SIGNING_KEY: a key made at start.
 const signer = messageSigner(generateKeyPairSync('ed25519').privateKey);
-// As resetd: event ids keyed with the code key, so no one can publish under one first.
-const eventId = eventIdDeriver(secret);
+// As resetd: event ids keyed with a secret of their own (resetd keeps the deployment's in Redis), so no one can publish under one first.
+const eventId = eventIdDeriver(randomBytes(32));
 const encoder = new TextEncoder();
 const build = mailMessageBuilder({ from: env('MAIL_FROM', 'resetd <no-reply@bench.example>'), productName: 'resetd' });
 

@@ -26,10 +26,8 @@ export type EventIdDeriver = (resetId: string, type: string, sequence: string) =
  * would then drop the real `reset.completed` as its duplicate.
  */
 export function eventIdDeriver(secret: string | Uint8Array): EventIdDeriver {
-  // A key of its own, so the code key is not used for anything but codes.
-  const key = createHmac('sha256', secret).update('resetd event ids').digest();
   return (resetId, type, sequence) => {
-    const hex = createHmac('sha256', key).update(`${resetId}\n${type}\n${sequence}`).digest('hex');
+    const hex = createHmac('sha256', secret).update(`${resetId}\n${type}\n${sequence}`).digest('hex');
     const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
   };
