@@ -95,31 +95,22 @@ describe('the start, when JetStream will not take the streams as configured', ()
   });
 });
 
-describe('the start, when the outbox cannot take mail', () => {
-  it('refuses a MAIL_OUTBOX_DIR that is a file, in one line naming it, exit 2, no stack', async () => {
-    const prefix = uniquePrefix('outbox');
-    const dir = mkdtempSync(join(tmpdir(), 'resetd-outbox-'));
+describe('the start, when a file or directory it writes cannot be written', () => {
+  // Each under a path that goes through a file: a directory that is a file, a file below one.
+  it.each([
+    ['MAIL_OUTBOX_DIR', (file: string) => file, { SMTP_URL: '' }],
+    ['AUDIT_LOG_FILE', (file: string) => join(file, 'audit.jsonl'), {}],
+  ])('refuses a %s it cannot write, in one line naming it, exit 2, no stack', async (variable, pathThrough, env) => {
+    const prefix = uniquePrefix('unwritable');
+    const dir = mkdtempSync(join(tmpdir(), 'resetd-unwritable-'));
     try {
-      writeFileSync(join(dir, 'a-file'), '');
-      const refused = await startRefused({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, SMTP_URL: '', MAIL_OUTBOX_DIR: join(dir, 'a-file') });
+      const file = join(dir, 'a-file');
+      writeFileSync(file, '');
+      const path = pathThrough(file);
+      const refused = await startRefused({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, ...env, [variable]: path });
       expect(refused.code).toBe(2);
-      expect(refused.lines).toEqual([expect.stringMatching(/^resetd: MAIL_OUTBOX_DIR ".*a-file" cannot be written: E[A-Z]+$/)]);
-      expect(refused.output.join('\n')).not.toMatch(/\n\s+at /);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe('the start, when the audit file cannot be opened', () => {
-  it('refuses an AUDIT_LOG_FILE it cannot open, in one line naming it, exit 2, no stack', async () => {
-    const prefix = uniquePrefix('audit');
-    const dir = mkdtempSync(join(tmpdir(), 'resetd-audit-'));
-    try {
-      writeFileSync(join(dir, 'a-file'), '');
-      const refused = await startRefused({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, AUDIT_LOG_FILE: join(dir, 'a-file', 'audit.jsonl') });
-      expect(refused.code).toBe(2);
-      expect(refused.lines).toEqual([expect.stringMatching(/^resetd: AUDIT_LOG_FILE ".*audit\.jsonl" cannot be written: E[A-Z]+$/)]);
+      expect(refused.lines).toEqual([`resetd: ${variable} ${JSON.stringify(path)} cannot be written: ${refused.lines[0]?.split(': ').at(-1)}`]);
+      expect(refused.lines[0]).toMatch(/: E[A-Z]+$/);
       expect(refused.output.join('\n')).not.toMatch(/\n\s+at /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
