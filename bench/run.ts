@@ -9,7 +9,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { envSchema } from '../src/app/config.js';
+import { envSchema } from '../src/adapters/environment/env-schema.js';
 import { NATS_SERVER, NatsServer, REDIS_SERVER, RedisServer } from '../test/support/processes.js';
 import { serviceNodeFlags } from '../test/support/service-node-flags.js';
 import { OtlpReceiver } from '../test/support/otlp-receiver.js';

@@ -14,7 +14,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Command } from 'ioredis';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { destination, pino } from 'pino';
-import { envSchema } from '../../src/app/config.js';
+import { envSchema } from '../../src/adapters/environment/env-schema.js';
 import { AuditTrail } from '../../src/adapters/audit/audit-trail.js';
 import { AuditingPublisher } from '../../src/adapters/audit/auditing-publisher.js';
 import { CryptoRandom } from '../../src/adapters/crypto/crypto-random.js';

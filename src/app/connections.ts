@@ -6,9 +6,9 @@ import { createRedisClient, describeTopology, redisDatabaseOf } from '../adapter
 import { natsConnectFailure, natsConnectFailureLine } from '../contract/nats-connect-failure.js';
 import { ConfigError, type Config } from './config.js';
 import { maskUrl } from '../contract/mask-url.js';
-import { natsSecurityOptions, natsSettingsHint } from './nats-security.js';
+import { natsSecurityOptions, natsSettingsHint } from '../adapters/environment/nats-security.js';
 import { deploymentEventIdKey } from '../adapters/redis/deployment-event-id-key.js';
-import { redisConnectFailureLine, redisSecurityOptions, redisUnreachableHint } from './redis-security.js';
+import { redisConnectFailureLine, redisSecurityOptions, redisUnreachableHint } from '../adapters/environment/redis-security.js';
 import { warnAboutRedisSettings } from './redis-settings.js';
 import { NatsLink } from './nats-link.js';
 

@@ -34,7 +34,7 @@ import { OwedEventsLoop } from '../adapters/system/owed-events-loop.js';
 import { SystemClock } from '../adapters/system/system-clock.js';
 import { PublishOwedEvents } from '../domain/owed-events.js';
 import type { Config } from './config.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from '../adapters/environment/config-error.js';
 import type { Connections } from './connections.js';
 import { OpsServer, runChecks } from './ops-server.js';
 import { mailProblem, readinessChecks } from './readiness.js';

@@ -1,4 +1,4 @@
-import type { Env } from './config.js';
+import type { Env } from '../adapters/environment/env-schema.js';
 
 /** A heading of docs/configuration.md and .env.example, and what each of its variables means (Markdown). */
 export interface EnvGroup {

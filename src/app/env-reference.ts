@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envSchema } from './config.js';
+import { envSchema } from '../adapters/environment/env-schema.js';
 import { envGroups } from './env-descriptions.js';
 
 /** One variable as the generated reference shows it. */
@@ -74,7 +74,7 @@ export function envExample(): string {
   return `${ENV_HEADER}\n${sections.join('\n')}`;
 }
 
-const MARKDOWN_HEADER = `<!-- Generated from src/app/config.ts (envSchema) and src/app/env-descriptions.ts by \`npm run configuration\`: do not edit by hand. -->
+const MARKDOWN_HEADER = `<!-- Generated from src/adapters/environment/env-schema.ts (envSchema) and src/app/env-descriptions.ts by \`npm run configuration\`: do not edit by hand. -->
 # Configuration
 
 Every setting is an environment variable, parsed and checked once at start. A \`.env\` file in the
@@ -99,7 +99,7 @@ warning line. The CLI reads the same variables
 `;
 
 const ENV_HEADER = `# resetd configuration: every variable it reads, set to its default.
-# Generated from src/app/config.ts and src/app/env-descriptions.ts by \`npm run configuration\`.
+# Generated from src/adapters/environment/env-schema.ts and src/app/env-descriptions.ts by \`npm run configuration\`.
 # Copy to .env (or your deployment's environment) and change what you need: resetd and its CLI read
 # .env in the working directory for the variables the environment does not set or sets blank (a
 # value the environment sets always wins). An empty value, or one of only spaces, means unset. Bad values stop the start (exit 2) with one line each,

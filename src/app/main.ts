@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { Logger } from 'pino';
-import { ConfigError } from './config-error.js';
-import { isEntryPoint } from './entry-point.js';
+import { ConfigError } from '../adapters/environment/config-error.js';
+import { isEntryPoint } from '../adapters/system/entry-point.js';
 import { natsPermissionLine, streamSetupLine } from './stream-setup-line.js';
 import { TOKENS } from './tokens.js';
 
@@ -104,7 +104,7 @@ export async function main(): Promise<void> {
 /** The modules of the start, loaded once the signals are heard. */
 const loadModules = () =>
   Promise.all([
-    import('./dotenv-file.js'),
+    import('../adapters/environment/dotenv-file.js'),
     import('./config.js'),
     import('./logger.js'),
     import('./telemetry.js'),

@@ -1,4 +1,4 @@
-import type { Env } from './config.js';
+import type { Env } from '../adapters/environment/env-schema.js';
 
 type Compared = 'RATE_USER_PER_HOUR' | 'RATE_USER_PER_DAY' | 'RESET_EVENTS_DUPLICATE_WINDOW_SECONDS' | 'RESET_ACK_WAIT_SECONDS';
 

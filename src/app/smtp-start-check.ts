@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { describeFailure, type SmtpProbe } from '../adapters/smtp/nodemailer-mailer.js';
-import { ConfigError } from './config-error.js';
-import { smtpConfigurationLine } from './smtp-security.js';
+import { ConfigError } from '../adapters/environment/config-error.js';
+import { smtpConfigurationLine } from '../adapters/environment/smtp-security.js';
 
 export interface SmtpStartCheckOptions {
   /** How long the start waits for the first answer; a slower server is taken as not reached yet. */

@@ -1,6 +1,5 @@
-import { ConfigError } from '../app/config.js';
-import { UnreachableError } from '../app/connections.js';
-import { natsSettingsHint } from '../app/nats-security.js';
+import { ConfigError } from '../adapters/environment/config-error.js';
+import { natsSettingsHint } from '../adapters/environment/nats-security.js';
 import { InvalidRequestError, NatsUnreachableError, ServiceUnavailableError, UnverifiedReplyError, VerifyKeysRequiredError } from '../client/errors.js';
 
 /** The CLI's exit codes: scripts can tell a refused reset from a server that is down. */
@@ -50,7 +49,6 @@ function explain(error: unknown): { message: string; exitCode: number } {
     const hint = error.failure === 'unreachable' ? 'check NATS_URL (or --nats) and that nats-server is running' : natsSettingsHint(error.failure);
     return { message: `${error.message}; ${hint}`, exitCode: EXIT.unreachable };
   }
-  if (error instanceof UnreachableError) return { message: error.message, exitCode: EXIT.unreachable };
   if (error instanceof ServiceUnavailableError) return { message: error.message, exitCode: EXIT.unreachable };
   // Not a usage error: the bus answered, but not with something resetd signed.
   if (error instanceof UnverifiedReplyError) return { message: `NOT VERIFIED: ${error.message}`, exitCode: EXIT.failed };

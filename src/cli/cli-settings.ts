@@ -1,7 +1,9 @@
-import { ConfigError, envSchema, natsServersOf, problemLine, readRedisTopology, redisKeyPrefixOf, withoutEmpty } from '../app/config.js';
+import { ConfigError } from '../adapters/environment/config-error.js';
+import { envSchema, problemLine, readRedisTopology, redisKeyPrefixOf, withoutEmpty } from '../adapters/environment/env-schema.js';
+import { natsServersOf } from '../adapters/environment/url-setting.js';
 import type { RedisTopology } from '../adapters/redis/redis-connection.js';
-import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../app/nats-security.js';
-import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../app/redis-security.js';
+import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../adapters/environment/nats-security.js';
+import { readRedisSecurity, redisSecurityEnv, type RedisSecurity } from '../adapters/environment/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 
 /** The global options every command takes; each one overrides its environment variable. */

@@ -4,8 +4,8 @@ import { EXIT, reportFailure } from './cli-error.js';
 import { ProcessOutput, stdoutFailure, type CliOutput } from './cli-output.js';
 import { cliSettings, type GlobalOptions } from './cli-settings.js';
 import { collect } from './verify-keys.js';
-import { isEntryPoint } from '../app/entry-point.js';
-import { readDotEnvFile } from '../app/dotenv-file.js';
+import { isEntryPoint } from '../adapters/system/entry-point.js';
+import { readDotEnvFile } from '../adapters/environment/dotenv-file.js';
 
 /**
  * `resetd`: run the service, drive a reset by hand, watch its events, and look at its mail.

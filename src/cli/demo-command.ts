@@ -13,7 +13,7 @@ import type { OutboundEvent } from '../client/outcome-stream.js';
 import type { OutcomeStream } from '../client/outcome-stream.js';
 import type { ResetClient } from '../client/reset-client.js';
 import { maskUrl } from '../contract/mask-url.js';
-import { redisSecurityOptions } from '../app/redis-security.js';
+import { redisSecurityOptions } from '../adapters/environment/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';

@@ -1,5 +1,5 @@
 import { connect, type ClientOptions, type ResetClient } from '../client/reset-client.js';
-import { natsSecurityOptions } from '../app/nats-security.js';
+import { natsSecurityOptions } from '../adapters/environment/nats-security.js';
 import type { CliSettings } from './cli-settings.js';
 
 /** What a command adds to the client: resetd's public keys, and where a message that fails them is told. */

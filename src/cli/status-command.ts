@@ -1,7 +1,7 @@
 import { jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { createRedisClient, describeTopology } from '../adapters/redis/redis-connection.js';
 import { maskUrl } from '../contract/mask-url.js';
-import { redisConnectFailureLine, redisSecurityOptions, redisUnreachableHint } from '../app/redis-security.js';
+import { redisConnectFailureLine, redisSecurityOptions, redisUnreachableHint } from '../adapters/environment/redis-security.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { withoutEmpty } from '../app/config.js';
-import { readSigningKey } from '../app/key-settings.js';
+import { withoutEmpty } from '../adapters/environment/env-schema.js';
+import { readSigningKey } from '../adapters/environment/key-settings.js';
 import { CliError, EXIT } from './cli-error.js';
 
 /**

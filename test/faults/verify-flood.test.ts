@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { envSchema } from '../../src/app/config.js';
+import { envSchema } from '../../src/adapters/environment/env-schema.js';
 import { SIGNATURE_HEADER } from '../../src/contract/message-signature.js';
 import { FaultWorld } from '../support/fault-world.js';
 import { codeIn } from '../support/mail-code.js';

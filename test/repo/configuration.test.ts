@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configurationMarkdown, envExample, envReference } from '../../src/app/env-reference.js';
-import { envSchema } from '../../src/app/config.js';
+import { envSchema } from '../../src/adapters/environment/env-schema.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { envSchema } from '../../src/app/config.js';
+import { envSchema } from '../../src/adapters/environment/env-schema.js';
 
 const EXAMPLE = new URL('../../.env.example', import.meta.url);
 

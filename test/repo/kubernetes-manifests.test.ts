@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { envSchema } from '../../src/app/config.js';
+import { envSchema } from '../../src/adapters/environment/env-schema.js';
 import { WORST_DRAIN_SECONDS } from '../support/worst-drain.js';
 
 // `deploy/kubernetes/` is an example to apply with kubectl; no cluster runs in the tests, so this

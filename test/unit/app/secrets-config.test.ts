@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/app/config.js';
-import { natsSecurityOptions } from '../../../src/app/nats-security.js';
+import { natsSecurityOptions } from '../../../src/adapters/environment/nats-security.js';
 import { generateSigningKeyPair } from '../../../src/contract/message-signature.js';
-import { redisSecurityOptions } from '../../../src/app/redis-security.js';
+import { redisSecurityOptions } from '../../../src/adapters/environment/redis-security.js';
 
 const OTP = 'a-test-secret-of-at-least-thirty-two-chars';
 const configFrom = (env: Record<string, string>) => loadConfig({ OTP_SECRET: OTP, ...env });

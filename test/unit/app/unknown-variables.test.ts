@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/app/config.js';
-import { readDotEnvFile } from '../../../src/app/dotenv-file.js';
+import { readDotEnvFile } from '../../../src/adapters/environment/dotenv-file.js';
 import { unknownVariables } from '../../../src/app/unknown-variables.js';
 
 const KNOWN = ['RESET_SUBJECT_PREFIX', 'RESET_COOLDOWN_SECONDS', 'OTP_TTL_SECONDS', 'SMTP_POOL', 'NATS_URL', 'NATS_USER', 'LOG_LEVEL', 'NODE_ENV', 'OTEL_SERVICE_NAME'];

@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { ConfigError } from './config-error.js';
-import type { Env } from './config.js';
+import type { Env } from './env-schema.js';
 import { secretFrom } from './secrets.js';
 
 // The service's keys as its variables give them: the code keys, the signing key, the DKIM key.

@@ -1,5 +1,5 @@
 import type { RedisOptions } from 'ioredis';
-import type { RedisTopology } from '../adapters/redis/redis-connection.js';
+import type { RedisTopology } from '../redis/redis-connection.js';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { readSettingFile, secretFrom, textOf, type EnvValues } from './secrets.js';

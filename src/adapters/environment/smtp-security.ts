@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
-import type { SmtpFailure } from '../adapters/smtp/smtp-failure.js';
+import type { SmtpSecurity } from '../smtp/nodemailer-mailer.js';
+import type { SmtpFailure } from '../smtp/smtp-failure.js';
 import { ConfigError } from './config-error.js';
 import { readSettingFile, secretFrom, textOf, type EnvValues } from './secrets.js';
 

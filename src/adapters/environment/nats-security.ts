@@ -6,8 +6,8 @@ import {
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
 import { z } from 'zod';
-import type { NatsConnectFailure } from '../contract/nats-connect-failure.js';
-import { urlLogin } from '../contract/nats-url-login.js';
+import type { NatsConnectFailure } from '../../contract/nats-connect-failure.js';
+import { urlLogin } from '../../contract/nats-url-login.js';
 import { ConfigError } from './config-error.js';
 import { checkReadable, secretFrom, textOf, type EnvValues } from './secrets.js';
 

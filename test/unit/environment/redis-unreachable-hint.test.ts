@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redisConnectFailureLine, redisUnreachableHint } from '../../../src/app/redis-security.js';
+import { redisConnectFailureLine, redisUnreachableHint } from '../../../src/adapters/environment/redis-security.js';
 
 describe('the line for a Redis that cannot be reached', () => {
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7000'), { code: 'ECONNREFUSED' });

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/app/config-error.js';
-import { readDotEnvFile } from '../../../src/app/dotenv-file.js';
+import { ConfigError } from '../../../src/adapters/environment/config-error.js';
+import { readDotEnvFile } from '../../../src/adapters/environment/dotenv-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'resetd-dotenv-'));
 
