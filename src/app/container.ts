@@ -109,10 +109,13 @@ export function buildContainer(
       return new NodemailerMailer(transport, mailOptions);
     });
     provide(TOKENS.SmtpStartCheck, [TOKENS.SmtpMailer], (mailer) => new SmtpStartCheck(mailer, maskUrl(smtp.url), log));
+    provide(TOKENS.MailStartProblem, [TOKENS.SmtpStartCheck], (check) => () => check.reason);
     // Traced inside the retries and the breaker: one span per real exchange with the server.
     provide(TOKENS.BaseMailer, [TOKENS.SmtpMailer], (mailer) => new TracedMailer(mailer, smtpServerOf(smtp.url), metrics));
   } else {
     provide(TOKENS.BaseMailer, [], () => outboxMailer(config.mail.outboxDir, mailOptions));
+    // The outbox's directory was checked as the mailer was made.
+    provide(TOKENS.MailStartProblem, [], () => () => undefined);
   }
   provide(TOKENS.Mailer, [TOKENS.BaseMailer], (base) => {
     // An open breaker with nothing to send is probed by a login alone (the outbox: a file written),
@@ -199,24 +202,23 @@ export function buildContainer(
         jetstreamManager: () => jetstreamManager(nc),
       }),
   );
-  provide(TOKENS.OpsServer, [TOKENS.ResetService, TOKENS.Inbox, TOKENS.MailBreaker], (service, inbox, breaker) => {
-    // The outbox's directory was checked at start; an SMTP server may not have been reached yet.
-    const startCheck = smtp ? resolve(container, TOKENS.SmtpStartCheck) : undefined;
+  provide(TOKENS.OpsServer, [TOKENS.ResetService, TOKENS.Inbox, TOKENS.MailBreaker, TOKENS.MailStartProblem], (service, inbox, breaker, startProblem) => {
     const checks = readinessChecks({
       nc,
       natsLink: connections.natsLink,
       redis,
-      mailProblem: () => mailProblem(startCheck?.reason, breaker.state, smtp ? 'SMTP' : 'outbox'),
+      mailProblem: () => mailProblem(startProblem(), breaker.state, smtp ? 'SMTP' : 'outbox'),
       serving: () => service.isServing,
     });
     // The gauges are read at each scrape of this server's /metrics, from the same state it serves.
     // Unreadable while NATS is away (its own lines say so); for a missing permission or a wrong
     // consumer name this is the one word of why the backlog gauges are absent, every ten minutes.
     const backlogLines = new LogThrottle(600_000);
-    const backlog = new JetStreamInboxBacklog(() => jetstreamManager(nc, { timeout: 1_000 }), subjects.inboxStream, config.nats.consumer, undefined, (error) => {
+    const onUnreadable = (error: unknown) => {
       const heldBack = backlogLines.pass('unreadable');
       if (heldBack !== undefined) log.warn({ err: error, heldBack }, 'could not read the inbox backlog; its gauges are absent until it can be read');
-    });
+    };
+    const backlog = new JetStreamInboxBacklog(() => jetstreamManager(nc, { timeout: 1_000 }), subjects.inboxStream, config.nats.consumer, { onUnreadable });
     metrics.observe({
       messagesInFlight: () => inbox.messagesInFlight,
       breakerState: () => breakerStateValue(breaker.state),

@@ -35,6 +35,8 @@ export const TOKENS = {
   SmtpMailer: token<NodemailerMailer>('SmtpMailer'),
   /** The check of the SMTP server at start, and why mail cannot go out while it has not been reached. */
   SmtpStartCheck: token<SmtpStartCheck>('SmtpStartCheck'),
+  /** Why mail could not go out since the start (the SMTP server not reached yet), or undefined: for readiness. */
+  MailStartProblem: token<() => string | undefined>('MailStartProblem'),
   /** The mailer that talks to the server (SMTP or the outbox), before the resilience policies wrap it. */
   BaseMailer: token<Mailer & { close?: () => void }>('BaseMailer'),
   /** The base mailer inside retries and the circuit breaker: what the use cases send through. */

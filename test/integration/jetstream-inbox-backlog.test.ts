@@ -25,7 +25,7 @@ describe('JetStreamInboxBacklog against nats-server', () => {
   });
 
   it('reads an empty inbox as nothing pending and no age, then the count and the oldest message age, until the messages are done', async () => {
-    const read = () => new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', 0).read();
+    const read = () => new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', { maxAgeMs: 0 }).read();
     expect(await read()).toEqual({ pending: 0, oldestAgeSeconds: 0 });
 
     const js = jetstream(nc);
@@ -53,20 +53,20 @@ describe('JetStreamInboxBacklog against nats-server', () => {
 
   it('reads nothing while the consumer does not exist, and asks JetStream again only once its last answer is old', async () => {
     const told: unknown[] = [];
-    expect(await new JetStreamInboxBacklog(async () => jsm, stream, 'nobody', 0, (error) => told.push(error)).read()).toBeUndefined();
+    expect(await new JetStreamInboxBacklog(async () => jsm, stream, 'nobody', { maxAgeMs: 0, onUnreadable: (error) => told.push(error) }).read()).toBeUndefined();
     // Said why, so that absent gauges (a wrong consumer name, a missing permission) are explained.
     expect(String(told[0])).toMatch(/consumer not found/);
 
-    const cached = new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', 60_000);
+    const cached = new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', { maxAgeMs: 60_000 });
     expect(await cached.read()).toMatchObject({ pending: 0 });
     await jetstream(nc).publish(`${prefix}.requested`, '{}');
     // Within the minute, the scrape gets the last answer, not a new JetStream call.
     expect(await cached.read()).toMatchObject({ pending: 0 });
-    expect(await new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', 0).read()).toMatchObject({ pending: 1 });
+    expect(await new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', { maxAgeMs: 0 }).read()).toMatchObject({ pending: 1 });
   });
 
   it('asks JetStream again once its last answer is old, though the wall clock stepped back an hour meanwhile', async () => {
-    const backlog = new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', 200);
+    const backlog = new JetStreamInboxBacklog(async () => jsm, stream, 'resetd', { maxAgeMs: 200 });
     const before = (await backlog.read())!.pending;
     const steppedBack = stepWallClock(-3_600_000);
     try {

@@ -1,25 +1,35 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { InboxBacklog } from '../otel/reset-metrics.js';
 
+export interface InboxBacklogOptions {
+  /** How long a read serves: scrapes within it cost no JetStream API call. */
+  readonly maxAgeMs?: number;
+  /** Told why a read failed: without it the gauges vanish, and the backlog alerts with them, without a word. */
+  readonly onUnreadable?: (error: unknown) => void;
+}
+
 /**
  * The inbox's backlog: how many messages wait for the consumer, and how long the oldest message
  * still in the stream has waited. The inbox is a work queue, so a message leaves it when it is
  * acknowledged and the stream's first message is the oldest not yet done. Read at most once per
- * `maxAgeMs`, so that frequent scrapes do not each cost JetStream API calls.
+ * `maxAgeMs` (5 s unless told), so that frequent scrapes do not each cost JetStream API calls.
  */
 export class JetStreamInboxBacklog {
   private last: { readonly value: InboxBacklog | undefined; readonly at: number } | undefined;
   private reading: Promise<InboxBacklog | undefined> | undefined;
   private manager: JetStreamManager | undefined;
+  private readonly maxAgeMs: number;
+  private readonly onUnreadable: (error: unknown) => void;
 
   constructor(
     private readonly jsm: () => Promise<JetStreamManager>,
     private readonly stream: string,
     private readonly consumer: string,
-    private readonly maxAgeMs = 5_000,
-    /** Told why a read failed: without it the gauges vanish, and the backlog alerts with them, without a word. */
-    private readonly onUnreadable: (error: unknown) => void = () => undefined,
-  ) {}
+    { maxAgeMs = 5_000, onUnreadable = () => undefined }: InboxBacklogOptions = {},
+  ) {
+    this.maxAgeMs = maxAgeMs;
+    this.onUnreadable = onUnreadable;
+  }
 
   /** The backlog, or undefined while NATS cannot tell (disconnected, consumer not made yet). */
   read(): Promise<InboxBacklog | undefined> {
