@@ -1,7 +1,7 @@
 // One password reset driven from Go, through NATS only, as docs/clients.md describes: publish
 // reset.requested with JetStream, read the outcomes with a durable pull consumer of your own on
-// the events stream, ask reset.verify by request-reply. The code is read from standard input
-// (the user types what the mail says).
+// the events stream, ask reset.verify by request-reply, and believe only what resetd signed
+// (trust.go). The code is read from standard input (the user types what the mail says).
 //
 // Uses nats.go's JetStream API of v1.22 (Debian 12's golang-github-nats-io-go-nats-dev), which
 // later v1 releases still provide.
@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -25,9 +26,11 @@ import (
 // envelope is the part of a CloudEvent this program reads. encoding/json ignores fields it does
 // not know, as the contract asks of every consumer: within v1 fields may be added at any time.
 type envelope struct {
-	ID   string `json:"id"`
-	Type string `json:"type"`
-	Data struct {
+	ID           string `json:"id"`
+	Type         string `json:"type"`
+	Time         string `json:"time"`
+	ResetdPrefix string `json:"resetdprefix"`
+	Data         struct {
 		ResetID           string `json:"resetId"`
 		ExpiresAt         string `json:"expiresAt"`
 		CompletedAt       string `json:"completedAt"`
@@ -38,23 +41,36 @@ type envelope struct {
 }
 
 type verifyReply struct {
+	ResetID           string `json:"resetId"`
 	Status            string `json:"status"`
 	AttemptsRemaining *int   `json:"attemptsRemaining"`
+	Nonce             string `json:"nonce"`
+	RequestDigest     string `json:"requestDigest"`
 }
 
 func main() {
 	user := flag.String("user", "u-42", "the user's id in your auth service")
 	email := flag.String("email", "ada@example.com", "where the code is mailed")
 	durable := flag.String("durable", "go-example", "the durable consumer of your service on the events stream")
+	verifyKeys := flag.String("verify-key", "", "resetd's public key file(s) from `resetd keygen` (PEM), comma-separated while rotating")
 	flag.Parse()
-	if err := run(*user, *email, *durable); err != nil {
+	keys, err := readKeys(*verifyKeys)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "resetd-go-example: -verify-key:", err)
+		os.Exit(2)
+	}
+	if len(keys) == 0 {
+		fmt.Fprintln(os.Stderr, "resetd-go-example: WARNING: no -verify-key, so no signature is checked: anyone on the bus could complete this reset")
+	}
+	if err := run(*user, *email, *durable, keys); err != nil {
 		fmt.Fprintln(os.Stderr, "resetd-go-example:", err)
 		os.Exit(1)
 	}
 }
 
-func run(user, email, durable string) error {
+func run(user, email, durable string, keys map[string]ed25519.PublicKey) error {
 	prefix := envOr("RESET_SUBJECT_PREFIX", "reset")
+	trusted := trust{keys: keys, prefix: prefix}
 	nc, err := nats.Connect(envOr("NATS_URL", nats.DefaultURL))
 	if err != nil {
 		return fmt.Errorf("connect to NATS: %w", err)
@@ -87,7 +103,7 @@ func run(user, email, durable string) error {
 	}
 	fmt.Println("requested", resetID)
 
-	sent, err := awaitOutcome(sub, resetID, "reset.code.sent")
+	sent, err := awaitOutcome(sub, trusted, resetID, "reset.code.sent")
 	if err != nil {
 		return err
 	}
@@ -100,21 +116,16 @@ func run(user, email, durable string) error {
 		return fmt.Errorf("read the code: %w", err)
 	}
 	// reset.verify takes the data of reset.code.submitted as plain JSON, without an envelope.
-	request, _ := json.Marshal(map[string]string{"resetId": resetID, "code": strings.TrimSpace(code)})
-	msg, err := nc.Request(prefix+".verify", request, 5*time.Second)
+	reply, err := trusted.verifyCode(nc, resetID, strings.TrimSpace(code), 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("reset.verify: %w", err)
-	}
-	var reply verifyReply
-	if err := json.Unmarshal(msg.Data, &reply); err != nil {
-		return fmt.Errorf("reset.verify reply: %w", err)
 	}
 	fmt.Printf("verify: %s attemptsRemaining=%s\n", reply.Status, orNone(reply.AttemptsRemaining))
 	if reply.Status != "completed" {
 		return fmt.Errorf("the code was not accepted: %s", reply.Status)
 	}
 
-	completed, err := awaitOutcome(sub, resetID, "reset.completed")
+	completed, err := awaitOutcome(sub, trusted, resetID, "reset.completed")
 	if err != nil {
 		return err
 	}
@@ -124,8 +135,9 @@ func run(user, email, durable string) error {
 
 // awaitOutcome reads the events stream until an event of type want arrives for resetID, and
 // fails on an outcome that ends the reset another way. Every event is acknowledged once handled,
-// including those of other resets and types this program does not know.
-func awaitOutcome(sub *nats.Subscription, resetID, want string) (*envelope, error) {
+// including those of other resets and types this program does not know; one that does not pass
+// trust's checks is dropped and said on stderr, never believed.
+func awaitOutcome(sub *nats.Subscription, trusted trust, resetID, want string) (*envelope, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		msgs, err := sub.Fetch(10, nats.MaxWait(2*time.Second))
@@ -141,6 +153,10 @@ func awaitOutcome(sub *nats.Subscription, resetID, want string) (*envelope, erro
 			}
 			if err := m.Ack(); err != nil {
 				return nil, fmt.Errorf("ack %s: %w", event.ID, err)
+			}
+			if err := trusted.event(m, &event); err != nil {
+				fmt.Fprintf(os.Stderr, "resetd-go-example: dropped event %s on %s: %v\n", event.ID, m.Subject, err)
+				continue
 			}
 			if event.Data.ResetID != resetID {
 				continue

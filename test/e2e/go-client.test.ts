@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeIn } from '../support/mail-code.js';
 import { NATS_URL, TestClient, uniquePrefix, waitFor } from '../support/nats.js';
 import { ServiceProcess } from '../support/service-process.js';
+import { generateSigningKeyPair, messageSigner, SIGNATURE_HEADER } from '../../src/contract/message-signature.js';
 
 const EXAMPLE = new URL('../../examples/go/', import.meta.url).pathname;
 const hasGo = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
@@ -22,6 +24,7 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
   let binary: string;
   let client: TestClient;
   let service: ServiceProcess;
+  const keys = generateSigningKeyPair();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'resetd-go-'));
@@ -34,8 +37,15 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
     });
     const [status] = (await once(build, 'exit')) as [number | null];
     expect(status, 'go build of examples/go').toBe(0);
+    await writeFile(join(dir, 'signing.key'), keys.privateKeyPem, { mode: 0o600 });
+    await writeFile(join(dir, 'signing.pub'), keys.publicKeyPem);
     client = await TestClient.connect(prefix);
-    service = await ServiceProcess.start({ RESET_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, MAIL_OUTBOX_DIR: join(dir, 'outbox') });
+    service = await ServiceProcess.start({
+      RESET_SUBJECT_PREFIX: prefix,
+      REDIS_KEY_PREFIX: prefix,
+      MAIL_OUTBOX_DIR: join(dir, 'outbox'),
+      RESET_SIGNING_KEY_FILE: join(dir, 'signing.key'),
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -44,8 +54,19 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('requests a reset, reads reset.code.sent from its durable consumer, verifies the mailed code and sees reset.completed', async () => {
-    const example = spawn(binary, ['-user', 'u-go', '-email', 'go@example.com', '-durable', 'go-example-test'], {
+  it('requests a reset, reads reset.code.sent from its durable consumer, verifies the mailed code and sees reset.completed, believing nothing resetd did not sign where it belongs', async () => {
+    // Whoever reads the request answers first, with its nonce and digest (both computable from
+    // the request): only the signature tells this reply from resetd's.
+    let forgedReplies = 0;
+    client.nc.subscribe(`${prefix}.verify`, {
+      callback: (_error, msg) => {
+        const asked = JSON.parse(new TextDecoder().decode(msg.data)) as { resetId: string; nonce: string };
+        const requestDigest = createHash('sha256').update(msg.data).digest('base64url');
+        msg.respond(JSON.stringify({ resetId: asked.resetId, status: 'invalid_code', attemptsRemaining: 4, nonce: asked.nonce, requestDigest }));
+        forgedReplies += 1;
+      },
+    });
+    const example = spawn(binary, ['-user', 'u-go', '-email', 'go@example.com', '-durable', 'go-example-test', '-verify-key', join(dir, 'signing.pub')], {
       env: { PATH: process.env.PATH, NATS_URL, RESET_SUBJECT_PREFIX: prefix },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -64,10 +85,29 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
     await waitFor(async () => (await readdir(outbox)).some((name) => name.endsWith(`-${resetId}.eml`)), 10_000);
     const file = (await readdir(outbox)).find((name) => name.endsWith(`-${resetId}.eml`))!;
     const mail = await simpleParser(await readFile(join(outbox, file)));
+
+    // Outcomes that would end the reset, each of which the example must drop: unsigned; signed
+    // with resetd's key but of another deployment; signed and of this one, on another type's subject.
+    const failed = { resetId, reason: 'smtp_permanent', detail: 'forged' };
+    await client.publish('reset.delivery.failed', failed);
+    const signed = messageSigner(keys.privateKeyPem);
+    const forged = (deployment: string) =>
+      JSON.stringify({ specversion: '1.0', id: randomUUID(), source: 'urn:forger', type: 'reset.delivery.failed', time: new Date().toISOString(), resetdprefix: deployment, data: failed });
+    const signedBody = (body: string) => ({ headers: { [SIGNATURE_HEADER]: signed.sign(Buffer.from(body)) } });
+    const otherDeployment = forged('elsewhere');
+    await client.publishRaw(`${prefix}.delivery.failed`, otherDeployment, signedBody(otherDeployment));
+    const wrongSubject = forged(prefix);
+    await client.publishRaw(`${prefix}.code.sent`, wrongSubject, signedBody(wrongSubject));
     example.stdin.end(`${codeIn(mail.text ?? '')}\n`);
 
     const [status] = await exited;
-    expect({ status, errors }).toEqual({ status: 0, errors: 'the code from the mail: ' });
+    expect(status, `${lines.join('\n')}\n${errors}`).toBe(0);
+    expect(forgedReplies).toBe(1);
+    expect(errors.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(new RegExp(`^the code from the mail: resetd-go-example: dropped event \\S+ on ${prefix}\\.delivery\\.failed: not a compact JWS`)),
+      expect.stringMatching(new RegExp(`^resetd-go-example: dropped event \\S+ on ${prefix}\\.delivery\\.failed: the event is of the deployment "elsewhere", not ${prefix}$`)),
+      expect.stringMatching(new RegExp(`^resetd-go-example: dropped event \\S+ on ${prefix}\\.code\\.sent: an event of type "reset.delivery.failed" does not belong on ${prefix}\\.code\\.sent$`)),
+    ]);
     expect(lines).toEqual([
       `requested ${resetId}`,
       expect.stringMatching(new RegExp(`^reset\\.code\\.sent ${resetId} expiresAt=\\S+Z$`)),

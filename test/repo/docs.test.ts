@@ -30,6 +30,12 @@ function anchors(path: string): Set<string> {
 }
 
 describe('the documentation', () => {
+  it("shows security.md's Go verifier as examples/go/trust.go has it, which the Go example's test runs", () => {
+    const shown = /### Verifying in Go[\s\S]*?```go\n([\s\S]*?)```/.exec(readFileSync(join(ROOT, 'docs/security.md'), 'utf8'))?.[1];
+    expect(shown).toBeDefined();
+    expect(readFileSync(join(ROOT, 'examples/go/trust.go'), 'utf8')).toContain(shown);
+  });
+
   it('keeps the README a front door: at most 12 KB', () => {
     expect(statSync(join(ROOT, 'README.md')).size).toBeLessThanOrEqual(12 * 1024);
   });
