@@ -120,7 +120,7 @@ export async function measureRequestPath({ n, warmUp, signing, tracing }: Reques
   );
   const mailer = new ResilientMailer(
     new TracedMailer(smtp, { address: '127.0.0.1', port: 25 }, metrics),
-    { attempts: 3, initialBackoffMs: 100, maxBackoffMs: 1_000, breakerThreshold: 5, halfOpenAfterMs: 1_000 },
+    { attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000, breakerThreshold: 5, halfOpenAfterMs: 1_000 },
     log,
   );
   // Only requests come through here: the ledger and the owed events are never called.

@@ -28,8 +28,3 @@ export function spread(runs: readonly number[]): Spread {
   const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, runs };
 }
-
-/** The `Spread` of one field over a list of run results. */
-export function spreadOf<T>(results: readonly T[], pick: (result: T) => number): Spread {
-  return spread(results.map(pick));
-}

@@ -1,12 +1,13 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../adapters/environment/config-error.js';
-import { envSchema, problemLine, readRedisTopology, redisKeyPrefixOf, withoutEmpty, type Env } from '../adapters/environment/env-schema.js';
+import { envSchema, redisKeyPrefixOf, RULE_SETTINGS, withoutEmpty, type Env } from '../adapters/environment/env-schema.js';
+import { problemLines } from '../adapters/environment/problem-line.js';
+import { readRedisTopology } from '../adapters/environment/redis-topology.js';
 import { MAKE_KEY, readDkim, readSecrets, readSigningKey, type DkimConfig } from '../adapters/environment/key-settings.js';
 import { readNatsSecurity, type NatsSecurity } from '../adapters/environment/nats-security.js';
 import { readRedisSecurity, type RedisSecurity } from '../adapters/environment/redis-security.js';
 import { readSmtpSecurity } from '../adapters/environment/smtp-security.js';
 import { natsServersOf } from '../adapters/environment/url-setting.js';
-import { senderDomain } from '../adapters/mail/mail-message.js';
 import type { StreamLimits } from '../adapters/nats/jetstream-streams.js';
 import type { RedisTopology } from '../adapters/redis/redis-connection.js';
 import type { MailResilienceOptions } from '../adapters/resilience/resilient-mailer.js';
@@ -16,8 +17,6 @@ import { defaultPolicy, type ResetPolicy } from '../domain/policy.js';
 import { settingConflicts } from './setting-conflicts.js';
 import { unknownVariables } from './unknown-variables.js';
 
-export { ConfigError };
-
 const DEV_SECRET = 'development-only-secret-do-not-use-in-production!';
 /** The placeholders of the Kubernetes example's Secret: a code key nobody chose. */
 const PLACEHOLDER = /replace-me/i;
@@ -25,13 +24,6 @@ const PLACEHOLDER = /replace-me/i;
 const EXAMPLE_KEY = /change-me/i;
 const EXAMPLE_SIGNING_KID = 'iT4libtopri2GLaVraQAh5spkpfh2y7ZEfxbPxkO-T0';
 const HOUR = 3_600_000;
-/** The variable that sets each of the policy's rate rules. */
-const RULE_SETTINGS: Readonly<Record<string, 'RATE_USER_PER_HOUR' | 'RATE_USER_PER_DAY' | 'RATE_IP_PER_HOUR' | 'RATE_GLOBAL_PER_HOUR'>> = {
-  'user-hour': 'RATE_USER_PER_HOUR',
-  'user-day': 'RATE_USER_PER_DAY',
-  'ip-hour': 'RATE_IP_PER_HOUR',
-  'global-hour': 'RATE_GLOBAL_PER_HOUR',
-};
 
 export interface Config {
   readonly production: boolean;
@@ -127,11 +119,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const bad = new Set<string>();
   let parsed = envSchema.safeParse(given);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0]);
-      if (bad.has(name)) continue;
+    for (const [name, line] of problemLines(parsed.error.issues, environment)) {
       bad.add(name);
-      problems.push(problemLine(issue, environment));
+      problems.push(line);
     }
     parsed = envSchema.safeParse(Object.fromEntries(Object.entries(given).filter(([name]) => !bad.has(name))));
     if (!parsed.success) throw new ConfigError(problems);
@@ -184,13 +174,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const natsSecurity = check(() => readNatsSecurity(env, natsServersOf(env.NATS_URL)), {});
   const redisSecurity = check(() => readRedisSecurity(env, env.REDIS_URL), {});
   const dkim = check(() => readDkim(env), undefined);
-  check(() => {
-    try {
-      senderDomain(env.MAIL_FROM);
-    } catch {
-      throw new ConfigError(`MAIL_FROM must be an address with a domain, e.g. "Acme <no-reply@acme.example>" (got "${env.MAIL_FROM}")`);
-    }
-  }, undefined);
   if (production && env.SMTP_URL !== undefined && given.MAIL_FROM === undefined) {
     problems.push('MAIL_FROM is required when NODE_ENV=production and SMTP_URL is set: its default, no-reply@localhost, is refused or marked as spam by real mail servers');
   }
@@ -236,7 +219,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       cooldownMs: env.RESET_COOLDOWN_SECONDS * 1000,
       deliveryBudgetMs: env.SMTP_RETRY_BUDGET_SECONDS * 1000,
       // The policy's rules, each with its configured limit.
-      rateRules: defaultPolicy.rateRules.map((rule) => ({ ...rule, limit: env[RULE_SETTINGS[rule.name]!] })),
+      rateRules: defaultPolicy.rateRules.map((rule) => ({ ...rule, limit: env[RULE_SETTINGS[rule.name as keyof typeof RULE_SETTINGS]] })),
     },
     nats: {
       subjectPrefix: env.RESET_SUBJECT_PREFIX,

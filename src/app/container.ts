@@ -110,23 +110,19 @@ export function buildContainer(
     });
     provide(TOKENS.SmtpStartCheck, [TOKENS.SmtpMailer], (mailer) => new SmtpStartCheck(mailer, maskUrl(smtp.url), log));
     provide(TOKENS.MailStartProblem, [TOKENS.SmtpStartCheck], (check) => () => check.reason);
-    // Traced inside the retries and the breaker: one span per real exchange with the server.
-    provide(TOKENS.BaseMailer, [TOKENS.SmtpMailer], (mailer) => new TracedMailer(mailer, smtpServerOf(smtp.url), metrics));
+    // Traced inside the retries and the breaker: one span per real exchange with the server. An
+    // open breaker with nothing to send is probed by a login alone, so readiness follows the server's return.
+    provide(TOKENS.Mailer, [TOKENS.SmtpMailer], (mailer) =>
+      new ResilientMailer(new TracedMailer(mailer, smtpServerOf(smtp.url), metrics), config.mailResilience, log, { name: 'SMTP', check: () => mailer.checkServer() }),
+    );
   } else {
-    provide(TOKENS.BaseMailer, [], () => outboxMailer(config.mail.outboxDir, mailOptions));
-    // The outbox's directory was checked as the mailer was made.
+    // The outbox's directory is checked as the mailer is made, and probed by a file written while its breaker is open.
+    provide(TOKENS.Mailer, [], () => {
+      const outbox = outboxMailer(config.mail.outboxDir, mailOptions);
+      return new ResilientMailer(outbox, config.mailResilience, log, { name: 'outbox', check: async () => outbox.ensureWritable() });
+    });
     provide(TOKENS.MailStartProblem, [], () => () => undefined);
   }
-  provide(TOKENS.Mailer, [TOKENS.BaseMailer], (base) => {
-    // An open breaker with nothing to send is probed by a login alone (the outbox: a file written),
-    // so readiness follows the server's (or the directory's) return.
-    const checkServer = smtp
-      ? () => resolve(container, TOKENS.SmtpMailer).checkServer()
-      : base instanceof FileOutboxMailer
-        ? async () => base.ensureWritable()
-        : undefined;
-    return new ResilientMailer(base, config.mailResilience, log, checkServer);
-  });
   provide(TOKENS.MailBreaker, [TOKENS.Mailer], (mailer) => mailer.breaker);
 
   provide(
@@ -180,7 +176,7 @@ export function buildContainer(
   );
   provide(
     TOKENS.ResetService,
-    [TOKENS.BaseMailer, TOKENS.Inbox, TOKENS.VerifyResponder, TOKENS.OwedEvents, TOKENS.VerdictPublisher],
+    [TOKENS.Mailer, TOKENS.Inbox, TOKENS.VerifyResponder, TOKENS.OwedEvents, TOKENS.VerdictPublisher],
     (mailer, inbox, verifyResponder, owed, publisher) =>
       new ResetService({
         log,
@@ -198,7 +194,7 @@ export function buildContainer(
         verifyResponder,
         // Through the verdicts' publisher: a stop during an outage must not wait out a leader election.
         owedEvents: new OwedEventsLoop(new PublishOwedEvents({ owed, publisher }), log),
-        closeMailer: () => mailer.close?.(),
+        closeMailer: () => mailer.close(),
         jetstreamManager: () => jetstreamManager(nc),
       }),
   );

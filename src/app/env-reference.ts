@@ -30,8 +30,8 @@ interface JsonSchemaProperty {
  * of a variable the schema does not have.
  */
 export function envReference(): ReadonlyArray<{ readonly title: string; readonly variables: readonly Variable[] }> {
-  // A pipe (`int(4, 6).pipe(max(10))`) shows its first half as input and its second as output:
-  // a value must satisfy both, so the rule is what the two say together.
+  // A preprocessed number (`int`: the text read as a number, then its bounds) is a pipe: its input
+  // side and its output side each hold part of the rule, so the rule is what the two say together.
   const input = properties('input');
   const output = properties('output');
   const described = envGroups.flatMap((group) => Object.keys(group.variables));

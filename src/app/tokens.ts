@@ -5,7 +5,7 @@ import type { AuditTrail } from '../adapters/audit/audit-trail.js';
 import type { MailBreaker } from '../adapters/resilience/mail-breaker.js';
 import type { ResilientMailer } from '../adapters/resilience/resilient-mailer.js';
 import type { NodemailerMailer } from '../adapters/smtp/nodemailer-mailer.js';
-import type { Clock, CodeHasher, CodeStore, EventPublisher, Mailer, NoticeLedger, OwedEvents, Random, RateLimiter } from '../domain/ports.js';
+import type { Clock, CodeHasher, CodeStore, EventPublisher, NoticeLedger, OwedEvents, Random, RateLimiter } from '../domain/ports.js';
 import type { OpsServer } from './ops-server.js';
 import type { ResetService } from './reset-service.js';
 import type { SmtpStartCheck } from './smtp-start-check.js';
@@ -37,11 +37,9 @@ export const TOKENS = {
   SmtpStartCheck: token<SmtpStartCheck>('SmtpStartCheck'),
   /** Why mail could not go out since the start (the SMTP server not reached yet), or undefined: for readiness. */
   MailStartProblem: token<() => string | undefined>('MailStartProblem'),
-  /** The mailer that talks to the server (SMTP or the outbox), before the resilience policies wrap it. */
-  BaseMailer: token<Mailer & { close?: () => void }>('BaseMailer'),
-  /** The base mailer inside retries and the circuit breaker: what the use cases send through. */
+  /** The mailer that talks to the server (SMTP or the outbox) inside retries and the circuit breaker: what the use cases send through. */
   Mailer: token<ResilientMailer>('Mailer'),
-  /** The SMTP circuit breaker's state, for the inbox's fetch gate, metrics and readiness. */
+  /** The mail circuit breaker's state (SMTP's or the outbox's), for the inbox's fetch gate, metrics and readiness. */
   MailBreaker: token<MailBreaker>('MailBreaker'),
   /** Writes one audit record per outcome event and per `reset.verify` answer. */
   AuditTrail: token<AuditTrail>('AuditTrail'),

@@ -1,5 +1,7 @@
 import { ConfigError } from '../adapters/environment/config-error.js';
-import { envSchema, problemLine, readRedisTopology, redisKeyPrefixOf, withoutEmpty } from '../adapters/environment/env-schema.js';
+import { envSchema, withoutEmpty } from '../adapters/environment/env-schema.js';
+import { problemLines } from '../adapters/environment/problem-line.js';
+import { readRedisTopology } from '../adapters/environment/redis-topology.js';
 import { natsServersOf } from '../adapters/environment/url-setting.js';
 import type { RedisTopology } from '../adapters/redis/redis-connection.js';
 import { natsSecurityEnv, readNatsSecurity, type NatsSecurity } from '../adapters/environment/nats-security.js';
@@ -23,7 +25,6 @@ export interface CliSettings {
   /** One server, a Cluster or a Sentinel group, as the service reads it (REDIS_CLUSTER_NODES, REDIS_SENTINELS). */
   readonly redisTopology: RedisTopology;
   readonly redisSecurity: RedisSecurity;
-  readonly redisKeyPrefix: string;
   readonly subjectPrefix: string;
   readonly streams: { readonly inbox?: string; readonly events?: string };
   readonly consumer: string;
@@ -40,7 +41,6 @@ const cliEnv = envSchema.pick({
   REDIS_CLUSTER_NODES: true,
   REDIS_SENTINELS: true,
   REDIS_SENTINEL_NAME: true,
-  REDIS_KEY_PREFIX: true,
   RESET_SUBJECT_PREFIX: true,
   RESET_INBOX_STREAM: true,
   RESET_EVENTS_STREAM: true,
@@ -72,12 +72,7 @@ export function cliSettings(options: GlobalOptions, environment: NodeJS.ProcessE
 /** The settings, or a ConfigError with a line for each variable that breaks its rule (or the first problem found past them). */
 function readSettings(given: Record<string, string>): CliSettings {
   const parsed = cliEnv.safeParse(given);
-  if (!parsed.success) {
-    // One line a variable, its first issue's, as the service's start prints them.
-    const lines = new Map<string, string>();
-    for (const issue of parsed.error.issues) if (!lines.has(String(issue.path[0]))) lines.set(String(issue.path[0]), problemLine(issue, given));
-    throw new ConfigError([...lines.values()]);
-  }
+  if (!parsed.success) throw new ConfigError([...problemLines(parsed.error.issues, given).values()]);
   const env = parsed.data;
   return {
     natsServers: natsServersOf(env.NATS_URL),
@@ -85,7 +80,6 @@ function readSettings(given: Record<string, string>): CliSettings {
     redisUrl: env.REDIS_URL,
     redisTopology: readRedisTopology(env),
     redisSecurity: readRedisSecurity(env, env.REDIS_URL),
-    redisKeyPrefix: redisKeyPrefixOf(env),
     subjectPrefix: env.RESET_SUBJECT_PREFIX,
     streams: { inbox: env.RESET_INBOX_STREAM, events: env.RESET_EVENTS_STREAM },
     consumer: env.RESET_CONSUMER,

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../src/app/config.js';
+import { loadConfig } from '../../src/app/config.js';
+import { ConfigError } from '../../src/adapters/environment/config-error.js';
 
 /** The problems `env` stops the start with, one line each; none when it is accepted. */
 export function configProblems(env: Record<string, string>): readonly string[] {

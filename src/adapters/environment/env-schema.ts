@@ -1,26 +1,22 @@
 import { z } from 'zod';
-import { maskUrl } from '../../contract/mask-url.js';
 import { defaultPolicy } from '../../domain/policy.js';
+import { senderDomainOf } from '../mail/mail-message.js';
 import { defaultStreamLimits } from '../nats/jetstream-streams.js';
-import { parseHostPorts, redisDatabaseOf, type RedisTopology } from '../redis/redis-connection.js';
-import { ConfigError } from './config-error.js';
+import { parseHostPorts } from '../redis/redis-connection.js';
 import { natsSecurityEnv } from './nats-security.js';
 import { redisSecurityEnv } from './redis-security.js';
 import { smtpSecurityEnv } from './smtp-security.js';
 import { natsServerList, natsServersOf, urlSetting } from './url-setting.js';
 
-// Every variable resetd reads, each with its rule and default, and the readers the service's
-// configuration and the CLI share: both read a deployment's settings with the same words.
+// Every variable resetd reads, each with its rule and default: the service's configuration and the
+// CLI read a deployment's settings through this one schema, so both refuse a value in the same words.
 
 const HOUR = 3_600_000;
 const MIB = 1_048_576;
-/** Variables whose value a message must never repeat. */
-const SECRET_NAMES = /(SECRET|PASSWORD|TOKEN|SEED|CREDS|PRIVATE_KEY|SIGNING_KEY)/;
-
 const WHOLE = { error: 'must be a whole number' };
 /** Digits alone (around spaces): `z.coerce.number` also took "0x10", "1e3" and, as 0, a value of spaces. */
 const WHOLE_TEXT = /^\s*-?\d+\s*$/;
-/** The specification's three; `grpc` is refused where it would be used (see `tracingProtocolOf`). */
+/** The specification's three; `grpc` is refused where it would be used (the service's configuration, src/app/config.ts). */
 const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc'], { error: 'must be http/protobuf, http/json or grpc' });
 const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(
@@ -51,10 +47,19 @@ const hostPorts = z.string().superRefine((text, context) => {
     context.addIssue({ code: 'custom', message: `must list host:port, comma-separated: ${(error as Error).message}` });
   }
 });
-function defaultLimit(name: string): number {
+/** The variable that sets each of the policy's rate rules, by the rule's name. */
+export const RULE_SETTINGS = {
+  'user-hour': 'RATE_USER_PER_HOUR',
+  'user-day': 'RATE_USER_PER_DAY',
+  'ip-hour': 'RATE_IP_PER_HOUR',
+  'global-hour': 'RATE_GLOBAL_PER_HOUR',
+} as const;
+
+/** A rate rule's limit: at least 1, by default the policy's. */
+function rateLimit(name: keyof typeof RULE_SETTINGS) {
   const rule = defaultPolicy.rateRules.find((each) => each.name === name);
   if (!rule) throw new Error(`the policy has no rate rule ${name}`);
-  return rule.limit;
+  return int(1, rule.limit);
 }
 
 /** Every variable resetd reads, with its default. `.env.example` mirrors this list. */
@@ -78,7 +83,10 @@ export const envSchema = z.object({
   SMTP_POOL_MAX_MESSAGES: int(1, 100),
   // Receivers check the EHLO name against the sender's DNS; a container's random host name fails that.
   SMTP_NAME: z.string().regex(/^([A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.IPv]+\])$/, 'must be a host name or an address literal such as [192.0.2.1]').optional(),
-  MAIL_FROM: z.string().min(3).default('resetd <no-reply@localhost>'),
+  MAIL_FROM: z
+    .string()
+    .refine((from) => senderDomainOf(from) !== undefined, 'must be an address with a domain, e.g. "Acme <no-reply@acme.example>"')
+    .default('resetd <no-reply@localhost>'),
   MAIL_PRODUCT_NAME: z.string().min(1).max(60).default('resetd'),
   MAIL_OUTBOX_DIR: z.string().min(1).default('./outbox'),
   DKIM_DOMAIN: z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$/, 'must be a domain name').optional(),
@@ -96,11 +104,11 @@ export const envSchema = z.object({
   OTP_TTL_SECONDS: int(30, defaultPolicy.codeLifetimeMs / 1000, DAY_SECONDS),
   OTP_MAX_TRIES: int(1, defaultPolicy.maxWrongTries),
   RESET_COOLDOWN_SECONDS: int(0, defaultPolicy.cooldownMs / 1000),
-  RATE_USER_PER_HOUR: int(1, defaultLimit('user-hour')),
-  RATE_USER_PER_DAY: int(1, defaultLimit('user-day')),
-  RATE_IP_PER_HOUR: int(1, defaultLimit('ip-hour')),
+  [RULE_SETTINGS['user-hour']]: rateLimit('user-hour'),
+  [RULE_SETTINGS['user-day']]: rateLimit('user-day'),
+  [RULE_SETTINGS['ip-hour']]: rateLimit('ip-hour'),
   RATE_IPV6_PREFIX: int(1, 64, 128),
-  RATE_GLOBAL_PER_HOUR: int(1, defaultLimit('global-hour')),
+  [RULE_SETTINGS['global-hour']]: rateLimit('global-hour'),
   SMTP_RETRY_BUDGET_SECONDS: int(1, defaultPolicy.deliveryBudgetMs / 1000),
   SMTP_RETRY_ATTEMPTS: int(1, 3, 10),
   SMTP_BREAKER_THRESHOLD: int(1, 5),
@@ -129,9 +137,9 @@ export const envSchema = z.object({
   OPS_HTTP_PORT: int(0, 9464, 65_535),
   OPS_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   OTEL_SERVICE_NAME: z.string().min(1).default('resetd'),
-  // Unset: see tracingExporterOf.
+  // Unset: OTLP when an endpoint is named or in production, else none (src/app/config.ts).
   OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
-  // The SDK's OTLP/HTTP exporters are one class per encoding: resetd picks it (see TracingConfig.protocol).
+  // The SDK's OTLP/HTTP exporters are one class per encoding: resetd picks it (src/app/config.ts).
   OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: urlSetting('http', 'an').optional(),
@@ -140,7 +148,7 @@ export const envSchema = z.object({
     .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
     .default('parentbased_always_on'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
-  // Unset: by the encoding, see TracingConfig.exportBatchSize.
+  // Unset: by the encoding (src/app/config.ts).
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: wholeNumber(1).optional(),
   ...natsSecurityEnv,
   ...redisSecurityEnv,
@@ -148,54 +156,6 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
-
-/** What is wrong with a variable, in words an operator reads without knowing zod: "must be at least 1". */
-export function describeIssue(issue: z.core.$ZodIssue): string {
-  // A message written in the schema says it best; zod's own start "Invalid" or "Too".
-  if (!/^(Invalid|Too (small|big))\b/.test(issue.message)) return issue.message;
-  const unit = (origin: string) => (origin === 'string' ? ' characters' : '');
-  switch (issue.code) {
-    case 'too_small':
-      return `must be at least ${String(issue.minimum)}${unit(issue.origin)}`;
-    case 'too_big':
-      return `must be at most ${String(issue.maximum)}${unit(issue.origin)}`;
-    case 'invalid_value':
-      return `must be one of ${issue.values.map(String).join(', ')}`;
-    case 'invalid_type':
-      return issue.expected === 'int' ? 'must be a whole number' : `must be a ${issue.expected}`;
-    default:
-      return 'is not valid';
-  }
-}
-
-/** A variable's problem as a start line: its name, what is wrong, and the value it got (see `shownValue`). */
-export function problemLine(issue: z.core.$ZodIssue, environment: NodeJS.ProcessEnv): string {
-  const name = String(issue.path[0]);
-  return `${name} ${describeIssue(issue)}${shownValue(name, environment[name] ?? '')}`;
-}
-
-/** The value as given, for the message: a URL's password masked, a secret's value never repeated, a long one cut. */
-function shownValue(name: string, value: string): string {
-  if (SECRET_NAMES.test(name)) return '';
-  return ` (got ${JSON.stringify(maskUrl(value))})`.replace(/\(got "(.{40}).*"\)$/, '(got "$1…")');
-}
-
-/** REDIS_CLUSTER_NODES or REDIS_SENTINELS (not both) replace REDIS_URL's host; else the one server of REDIS_URL. */
-export function readRedisTopology(env: Pick<Env, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME'>): RedisTopology {
-  if (env.REDIS_CLUSTER_NODES !== undefined && env.REDIS_SENTINELS !== undefined) {
-    throw new ConfigError('REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set; set one');
-  }
-  const db = redisDatabaseOf(env.REDIS_URL);
-  if (Number.isNaN(db)) {
-    throw new ConfigError(`REDIS_URL's path is the database number, e.g. redis://host:6379/0 (got "${new URL(env.REDIS_URL).pathname}")`);
-  }
-  if (env.REDIS_CLUSTER_NODES !== undefined && db > 0) {
-    throw new ConfigError(`REDIS_URL names database ${db}, but a Redis Cluster has only database 0: drop it (REDIS_KEY_PREFIX keeps deployments apart)`);
-  }
-  if (env.REDIS_CLUSTER_NODES !== undefined) return { kind: 'cluster', nodes: parseHostPorts(env.REDIS_CLUSTER_NODES) };
-  if (env.REDIS_SENTINELS !== undefined) return { kind: 'sentinel', sentinels: parseHostPorts(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME };
-  return { kind: 'single' };
-}
 
 /**
  * REDIS_KEY_PREFIX, else the subject prefix: deployments told apart by RESET_SUBJECT_PREFIX on one

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { NatsConnectFailure } from '../../contract/nats-connect-failure.js';
 import { urlLogin } from '../../contract/nats-url-login.js';
 import { ConfigError } from './config-error.js';
-import { checkReadable, secretFrom, textOf, type EnvValues } from './secrets.js';
+import { checkReadable, requireTogether, secretFrom, textOf, type EnvValues } from './secrets.js';
 
 /** The variables of NATS authentication and TLS; each secret may also come from `<NAME>_FILE`. */
 export const natsSecurityEnv = {
@@ -57,8 +57,7 @@ export function readNatsSecurity(env: EnvValues, servers: readonly string[]): Na
   const seed = secretFrom(env, 'NATS_NKEY_SEED');
   const creds = secretFrom(env, 'NATS_CREDS');
   const user = textOf(env, 'NATS_USER');
-  if (user !== undefined && password === undefined) throw new ConfigError('NATS_PASSWORD (or NATS_PASSWORD_FILE) is required when NATS_USER is set');
-  if (password !== undefined && user === undefined) throw new ConfigError('NATS_USER is required when NATS_PASSWORD is set');
+  requireTogether({ name: 'NATS_USER', value: user }, { name: 'NATS_PASSWORD', value: password, orFile: true });
   const ways = [
     token !== undefined && 'NATS_TOKEN',
     password !== undefined && 'NATS_USER/NATS_PASSWORD',
@@ -89,8 +88,7 @@ function readTls(env: EnvValues): Pick<NatsSecurity, 'tls'> {
   const caFile = textOf(env, 'NATS_TLS_CA_FILE');
   const certFile = textOf(env, 'NATS_TLS_CERT_FILE');
   const keyFile = textOf(env, 'NATS_TLS_KEY_FILE');
-  if (certFile !== undefined && keyFile === undefined) throw new ConfigError('NATS_TLS_KEY_FILE is required when NATS_TLS_CERT_FILE is set');
-  if (keyFile !== undefined && certFile === undefined) throw new ConfigError('NATS_TLS_CERT_FILE is required when NATS_TLS_KEY_FILE is set');
+  requireTogether({ name: 'NATS_TLS_CERT_FILE', value: certFile }, { name: 'NATS_TLS_KEY_FILE', value: keyFile });
   if (caFile === undefined && certFile === undefined) return {};
   return {
     tls: {

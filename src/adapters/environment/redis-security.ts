@@ -2,7 +2,7 @@ import type { RedisOptions } from 'ioredis';
 import type { RedisTopology } from '../redis/redis-connection.js';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
-import { readSettingFile, secretFrom, textOf, type EnvValues } from './secrets.js';
+import { readSettingFile, requireTogether, secretFrom, textOf, type EnvValues } from './secrets.js';
 
 /** The variables of Redis ACL login and TLS; the password may also come from `REDIS_PASSWORD_FILE`. */
 export const redisSecurityEnv = {
@@ -41,8 +41,7 @@ export function readRedisSecurity(env: EnvValues, url: string): RedisSecurity {
     (name): name is string => name !== false,
   );
   if (tlsSet.length > 0 && parsed.protocol !== 'rediss:') throw new ConfigError(`${tlsSet[0]} needs a rediss:// REDIS_URL`);
-  if (certFile !== undefined && keyFile === undefined) throw new ConfigError('REDIS_TLS_KEY_FILE is required when REDIS_TLS_CERT_FILE is set');
-  if (keyFile !== undefined && certFile === undefined) throw new ConfigError('REDIS_TLS_CERT_FILE is required when REDIS_TLS_KEY_FILE is set');
+  requireTogether({ name: 'REDIS_TLS_CERT_FILE', value: certFile }, { name: 'REDIS_TLS_KEY_FILE', value: keyFile });
   const tls = {
     ...(caFile !== undefined ? { ca: readSettingFile('REDIS_TLS_CA_FILE', caFile) } : {}),
     ...(certFile !== undefined ? { cert: readSettingFile('REDIS_TLS_CERT_FILE', certFile) } : {}),

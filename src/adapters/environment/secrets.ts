@@ -22,6 +22,25 @@ export function secretFrom(env: EnvValues, name: string): string | undefined {
   return file === undefined ? direct : readSettingFile(`${name}_FILE`, file).trim();
 }
 
+/** A variable as `requireTogether` names it: a secret may come from its `_FILE` too. */
+export interface SetVariable {
+  readonly name: string;
+  readonly value: unknown;
+  readonly orFile?: boolean;
+}
+
+/** Two variables that mean something only together: one set without the other is a ConfigError naming the one missing. */
+export function requireTogether(first: SetVariable, second: SetVariable): void {
+  for (const [given, missing] of [
+    [first, second],
+    [second, first],
+  ] as const) {
+    if (given.value !== undefined && missing.value === undefined) {
+      throw new ConfigError(`${missing.name}${missing.orFile ? ` (or ${missing.name}_FILE)` : ''} is required when ${given.name} is set`);
+    }
+  }
+}
+
 /** The content of the file that `variable` names; a file that cannot be read is a ConfigError naming the variable. */
 export function readSettingFile(variable: string, path: string): string {
   try {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SmtpSecurity } from '../smtp/nodemailer-mailer.js';
 import type { SmtpFailure } from '../smtp/smtp-failure.js';
 import { ConfigError } from './config-error.js';
-import { readSettingFile, secretFrom, textOf, type EnvValues } from './secrets.js';
+import { readSettingFile, requireTogether, secretFrom, textOf, type EnvValues } from './secrets.js';
 
 /** The variables of SMTP login and TLS; the password may also come from `SMTP_PASSWORD_FILE`. */
 export const smtpSecurityEnv = {
@@ -30,8 +30,7 @@ export function readSmtpSecurity(env: EnvValues, url: string | undefined, produc
   const parsed = new URL(url);
   const user = textOf(env, 'SMTP_USER') ?? (parsed.username === '' ? undefined : decodeURIComponent(parsed.username));
   const pass = password ?? (parsed.password === '' ? undefined : decodeURIComponent(parsed.password));
-  if (user !== undefined && pass === undefined) throw new ConfigError('SMTP_PASSWORD (or SMTP_PASSWORD_FILE) is required when SMTP_USER is set');
-  if (pass !== undefined && user === undefined) throw new ConfigError('SMTP_USER is required when SMTP_PASSWORD is set');
+  requireTogether({ name: 'SMTP_USER', value: user }, { name: 'SMTP_PASSWORD', value: pass, orFile: true });
   const plaintextAllowed = textOf(env, 'SMTP_ALLOW_PLAINTEXT') === 'true';
   return {
     ...(user !== undefined && pass !== undefined ? { auth: { user, pass } } : {}),

@@ -39,12 +39,11 @@ function assertSignsWithRsa(privateKey: string): void {
   }
 }
 
-/** The domain of the sender's address; throws when `from` holds no address with a domain. */
-export function senderDomain(from: string): string {
+/** The domain of the sender's address, or undefined when `from` holds no address with a domain. */
+export function senderDomainOf(from: string): string | undefined {
   const [first] = addressparser(from, { flatten: true });
   const domain = first?.address.split('@').slice(1).join('@') ?? '';
-  if (domain === '') throw new Error(`The mail sender "${from}" is not an address with a domain`);
-  return domain;
+  return domain === '' ? undefined : domain;
 }
 
 function renderMail(mail: OutboundMail, options: MailOptions): RenderedMail {
@@ -86,7 +85,8 @@ const MAX_SUBJECTS = 64;
  * else in a reset. An address outside plain ASCII goes the long way, through nodemailer's composer.
  */
 export function mailMessageBuilder(options: MailOptions): MailMessageBuilder {
-  const domain = senderDomain(options.from);
+  const domain = senderDomainOf(options.from);
+  if (domain === undefined) throw new Error(`The mail sender "${options.from}" is not an address with a domain`);
   if (options.dkim) assertSignsWithRsa(options.dkim.privateKey);
   const sender = addressparser(options.from, { flatten: true })[0]!.address;
   const dkim = options.dkim && { domainName: options.dkim.domain, keySelector: options.dkim.selector, privateKey: options.dkim.privateKey };

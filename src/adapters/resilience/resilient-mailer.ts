@@ -48,6 +48,16 @@ export interface MailResilienceOptions {
  */
 export type ServerCheck = () => Promise<void>;
 
+/** What the mailer writes to, as its lines name it, and how to probe it while no mail does. */
+export interface MailServer {
+  readonly name: 'SMTP' | 'outbox';
+  /**
+   * Probes an open breaker that no mail has probed: without it, an instance with nothing to send
+   * stays open (and not ready) after the server is back, until its next mail.
+   */
+  readonly check?: ServerCheck;
+}
+
 const IDLE_PROBE_AFTER_MS = 5_000;
 
 /**
@@ -65,14 +75,11 @@ export class ResilientMailer implements Mailer {
   private idleProbe: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly inner: Mailer,
+    /** Closed with this one (the SMTP pool) where it can be. */
+    private readonly inner: Mailer & { close?(): void },
     options: MailResilienceOptions,
     private readonly log: Logger,
-    /**
-     * Probes an open breaker that no mail has probed: without it, an instance with nothing to send
-     * stays open (and not ready) after the server is back, until its next mail.
-     */
-    checkServer?: ServerCheck,
+    private readonly server: MailServer = { name: 'SMTP' },
   ) {
     const transient = handleType(MailUnavailableError);
     const serverFault = handleWhen((error) => error instanceof MailUnavailableError && !(error instanceof RecipientDeferredError));
@@ -88,10 +95,11 @@ export class ResilientMailer implements Mailer {
     });
     this.policy = wrap(retries, breaker);
     this.breaker = new CockatielMailBreaker(breaker, options.halfOpenAfterMs);
-    this.breaker.onStateChange((state) => logTransition(log, state, breaker, options));
-    if (checkServer) {
+    this.breaker.onStateChange((state) => logTransition(log, server.name, state, breaker, options));
+    const { check } = server;
+    if (check) {
       const idleMs = Math.max(options.halfOpenAfterMs, options.idleProbeAfterMs ?? IDLE_PROBE_AFTER_MS);
-      breaker.onBreak(() => this.probeWhenIdle(breaker, checkServer, idleMs));
+      breaker.onBreak(() => this.probeWhenIdle(breaker, check, idleMs));
     }
   }
 
@@ -118,7 +126,7 @@ export class ResilientMailer implements Mailer {
       result = await this.policy.execute(() => runInContext(context, () => this.inner.send(mail)));
     } catch (error) {
       if (isBrokenCircuitError(error)) {
-        throw new MailUnavailableError('circuit open: the SMTP server failed too often; not tried now', { cause: error, retryAfterMs: this.breaker.probeDueInMs() });
+        throw new MailUnavailableError(`circuit open: ${this.server.name === 'SMTP' ? 'the SMTP server' : 'the outbox'} failed too often; not tried now`, { cause: error, retryAfterMs: this.breaker.probeDueInMs() });
       }
       if (error instanceof MailUnavailableError && !(error instanceof RecipientDeferredError) && this.breaker.state !== 'closed') {
         throw new MailUnavailableError(error.message, { cause: error, retryAfterMs: this.breaker.probeDueInMs() });
@@ -131,6 +139,11 @@ export class ResilientMailer implements Mailer {
       runInContext(context, () => this.log.warn({ resetId: mail.resetId, to: maskEmail(mail.to), reply: maskEmailsIn(reply) }, 'SMTP server refused the mail for good'));
     }
     return result;
+  }
+
+  close(): void {
+    clearTimeout(this.idleProbe);
+    this.inner.close?.();
   }
 }
 
@@ -190,7 +203,7 @@ function stateName(state: CircuitState): BreakerState {
   }
 }
 
-function logTransition(log: Logger, state: BreakerState, policy: CircuitBreakerPolicy, options: MailResilienceOptions): void {
+function logTransition(log: Logger, name: MailServer['name'], state: BreakerState, policy: CircuitBreakerPolicy, options: MailResilienceOptions): void {
   switch (state) {
     case 'open': {
       const failure = policy.lastFailure;
@@ -199,17 +212,17 @@ function logTransition(log: Logger, state: BreakerState, policy: CircuitBreakerP
       if (error instanceof SmtpConfigurationError) {
         // Not an outage that passes: no mail goes out until someone fixes the settings.
         const problem = error.failure.kind === 'login' ? 'the server refused the login' : 'the TLS check failed';
-        log.error({ breaker: state, probeAfterMs: options.halfOpenAfterMs, cause, configuration: true, detail: maskEmailsIn(error.message) }, `SMTP circuit opened: ${problem}, a configuration problem`);
+        log.error({ breaker: state, probeAfterMs: options.halfOpenAfterMs, cause, configuration: true, detail: maskEmailsIn(error.message) }, `${name} circuit opened: ${problem}, a configuration problem`);
         return;
       }
-      log.warn({ breaker: state, probeAfterMs: options.halfOpenAfterMs, cause }, 'SMTP circuit opened');
+      log.warn({ breaker: state, probeAfterMs: options.halfOpenAfterMs, cause }, `${name} circuit opened`);
       return;
     }
     case 'half-open':
-      log.info({ breaker: state }, 'SMTP circuit half-open; probing');
+      log.info({ breaker: state }, `${name} circuit half-open; probing`);
       return;
     case 'closed':
-      log.info({ breaker: state }, 'SMTP circuit closed');
+      log.info({ breaker: state }, `${name} circuit closed`);
       return;
   }
 }

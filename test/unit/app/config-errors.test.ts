@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/app/config.js';
+import { loadConfig } from '../../../src/app/config.js';
+import { ConfigError } from '../../../src/adapters/environment/config-error.js';
 
 /** The problems that `env` stops the start with, one line each. */
 function problemsOf(env: Record<string, string>): readonly string[] {

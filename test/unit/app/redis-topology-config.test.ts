@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/app/config.js';
+import { loadConfig } from '../../../src/app/config.js';
+import { ConfigError } from '../../../src/adapters/environment/config-error.js';
 
 const configFrom = (env: Record<string, string>) => loadConfig({ OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars', ...env });
 

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/app/config.js';
+import { loadConfig } from '../../../src/app/config.js';
+import { ConfigError } from '../../../src/adapters/environment/config-error.js';
 import { generateSigningKeyPair, keyIdOf } from '../../../src/contract/message-signature.js';
 
 const BASE = { OTP_SECRET: 'a-test-secret-of-at-least-thirty-two-chars', SMTP_URL: 'smtps://mail.test:465', MAIL_FROM: 'Acme <no-reply@acme.example>' };

@@ -4,7 +4,8 @@ import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/app/config.js';
+import { loadConfig } from '../../../src/app/config.js';
+import { ConfigError } from '../../../src/adapters/environment/config-error.js';
 import { setUpTelemetry, type Telemetry } from '../../../src/app/telemetry.js';
 import { OtlpReceiver } from '../../support/otlp-receiver.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/app/config.js';
+import { loadConfig } from '../../../src/app/config.js';
+import { ConfigError } from '../../../src/adapters/environment/config-error.js';
 import { EXIT } from '../../../src/cli/cli-error.js';
 import { cliSettings } from '../../../src/cli/cli-settings.js';
 

@@ -16,12 +16,12 @@ function refusal(env: Record<string, string>, options = {}): Error {
 describe('cliSettings', () => {
   it('refuses every bad setting it reads at once, each with the value it got, in the service\'s words, as a usage error', () => {
     // The service refuses these too, and more: the CLI's lines are those about what it reads.
-    const env = { OTP_LENGTH: '12', RESET_COOLDOWN_SECONDS: '1m', OTP_TTL_SECONDS: '5', REDIS_KEY_PREFIX: 'has space', NODE_ENV: 'production' };
+    const env = { OTP_LENGTH: '12', RESET_COOLDOWN_SECONDS: '1m', OTP_TTL_SECONDS: '5', RESET_CONSUMER: 'has space', NODE_ENV: 'production' };
     const error = refusal(env);
     expect(error).toMatchObject({ name: 'CliError', exitCode: EXIT.usage });
     const lines = error.message.split('\n');
     expect(lines).toEqual([
-      'REDIS_KEY_PREFIX must be 1–64 letters, digits or _.:- (got "has space")',
+      'RESET_CONSUMER must be letters, digits, _ or - (got "has space")',
       'OTP_LENGTH must be at most 10 (got "12")',
       'OTP_TTL_SECONDS must be at least 30 (got "5")',
     ]);
@@ -46,6 +46,6 @@ describe('cliSettings', () => {
 
   it('reads only the variables the commands use: a production deployment\'s other settings, good or bad, are the service\'s', () => {
     const settings = cliSettings({ prefix: 'acme' }, { NODE_ENV: 'production', RESET_COOLDOWN_SECONDS: '1m', SMTP_URL: 'not a url', OTP_LENGTH: '8', OTP_TTL_SECONDS: '90', RESET_EVENTS_STREAM: 'ACME_LOG' });
-    expect(settings).toMatchObject({ subjectPrefix: 'acme', redisKeyPrefix: 'acme', codeLength: 8, codeLifetimeMinutes: 2, streams: { events: 'ACME_LOG' }, consumer: 'resetd' });
+    expect(settings).toMatchObject({ subjectPrefix: 'acme', codeLength: 8, codeLifetimeMinutes: 2, streams: { events: 'ACME_LOG' }, consumer: 'resetd' });
   });
 });

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BreakerState } from '../../../src/adapters/resilience/mail-breaker.js';
-import { ResilientMailer, type MailResilienceOptions, type ServerCheck } from '../../../src/adapters/resilience/resilient-mailer.js';
+import { ResilientMailer, type MailResilienceOptions, type MailServer, type ServerCheck } from '../../../src/adapters/resilience/resilient-mailer.js';
 import { SmtpConfigurationError } from '../../../src/adapters/smtp/smtp-failure.js';
 import { MailUnavailableError, RecipientDeferredError } from '../../../src/domain/errors.js';
 import type { CodeMail } from '../../../src/domain/mail.js';
@@ -21,7 +21,7 @@ const aMail = (overrides: Partial<CodeMail> = {}): CodeMail => ({
 });
 
 /** A resilient mailer over a RecordingMailer, with its log lines and breaker transitions. */
-function makeMailer(overrides: Partial<MailResilienceOptions> = {}, checkServer?: ServerCheck) {
+function makeMailer(overrides: Partial<MailResilienceOptions> = {}, checkServer?: ServerCheck, name: MailServer['name'] = 'SMTP') {
   const server = new RecordingMailer();
   const logLines: Array<{ level: number; msg: string; cause?: string }> = [];
   const sink = new Writable({
@@ -30,7 +30,7 @@ function makeMailer(overrides: Partial<MailResilienceOptions> = {}, checkServer?
       done();
     },
   });
-  const mailer = new ResilientMailer(server, { ...options, ...overrides }, pino({ level: 'info' }, sink), checkServer);
+  const mailer = new ResilientMailer(server, { ...options, ...overrides }, pino({ level: 'info' }, sink), { name, check: checkServer });
   const transitions: BreakerState[] = [];
   mailer.breaker.onStateChange((state) => transitions.push(state));
   return { server, mailer, logLines, transitions, messages: () => logLines.map((line) => line.msg) };
@@ -364,6 +364,13 @@ describe('ResilientMailer', () => {
       // The failures' text is the fake server's 421 reply: none of it may reach a line.
       expect(JSON.stringify(world.logLines)).not.toContain('Service not available');
       expect(JSON.stringify(world.logLines)).not.toContain('@');
+    });
+
+    it('names the outbox in its lines and refusals when that is what it writes to: a full disk is no SMTP outage', async () => {
+      const world = makeMailer({ attempts: 1 }, undefined, 'outbox');
+      await openBreaker(world);
+      expect(world.messages()).toEqual(['outbox circuit opened']);
+      await expect(world.mailer.send(aMail())).rejects.toThrow('circuit open: the outbox failed too often; not tried now');
     });
   });
 });
