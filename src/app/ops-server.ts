@@ -17,7 +17,26 @@ export interface OpsServerOptions {
   readonly checks: readonly ReadinessCheck[];
   readonly serveMetrics?: (request: IncomingMessage, response: ServerResponse) => void;
   readonly log: Logger;
+  /** Bounds on what callers may hold; the defaults suit probes and scrapes (tests shorten them). */
+  readonly limits?: OpsServerLimits;
 }
+
+export interface OpsServerLimits {
+  /** Connections open at once; past it a new one is closed at once. */
+  readonly maxConnections: number;
+  /** How long a caller has to send a request's headers, from its connection; checked every tenth of it. */
+  readonly headersTimeoutMs: number;
+}
+
+/**
+ * Whoever reaches the port could otherwise hold sockets open with headers never finished (Node
+ * waits a minute for them, and lets 16 KiB of them build up each), thousands at once: enough to
+ * take the file descriptors the mail, NATS and Redis need, or the memory the pod is allowed. A
+ * probe or a scrape sends its few hundred bytes at once, and Prometheus and the kubelet hold a
+ * handful of connections between them.
+ */
+const DEFAULT_LIMITS: OpsServerLimits = { maxConnections: 64, headersTimeoutMs: 5_000 };
+const MAX_HEADER_BYTES = 4_096;
 
 /**
  * The operators' port: `/healthz` (the process runs), `/readyz` (every check passes, else 503 with
@@ -42,9 +61,19 @@ export class OpsServer {
       log.info('ops HTTP off (OPS_HTTP_PORT=0): no /healthz, /readyz or /metrics');
       return;
     }
-    const server = createServer((request, response) => this.answer(request, response));
+    const limits = this.options.limits ?? DEFAULT_LIMITS;
+    const server = createServer(
+      {
+        maxHeaderSize: MAX_HEADER_BYTES,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.headersTimeoutMs,
+        connectionsCheckingInterval: Math.max(10, limits.headersTimeoutMs / 10),
+      },
+      (request, response) => this.answer(request, response),
+    );
+    server.maxConnections = limits.maxConnections;
     // Scrapes and probes are short; an idle keep-alive socket must not hold the stop up.
-    server.keepAliveTimeout = 5_000;
+    server.keepAliveTimeout = Math.min(5_000, limits.headersTimeoutMs);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
