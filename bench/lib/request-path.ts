@@ -88,7 +88,7 @@ export async function measureRequestPath({ n, warmUp, signing, tracing }: Reques
   // Each server answers at once, as the request path expects of a new reset that is admitted. Scripts
   // arrive as EVALSHA commands (`runScript`), known by their digest: [sha, number of keys, ...keys, ...args].
   const scriptReplies = new Map<string, (keysAndArgs: unknown[]) => unknown>([
-    [reserveScript.sha, () => ['admitted']],
+    [reserveScript.sha, () => ['counted']],
     [issueScript.sha, () => ['issued', Date.now() + 600_000, 0, 1]],
     [takeCurrentScript.sha, () => ['current', []]],
     // Finish answers with the outcome it stored, its third argument after the one key.

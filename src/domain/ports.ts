@@ -168,9 +168,9 @@ export interface AdmissionRequest {
   readonly rememberRefusalsMs?: number;
 }
 
-export type Admission =
-  | { readonly kind: 'admitted' }
-  | { readonly kind: 'refused'; readonly reason: 'cooldown' | 'rate_limited'; readonly rule: string; readonly retryAfterMs: number };
+export type Admitted = { readonly kind: 'admitted' };
+
+export type Admission = Admitted | { readonly kind: 'refused'; readonly reason: 'cooldown' | 'rate_limited'; readonly rule: string; readonly retryAfterMs: number };
 
 /**
  * Cooldown and sliding-window limits shared by all instances, judged by the store's one clock.
@@ -184,10 +184,12 @@ export type Admission =
 export interface RateLimiter {
   admit(admission: AdmissionRequest): Promise<Admission>;
   /**
-   * Undoes what `admit` counted for the reset (its place in each window, the cooldown it started),
-   * for an admission that will not be served. Idempotent; leaves other resets' counts alone.
+   * Undoes what this admission (as `admit` returned it) counted, for one that will not be served:
+   * the reset's place in each window, the cooldown it started. A limit that had counted the reset
+   * before keeps it, so releasing a repeat's admission costs the first nothing. Idempotent; leaves
+   * other resets' counts alone.
    */
-  release(admission: AdmissionRequest): Promise<void>;
+  release(admitted: Admitted): Promise<void>;
 }
 
 /**

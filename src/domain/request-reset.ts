@@ -42,9 +42,10 @@ export class RequestReset {
     const [existing, admission] = await Promise.all([store.find(request.resetId), limiter.admit(asked)]);
     // A reset with an outcome keeps it, even one whose window has moved on since.
     if (existing?.outcome) {
-      // One refused as invalid was never admitted, so this admission counted it afresh: a
-      // corrected body under its id must not take the user's slot or start the cooldown.
-      if (existing.state === 'rejected' && admission.kind === 'admitted') await limiter.release(asked);
+      // No slot or cooldown without an outcome of its own: what this admission counted afresh is
+      // undone. A redelivery counted nothing; a corrected body under the id of one refused as
+      // invalid (never admitted), or a replay of the id under another user or address, did.
+      if (admission.kind === 'admitted') await limiter.release(admission);
       return this.report(existing.outcome);
     }
     if (admission.kind === 'refused') return this.refuse(request, admission);

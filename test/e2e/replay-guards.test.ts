@@ -102,4 +102,16 @@ describe('resetd ties what it signs to its deployment and to the request answere
       await client.close();
     }
   });
+
+  it("counts nothing for a reset id asked again under another user and address: the old id's outcome is repeated, and the victim keeps its cooldown and limits free", async () => {
+    const { resetId } = await mailedReset(world, 'first-owner');
+    const victim = { userId: 'u-replay-victim', email: 'replay-victim@example.com', clientIp: '198.51.100.77' };
+    // Published again with a new Nats-Msg-Id, so the stream takes it: resetd repeats the outcome the id has.
+    await world.client.requestReset(victim, { id: resetId, msgId: `again-${resetId}` });
+    await world.client.waitUntilHandled();
+
+    const own = await world.client.requestReset(victim);
+    await world.client.waitForEvents((events) => events.some((event) => event.data.resetId === own));
+    expect(world.client.eventsFor(own).map((event) => [event.type, event.data.reason])).toEqual([['reset.code.sent', undefined]]);
+  });
 });

@@ -1,5 +1,5 @@
 import type { RateRule } from '../../domain/policy.js';
-import type { Admission, AdmissionRequest, RateLimiter, RateRequest } from '../../domain/ports.js';
+import type { Admission, AdmissionRequest, Admitted, RateLimiter, RateRequest } from '../../domain/ports.js';
 import { clientIpKey } from '../../contract/client-ip-key.js';
 import { noteAudit } from '../audit/audit-context.js';
 import { activeContext, runInContext } from '../otel/message-context.js';
@@ -63,6 +63,8 @@ export class RedisRateLimiter implements RateLimiter {
 
   /** The deployment's ceiling on refusals remembered, across subjects. */
   private readonly budget: RememberedBudget;
+  /** The layers each admission counted the reset in now (not before): what releasing it undoes. */
+  private readonly countedNow = new WeakMap<Admitted, readonly Reserve[]>();
 
   async admit(admission: AdmissionRequest): Promise<Admission> {
     // The release follows an await: it goes back into the message's context, taken now.
@@ -73,8 +75,14 @@ export class RedisRateLimiter implements RateLimiter {
     // A repeat keeps the answer it got first, though another layer may refuse it now as well.
     const refusals = replies.filter((reply) => reply.kind === 'refused');
     const refusal = refusals.find((reply) => reply.remembered) ?? refusals[0];
-    if (!refusal) return { kind: 'admitted' };
-    // Each layer that refused may have stored its refusal: what was stored is counted.
+    if (!refusal) {
+      const admitted: Admitted = { kind: 'admitted' };
+      // A layer that had counted the reset before keeps it on release: the first admission's.
+      this.countedNow.set(admitted, reservations.filter((_, i) => replies[i]!.kind === 'admitted' && replies[i]!.counted));
+      return admitted;
+    }
+    // A refused reset counts nowhere: each layer that holds it lets it go, one that counted it
+    // before too (an admission cut off before a layer refused it, now asked again).
     const stored = refusals.filter((reply) => reply.stored).length;
     await runInContext(context, () =>
       Promise.all([...reservations.filter((_, i) => replies[i]!.kind === 'admitted').map((reservation) => runRelease(this.redis, reservation)), this.budget.spend(stored)]),
@@ -83,8 +91,9 @@ export class RedisRateLimiter implements RateLimiter {
     return { kind: 'refused', reason, rule, retryAfterMs };
   }
 
-  async release(admission: AdmissionRequest): Promise<void> {
-    await Promise.all(this.reservationsFor(admission).map((reservation) => runRelease(this.redis, reservation)));
+  async release(admitted: Admitted): Promise<void> {
+    const counted = this.countedNow.get(admitted) ?? [];
+    await Promise.all(counted.map((reservation) => runRelease(this.redis, reservation)));
   }
 
   private reservationsFor({ request, rules, cooldownMs, rememberRefusalsMs = DAY }: AdmissionRequest): Reserve[] {

@@ -76,22 +76,40 @@ export function describeRateLimiter(name: string, make: MakePort<RateLimiter>): 
     });
 
     describe('release', () => {
-      const rules = [perUser(1), perIp(1), everyone(1)];
+      const rules = [perUser(1), perIp(1), everyone(2)];
+      const admitted = (answer: Admission) => {
+        if (answer.kind !== 'admitted') throw new Error(`expected an admission, got ${JSON.stringify(answer)}`);
+        return answer;
+      };
 
       it('undoes an admission in every layer: its cooldown and its place in each window', async () => {
-        expect(await admitAt(0, aRequest(), rules, MINUTE)).toEqual({ kind: 'admitted' });
-        await subject.port.release({ request: aRequest(), rules, cooldownMs: MINUTE });
-        await subject.port.release({ request: aRequest(), rules, cooldownMs: MINUTE });
+        const admission = admitted(await admitAt(0, aRequest(), [perUser(1), perIp(1), everyone(1)], MINUTE));
+        await subject.port.release(admission);
+        await subject.port.release(admission);
 
-        expect(await admitAt(1_000, aRequest({ resetId: 'r-2' }), rules, MINUTE)).toEqual({ kind: 'admitted' });
+        expect(await admitAt(1_000, aRequest({ resetId: 'r-2' }), [perUser(1), perIp(1), everyone(1)], MINUTE)).toEqual({ kind: 'admitted' });
       });
 
       it("leaves another reset's admission and cooldown as they were", async () => {
         expect(await admitAt(0, aRequest(), rules, MINUTE)).toEqual({ kind: 'admitted' });
-        await subject.port.release({ request: aRequest({ resetId: 'r-2' }), rules, cooldownMs: MINUTE });
+        await subject.port.release(admitted(await admitAt(0, aRequest({ resetId: 'r-2', userId: 'u-2', clientIp: '198.51.100.2' }), rules, MINUTE)));
 
         expect(await admitAt(1_000, aRequest({ resetId: 'r-3' }), rules, MINUTE)).toMatchObject({ kind: 'refused', reason: 'cooldown' });
-        expect(await admitAt(1_000, aRequest({ resetId: 'r-4', userId: 'u-2', clientIp: '198.51.100.1' }), rules)).toMatchObject({ kind: 'refused', rule: 'global-hour' });
+        expect(await admitAt(1_000, aRequest({ resetId: 'r-4', userId: 'u-3', clientIp: '198.51.100.4' }), rules)).toEqual({ kind: 'admitted' });
+        expect(await admitAt(1_000, aRequest({ resetId: 'r-5', userId: 'u-5', clientIp: '198.51.100.5' }), rules)).toMatchObject({ kind: 'refused', rule: 'global-hour' });
+      });
+
+      it("undoes only what a repeat's admission counted: the reset asked again under another user and address keeps its first admission, and takes nothing of theirs", async () => {
+        expect(await admitAt(0, aRequest(), rules, MINUTE)).toEqual({ kind: 'admitted' });
+        const replay = admitted(await admitAt(1_000, aRequest({ userId: 'u-victim', clientIp: '198.51.100.9' }), rules, MINUTE));
+        await subject.port.release(replay);
+
+        // The victim and its address have no cooldown and no place taken.
+        expect(await admitAt(2_000, aRequest({ resetId: 'r-2', userId: 'u-victim', clientIp: '198.51.100.9' }), rules, MINUTE)).toEqual({ kind: 'admitted' });
+        // The first admission still holds its user's cooldown, its address's place and a global one.
+        expect(await admitAt(2_000, aRequest({ resetId: 'r-3' }), rules, MINUTE)).toMatchObject({ kind: 'refused', reason: 'cooldown' });
+        expect(await admitAt(2_000, aRequest({ resetId: 'r-4', userId: 'u-4' }), rules)).toMatchObject({ kind: 'refused', rule: 'ip-hour' });
+        expect(await admitAt(2_000, aRequest({ resetId: 'r-5', userId: 'u-5', clientIp: '198.51.100.5' }), rules)).toMatchObject({ kind: 'refused', rule: 'global-hour' });
       });
     });
 

@@ -1,6 +1,6 @@
 import { clientIpKey } from '../../../src/contract/client-ip-key.js';
 import type { RateRule } from '../../../src/domain/policy.js';
-import type { Admission, AdmissionRequest, Clock, RateLimiter, RateRequest } from '../../../src/domain/ports.js';
+import type { Admission, AdmissionRequest, Admitted, Clock, RateLimiter, RateRequest } from '../../../src/domain/ports.js';
 
 /**
  * Cooldown and sliding windows in memory, checked and counted in one synchronous step. A refused
@@ -18,6 +18,8 @@ export class InMemoryRateLimiter implements RateLimiter {
   private readonly admittedResets = new Set<string>();
   /** resetId → the refusal it got and until when it is remembered. */
   private readonly refusals = new Map<string, { readonly admission: Admission; readonly until: number }>();
+  /** The request each admission counted; one that admitted a reset counted before counted nothing. */
+  private readonly counted = new WeakMap<Admitted, RateRequest>();
 
   /** How many admissions a rule's window holds for a subject (user id, IP, or '*' for global) at `now`. */
   countIn(rule: RateRule, subject: string, now: number): number {
@@ -56,10 +58,14 @@ export class InMemoryRateLimiter implements RateLimiter {
     for (const { key } of keyed) this.windows.set(key, [...(this.windows.get(key) ?? []), admission]);
     this.lastAdmitted.set(request.userId, admission);
     this.admittedResets.add(request.resetId);
-    return { kind: 'admitted' };
+    const admitted: Admitted = { kind: 'admitted' };
+    this.counted.set(admitted, request);
+    return admitted;
   }
 
-  async release({ request }: AdmissionRequest): Promise<void> {
+  async release(admitted: Admitted): Promise<void> {
+    const request = this.counted.get(admitted);
+    if (request === undefined) return;
     const { resetId, userId } = request;
     for (const [key, admitted] of this.windows) this.windows.set(key, admitted.filter((each) => each.resetId !== resetId));
     if (this.lastAdmitted.get(userId)?.resetId === resetId) this.lastAdmitted.delete(userId);

@@ -37,7 +37,7 @@ describe('the operators port, against callers that hold connections', () => {
 
   it('closes a connection past its ceiling at once, and one that never finishes its headers after the timeout', async () => {
     const port = await start({ maxConnections: 8, headersTimeoutMs: 500 });
-    const callers = [];
+    const callers: Array<{ socket: Socket; closed: () => boolean }> = [];
     for (let i = 0; i < 20; i += 1) {
       const caller = await stalledCaller(port);
       sockets.push(caller.socket);

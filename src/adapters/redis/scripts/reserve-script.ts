@@ -16,9 +16,9 @@ export const COOLDOWN = { held: 'with-cooldown', none: 'no-cooldown' } as const;
  * period's refusals hash has left to live (ms: to the end of the next period), then how many refusals
  * it keeps at most.
  *
- * A reset this layer has counted already is admitted again for free, and one it refused before is
- * refused again with the same answer. Otherwise the layer counts the reset under every rule (and
- * starts the cooldown) only when every check passes; a refusal writes one small field to the
+ * A reset this layer has counted already is admitted again for free (`admitted`), and one it
+ * refused before is refused again with the same answer. Otherwise the layer counts the reset under every rule (and
+ * starts the cooldown) only when every check passes (`counted`); a refusal writes one small field to the
  * refusals hash and nothing else, unless the hash is full: past its ceiling a flood's refusals are
  * not remembered, and a repeat of one is judged again (refused again while the flood lasts). An
  * earlier layer's count is undone by the release script.
@@ -76,7 +76,7 @@ end
 if first == 2 and cooldownMs > 0 then
   redis.call('SET', KEYS[1], resetId, 'PX', cooldownMs)
 end
-return {'admitted'}
+return {'counted'}
 `);
 
 const reason = z.enum(['cooldown', 'rate_limited']);
@@ -85,7 +85,9 @@ const reason = z.enum(['cooldown', 'rate_limited']);
  * and written to the refusals hash) or `unstored` (new, past a ceiling).
  */
 const reserveReply = z.union([
-  z.tuple([z.literal('admitted')]).transform(() => ({ kind: 'admitted' as const })),
+  // Counted now, or before (a repeat): only what was counted now is this admission's to release.
+  z.tuple([z.literal('counted')]).transform(() => ({ kind: 'admitted' as const, counted: true })),
+  z.tuple([z.literal('admitted')]).transform(() => ({ kind: 'admitted' as const, counted: false })),
   z.tuple([z.literal('refused'), reason, z.string(), z.number(), z.enum(['remembered', 'stored', 'unstored'])]).transform(([, why, rule, retryAfterMs, kept]) => ({
     kind: 'refused' as const,
     reason: why,
