@@ -26,7 +26,13 @@ export function formatValue(value: unknown): string {
   return text === '' || /[\s"=]/.test(text) ? JSON.stringify(text) : text;
 }
 
-/** Whether the event ends a request: exactly one of these answers each `reset.requested`. */
-export function isRequestOutcome(event: Pick<OutboundEvent, 'type'>): boolean {
-  return event.type === 'reset.code.sent' || event.type === 'reset.rejected' || event.type === 'reset.delivery.failed';
+/**
+ * Whether the event ends the request `resetId`: exactly one of these answers each `reset.requested`.
+ * A `reset.rejected` naming the reset ends it only when it rejects the request itself (its `eventId`
+ * is the reset's id): one that rejects a submission for it (a mistyped code) names it too.
+ */
+export function isOutcomeOf(resetId: string, event: OutboundEvent): boolean {
+  if (event.data.resetId !== resetId) return false;
+  if (event.type === 'reset.rejected') return event.data.eventId === resetId;
+  return event.type === 'reset.code.sent' || event.type === 'reset.delivery.failed';
 }

@@ -3,7 +3,7 @@ import { EXIT } from './cli-error.js';
 import type { CliOutput } from './cli-output.js';
 import type { CliSettings } from './cli-settings.js';
 import { firstEvent } from './first-event.js';
-import { formatEvent, isRequestOutcome } from './format-event.js';
+import { formatEvent, isOutcomeOf } from './format-event.js';
 import { withClient } from './open-client.js';
 import { readVerifyKeys } from './verify-keys.js';
 
@@ -38,7 +38,7 @@ export function requestCommand(settings: CliSettings, options: RequestOptions, o
     });
     if (!options.json) output.out(`requested reset ${resetId} for ${options.user} <${options.email}>`);
 
-    const outcome = await firstEvent(outcomes, (e) => e.data.resetId === resetId && isRequestOutcome(e), options.timeout * 1000);
+    const outcome = await firstEvent(outcomes, (e) => isOutcomeOf(resetId, e), options.timeout * 1000);
     if (outcome === undefined) {
       output.err(`resetd: no outcome for reset ${resetId} within ${options.timeout} s; is resetd running? (resetd status)`);
       return EXIT.failed;

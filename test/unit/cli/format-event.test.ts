@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboundEvent } from '../../../src/contract/schemas.js';
-import { formatEvent } from '../../../src/cli/format-event.js';
+import { formatEvent, isOutcomeOf } from '../../../src/cli/format-event.js';
 
 const envelope = { specversion: '1.0', id: 'e-1', source: 'urn:resetd:resetd', time: '2030-01-01T12:00:00.000Z', datacontenttype: 'application/json', resetdprefix: 'reset' } as const;
 
@@ -40,3 +40,18 @@ describe('formatEvent', () => {
   });
 });
 
+describe('isOutcomeOf', () => {
+  const rejected = (eventId: string): OutboundEvent => ({ ...envelope, type: 'reset.rejected', data: { resetId: 'r-1', eventId, reason: 'invalid_request', detail: 'x' } });
+
+  it("takes the request's own rejection, not that of a submission naming the reset (a mistyped code)", () => {
+    expect(isOutcomeOf('r-1', rejected('r-1'))).toBe(true);
+    expect(isOutcomeOf('r-1', rejected('submission-7'))).toBe(false);
+  });
+
+  it('takes code.sent and delivery.failed of the reset, and nothing of another or after', () => {
+    expect(isOutcomeOf('r-1', { ...envelope, type: 'reset.code.sent', data: { resetId: 'r-1', userId: 'u', expiresAt: envelope.time } })).toBe(true);
+    expect(isOutcomeOf('r-2', { ...envelope, type: 'reset.code.sent', data: { resetId: 'r-1', userId: 'u', expiresAt: envelope.time } })).toBe(false);
+    expect(isOutcomeOf('r-1', { ...envelope, type: 'reset.delivery.failed', data: { resetId: 'r-1', userId: 'u', reason: 'smtp_permanent', attempts: 1 } })).toBe(true);
+    expect(isOutcomeOf('r-1', { ...envelope, type: 'reset.completed', data: { resetId: 'r-1', userId: 'u', completedAt: envelope.time } })).toBe(false);
+  });
+});
