@@ -60,15 +60,15 @@ export class VerifyCode {
     });
     // Every submission for a reset the store does not know gets the same answer, so one event name
     // stands for them all: a flood of codes for it publishes one event per duplicate window.
-    if (result.kind === 'missing') return this.fail(submission, UNKNOWN_SEQUENCE, 'unknown_reset', 0, undefined);
+    if (result.kind === 'missing') return this.fail(submission, { sequence: UNKNOWN_SEQUENCE, reason: 'unknown_reset', attemptsRemaining: 0 });
     const { sequence } = result;
     switch (result.kind) {
       case 'completed':
         return this.complete(submission.resetId, result.userId, result.completedAt, sequence);
       case 'wrong':
-        return this.fail(submission, sequence, 'invalid_code', result.triesLeft, result.userId, VERDICT_APPLIED);
+        return this.fail(submission, { sequence, reason: 'invalid_code', attemptsRemaining: result.triesLeft, userId: result.userId, applied: VERDICT_APPLIED });
       case 'refused':
-        return this.fail(submission, sequence, result.reason, result.triesLeft, result.userId);
+        return this.fail(submission, { sequence, reason: result.reason, attemptsRemaining: result.triesLeft, userId: result.userId });
       default:
         return unreachable(result);
     }
@@ -84,14 +84,7 @@ export class VerifyCode {
     return { kind: 'completed', event, repeated: duplicate };
   }
 
-  private async fail(
-    submission: CodeSubmission,
-    sequence: string,
-    reason: VerificationFailureReason,
-    attemptsRemaining: number,
-    userId: string | undefined,
-    applied = false,
-  ): Promise<VerifyOutcome> {
+  private async fail(submission: CodeSubmission, { sequence, reason, attemptsRemaining, userId, applied = false }: Failure): Promise<VerifyOutcome> {
     const event: ResetEvent = {
       name: 'reset.verification.failed',
       sequence,
@@ -135,6 +128,15 @@ export class VerifyCode {
 
 /** The store changed the reset (spent a try, completed it): the outcome's event is owed. */
 const VERDICT_APPLIED = true;
+
+/** A failed submission's answer; `applied` when the store spent a try for it. */
+interface Failure {
+  readonly sequence: string;
+  readonly reason: VerificationFailureReason;
+  readonly attemptsRemaining: number;
+  readonly userId?: string;
+  readonly applied?: boolean;
+}
 
 /**
  * The store applied a verdict but its event could not be published (JetStream down past the

@@ -1,19 +1,13 @@
-import { ExponentialBackoff, halfJitterGenerator, handleWhen, retry, type RetryPolicy } from 'cockatiel';
+import { handleWhen, type RetryPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { ResetEvent } from '../../domain/events.js';
 import type { AbandonDelivery, Attempt, AttemptResult, CodeStore, FinishDelivery, IssueCode, IssueResult, SettleReset, SettleResult } from '../../domain/ports.js';
 import type { ResetRecord } from '../../domain/reset-record.js';
 import { activeContext, runInContext } from '../otel/message-context.js';
-
-export interface FinishRetryOptions {
-  /** Tries of `finish`, the first included. */
-  readonly attempts: number;
-  readonly initialBackoffMs: number;
-  readonly maxBackoffMs: number;
-}
+import { backoffRetry, type RetryOptions } from './backoff-retry.js';
 
 /** 15 to 30 s of tries (waits of 100 ms doubling to 2 s, half-jittered): longer than a Redis restart or failover. */
-export const defaultFinishRetry: FinishRetryOptions = { attempts: 20, initialBackoffMs: 100, maxBackoffMs: 2_000 };
+export const defaultFinishRetry: RetryOptions = { attempts: 20, initialBackoffMs: 100, maxBackoffMs: 2_000 };
 
 /**
  * Decorates a `CodeStore` so that `finish` is retried through a short outage of the store.
@@ -30,12 +24,9 @@ export class ResilientCodeStore implements CodeStore {
     log: Logger,
     /** Whether a fault may pass if tried again; one that will not is reported at once. */
     transient: (error: unknown) => boolean,
-    options: FinishRetryOptions = defaultFinishRetry,
+    options: RetryOptions = defaultFinishRetry,
   ) {
-    this.finishRetry = retry(handleWhen(transient), {
-      maxAttempts: Math.max(0, options.attempts - 1),
-      backoff: new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: options.initialBackoffMs, maxDelay: options.maxBackoffMs }),
-    });
+    this.finishRetry = backoffRetry(handleWhen(transient), options);
     this.finishRetry.onRetry(({ attempt, delay }) => {
       if (attempt === 1) log.warn({ delayMs: delay }, 'recording an outcome failed; retrying');
     });

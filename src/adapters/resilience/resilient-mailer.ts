@@ -2,12 +2,9 @@ import {
   circuitBreaker,
   CircuitState,
   ConsecutiveBreaker,
-  ExponentialBackoff,
-  halfJitterGenerator,
   handleType,
   handleWhen,
   isBrokenCircuitError,
-  retry,
   wrap,
   type CircuitBreakerPolicy,
   type IPolicy,
@@ -19,18 +16,11 @@ import type { Mailer } from '../../domain/ports.js';
 import { maskEmail, maskEmailsIn } from '../otel/mask-email.js';
 import { activeContext, runInContext } from '../otel/message-context.js';
 import { SmtpConfigurationError } from '../smtp/smtp-failure.js';
+import { backoffRetry, type RetryOptions } from './backoff-retry.js';
 import type { BreakerState, MailBreaker } from './mail-breaker.js';
 
-export interface MailResilienceOptions {
-  /** Tries per mail within one handling of its message, the first included; 1 retries nothing here. */
-  readonly attempts: number;
-  /**
-   * The first wait between tries; each later one doubles, up to the maximum. Each wait is drawn
-   * between half and all of that (half jitter), so instances do not retry in step and no retry is
-   * immediate.
-   */
-  readonly initialBackoffMs: number;
-  readonly maxBackoffMs: number;
+/** Tries per mail within one handling of its message (`attempts`), then the breaker's settings. */
+export interface MailResilienceOptions extends RetryOptions {
   /** Consecutive failed tries (across all mails) that open the breaker. */
   readonly breakerThreshold: number;
   /** How long the breaker stays open before it lets one send through as a probe. */
@@ -89,10 +79,7 @@ export class ResilientMailer implements Mailer {
     });
     // Retry outside the breaker: each try counts towards opening it, and once it is open the
     // remaining tries fail at once (BrokenCircuitError is not retried).
-    const retries = retry(transient, {
-      maxAttempts: Math.max(0, options.attempts - 1),
-      backoff: new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: options.initialBackoffMs, maxDelay: options.maxBackoffMs }),
-    });
+    const retries = backoffRetry(transient, options);
     this.policy = wrap(retries, breaker);
     this.breaker = new CockatielMailBreaker(breaker, options.halfOpenAfterMs);
     this.breaker.onStateChange((state) => logTransition(log, server.name, state, breaker, options));
