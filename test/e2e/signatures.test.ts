@@ -11,7 +11,7 @@ import { subjectsFor } from '../../src/contract/subjects.js';
 import { cliEnv, runCli } from '../support/cli.js';
 import { codeIn } from '../support/mail-code.js';
 import { NATS_URL, uniquePrefix } from '../support/nats.js';
-import { runServiceToExit } from '../support/security.js';
+import { runServiceToExit } from '../support/service-process.js';
 import { ServiceProcess } from '../support/service-process.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { oneLine } from '../support/secured-deployment.js';

@@ -6,7 +6,8 @@ import { connect, tokenAuthenticator, usernamePasswordAuthenticator, nkeyAuthent
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { oneLine, serveOneReset } from '../support/secured-deployment.js';
-import { aUserNkey, leaks, makeTestPki, runServiceToExit, secretFile, TestServer, type TestPki } from '../support/security.js';
+import { aUserNkey, leaks, makeTestPki, secretFile, TestServer, type TestPki } from '../support/security.js';
+import { runServiceToExit } from '../support/service-process.js';
 import { uniquePrefix, waitFor } from '../support/nats.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, ManagedProcess, NATS_SERVER } from '../support/processes.js';
 import { oneLine } from '../support/secured-deployment.js';
-import { runServiceToExit } from '../support/security.js';
+import { runServiceToExit } from '../support/service-process.js';
 
 describe('a NATS server without JetStream', () => {
   let nats: ManagedProcess;

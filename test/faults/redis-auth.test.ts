@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { uniquePrefix } from '../support/nats.js';
 import { oneLine, serveOneReset } from '../support/secured-deployment.js';
-import { leaks, makeTestPki, runServiceToExit, secretFile, TestServer, type TestPki } from '../support/security.js';
+import { leaks, makeTestPki, secretFile, TestServer, type TestPki } from '../support/security.js';
+import { runServiceToExit } from '../support/service-process.js';
 import { ServiceProcess } from '../support/service-process.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 

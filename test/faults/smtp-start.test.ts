@@ -8,7 +8,8 @@ import { FaultWorld } from '../support/fault-world.js';
 import { opsGet } from '../support/ops-http.js';
 import { freePort } from '../support/processes.js';
 import { oneLine } from '../support/secured-deployment.js';
-import { leaks, makeTestPki, runServiceToExit, type TestPki } from '../support/security.js';
+import { leaks, makeTestPki, type TestPki } from '../support/security.js';
+import { runServiceToExit } from '../support/service-process.js';
 
 const PASSWORD = 'smtp-pass-7d3e9b1c';
 

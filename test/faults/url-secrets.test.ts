@@ -4,7 +4,8 @@ import { runCli } from '../support/cli.js';
 import { uniquePrefix } from '../support/nats.js';
 import { freePort } from '../support/processes.js';
 import { oneLine } from '../support/secured-deployment.js';
-import { leaks, runServiceToExit, TestServer } from '../support/security.js';
+import { leaks, TestServer } from '../support/security.js';
+import { runServiceToExit } from '../support/service-process.js';
 import { ServiceProcess } from '../support/service-process.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { NATS_URL } from './nats.js';
+import { outputOf } from './processes.js';
 
 export const CLI = new URL('../../dist/src/cli/cli.js', import.meta.url).pathname;
 
@@ -27,17 +28,14 @@ export function cliEnv(prefix: string, env: Record<string, string | undefined> =
 /** Starts `node dist/src/cli/cli.js …`, as the `resetd` bin runs it. */
 export function startCli(args: readonly string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<CliRun>; stderrSoFar: () => string } {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const output = outputOf(child);
   const done = once(child, 'close').then(([code]) => ({
     code: code as number | null,
-    stdout,
-    stderr,
-    lines: stdout.split('\n').filter(Boolean),
+    stdout: output.stdout(),
+    stderr: output.stderr(),
+    lines: output.stdout().split('\n').filter(Boolean),
   }));
-  return { child, done, stderrSoFar: () => stderr };
+  return { child, done, stderrSoFar: output.stderr };
 }
 
 /** Runs the CLI to its end; kills it after `timeoutMs`. */

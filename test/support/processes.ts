@@ -52,6 +52,15 @@ async function canListen(port: number): Promise<boolean> {
   return listening;
 }
 
+/** What a child writes to stdout and to stderr, each kept whole as it comes. */
+export function outputOf(child: ChildProcess): { readonly stdout: () => string; readonly stderr: () => string } {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return { stdout: () => stdout, stderr: () => stderr };
+}
+
 /** Resident memory of a process in bytes, from /proc/<pid>/status (Linux). */
 export function rssBytes(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -1,13 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
-import { freePort, ManagedProcess, NATS_SERVER, REDIS_SERVER, track } from './processes.js';
-import { TEST_OTP_SECRET } from './service-process.js';
-
-const MAIN = new URL('../../dist/src/app/main.js', import.meta.url).pathname;
+import { freePort, ManagedProcess, NATS_SERVER, REDIS_SERVER } from './processes.js';
 
 /** A CA, a server certificate for 127.0.0.1 and localhost and a client certificate it signed, and a second CA that signed nothing of these. */
 export interface TestPki {
@@ -111,32 +107,6 @@ export class TestServer {
 export function aUserNkey(): { seed: string; publicKey: string } {
   const user = createUser();
   return { seed: new TextDecoder().decode(user.getSeed()), publicKey: user.getPublicKey() };
-}
-
-export interface ServiceRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs the real entry point with `env` until it exits by itself, as it does when it cannot start;
- * kills it after `timeoutMs` (then `code` is null). stdout and stderr are kept apart.
- */
-export async function runServiceToExit(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<ServiceRun> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, OTP_SECRET: TEST_OTP_SECRET, OPS_HTTP_PORT: '0', OTEL_TRACES_EXPORTER: 'none', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  track(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = await once(child, 'close');
-  clearTimeout(timer);
-  return { code: code as number | null, stdout, stderr };
 }
 
 /** Writes `content` to a new file in `dir` (as a mounted secret would be) and returns its path. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { NATS_URL } from './nats.js';
+import { outputOf, track } from './processes.js';
 import { serviceNodeFlags } from './service-node-flags.js';
 
 export const TEST_OTP_SECRET = 'test-secret-of-at-least-thirty-two-characters';
@@ -70,4 +71,28 @@ export class ServiceProcess {
   exit(): Promise<number | null> {
     return this.exited;
   }
+}
+
+export interface ServiceRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the real entry point, as `npm start` runs it, with `env` until it exits by itself, as it
+ * does when it cannot start; kills it after `timeoutMs` (then `code` is null). stdout and stderr
+ * are kept apart.
+ */
+export async function runServiceToExit(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<ServiceRun> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
+    env: { PATH: process.env.PATH, OTP_SECRET: TEST_OTP_SECRET, OPS_HTTP_PORT: '0', OTEL_TRACES_EXPORTER: 'none', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  track(child);
+  const output = outputOf(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = await once(child, 'close');
+  clearTimeout(timer);
+  return { code: code as number | null, stdout: output.stdout(), stderr: output.stderr() };
 }

@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import { redisConnectFailure } from '../redis/redis-connect-failure.js';
 import type { RedisTopology } from '../redis/redis-connection.js';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
@@ -62,17 +63,6 @@ export function redisSecurityOptions(security: RedisSecurity): Pick<RedisOptions
     // Certificate checks stay on (Node's default); a private CA is added, never a check turned off.
     ...(security.tls ? { tls: { ...security.tls, rejectUnauthorized: true } } : {}),
   };
-}
-
-/** Why a first connection to Redis failed: the server refused the login, TLS failed, or no server answered. */
-export type RedisConnectFailure = 'login' | 'tls' | 'unreachable';
-
-/** Reads the error ioredis reported; Redis's replies (`WRONGPASS`, `NOAUTH`) and TLS errors name no secret. */
-function redisConnectFailure(error: unknown): RedisConnectFailure {
-  const text = error instanceof Error ? `${error.message} ${String((error as NodeJS.ErrnoException).code ?? '')}` : String(error);
-  if (/WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username/i.test(text)) return 'login';
-  if (/certificate|CERT_|TLS|SSL|self.signed|unable to verify|EPROTO/i.test(text)) return 'tls';
-  return 'unreachable';
 }
 
 /**
