@@ -186,10 +186,11 @@ export interface RateLimiter {
   /**
    * Undoes what this admission (as `admit` returned it) counted, for one that will not be served:
    * the reset's place in each window, the cooldown it started. A limit that had counted the reset
-   * before keeps it, so releasing a repeat's admission costs the first nothing. Idempotent; leaves
-   * other resets' counts alone.
+   * before keeps it, so releasing a repeat's admission costs the first nothing; `everywhere`
+   * releases those too, for a reset that was never admitted (refused as invalid), whose every
+   * count is a mistake. Idempotent; leaves other resets' counts alone.
    */
-  release(admitted: Admitted): Promise<void>;
+  release(admitted: Admitted, options?: { readonly everywhere?: boolean }): Promise<void>;
 }
 
 /**

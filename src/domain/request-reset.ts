@@ -43,9 +43,10 @@ export class RequestReset {
     // A reset with an outcome keeps it, even one whose window has moved on since.
     if (existing?.outcome) {
       // No slot or cooldown without an outcome of its own: what this admission counted afresh is
-      // undone. A redelivery counted nothing; a corrected body under the id of one refused as
-      // invalid (never admitted), or a replay of the id under another user or address, did.
-      if (admission.kind === 'admitted') await limiter.release(admission);
+      // undone (a replay of the id under another user or address; a redelivery counted nothing).
+      // One refused as invalid was never admitted: a corrected body under its id keeps no count
+      // anywhere, an earlier try's cut off by a fault included.
+      if (admission.kind === 'admitted') await limiter.release(admission, { everywhere: existing.state === 'rejected' });
       return this.report(existing.outcome);
     }
     if (admission.kind === 'refused') return this.refuse(request, admission);

@@ -103,11 +103,13 @@ describe('RedisRateLimiter', () => {
     }
   });
 
-  it('undoes a cut-off admission that is refused when tried again', async () => {
+  it('keeps what an admission cut off by a fault counted when the next try is refused: too strict until its windows slide, never lax', async () => {
+    // The layers that counted it before cannot tell a cut-off try from the first admission of a
+    // reset replayed under another address, whose counts a refusal must not undo.
     await limiter.admit({ request: aRequest({ resetId: 'r-0', userId: 'u-0', clientIp: '198.51.100.1' }), rules: [everyone(1)], cooldownMs: 0 });
     await limiter.admit({ request: aRequest(), rules: [perUser(5), perIp(5)], cooldownMs: MINUTE });
     expect(await at(NOW + 1_000, () => limiter.admit({ request: aRequest(), rules: [perUser(5), perIp(5), everyone(1)], cooldownMs: MINUTE }))).toMatchObject({ rule: 'global-hour' });
-    expect(await redis.client.exists(key('user:{u-1}:rl:user-hour'), key(`ip:{${IP}}:rl:ip-hour`), key('user:{u-1}:cooldown'))).toBe(0);
+    expect(await redis.client.exists(key('user:{u-1}:rl:user-hour'), key(`ip:{${IP}}:rl:ip-hour`), key('user:{u-1}:cooldown'))).toBe(3);
   });
 
   it('keeps every window holding exactly the admitted resets under parallel requests: each refusal released', async () => {

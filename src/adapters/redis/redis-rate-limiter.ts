@@ -63,8 +63,8 @@ export class RedisRateLimiter implements RateLimiter {
 
   /** The deployment's ceiling on refusals remembered, across subjects. */
   private readonly budget: RememberedBudget;
-  /** The layers each admission counted the reset in now (not before): what releasing it undoes. */
-  private readonly countedNow = new WeakMap<Admitted, readonly Reserve[]>();
+  /** Each admission's layers, and those of them that counted the reset now (not before). */
+  private readonly admitted = new WeakMap<Admitted, { readonly all: readonly Reserve[]; readonly countedNow: readonly Reserve[] }>();
 
   async admit(admission: AdmissionRequest): Promise<Admission> {
     // The release follows an await: it goes back into the message's context, taken now.
@@ -75,25 +75,25 @@ export class RedisRateLimiter implements RateLimiter {
     // A repeat keeps the answer it got first, though another layer may refuse it now as well.
     const refusals = replies.filter((reply) => reply.kind === 'refused');
     const refusal = refusals.find((reply) => reply.remembered) ?? refusals[0];
+    // A layer that had counted the reset before keeps it: that count is an earlier admission's (a
+    // replay of the id under another user or address must not undo it). One cut off by a fault
+    // before another layer refused it stays counted until its window slides: too strict, never lax.
+    const countedNow = reservations.filter((_, i) => replies[i]!.kind === 'admitted' && replies[i]!.counted);
     if (!refusal) {
       const admitted: Admitted = { kind: 'admitted' };
-      // A layer that had counted the reset before keeps it on release: the first admission's.
-      this.countedNow.set(admitted, reservations.filter((_, i) => replies[i]!.kind === 'admitted' && replies[i]!.counted));
+      this.admitted.set(admitted, { all: reservations, countedNow });
       return admitted;
     }
-    // A refused reset counts nowhere: each layer that holds it lets it go, one that counted it
-    // before too (an admission cut off before a layer refused it, now asked again).
+    // Each layer that refused may have stored its refusal: what was stored is counted.
     const stored = refusals.filter((reply) => reply.stored).length;
-    await runInContext(context, () =>
-      Promise.all([...reservations.filter((_, i) => replies[i]!.kind === 'admitted').map((reservation) => runRelease(this.redis, reservation)), this.budget.spend(stored)]),
-    );
+    await runInContext(context, () => Promise.all([...countedNow.map((reservation) => runRelease(this.redis, reservation)), this.budget.spend(stored)]));
     const { reason, rule, retryAfterMs } = refusal;
     return { kind: 'refused', reason, rule, retryAfterMs };
   }
 
-  async release(admitted: Admitted): Promise<void> {
-    const counted = this.countedNow.get(admitted) ?? [];
-    await Promise.all(counted.map((reservation) => runRelease(this.redis, reservation)));
+  async release(admitted: Admitted, { everywhere = false }: { readonly everywhere?: boolean } = {}): Promise<void> {
+    const layers = this.admitted.get(admitted);
+    await Promise.all(((everywhere ? layers?.all : layers?.countedNow) ?? []).map((reservation) => runRelease(this.redis, reservation)));
   }
 
   private reservationsFor({ request, rules, cooldownMs, rememberRefusalsMs = DAY }: AdmissionRequest): Reserve[] {

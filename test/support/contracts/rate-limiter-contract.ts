@@ -111,6 +111,27 @@ export function describeRateLimiter(name: string, make: MakePort<RateLimiter>): 
         expect(await admitAt(2_000, aRequest({ resetId: 'r-4', userId: 'u-4' }), rules)).toMatchObject({ kind: 'refused', rule: 'ip-hour' });
         expect(await admitAt(2_000, aRequest({ resetId: 'r-5', userId: 'u-5', clientIp: '198.51.100.5' }), rules)).toMatchObject({ kind: 'refused', rule: 'global-hour' });
       });
+
+      it("leaves the first admission's counts when a repeat of the reset from another address is refused there", async () => {
+        const limits = [perUser(5), perIp(1), everyone(3)];
+        expect(await admitAt(0, aRequest(), limits, MINUTE)).toEqual({ kind: 'admitted' });
+        expect(await admitAt(0, aRequest({ resetId: 'r-z', userId: 'u-z', clientIp: '198.51.100.26' }), limits)).toEqual({ kind: 'admitted' });
+        // Refused by the full address (Redis), or admitted for free as a repeat (in memory): either way it takes nothing back.
+        const replay = await admitAt(1_000, aRequest({ clientIp: '198.51.100.26' }), limits, MINUTE);
+        if (replay.kind === 'admitted') await subject.port.release(replay);
+
+        expect(await admitAt(2_000, aRequest({ resetId: 'r-2' }), limits, MINUTE)).toMatchObject({ kind: 'refused', reason: 'cooldown' });
+        expect(await admitAt(2_000, aRequest({ resetId: 'r-g', userId: 'u-g', clientIp: '198.51.100.7' }), limits)).toEqual({ kind: 'admitted' });
+        expect(await admitAt(2_000, aRequest({ resetId: 'r-h', userId: 'u-h', clientIp: '198.51.100.8' }), limits)).toMatchObject({ kind: 'refused', rule: 'global-hour' });
+      });
+
+      it('releases everywhere, when asked, what a repeat found counted before: a reset never admitted keeps no count', async () => {
+        const limits = [perUser(1), perIp(1), everyone(1)];
+        expect(await admitAt(0, aRequest(), limits, MINUTE)).toEqual({ kind: 'admitted' });
+        await subject.port.release(admitted(await admitAt(1_000, aRequest(), limits, MINUTE)), { everywhere: true });
+
+        expect(await admitAt(2_000, aRequest({ resetId: 'r-2' }), limits, MINUTE)).toEqual({ kind: 'admitted' });
+      });
     });
 
     describe('sliding windows', () => {

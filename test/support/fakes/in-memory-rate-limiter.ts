@@ -18,8 +18,8 @@ export class InMemoryRateLimiter implements RateLimiter {
   private readonly admittedResets = new Set<string>();
   /** resetId → the refusal it got and until when it is remembered. */
   private readonly refusals = new Map<string, { readonly admission: Admission; readonly until: number }>();
-  /** The request each admission counted; one that admitted a reset counted before counted nothing. */
-  private readonly counted = new WeakMap<Admitted, RateRequest>();
+  /** Each admission's request, and whether it counted the reset now (one counted before counted nothing). */
+  private readonly admissions = new WeakMap<Admitted, { readonly request: RateRequest; readonly countedNow: boolean }>();
 
   /** How many admissions a rule's window holds for a subject (user id, IP, or '*' for global) at `now`. */
   countIn(rule: RateRule, subject: string, now: number): number {
@@ -28,7 +28,11 @@ export class InMemoryRateLimiter implements RateLimiter {
 
   async admit({ request, rules, cooldownMs, rememberRefusalsMs = 86_400_000 }: AdmissionRequest): Promise<Admission> {
     const now = this.clock.now();
-    if (this.admittedResets.has(request.resetId)) return { kind: 'admitted' };
+    if (this.admittedResets.has(request.resetId)) {
+      const again: Admitted = { kind: 'admitted' };
+      this.admissions.set(again, { request, countedNow: false });
+      return again;
+    }
     const given = this.refusals.get(request.resetId);
     if (given && now < given.until) return given.admission;
     const refuse = (admission: Admission): Admission => {
@@ -59,14 +63,14 @@ export class InMemoryRateLimiter implements RateLimiter {
     this.lastAdmitted.set(request.userId, admission);
     this.admittedResets.add(request.resetId);
     const admitted: Admitted = { kind: 'admitted' };
-    this.counted.set(admitted, request);
+    this.admissions.set(admitted, { request, countedNow: true });
     return admitted;
   }
 
-  async release(admitted: Admitted): Promise<void> {
-    const request = this.counted.get(admitted);
-    if (request === undefined) return;
-    const { resetId, userId } = request;
+  async release(admitted: Admitted, { everywhere = false }: { readonly everywhere?: boolean } = {}): Promise<void> {
+    const admission = this.admissions.get(admitted);
+    if (admission === undefined || !(admission.countedNow || everywhere)) return;
+    const { resetId, userId } = admission.request;
     for (const [key, admitted] of this.windows) this.windows.set(key, admitted.filter((each) => each.resetId !== resetId));
     if (this.lastAdmitted.get(userId)?.resetId === resetId) this.lastAdmitted.delete(userId);
     this.admittedResets.delete(resetId);
