@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 
 /** One part the service needs to do its work; `ready()` is cheap and never waits. */
@@ -24,6 +24,8 @@ export interface OpsServerOptions {
 export interface OpsServerLimits {
   /** Connections open at once; past it a new one is closed at once. */
   readonly maxConnections: number;
+  /** Connections open at once from one address: one caller cannot take the places the kubelet's probes and Prometheus need. */
+  readonly maxPerAddress: number;
   /** How long a caller has to send a request's headers, from its connection; checked every tenth of it. */
   readonly headersTimeoutMs: number;
 }
@@ -33,9 +35,10 @@ export interface OpsServerLimits {
  * waits a minute for them, and lets 16 KiB of them build up each), thousands at once: enough to
  * take the file descriptors the mail, NATS and Redis need, or the memory the pod is allowed. A
  * probe or a scrape sends its few hundred bytes at once, and Prometheus and the kubelet hold a
- * handful of connections between them.
+ * handful of connections each; a caller from one address cannot crowd them out (a failed liveness
+ * probe restarts the pod).
  */
-const DEFAULT_LIMITS: OpsServerLimits = { maxConnections: 64, headersTimeoutMs: 5_000 };
+const DEFAULT_LIMITS: OpsServerLimits = { maxConnections: 256, maxPerAddress: 16, headersTimeoutMs: 5_000 };
 const MAX_HEADER_BYTES = 4_096;
 
 /**
@@ -72,6 +75,7 @@ export class OpsServer {
       (request, response) => this.answer(request, response),
     );
     server.maxConnections = limits.maxConnections;
+    server.on('connection', limitPerAddress(limits.maxPerAddress));
     // Scrapes and probes are short; an idle keep-alive socket must not hold the stop up.
     server.keepAliveTimeout = Math.min(5_000, limits.headersTimeoutMs);
     await new Promise<void>((resolve, reject) => {
@@ -121,6 +125,25 @@ export class OpsServer {
         return send(response, 404, { error: 'not found; try /healthz, /readyz or /metrics' });
     }
   }
+}
+
+/** A connection listener that closes a connection past `max` open from its address. */
+function limitPerAddress(max: number): (socket: Socket) => void {
+  const open = new Map<string, number>();
+  return (socket) => {
+    const address = socket.remoteAddress ?? '';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = open.get(address)! - 1;
+      if (left === 0) open.delete(address);
+      else open.set(address, left);
+    });
+  };
 }
 
 /** Each check's verdict now, a check that throws counted as failing: what `/readyz` and its gauge report. */

@@ -7,8 +7,8 @@ import { freePort } from '../../support/processes.js';
 import { waitFor } from '../../support/nats.js';
 
 /** A caller that opens a connection and sends a request's first header lines, never the end of them. */
-async function stalledCaller(port: number): Promise<{ socket: Socket; closed: () => boolean }> {
-  const socket = connect({ host: '127.0.0.1', port });
+async function stalledCaller(port: number, from = '127.0.0.1'): Promise<{ socket: Socket; closed: () => boolean }> {
+  const socket = connect({ host: '127.0.0.1', port, localAddress: from });
   let closed = false;
   socket.on('close', () => (closed = true));
   socket.on('error', () => undefined);
@@ -28,31 +28,58 @@ describe('the operators port, against callers that hold connections', () => {
     await ops?.stop();
   });
 
-  async function start(limits: { maxConnections: number; headersTimeoutMs: number }): Promise<number> {
+  async function start(limits: { maxConnections: number; maxPerAddress: number; headersTimeoutMs: number }): Promise<number> {
     const port = await freePort();
     ops = new OpsServer({ host: '127.0.0.1', port, checks: [], log: pino({ level: 'silent' }), limits });
     await ops.start();
     return port;
   }
 
-  it('closes a connection past its ceiling at once, and one that never finishes its headers after the timeout', async () => {
-    const port = await start({ maxConnections: 8, headersTimeoutMs: 500 });
+  async function stalledCallers(port: number, count: number, from: string) {
     const callers: Array<{ socket: Socket; closed: () => boolean }> = [];
-    for (let i = 0; i < 20; i += 1) {
-      const caller = await stalledCaller(port);
+    for (let i = 0; i < count; i += 1) {
+      const caller = await stalledCaller(port, from);
       sockets.push(caller.socket);
       callers.push(caller);
     }
-    await waitFor(() => callers.filter((caller) => caller.closed()).length >= 12, 2_000, 10);
-    expect(callers.slice(0, 8).every((caller) => !caller.closed()), 'the first 8 are still within the timeout').toBe(true);
+    return callers;
+  }
+
+  /** A probe from `from`: its status, or the error's code when the connection was closed at once. */
+  function probe(port: number, from: string): Promise<number | string> {
+    return new Promise((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port, localAddress: from });
+      sockets.push(socket);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(answer)?.[1] ?? 0) || 'closed'));
+      socket.on('connect', () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    });
+  }
+
+  it('holds at most a few connections from one address, so a caller that stalls them leaves the probes of another room', async () => {
+    const port = await start({ maxConnections: 8, maxPerAddress: 4, headersTimeoutMs: 500 });
+    const flood = await stalledCallers(port, 10, '127.0.0.2');
+    await waitFor(() => flood.filter((caller) => caller.closed()).length >= 6, 2_000, 10);
+    expect(flood.slice(0, 4).every((caller) => !caller.closed()), 'the first 4 are still within the timeout').toBe(true);
+
+    expect(await probe(port, '127.0.0.1')).toBe(200);
+  });
+
+  it('closes a connection past its ceiling at once, and one that never finishes its headers after the timeout', async () => {
+    const port = await start({ maxConnections: 6, maxPerAddress: 4, headersTimeoutMs: 500 });
+    const callers = [...(await stalledCallers(port, 4, '127.0.0.2')), ...(await stalledCallers(port, 4, '127.0.0.3'))];
+    await waitFor(() => callers.filter((caller) => caller.closed()).length >= 2, 2_000, 10);
+    expect(callers.filter((caller) => !caller.closed())).toHaveLength(6);
+    expect(await probe(port, '127.0.0.1'), 'no place is left').not.toBe(200);
 
     await waitFor(() => callers.every((caller) => caller.closed()), 3_000, 20);
-    const answer = await fetch(`http://127.0.0.1:${port}/healthz`);
-    expect(answer.status).toBe(200);
+    expect(await probe(port, '127.0.0.1')).toBe(200);
   });
 
   it('refuses headers past 4 KiB', async () => {
-    const port = await start({ maxConnections: 8, headersTimeoutMs: 5_000 });
+    const port = await start({ maxConnections: 8, maxPerAddress: 4, headersTimeoutMs: 5_000 });
     const answer = await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { 'x-padding': 'x'.repeat(5_000) } });
     expect(answer.status).toBe(431);
   });
