@@ -32,6 +32,7 @@ type envelope struct {
 	ResetdPrefix string `json:"resetdprefix"`
 	Data         struct {
 		ResetID           string `json:"resetId"`
+		EventID           string `json:"eventId"`
 		ExpiresAt         string `json:"expiresAt"`
 		CompletedAt       string `json:"completedAt"`
 		Reason            string `json:"reason"`
@@ -161,10 +162,12 @@ func awaitOutcome(sub *nats.Subscription, trusted trust, resetID, want string) (
 			if event.Data.ResetID != resetID {
 				continue
 			}
-			switch event.Type {
-			case want:
+			switch {
+			case event.Type == want:
 				return &event, nil
-			case "reset.rejected", "reset.delivery.failed":
+			// A rejection ends the reset only when it rejects the request itself: a rejected
+			// submission (a mistyped code, from anyone who knows the id) names the reset too.
+			case event.Type == "reset.rejected" && event.Data.EventID == resetID, event.Type == "reset.delivery.failed":
 				return nil, fmt.Errorf("%s: %s %s", event.Type, event.Data.Reason, event.Data.Detail)
 			}
 			// Any other type (reset.verification.failed, or one added later) is not the end.

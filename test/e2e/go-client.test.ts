@@ -46,6 +46,7 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
       MAIL_OUTBOX_DIR: join(dir, 'outbox'),
       RESET_SIGNING_KEY_FILE: join(dir, 'signing.key'),
     });
+    await client.watchEvents();
   }, 180_000);
 
   afterAll(async () => {
@@ -56,13 +57,17 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
 
   it('requests a reset, reads reset.code.sent from its durable consumer, verifies the mailed code and sees reset.completed, believing nothing resetd did not sign where it belongs', async () => {
     // Whoever reads the request answers first, with its nonce and digest (both computable from
-    // the request): only the signature tells this reply from resetd's.
+    // the request): only the signature tells this reply from resetd's. And it has resetd answer a
+    // request of its own under the same nonce (no code): that reply is signed and echoes the nonce,
+    // and only its digest tells it from the answer to the example's.
     let forgedReplies = 0;
     client.nc.subscribe(`${prefix}.verify`, {
       callback: (_error, msg) => {
-        const asked = JSON.parse(new TextDecoder().decode(msg.data)) as { resetId: string; nonce: string };
+        const asked = JSON.parse(new TextDecoder().decode(msg.data)) as { resetId: string; nonce: string; salt: string; copied?: boolean };
+        if (asked.copied) return;
         const requestDigest = createHash('sha256').update(msg.data).digest('base64url');
         msg.respond(JSON.stringify({ resetId: asked.resetId, status: 'invalid_code', attemptsRemaining: 4, nonce: asked.nonce, requestDigest }));
+        client.nc.publish(`${prefix}.verify`, JSON.stringify({ resetId: asked.resetId, nonce: asked.nonce, salt: `${asked.salt}x`, copied: true }), { reply: msg.reply! });
         forgedReplies += 1;
       },
     });
@@ -98,6 +103,12 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
     await client.publishRaw(`${prefix}.delivery.failed`, otherDeployment, signedBody(otherDeployment));
     const wrongSubject = forged(prefix);
     await client.publishRaw(`${prefix}.code.sent`, wrongSubject, signedBody(wrongSubject));
+    // Signed, on its subject, but naming no deployment and older than the events stream keeps one: kept by someone.
+    const stale = JSON.stringify({ ...JSON.parse(forged(prefix)), resetdprefix: undefined, time: new Date(Date.now() - 8 * 86_400_000).toISOString() });
+    await client.publishRaw(`${prefix}.delivery.failed`, stale, signedBody(stale));
+    // resetd's own rejection of a mistyped code names the reset too: it is not the request's outcome.
+    await client.publish('reset.code.submitted', { resetId, code: '12' });
+    await client.waitForEvents((events) => events.some((event) => event.type === 'reset.rejected' && event.data.resetId === resetId));
     example.stdin.end(`${codeIn(mail.text ?? '')}\n`);
 
     const [status] = await exited;
@@ -107,6 +118,7 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
       expect.stringMatching(new RegExp(`^the code from the mail: resetd-go-example: dropped event \\S+ on ${prefix}\\.delivery\\.failed: not a compact JWS`)),
       expect.stringMatching(new RegExp(`^resetd-go-example: dropped event \\S+ on ${prefix}\\.delivery\\.failed: the event is of the deployment "elsewhere", not ${prefix}$`)),
       expect.stringMatching(new RegExp(`^resetd-go-example: dropped event \\S+ on ${prefix}\\.code\\.sent: an event of type "reset.delivery.failed" does not belong on ${prefix}\\.code\\.sent$`)),
+      expect.stringMatching(new RegExp(`^resetd-go-example: dropped event \\S+ on ${prefix}\\.delivery\\.failed: the event names no deployment and is older than the events stream keeps one$`)),
     ]);
     expect(lines).toEqual([
       `requested ${resetId}`,
