@@ -36,7 +36,7 @@ import { RedisCodeStore } from '../../src/adapters/redis/redis-code-store.js';
 import { isTransientRedisFault } from '../../src/adapters/redis/redis-faults.js';
 import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.js';
 import { ResilientCodeStore } from '../../src/adapters/resilience/resilient-code-store.js';
-import { ResilientMailer } from '../../src/adapters/resilience/resilient-mailer.js';
+import { MAIL_BACKOFF, ResilientMailer } from '../../src/adapters/resilience/resilient-mailer.js';
 import { SystemClock } from '../../src/adapters/system/system-clock.js';
 import { messageSigner } from '../../src/contract/message-signature.js';
 import { subjectsFor } from '../../src/contract/subjects.js';
@@ -120,7 +120,7 @@ export async function measureRequestPath({ n, warmUp, signing, tracing }: Reques
   );
   const mailer = new ResilientMailer(
     new TracedMailer(smtp, { address: '127.0.0.1', port: 25 }, metrics),
-    { attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000, breakerThreshold: 5, halfOpenAfterMs: 1_000 },
+    { attempts: 3, ...MAIL_BACKOFF, breakerThreshold: 5, halfOpenAfterMs: 1_000 },
     log,
   );
   // Only requests come through here: the ledger and the owed events are never called.

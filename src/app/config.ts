@@ -10,7 +10,7 @@ import { readSmtpSecurity } from '../adapters/environment/smtp-security.js';
 import { natsServersOf } from '../adapters/environment/url-setting.js';
 import type { StreamLimits } from '../adapters/nats/jetstream-streams.js';
 import type { RedisTopology } from '../adapters/redis/redis-connection.js';
-import type { MailResilienceOptions } from '../adapters/resilience/resilient-mailer.js';
+import { MAIL_BACKOFF, type MailResilienceOptions } from '../adapters/resilience/resilient-mailer.js';
 import type { SmtpSecurity } from '../adapters/smtp/nodemailer-mailer.js';
 import { keyIdOf } from '../contract/message-signature.js';
 import { defaultPolicy, type ResetPolicy } from '../domain/policy.js';
@@ -204,8 +204,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     audit: { file: env.AUDIT_LOG_FILE },
     mailResilience: {
       attempts: env.SMTP_RETRY_ATTEMPTS,
-      initialBackoffMs: 200,
-      maxBackoffMs: 2_000,
+      ...MAIL_BACKOFF,
       breakerThreshold: env.SMTP_BREAKER_THRESHOLD,
       halfOpenAfterMs: env.SMTP_BREAKER_HALF_OPEN_SECONDS * 1000,
     },

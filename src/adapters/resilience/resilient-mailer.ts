@@ -50,6 +50,9 @@ export interface MailServer {
 
 const IDLE_PROBE_AFTER_MS = 5_000;
 
+/** The waits between a mail's tries: 100–200 ms, then 200–400 ms, capped at 2 s (operations.md). */
+export const MAIL_BACKOFF = { initialBackoffMs: 200, maxBackoffMs: 2_000 } as const;
+
 /**
  * Decorates a `Mailer` with cockatiel policies: a few short retries of transient failures
  * (`MailUnavailableError`), inside a consecutive-failure circuit breaker. Only the server's
