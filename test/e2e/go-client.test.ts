@@ -61,7 +61,7 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
     // request of its own under the same nonce (no code): that reply is signed and echoes the nonce,
     // and only its digest tells it from the answer to the example's.
     let forgedReplies = 0;
-    client.nc.subscribe(`${prefix}.verify`, {
+    const forger = client.nc.subscribe(`${prefix}.verify`, {
       callback: (_error, msg) => {
         const asked = JSON.parse(new TextDecoder().decode(msg.data)) as { resetId: string; nonce: string; salt: string; copied?: boolean };
         if (asked.copied) return;
@@ -112,6 +112,7 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
     example.stdin.end(`${codeIn(mail.text ?? '')}\n`);
 
     const [status] = await exited;
+    forger.unsubscribe();
     expect(status, `${lines.join('\n')}\n${errors}`).toBe(0);
     expect(forgedReplies).toBe(1);
     expect(errors.split('\n').filter(Boolean)).toEqual([
@@ -126,5 +127,24 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
       'verify: completed attemptsRemaining=0',
       expect.stringMatching(new RegExp(`^reset\\.completed ${resetId} completedAt=\\S+Z$`)),
     ]);
+  });
+
+  it("takes a 'no responders' status as a hint and says so when no signed reply follows", async () => {
+    const example = spawn(binary, ['-user', 'u-go-alone', '-email', 'go-alone@example.com', '-durable', 'go-example-alone', '-verify-key', join(dir, 'signing.pub')], {
+      env: { PATH: process.env.PATH, NATS_URL, RESET_SUBJECT_PREFIX: prefix },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let errors = '';
+    example.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    example.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString('utf8')));
+    const exited = once(example, 'exit') as Promise<[number | null]>;
+    await waitFor(() => out.includes('reset.code.sent ') || example.exitCode !== null, 20_000);
+    // Nothing answers reset.verify now: the server says so at once.
+    expect(await service.stop()).toBe(0);
+    example.stdin.end('123456\n');
+
+    const [status] = await exited;
+    expect({ status, errors }).toEqual({ status: 1, errors: 'the code from the mail: resetd-go-example: reset.verify: no resetd instance answers reset.verify (no responders): retry later\n' });
   });
 });
