@@ -68,6 +68,15 @@ export function describeRateLimiter(name: string, make: MakePort<RateLimiter>): 
       expect(await admitAt(3_000, aRequest(), [perUser(5)], MINUTE)).toEqual({ kind: 'admitted' });
     });
 
+    it('counts a reset again once it has slid out of its window: a repeat is free only while it is counted', async () => {
+      const rules = [perUser(2)];
+      expect(await admitAt(0, aRequest(), rules)).toEqual({ kind: 'admitted' });
+      expect(await admitAt(30 * MINUTE, aRequest({ resetId: 'r-2' }), rules)).toEqual({ kind: 'admitted' });
+      expect(await admitAt(HOUR + MINUTE, aRequest(), rules)).toEqual({ kind: 'admitted' });
+      // r-2 and r-1 again fill the window: r-1's first admission no longer counts, its second does.
+      expect(await admitAt(HOUR + 2 * MINUTE, aRequest({ resetId: 'r-3' }), rules)).toMatchObject({ kind: 'refused', rule: 'user-hour' });
+    });
+
     it('admits the same reset again for free at the limit, counting it once', async () => {
       expect(await admitAt(0, aRequest(), [perUser(1)])).toEqual({ kind: 'admitted' });
       expect(await admitAt(1_000, aRequest(), [perUser(1)])).toEqual({ kind: 'admitted' });

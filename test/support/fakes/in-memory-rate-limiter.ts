@@ -15,7 +15,8 @@ export class InMemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<string, Array<{ readonly at: number; readonly resetId: string }>>();
   /** userId → when the user's last code was admitted, and for which reset. */
   private readonly lastAdmitted = new Map<string, { readonly at: number; readonly resetId: string }>();
-  private readonly admittedResets = new Set<string>();
+  /** resetId → when it was counted, and until when some window of its still holds it. */
+  private readonly admittedResets = new Map<string, number>();
   /** resetId → the refusal it got and until when it is remembered. */
   private readonly refusals = new Map<string, { readonly admission: Admission; readonly until: number }>();
   /** Each admission's request, and whether it counted the reset now (one counted before counted nothing). */
@@ -28,7 +29,7 @@ export class InMemoryRateLimiter implements RateLimiter {
 
   async admit({ request, rules, cooldownMs, rememberRefusalsMs = 86_400_000 }: AdmissionRequest): Promise<Admission> {
     const now = this.clock.now();
-    if (this.admittedResets.has(request.resetId)) {
+    if ((this.admittedResets.get(request.resetId) ?? -Infinity) > now) {
       const again: Admitted = { kind: 'admitted' };
       this.admissions.set(again, { request, countedNow: false });
       return again;
@@ -61,7 +62,7 @@ export class InMemoryRateLimiter implements RateLimiter {
     const admission = { at: now, resetId: request.resetId };
     for (const { key } of keyed) this.windows.set(key, [...(this.windows.get(key) ?? []), admission]);
     this.lastAdmitted.set(request.userId, admission);
-    this.admittedResets.add(request.resetId);
+    this.admittedResets.set(request.resetId, now + Math.max(cooldownMs, ...rules.map((rule) => rule.windowMs)));
     const admitted: Admitted = { kind: 'admitted' };
     this.admissions.set(admitted, { request, countedNow: true });
     return admitted;

@@ -36,7 +36,9 @@ if withCooldown then
   end
 end
 for i = first, last do
-  if redis.call('ZSCORE', KEYS[i], resetId) then
+  -- Counted before only while inside the window: an entry slid out but not yet trimmed is none.
+  local score = redis.call('ZSCORE', KEYS[i], resetId)
+  if score and tonumber(score) > now - tonumber(ARGV[4 + 3 * (i - first) + 3]) then
     return {'admitted'}
   end
 end
