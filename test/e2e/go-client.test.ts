@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { headers } from '@nats-io/transport-node';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeIn } from '../support/mail-code.js';
@@ -66,6 +67,8 @@ describe.skipIf(!hasGo)('the Go example in examples/go, against the running serv
         const asked = JSON.parse(new TextDecoder().decode(msg.data)) as { resetId: string; nonce: string; salt: string; copied?: boolean };
         if (asked.copied) return;
         const requestDigest = createHash('sha256').update(msg.data).digest('base64url');
+        // A "no responders" status, which the example must take as a hint only: resetd's reply follows.
+        client.nc.publish(msg.reply!, new Uint8Array(), { headers: headers(503, 'No Responders') });
         msg.respond(JSON.stringify({ resetId: asked.resetId, status: 'invalid_code', attemptsRemaining: 4, nonce: asked.nonce, requestDigest }));
         client.nc.publish(`${prefix}.verify`, JSON.stringify({ resetId: asked.resetId, nonce: asked.nonce, salt: `${asked.salt}x`, copied: true }), { reply: msg.reply! });
         forgedReplies += 1;

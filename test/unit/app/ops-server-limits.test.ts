@@ -65,6 +65,9 @@ describe('the operators port, against callers that hold connections', () => {
     expect(flood.slice(0, 4).every((caller) => !caller.closed()), 'the first 4 are still within the timeout').toBe(true);
 
     expect(await probe(port, '127.0.0.1')).toBe(200);
+    // Its places come back as its connections close.
+    await waitFor(() => flood.every((caller) => caller.closed()), 3_000, 20);
+    expect(await probe(port, '127.0.0.2')).toBe(200);
   });
 
   it('closes a connection past its ceiling at once, and one that never finishes its headers after the timeout', async () => {
