@@ -3,7 +3,7 @@ import { sendWithinBudget, type DeliveryBudget, type MailEnding } from './delive
 import { codeSent, deliveryFailed, type DeliveryFailureReason, type RejectedEvent, type ResetEvent } from './events.js';
 import type { OutboundMail } from './mail.js';
 import type { ResetPolicy } from './policy.js';
-import type { Admission, Clock, CodeHasher, CodeStore, EventPublisher, Mailer, Random, RateLimiter } from './ports.js';
+import type { Admission, Admitted, Clock, CodeHasher, CodeStore, EventPublisher, Mailer, Random, RateLimiter } from './ports.js';
 import type { ResetRecord } from './reset-record.js';
 import { unreachable } from './unreachable.js';
 
@@ -42,15 +42,21 @@ export class RequestReset {
     const [existing, admission] = await Promise.all([store.find(request.resetId), limiter.admit(asked)]);
     // A reset with an outcome keeps it, even one whose window has moved on since.
     if (existing?.outcome) {
-      // No slot or cooldown without an outcome of its own: what this admission counted afresh is
-      // undone (a replay of the id under another user or address; a redelivery counted nothing).
-      // One refused as invalid was never admitted: a corrected body under its id keeps no count
-      // anywhere, an earlier try's cut off by a fault included.
-      if (admission.kind === 'admitted') await limiter.release(admission, { everywhere: existing.state === 'rejected' });
+      if (admission.kind === 'admitted') await this.release(admission, existing);
       return this.report(existing.outcome);
     }
     if (admission.kind === 'refused') return this.refuse(request, admission);
-    return this.mailCode(request, delivery);
+    return this.mailCode(request, delivery, admission);
+  }
+
+  /**
+   * No slot or cooldown without an outcome of its own: what this admission counted afresh is undone
+   * (a replay of the id under another user or address; a redelivery counted nothing). One refused
+   * as invalid was never admitted: a corrected body under its id keeps no count anywhere, an earlier
+   * try's cut off by a fault included.
+   */
+  private release(admission: Admitted, record: ResetRecord): Promise<void> {
+    return this.deps.limiter.release(admission, { everywhere: record.state === 'rejected' });
   }
 
   /**
@@ -73,7 +79,7 @@ export class RequestReset {
     }
   }
 
-  private async mailCode(request: ResetRequest, delivery: Delivery): Promise<RequestOutcome> {
+  private async mailCode(request: ResetRequest, delivery: Delivery, admission: Admitted): Promise<RequestOutcome> {
     const { store, hasher, clock, random, policy } = this.deps;
     const code = random.digits(policy.codeLength);
     const owner = delivery.messageId;
@@ -90,8 +96,12 @@ export class RequestReset {
     });
     switch (issued.kind) {
       case 'busy':
+        // Its redelivery admits it again, and counts afresh what this one would have kept.
+        await this.deps.limiter.release(admission);
         return issued;
       case 'finished':
+        // Settled meanwhile (by another instance): that outcome is its, and this admission's counts are not.
+        await this.release(admission, issued.record);
         return this.report(outcomeOf(issued.record));
       case 'issued':
         break;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MailUnavailableError } from '../../src/domain/errors.js';
 import type { RejectedEvent, RejectionReason, ResetEvent } from '../../src/domain/events.js';
 import type { RequestOutcome } from '../../src/domain/request-reset.js';
@@ -454,6 +454,21 @@ describe('RequestReset', () => {
       held.release();
       expect(await first).toMatchObject(codeSent);
       expect(world.mailer.sent).toHaveLength(1);
+    });
+
+    it('gives back what a busy copy counted: its redelivery counts afresh, so a copy under another user keeps nothing meanwhile', async () => {
+      const world = makeResetWorld();
+      const released = vi.spyOn(world.limiter, 'release');
+      const held = world.mailer.hold();
+      const first = world.requestReset.handle(aResetRequest(), aDelivery({ messageId: 'm-1' }));
+      await held.reached;
+
+      expect(await world.requestReset.handle(aResetRequest({ userId: 'u-other' }), aDelivery({ messageId: 'm-2' }))).toMatchObject({ kind: 'busy' });
+      expect(released).toHaveBeenCalledTimes(1);
+      expect(released.mock.calls[0]![0]).toEqual({ kind: 'admitted' });
+
+      held.release();
+      await first;
     });
   });
 });
