@@ -285,6 +285,18 @@ describe('RequestReset', () => {
       expect(world.limiter.countIn(perUser, 'u-1', world.clock.now())).toBe(1);
     });
 
+    it("repeats a reset's outcome when its id comes again under another user and address, and counts nothing of theirs", async () => {
+      const world = makeResetWorld();
+      const sent = eventOf(await world.request({ resetId: 'r-1' }));
+      const victim = { userId: 'u-victim', clientIp: '198.51.100.77' };
+
+      expect(eventOf(await world.request({ resetId: 'r-1', ...victim }))).toEqual(sent);
+      // The victim's own request is served at once: no cooldown, no place taken.
+      expect(eventOf(await world.request({ resetId: 'r-2', ...victim }))).toMatchObject({ name: 'reset.code.sent' });
+      const perUser = world.policy.rateRules.find((rule) => rule.scope === 'user')!;
+      expect(world.limiter.countIn(perUser, 'u-victim', world.clock.now())).toBe(1);
+    });
+
     it('reports the outcome a reset already has instead of refusing it', async () => {
       const world = makeResetWorld();
       const sent = eventOf(await world.request({ resetId: 'r-1' }));
